@@ -1,0 +1,259 @@
+/* bt.h — the shared library of bt, and its table of contents.
+ *
+ * Prototypes are grouped under the file that defines them.  jv ownership
+ * follows jq's rule (a jv argument is consumed) unless a comment says the
+ * value is only borrowed.
+ */
+#ifndef BT_H
+#define BT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <jv.h>
+
+/* Exit statuses of every program (design.md, "Conventions"). */
+#define BT_EXIT_OK          0   /* success */
+#define BT_EXIT_FAIL        1   /* runtime failure: API, network, I/O */
+#define BT_EXIT_USAGE       2   /* usage error or invalid input */
+#define BT_EXIT_INCOMPLETE  3   /* finished but incomplete */
+
+/* Batch limits of the API. */
+#define BT_MAX_REQUESTS     100000
+#define BT_MAX_BODY         (256LL * 1000 * 1000)   /* bytes of create body */
+#define BT_ID_MAX           64                      /* custom_id length */
+
+/* ---- util.c: diagnostics, memory, strict numbers ---------------------- */
+
+extern const char *bt_prog;     /* "bt-NAME", set by bt_init */
+extern int bt_verbose;          /* -v given */
+
+/* Set the program name (basename of argv0) and SIGPIPE's default. */
+void bt_init(const char *argv0);
+/* "bt-NAME: message\n" on stderr; a format ending in ':' appends
+ * ": strerror(errno)". */
+void bt_warn(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+void bt_die(int status, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+void bt_vwarn(const char *fmt, va_list ap);
+
+void *bt_malloc(size_t n);              /* die on exhaustion */
+void *bt_calloc(size_t n, size_t m);
+void *bt_realloc(void *p, size_t n);
+char *bt_strdup(const char *s);
+char *bt_strndup(const char *s, size_t n);
+char *bt_asprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+/* Strict parsers for command-line values: the whole string must be used,
+ * the value in range; otherwise exit 2 naming WHAT and the bad text. */
+long long bt_num(const char *s, long long min, long long max, const char *what);
+double bt_real(const char *s, double min, double max, const char *what);
+/* Bytes with an optional K, M, G suffix (powers of 1000; KiB, MiB, GiB
+ * for powers of 1024). */
+long long bt_size(const char *s, long long min, long long max, const char *what);
+/* Seconds from "90", "90s", "1.5s", "500ms", "5m", "2h", "1d". */
+double bt_duration(const char *s, const char *what);
+/* Wall-clock and monotonic seconds. */
+double bt_now(void);
+double bt_mono(void);
+void bt_sleep(double seconds);
+
+/* Write all of p to fd, retrying short writes; -1 with errno on error. */
+int bt_write_all(int fd, const void *p, size_t n);
+/* Flush and close stdout; a failed write exits 1, a closed pipe ends the
+ * program quietly (by SIGPIPE, as cat(1) does).  Call before exit(0). */
+void bt_close_stdout(void);
+/* fwrite to stdout with the same rules (a closed pipe ends quietly). */
+void bt_out(const void *p, size_t n);
+/* Called when a write met EPIPE: end quietly by SIGPIPE. */
+void bt_epipe(void) __attribute__((noreturn));
+
+/* ---- buf.c: growable byte buffer ------------------------------------- */
+
+struct bt_buf {
+	char *p;
+	size_t len, cap;
+};
+void bt_buf_grow(struct bt_buf *b, size_t extra);   /* room for extra more */
+void bt_buf_add(struct bt_buf *b, const void *p, size_t n);
+void bt_buf_addc(struct bt_buf *b, int c);
+void bt_buf_adds(struct bt_buf *b, const char *s);
+void bt_buf_printf(struct bt_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+const char *bt_buf_str(struct bt_buf *b);   /* NUL-terminated view */
+void bt_buf_free(struct bt_buf *b);
+
+/* ---- lines.c: lines of any length ------------------------------------ */
+
+struct bt_lines {
+	const char *name;       /* file name for messages; "-" is "stdin" */
+	int fd, own_fd;
+	char *buf;
+	size_t cap, start, end; /* unread bytes are buf[start..end) */
+	int eof;
+	unsigned long long lineno;  /* number of the line last returned */
+	char *line;             /* the line last returned, NUL-terminated */
+	size_t len;             /* its length, without "\n" or "\r\n" */
+};
+/* Open PATH ("-" or NULL: stdin); -1 with errno when it cannot be opened. */
+int bt_lines_open(struct bt_lines *l, const char *path);
+void bt_lines_fd(struct bt_lines *l, int fd, const char *name);
+/* Next line, without its "\n" (and a "\r" before it); a last line with no
+ * final newline counts.  NULL at end of input; a read error exits 1
+ * naming the file.  The text stays valid until the next call. */
+char *bt_lines_next(struct bt_lines *l, size_t *len);
+void bt_lines_close(struct bt_lines *l);
+/* Every blank (empty or white space) line. */
+int bt_blank(const char *s, size_t n);
+
+/* ---- json.c: JSON text to jv, quickly --------------------------------- */
+
+/* Parse exactly one JSON value in s[0..n) (white space around it allowed).
+ * On error returns jv_invalid() and writes "what is wrong at column N" to
+ * err.  Strings are UTF-8; bad UTF-8 is replaced by U+FFFD as jq does. */
+jv bt_json_parse(const char *s, size_t n, char *err, size_t errsz);
+/* Parse the one value that starts s (after white space); *used is set to
+ * the bytes consumed.  For walking a stream of values in one buffer. */
+jv bt_json_parse_prefix(const char *s, size_t n, size_t *used,
+                        char *err, size_t errsz);
+/* Skip one JSON value without building it: bytes used, or 0 when it is
+ * not valid JSON (with err filled as above). */
+size_t bt_json_skip(const char *s, size_t n, char *err, size_t errsz);
+
+/* Next JSON value from a JSONL stream.  Blank lines are skipped.
+ * Returns the value; at end of input jv_invalid() without a message; for
+ * a bad line jv_invalid_with_msg("FILE:LINE: invalid JSON: ...").
+ * l->line and l->lineno keep the raw line for messages and reject files. */
+jv bt_jsonl_next(struct bt_lines *l);
+
+/* ---- jsonw.c: jv to compact JSON, the bytes of `jq -c` ---------------- */
+
+/* Append v (borrowed) to b as compact JSON, byte for byte what jq 1.6
+ * -c prints for the same value. */
+void bt_json_write(struct bt_buf *b, jv v);
+/* Append the JSON string for s[0..n) (bad UTF-8 becomes U+FFFD). */
+void bt_json_write_str(struct bt_buf *b, const char *s, size_t n);
+/* Append a number as jq prints it. */
+void bt_json_write_num(struct bt_buf *b, double d);
+
+/* ---- customid.c: the custom_id rule (design.md) ----------------------- */
+
+/* 1 when s[0..n) matches ^[A-Za-z0-9_-]{1,64}$. */
+int bt_custom_id_ok(const char *s, size_t n);
+/* Make the custom_id for the value an --id expression gave (borrowed):
+ * a string or number.  Returns 0 and fills out (NUL-terminated), or -1
+ * with the reason in err (null, empty, boolean, object, array). */
+int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz);
+/* The id of record number n (1-based) when there is no --id. */
+void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1]);
+/* Lower-case hex SHA-256 of p[0..n). */
+void bt_sha256_hex(const void *p, size_t n, char out[65]);
+
+/* A set of ids, each with the input line that brought it. */
+struct bt_idset {
+	struct bt_idset_slot *slots;
+	size_t cap, count;
+};
+/* Add id; returns 0 when new, or the line recorded for it before. */
+unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
+                                unsigned long long line);
+/* The line recorded for id, or 0. */
+unsigned long long bt_idset_get(const struct bt_idset *s, const char *id);
+void bt_idset_free(struct bt_idset *s);
+
+/* ---- args.c: the "arguments, else stdin lines" loop ------------------- */
+
+/* Call fn on each argument, or when there are none on each non-blank line
+ * of stdin (trimmed).  Stops at the first nonzero fn result and returns
+ * it. */
+int bt_each_arg(int argc, char **argv,
+                int (*fn)(const char *item, void *arg), void *arg);
+
+/* ---- config.c: configuration from the environment --------------------- */
+
+struct bt_config {
+	char *key;          /* ANTHROPIC_API_KEY or --api-key-file; never printed */
+	char *base_url;     /* ANTHROPIC_BASE_URL, no trailing '/' */
+	char *version;      /* ANTHROPIC_VERSION */
+	char *state_dir;    /* BT_STATE_DIR, default ".bt" */
+};
+void bt_config_init(struct bt_config *c);
+/* --api-key-file: the first line of FILE, white space trimmed; exits 2
+ * naming the file when it cannot be read or is empty. */
+void bt_config_key_file(struct bt_config *c, const char *path);
+/* Exit 2 with a clear message when there is no key. */
+void bt_config_need_key(const struct bt_config *c);
+void bt_config_free(struct bt_config *c);
+
+/* ---- retry.c: the retry policy of the design (pure) ------------------- */
+
+/* Whether an HTTP status may be retried: 408 429 500 502 503 504 529. */
+int bt_retryable_status(long status);
+/* Whether a status proves the API did not take a create's body: 429, 529
+ * (and 408, 413 never); a 5xx after the body was sent is ambiguous. */
+int bt_status_not_taken(long status);
+/* Seconds to wait before retry number attempt (1, 2, ...).  Without a
+ * server hint: base * 2^(attempt-1), capped at max, with jitter: the
+ * result is in [d/2, d] by rnd in [0, 1).  With retry_after >= 0 (the
+ * server's retry-after): that, clamped to [0, max_hint]. */
+double bt_backoff(int attempt, double retry_after, double rnd);
+#define BT_BACKOFF_BASE     0.5     /* seconds */
+#define BT_BACKOFF_MAX      60.0
+#define BT_RETRY_AFTER_MAX  600.0   /* retry-after is clamped to this */
+#define BT_RETRY_BUDGET     900.0   /* default total time for one call */
+
+/* Turn an API error body into "TYPE: message (request-id req_...)"; a body
+ * that is not the error envelope gives "HTTP STATUS: first line".  */
+void bt_api_error(long status, const char *body, size_t n,
+                  const char *request_id, char *out, size_t outsz);
+
+/* ---- http.c: the HTTP client over libcurl ------------------------------ */
+
+struct bt_http;     /* one connection, reused */
+
+struct bt_req {
+	const char *method;     /* "GET", "POST", "DELETE" */
+	const char *path;       /* "/v1/messages/batches/ID", query included */
+	const char *body;       /* a body in memory, or */
+	size_t body_len;
+	int body_fd;            /* a body streamed from a seekable file; -1 none */
+	off_t body_off, body_size;
+	/* The 2xx body goes to sink (NULL: kept in resp->body).  A nonzero
+	 * return aborts the transfer (a closed pipe, say). */
+	int (*sink)(const char *p, size_t n, void *arg);
+	/* Before a retry: the sink must forget what it got (return nonzero to
+	 * give up). */
+	int (*sink_restart)(void *arg);
+	void *sink_arg;
+	int may_repeat;         /* the request may be sent again even when the
+	                           body may have been taken (GET, DELETE, cancel) */
+};
+
+struct bt_resp {
+	long status;            /* last HTTP status; 0 when none came */
+	char request_id[80];
+	struct bt_buf body;     /* the body when no sink, or the error body
+	                           (capped at 64 KiB) */
+	char err[1024];         /* why it failed, for the user */
+	int ambiguous;          /* body sent, no clear answer: may have been taken */
+	int attempts;
+};
+
+struct bt_http *bt_http_new(const struct bt_config *c);
+void bt_http_free(struct bt_http *h);
+/* Total time a call may spend on retries (seconds); default BT_RETRY_BUDGET
+ * or $BT_RETRY_BUDGET. */
+void bt_http_budget(struct bt_http *h, double seconds);
+/* One call with the retry policy.  Returns 0 on a 2xx; -1 otherwise with
+ * resp->err set.  resp is reset first; free it with bt_resp_free. */
+int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp);
+void bt_resp_free(struct bt_resp *resp);
+/* GET/POST returning a parsed JSON object, or jv_invalid() with resp->err */
+jv bt_http_json(struct bt_http *h, const char *method, const char *path,
+                struct bt_resp *resp);
+
+#endif

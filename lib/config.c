@@ -1,0 +1,74 @@
+/* config.c — configuration from the environment; the key is never printed */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+
+static char *env(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return bt_strdup(v && *v ? v : dflt);
+}
+
+void bt_config_init(struct bt_config *c)
+{
+	const char *k = getenv("ANTHROPIC_API_KEY");
+	size_t n;
+
+	memset(c, 0, sizeof *c);
+	c->key = k && *k ? bt_strdup(k) : NULL;
+	c->base_url = env("ANTHROPIC_BASE_URL", "https://api.anthropic.com");
+	n = strlen(c->base_url);
+	while (n > 0 && c->base_url[n - 1] == '/')
+		c->base_url[--n] = 0;
+	if (strncmp(c->base_url, "https://", 8) && strncmp(c->base_url, "http://", 7))
+		bt_die(BT_EXIT_USAGE, "ANTHROPIC_BASE_URL must start with https:// or http://");
+	c->version = env("ANTHROPIC_VERSION", "2023-06-01");
+	c->state_dir = env("BT_STATE_DIR", ".bt");
+}
+
+void bt_config_key_file(struct bt_config *c, const char *path)
+{
+	struct bt_lines l;
+	size_t n;
+	char *s;
+
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: cannot open the key file:", path);
+	s = bt_lines_next(&l, &n);
+	while (s && n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = 0;
+	while (s && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	if (!s || !*s) {
+		bt_lines_close(&l);
+		bt_die(BT_EXIT_USAGE, "%s: no key on the first line of the key file", path);
+	}
+	if (c->key) {
+		memset(c->key, 0, strlen(c->key));
+		free(c->key);
+	}
+	c->key = bt_strndup(s, n);
+	memset(l.buf, 0, l.cap);
+	bt_lines_close(&l);
+}
+
+void bt_config_need_key(const struct bt_config *c)
+{
+	if (!c->key)
+		bt_die(BT_EXIT_USAGE, "no API key: set ANTHROPIC_API_KEY or use --api-key-file FILE");
+}
+
+void bt_config_free(struct bt_config *c)
+{
+	if (c->key) {
+		memset(c->key, 0, strlen(c->key));
+		free(c->key);
+	}
+	free(c->base_url);
+	free(c->version);
+	free(c->state_dir);
+	memset(c, 0, sizeof *c);
+}

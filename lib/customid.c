@@ -1,0 +1,189 @@
+/* customid.c — the custom_id rule of the design, in one place */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "bt.h"
+
+#define ID_KEEP 47  /* bytes of readable text kept before "-" and the hash */
+
+static int id_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+int bt_custom_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > BT_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!id_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+void bt_sha256_hex(const void *p, size_t n, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+
+	if (!EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) || len != 32)
+		bt_die(BT_EXIT_FAIL, "SHA-256 failed");
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = 0;
+}
+
+static void make_id(const char *s, size_t n, char out[BT_ID_MAX + 1])
+{
+	char hash[65];
+	size_t i, keep;
+
+	if (bt_custom_id_ok(s, n)) {
+		memcpy(out, s, n);
+		out[n] = 0;
+		return;
+	}
+	keep = n < ID_KEEP ? n : ID_KEEP;
+	for (i = 0; i < keep; i++)
+		out[i] = id_char((unsigned char)s[i]) ? s[i] : '_';
+	bt_sha256_hex(s, n, hash);
+	out[keep] = '-';
+	memcpy(out + keep + 1, hash, 16);
+	out[keep + 17] = 0;
+}
+
+int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz)
+{
+	struct bt_buf b = { 0 };
+	const char *what;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		if (jv_string_length_bytes(jv_copy(v)) == 0) {
+			what = "the id is an empty string";
+			break;
+		}
+		make_id(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), out);
+		return 0;
+	case JV_KIND_NUMBER:
+		bt_json_write_num(&b, jv_number_value(v));
+		make_id(b.p, b.len, out);
+		bt_buf_free(&b);
+		return 0;
+	case JV_KIND_NULL:
+		what = "the id is null";
+		break;
+	case JV_KIND_TRUE:
+	case JV_KIND_FALSE:
+		what = "the id is a boolean, not a string or number";
+		break;
+	case JV_KIND_OBJECT:
+		what = "the id is an object, not a string or number";
+		break;
+	case JV_KIND_ARRAY:
+		what = "the id is an array, not a string or number";
+		break;
+	default:
+		what = "there is no id";
+		break;
+	}
+	if (err && errsz)
+		snprintf(err, errsz, "%s", what);
+	return -1;
+}
+
+void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1])
+{
+	snprintf(out, BT_ID_MAX + 1, "%llu", n);
+}
+
+/* ---- the id set: open addressing over FNV-1a ---- */
+
+struct bt_idset_slot {
+	char *id;
+	unsigned long long line;
+	uint64_t hash;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
+                                  uint64_t h)
+{
+	size_t i = (size_t)h & (s->cap - 1);
+
+	while (s->slots[i].id) {
+		if (s->slots[i].hash == h && !strcmp(s->slots[i].id, id))
+			return &s->slots[i];
+		i = (i + 1) & (s->cap - 1);
+	}
+	return &s->slots[i];
+}
+
+static void grow(struct bt_idset *s)
+{
+	struct bt_idset_slot *old = s->slots, *slot;
+	size_t oldcap = s->cap, i;
+
+	s->cap = oldcap ? oldcap * 2 : 1024;
+	s->slots = bt_calloc(s->cap, sizeof *s->slots);
+	for (i = 0; i < oldcap; i++)
+		if (old[i].id) {
+			slot = find(s, old[i].id, old[i].hash);
+			*slot = old[i];
+		}
+	free(old);
+}
+
+unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
+                                unsigned long long line)
+{
+	struct bt_idset_slot *slot;
+	uint64_t h = fnv(id);
+
+	if (!s->cap || (s->count + 1) * 4 > s->cap * 3)
+		grow(s);
+	slot = find(s, id, h);
+	if (slot->id)
+		return slot->line;
+	slot->id = bt_strdup(id);
+	slot->hash = h;
+	slot->line = line;
+	s->count++;
+	return 0;
+}
+
+unsigned long long bt_idset_get(const struct bt_idset *s, const char *id)
+{
+	struct bt_idset_slot *slot;
+
+	if (!s->cap)
+		return 0;
+	slot = find(s, id, fnv(id));
+	return slot->id ? slot->line : 0;
+}
+
+void bt_idset_free(struct bt_idset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->slots[i].id);
+	free(s->slots);
+	s->slots = NULL;
+	s->cap = s->count = 0;
+}

@@ -1,0 +1,375 @@
+/* http.c — the HTTP client over libcurl: one connection reused, the API's
+ * headers, bodies streamed from files, the retry policy of the design, and
+ * the knowledge of whether a failed request may be repeated. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "bt.h"
+
+#define ERR_BODY_CAP (64 * 1024)
+
+struct bt_http {
+	CURL *curl;
+	char *base_url;
+	struct curl_slist *hdrs;        /* key, version, Expect, user agent */
+	struct curl_slist *hdrs_json;   /* the same and content-type */
+	double budget;
+	uint64_t rng;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* the state of one attempt */
+struct xfer {
+	const struct bt_req *req;
+	struct bt_resp *resp;
+	struct bt_http *h;
+	off_t pos;              /* next body byte to send, from the start */
+	int sent;               /* some body byte was handed to libcurl */
+	int got;                /* some 2xx byte went to the sink */
+	int sink_failed;
+	double retry_after;
+	int should_retry;       /* x-should-retry: -1 unsaid, 0 false, 1 true */
+};
+
+static int curl_ready;
+
+struct bt_http *bt_http_new(const struct bt_config *c)
+{
+	struct bt_http *h = bt_calloc(1, sizeof *h);
+	const char *b;
+	char *line;
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+		curl_ready = 1;
+	}
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	h->base_url = bt_strdup(c->base_url);
+	if (c->key) {
+		line = bt_asprintf("x-api-key: %s", c->key);
+		h->hdrs = curl_slist_append(h->hdrs, line);
+		memset(line, 0, strlen(line));
+		free(line);
+	}
+	line = bt_asprintf("anthropic-version: %s", c->version);
+	h->hdrs = curl_slist_append(h->hdrs, line);
+	free(line);
+	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
+	h->hdrs = curl_slist_append(h->hdrs, "user-agent: bt/0.1");
+	for (struct curl_slist *s = h->hdrs; s; s = s->next)
+		h->hdrs_json = curl_slist_append(h->hdrs_json, s->data);
+	h->hdrs_json = curl_slist_append(h->hdrs_json, "content-type: application/json");
+	if (!h->hdrs || !h->hdrs_json)
+		bt_die(BT_EXIT_FAIL, "out of memory");
+	h->budget = BT_RETRY_BUDGET;
+	b = getenv("BT_RETRY_BUDGET");
+	if (b && *b)
+		h->budget = bt_duration(b, "BT_RETRY_BUDGET");
+	h->rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(bt_now() * 1e6);
+	return h;
+}
+
+void bt_http_free(struct bt_http *h)
+{
+	struct curl_slist *s;
+
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	for (s = h->hdrs; s; s = s->next)   /* the key is in here */
+		memset(s->data, 0, strlen(s->data));
+	for (s = h->hdrs_json; s; s = s->next)
+		memset(s->data, 0, strlen(s->data));
+	curl_slist_free_all(h->hdrs);
+	curl_slist_free_all(h->hdrs_json);
+	free(h->base_url);
+	free(h);
+}
+
+void bt_http_budget(struct bt_http *h, double seconds)
+{
+	h->budget = seconds;
+}
+
+void bt_resp_free(struct bt_resp *resp)
+{
+	bt_buf_free(&resp->body);
+}
+
+static double rnd(struct bt_http *h)
+{
+	h->rng ^= h->rng << 13;
+	h->rng ^= h->rng >> 7;
+	h->rng ^= h->rng << 17;
+	return (double)(h->rng >> 11) / 9007199254740992.0;
+}
+
+static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	const struct bt_req *r = x->req;
+	size_t want = size * nmemb;
+	off_t left;
+	ssize_t n;
+
+	if (r->body_fd >= 0) {
+		left = r->body_size - x->pos;
+		if (left <= 0)
+			return 0;
+		if ((off_t)want > left)
+			want = (size_t)left;
+		do
+			n = pread(r->body_fd, out, want, r->body_off + x->pos);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return CURL_READFUNC_ABORT;
+		if (n == 0) {   /* the file shrank under us */
+			errno = EIO;
+			return CURL_READFUNC_ABORT;
+		}
+	} else {
+		left = (off_t)r->body_len - x->pos;
+		if (left <= 0)
+			return 0;
+		n = (off_t)want > left ? (ssize_t)left : (ssize_t)want;
+		memcpy(out, r->body + x->pos, (size_t)n);
+	}
+	x->pos += n;
+	x->sent = 1;
+	return (size_t)n;
+}
+
+static int seek_cb(void *arg, curl_off_t off, int origin)
+{
+	struct xfer *x = arg;
+
+	if (origin != SEEK_SET || off < 0)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->pos = (off_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb, k, v;
+	char val[100];
+	const char *colon = memchr(p, ':', n);
+
+	if (!colon)
+		return n;
+	k = (size_t)(colon - p);
+	v = k + 1;
+	while (v < n && (p[v] == ' ' || p[v] == '\t'))
+		v++;
+	while (n > v && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' '))
+		n--;
+	if (n - v >= sizeof val)
+		return size * nmemb;
+	memcpy(val, p + v, n - v);
+	val[n - v] = 0;
+	if (k == 10 && !strncasecmp(p, "request-id", k))
+		snprintf(x->resp->request_id, sizeof x->resp->request_id, "%.79s", val);
+	else if (k == 11 && !strncasecmp(p, "retry-after", k) && x->retry_after < 0) {
+		char *end;
+		double d = strtod(val, &end);
+		if (end != val && !*end && d >= 0)
+			x->retry_after = d;
+		/* an HTTP date is not honoured: the backoff applies */
+	} else if (k == 14 && !strncasecmp(p, "retry-after-ms", k)) {
+		char *end;
+		double d = strtod(val, &end);
+		if (end != val && !*end && d >= 0)
+			x->retry_after = d / 1000;
+	} else if (k == 14 && !strncasecmp(p, "x-should-retry", k))
+		x->should_retry = !strcasecmp(val, "true");
+	return size * nmemb;
+}
+
+static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300) {
+		if (x->req->sink) {
+			x->got = 1;
+			if (x->req->sink(p, n, x->req->sink_arg)) {
+				x->sink_failed = 1;
+				return 0;
+			}
+		} else
+			bt_buf_add(&x->resp->body, p, n);
+	} else if (x->resp->body.len < ERR_BODY_CAP) {
+		size_t room = ERR_BODY_CAP - x->resp->body.len;
+		bt_buf_add(&x->resp->body, p, n < room ? n : room);
+	}
+	return n;
+}
+
+/* Transport errors that prove nothing was sent. */
+static int before_send(CURLcode rc)
+{
+	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	       rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
+	       rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+}
+
+static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
+                        struct bt_resp *resp, struct xfer *x)
+{
+	CURL *c = h->curl;
+	char *url;
+	int has_body = req->body_fd >= 0 || req->body;
+	CURLcode rc;
+
+	memset(x, 0, sizeof *x);
+	x->req = req;
+	x->resp = resp;
+	x->h = h;
+	x->retry_after = -1;
+	x->should_retry = -1;
+	resp->body.len = 0;
+	resp->request_id[0] = 0;
+	resp->status = 0;
+	h->errbuf[0] = 0;
+
+	curl_easy_reset(c);
+	url = bt_asprintf("%s%s", h->base_url, req->path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* a transfer that stalls for two minutes is dead */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	if (!strcmp(req->method, "GET")) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(req->method, "POST")) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		                 (curl_off_t)(req->body_fd >= 0 ? req->body_size :
+		                              (off_t)req->body_len));
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	}
+	rc = curl_easy_perform(c);
+	free(url);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	return rc;
+}
+
+int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp)
+{
+	double start = bt_mono(), delay;
+	struct xfer x;
+	CURLcode rc;
+	int retry, n;
+
+	memset(resp, 0, sizeof *resp);
+	for (n = 1;; n++) {
+		resp->attempts = n;
+		resp->ambiguous = 0;
+		rc = attempt(h, req, resp, &x);
+		if (rc == CURLE_OK && resp->status >= 200 && resp->status < 300)
+			return 0;
+		if (x.sink_failed) {
+			snprintf(resp->err, sizeof resp->err, "%s %s: output failed",
+			         req->method, req->path);
+			return -1;
+		}
+		if (rc != CURLE_OK) {
+			snprintf(resp->err, sizeof resp->err, "%s %s: %s", req->method,
+			         req->path, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+			resp->status = 0;
+			/* a body that may have been taken cannot simply go again */
+			if (req->may_repeat || before_send(rc) || !x.sent)
+				retry = 1;
+			else {
+				retry = 0;
+				resp->ambiguous = 1;
+			}
+		} else {
+			bt_api_error(resp->status, resp->body.p, resp->body.len,
+			             resp->request_id, resp->err, sizeof resp->err);
+			retry = bt_retryable_status(resp->status);
+			if (x.should_retry == 1)
+				retry = 1;
+			if (x.should_retry == 0)
+				retry = 0;
+			if (retry && !req->may_repeat && x.sent &&
+			    !bt_status_not_taken(resp->status)) {
+				retry = 0;
+				resp->ambiguous = 1;
+			}
+		}
+		if (!retry)
+			return -1;
+		delay = bt_backoff(n, x.retry_after, rnd(h));
+		if (bt_mono() - start + delay > h->budget) {
+			size_t k = strlen(resp->err);
+			snprintf(resp->err + k, sizeof resp->err - k,
+			         " (gave up after %d attempt%s in %.0fs)", n,
+			         n == 1 ? "" : "s", bt_mono() - start);
+			return -1;
+		}
+		if (bt_verbose)
+			bt_warn("%s; retrying in %.1fs", resp->err, delay);
+		if (x.got && req->sink_restart && req->sink_restart(req->sink_arg)) {
+			snprintf(resp->err + strlen(resp->err),
+			         sizeof resp->err - strlen(resp->err), " (cannot restart)");
+			return -1;
+		}
+		bt_sleep(delay);
+	}
+}
+
+jv bt_http_json(struct bt_http *h, const char *method, const char *path,
+                struct bt_resp *resp)
+{
+	struct bt_req req;
+	char err[200];
+	jv v;
+
+	memset(&req, 0, sizeof req);
+	req.method = method;
+	req.path = path;
+	req.body_fd = -1;
+	req.may_repeat = 1;
+	if (!strcmp(method, "POST"))
+		req.body = "";
+	if (bt_http(h, &req, resp) < 0)
+		return jv_invalid();
+	v = bt_json_parse(resp->body.p ? resp->body.p : "", resp->body.len,
+	                  err, sizeof err);
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		if (jv_is_valid(v))
+			snprintf(err, sizeof err, "not a JSON object");
+		jv_free(v);
+		snprintf(resp->err, sizeof resp->err, "%s %s: bad answer: %s%s%s",
+		         method, path, err, resp->request_id[0] ? " request-id " : "",
+		         resp->request_id);
+		return jv_invalid();
+	}
+	return v;
+}

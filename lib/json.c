@@ -1,0 +1,470 @@
+/* json.c — JSON text to jv, quickly.
+ *
+ * A strict RFC 8259 parser that builds jv values directly: several times
+ * faster than jq 1.6's jv_parser, which rebuilds every token through a
+ * state machine.  Differences from jq's parser are on the strict side:
+ * raw control characters in strings, NaN, and leading zeros are errors.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+
+#define MAX_DEPTH 10000
+
+struct parser {
+	const char *s, *p, *end;
+	char *err;
+	size_t errsz;
+	int build;      /* 0: validate only */
+	int depth;
+	int failed;
+	struct bt_buf tmp;  /* unescaped string text */
+};
+
+static void fail(struct parser *P, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct parser *P, const char *at, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	if (P->failed)
+		return;
+	P->failed = 1;
+	if (!P->err || !P->errsz)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	snprintf(P->err, P->errsz, "%s at column %zu", what,
+	         (size_t)(at - P->s) + 1);
+}
+
+static void unexpected(struct parser *P, const char *at, const char *wanted)
+{
+	unsigned char c;
+
+	if (at >= P->end) {
+		fail(P, at, "unexpected end of input%s%s", wanted ? ", expected " : "",
+		     wanted ? wanted : "");
+		return;
+	}
+	c = (unsigned char)*at;
+	if (c >= 0x20 && c < 0x7f)
+		fail(P, at, "unexpected '%c'%s%s", c, wanted ? ", expected " : "",
+		     wanted ? wanted : "");
+	else
+		fail(P, at, "unexpected byte 0x%02x%s%s", c,
+		     wanted ? ", expected " : "", wanted ? wanted : "");
+}
+
+static inline void ws(struct parser *P)
+{
+	while (P->p < P->end && (*P->p == ' ' || *P->p == '\n' ||
+	                         *P->p == '\r' || *P->p == '\t'))
+		P->p++;
+}
+
+static jv value(struct parser *P);
+
+static int hex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_utf8(struct bt_buf *b, unsigned c)
+{
+	char u[4];
+	size_t n;
+
+	if (c < 0x80) {
+		u[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xc0 | (c >> 6));
+		u[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xe0 | (c >> 12));
+		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | (c >> 18));
+		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	bt_buf_add(b, u, n);
+}
+
+/* P->p is just after the opening quote. */
+static jv string(struct parser *P)
+{
+	const char *start = P->p, *p = P->p, *end = P->end;
+	unsigned char c;
+	int escaped = 0;
+	unsigned u, lo;
+
+	/* the common case: no escapes */
+	for (;;) {
+		while (p < end && (c = (unsigned char)*p) != '"' && c != '\\' && c >= 0x20)
+			p++;
+		if (p >= end) {
+			fail(P, start - 1, "unterminated string");
+			return jv_invalid();
+		}
+		c = (unsigned char)*p;
+		if (c == '"')
+			break;
+		if (c < 0x20) {
+			fail(P, p, "control character 0x%02x in string", c);
+			return jv_invalid();
+		}
+		/* a backslash: unescape from here on into tmp */
+		if (!escaped) {
+			escaped = 1;
+			P->tmp.len = 0;
+		}
+		if (P->build)
+			bt_buf_add(&P->tmp, start, (size_t)(p - start));
+		if (p + 1 >= end) {
+			fail(P, p, "unterminated string");
+			return jv_invalid();
+		}
+		switch (p[1]) {
+		case '"': case '\\': case '/':
+			c = (unsigned char)p[1]; break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			if (end - p < 6 || hex4(p + 2, &u) < 0) {
+				fail(P, p, "invalid \\u escape");
+				return jv_invalid();
+			}
+			p += 6;
+			if (u >= 0xd800 && u < 0xdc00) {
+				if (end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
+				    hex4(p + 2, &lo) == 0 && lo >= 0xdc00 && lo < 0xe000) {
+					u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+					p += 6;
+				} else
+					u = 0xfffd;     /* a lone surrogate, as jq */
+			} else if (u >= 0xdc00 && u < 0xe000)
+				u = 0xfffd;
+			if (P->build)
+				put_utf8(&P->tmp, u);
+			start = p;
+			continue;
+		default:
+			fail(P, p, "invalid escape '\\%c' in string",
+			     p[1] >= 0x20 && p[1] < 0x7f ? p[1] : '?');
+			return jv_invalid();
+		}
+		if (P->build)
+			bt_buf_addc(&P->tmp, c);
+		p += 2;
+		start = p;
+	}
+	P->p = p + 1;
+	if (!P->build)
+		return jv_null();
+	if (!escaped)
+		return jv_string_sized(start, (int)(p - start));
+	bt_buf_add(&P->tmp, start, (size_t)(p - start));
+	return jv_string_sized(P->tmp.p, (int)P->tmp.len);
+}
+
+static jv number(struct parser *P)
+{
+	const char *p = P->p, *start = P->p, *end = P->end;
+	int frac = 0;
+	char tmp[64], *copy;
+	double d;
+	long long v = 0;
+	int digits = 0;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0') {
+		p++;
+		if (p < end && *p >= '0' && *p <= '9') {
+			fail(P, p - 1, "leading zero in number");
+			return jv_invalid();
+		}
+		digits = 1;
+	} else if (p < end && *p >= '1' && *p <= '9') {
+		while (p < end && *p >= '0' && *p <= '9') {
+			if (digits < 18)
+				v = v * 10 + (*p - '0');
+			digits++;
+			p++;
+		}
+	} else {
+		unexpected(P, p, "a digit");
+		return jv_invalid();
+	}
+	if (p < end && *p == '.') {
+		frac = 1;
+		p++;
+		if (p >= end || *p < '0' || *p > '9') {
+			unexpected(P, p, "a digit after '.'");
+			return jv_invalid();
+		}
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		frac = 1;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9') {
+			unexpected(P, p, "a digit in the exponent");
+			return jv_invalid();
+		}
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	P->p = p;
+	if (!P->build)
+		return jv_null();
+	if (!frac && digits <= 15)
+		return jv_number(*start == '-' ? -(double)v : (double)v);
+	/* strtod needs a terminated copy: the text may run on in the buffer */
+	if ((size_t)(p - start) < sizeof tmp) {
+		memcpy(tmp, start, (size_t)(p - start));
+		tmp[p - start] = 0;
+		d = strtod(tmp, NULL);
+	} else {
+		copy = bt_strndup(start, (size_t)(p - start));
+		d = strtod(copy, NULL);
+		free(copy);
+	}
+	return jv_number(d);
+}
+
+static int literal(struct parser *P, const char *word, size_t n)
+{
+	if ((size_t)(P->end - P->p) >= n && memcmp(P->p, word, n) == 0) {
+		P->p += n;
+		return 1;
+	}
+	fail(P, P->p, "invalid literal (expected %s)", word);
+	return 0;
+}
+
+static jv object(struct parser *P)
+{
+	jv obj = P->build ? jv_object() : jv_null(), key, val;
+
+	ws(P);
+	if (P->p < P->end && *P->p == '}') {
+		P->p++;
+		return obj;
+	}
+	for (;;) {
+		ws(P);
+		if (P->p >= P->end || *P->p != '"') {
+			unexpected(P, P->p, "a string key");
+			goto bad;
+		}
+		P->p++;
+		key = string(P);
+		if (P->failed)
+			goto bad;
+		ws(P);
+		if (P->p >= P->end || *P->p != ':') {
+			jv_free(key);
+			unexpected(P, P->p, "':'");
+			goto bad;
+		}
+		P->p++;
+		val = value(P);
+		if (P->failed) {
+			jv_free(key);
+			jv_free(val);
+			goto bad;
+		}
+		if (P->build)
+			obj = jv_object_set(obj, key, val);
+		ws(P);
+		if (P->p < P->end && *P->p == ',') {
+			P->p++;
+			continue;
+		}
+		if (P->p < P->end && *P->p == '}') {
+			P->p++;
+			return obj;
+		}
+		unexpected(P, P->p, "',' or '}'");
+		goto bad;
+	}
+bad:
+	jv_free(obj);
+	return jv_invalid();
+}
+
+static jv array(struct parser *P)
+{
+	jv arr = P->build ? jv_array() : jv_null(), val;
+
+	ws(P);
+	if (P->p < P->end && *P->p == ']') {
+		P->p++;
+		return arr;
+	}
+	for (;;) {
+		val = value(P);
+		if (P->failed) {
+			jv_free(val);
+			goto bad;
+		}
+		if (P->build)
+			arr = jv_array_append(arr, val);
+		ws(P);
+		if (P->p < P->end && *P->p == ',') {
+			P->p++;
+			continue;
+		}
+		if (P->p < P->end && *P->p == ']') {
+			P->p++;
+			return arr;
+		}
+		unexpected(P, P->p, "',' or ']'");
+		goto bad;
+	}
+bad:
+	jv_free(arr);
+	return jv_invalid();
+}
+
+static jv value(struct parser *P)
+{
+	jv v;
+
+	ws(P);
+	if (P->p >= P->end) {
+		unexpected(P, P->p, "a value");
+		return jv_invalid();
+	}
+	switch (*P->p) {
+	case '{':
+	case '[':
+		if (++P->depth > MAX_DEPTH) {
+			fail(P, P->p, "nested deeper than %d levels", MAX_DEPTH);
+			return jv_invalid();
+		}
+		P->p++;
+		v = P->p[-1] == '{' ? object(P) : array(P);
+		P->depth--;
+		return v;
+	case '"':
+		P->p++;
+		return string(P);
+	case 't':
+		return literal(P, "true", 4) ? (P->build ? jv_true() : jv_null()) : jv_invalid();
+	case 'f':
+		return literal(P, "false", 5) ? (P->build ? jv_false() : jv_null()) : jv_invalid();
+	case 'n':
+		return literal(P, "null", 4) ? jv_null() : jv_invalid();
+	default:
+		if (*P->p == '-' || (*P->p >= '0' && *P->p <= '9'))
+			return number(P);
+		unexpected(P, P->p, "a value");
+		return jv_invalid();
+	}
+}
+
+static jv run(const char *s, size_t n, size_t *used, int whole, int build,
+              char *err, size_t errsz)
+{
+	struct parser P;
+	jv v;
+
+	memset(&P, 0, sizeof P);
+	P.s = P.p = s;
+	P.end = s + n;
+	P.err = err;
+	P.errsz = errsz;
+	P.build = build;
+	if (err && errsz)
+		err[0] = 0;
+	v = value(&P);
+	if (!P.failed && whole) {
+		ws(&P);
+		if (P.p < P.end)
+			fail(&P, P.p, "trailing data after the value");
+	}
+	bt_buf_free(&P.tmp);
+	if (P.failed) {
+		jv_free(v);
+		if (used)
+			*used = 0;
+		return jv_invalid();
+	}
+	if (used)
+		*used = (size_t)(P.p - s);
+	return v;
+}
+
+jv bt_json_parse(const char *s, size_t n, char *err, size_t errsz)
+{
+	return run(s, n, NULL, 1, 1, err, errsz);
+}
+
+jv bt_json_parse_prefix(const char *s, size_t n, size_t *used,
+                        char *err, size_t errsz)
+{
+	return run(s, n, used, 0, 1, err, errsz);
+}
+
+size_t bt_json_skip(const char *s, size_t n, char *err, size_t errsz)
+{
+	size_t used = 0;
+	jv v = run(s, n, &used, 0, 0, err, errsz);
+
+	jv_free(v);
+	return used;
+}
+
+jv bt_jsonl_next(struct bt_lines *l)
+{
+	char err[256];
+	size_t n;
+	char *s;
+	jv v;
+
+	do
+		if (!(s = bt_lines_next(l, &n)))
+			return jv_invalid();
+	while (bt_blank(s, n));
+	v = bt_json_parse(s, n, err, sizeof err);
+	if (jv_is_valid(v))
+		return v;
+	return jv_invalid_with_msg(jv_string_fmt("%s:%llu: invalid JSON: %s",
+	                                         l->name, l->lineno, err));
+}

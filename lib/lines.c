@@ -1,0 +1,110 @@
+/* lines.c — lines of any length, read in large blocks */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+#define LINES_BLOCK (256 * 1024)
+
+void bt_lines_fd(struct bt_lines *l, int fd, const char *name)
+{
+	memset(l, 0, sizeof *l);
+	l->fd = fd;
+	l->name = name;
+	l->cap = LINES_BLOCK;
+	l->buf = bt_malloc(l->cap + 1);
+}
+
+int bt_lines_open(struct bt_lines *l, const char *path)
+{
+	int fd;
+
+	if (!path || !strcmp(path, "-")) {
+		bt_lines_fd(l, 0, "stdin");
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	bt_lines_fd(l, fd, path);
+	l->own_fd = 1;
+	return 0;
+}
+
+void bt_lines_close(struct bt_lines *l)
+{
+	if (l->own_fd && l->fd >= 0)
+		close(l->fd);
+	free(l->buf);
+	l->buf = NULL;
+	l->fd = -1;
+}
+
+/* Read more input after buf[end]; 0 at end of input. */
+static ssize_t fill(struct bt_lines *l)
+{
+	ssize_t r;
+
+	if (l->start > 0 && (l->end == l->cap || l->start > l->cap / 2)) {
+		memmove(l->buf, l->buf + l->start, l->end - l->start);
+		l->end -= l->start;
+		l->start = 0;
+	}
+	if (l->end == l->cap) {
+		l->cap *= 2;
+		l->buf = bt_realloc(l->buf, l->cap + 1);
+	}
+	do
+		r = read(l->fd, l->buf + l->end, l->cap - l->end);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		bt_die(BT_EXIT_FAIL, "%s: read error:", l->name);
+	l->end += (size_t)r;
+	return r;
+}
+
+char *bt_lines_next(struct bt_lines *l, size_t *len)
+{
+	size_t scanned = 0, n;
+	char *nl;
+
+	for (;;) {
+		nl = memchr(l->buf + l->start + scanned, '\n',
+		            l->end - l->start - scanned);
+		if (nl)
+			break;
+		scanned = l->end - l->start;
+		if (l->eof || fill(l) == 0) {
+			l->eof = 1;
+			if (l->start == l->end)
+				return NULL;
+			/* a last line without its newline */
+			nl = l->buf + l->end;
+			break;
+		}
+	}
+	l->line = l->buf + l->start;
+	n = (size_t)(nl - l->line);
+	l->start += n + (nl < l->buf + l->end);
+	if (n > 0 && l->line[n - 1] == '\r')
+		n--;
+	l->line[n] = 0;
+	l->len = n;
+	l->lineno++;
+	if (len)
+		*len = n;
+	return l->line;
+}
+
+int bt_blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	return 1;
+}

@@ -1,0 +1,278 @@
+/* util.c — diagnostics, memory, strict numbers, time, stdout */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+const char *bt_prog = "bt";
+int bt_verbose;
+
+void bt_init(const char *argv0)
+{
+	const char *s;
+
+	if (argv0 && *argv0) {
+		s = strrchr(argv0, '/');
+		bt_prog = s ? s + 1 : argv0;
+	}
+	signal(SIGPIPE, SIG_DFL);
+}
+
+void bt_vwarn(const char *fmt, va_list ap)
+{
+	int e = errno;
+	size_t n = strlen(fmt);
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", bt_prog);
+	vfprintf(stderr, fmt, ap);
+	if (n && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(e));
+	fputc('\n', stderr);
+}
+
+void bt_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	bt_vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void bt_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	bt_vwarn(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void *bt_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		bt_die(BT_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+void *bt_calloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+
+	if (!p)
+		bt_die(BT_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+void *bt_realloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		bt_die(BT_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+char *bt_strndup(const char *s, size_t n)
+{
+	char *p = bt_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *bt_strdup(const char *s)
+{
+	return bt_strndup(s, strlen(s));
+}
+
+char *bt_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		bt_die(BT_EXIT_FAIL, "bad format");
+	p = bt_malloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+long long bt_num(const char *s, long long min, long long max, const char *what)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno == ERANGE || (*s == ' ' || *s == '\t'))
+		bt_die(BT_EXIT_USAGE, "%s: not a whole number: '%s'", what, s);
+	if (v < min || v > max)
+		bt_die(BT_EXIT_USAGE, "%s: %s is out of range (%lld to %lld)",
+		       what, s, min, max);
+	return v;
+}
+
+double bt_real(const char *s, double min, double max, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno == ERANGE || isnan(v) || isspace((unsigned char)*s))
+		bt_die(BT_EXIT_USAGE, "%s: not a number: '%s'", what, s);
+	if (v < min || v > max)
+		bt_die(BT_EXIT_USAGE, "%s: %s is out of range (%g to %g)",
+		       what, s, min, max);
+	return v;
+}
+
+long long bt_size(const char *s, long long min, long long max, const char *what)
+{
+	static const struct { const char *suf; long long mul; } units[] = {
+		{ "", 1 }, { "K", 1000LL }, { "M", 1000000LL }, { "G", 1000000000LL },
+		{ "KB", 1000LL }, { "MB", 1000000LL }, { "GB", 1000000000LL },
+		{ "KiB", 1024LL }, { "MiB", 1048576LL }, { "GiB", 1073741824LL },
+	};
+	char *end;
+	long long v;
+	size_t i;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || end == s || errno == ERANGE || v < 0 || !isdigit((unsigned char)*s))
+		bt_die(BT_EXIT_USAGE, "%s: not a size: '%s'", what, s);
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(end, units[i].suf) == 0)
+			break;
+	if (i == sizeof units / sizeof units[0])
+		bt_die(BT_EXIT_USAGE, "%s: not a size: '%s' (use K, M, G, KiB, MiB, GiB)",
+		       what, s);
+	if (v > max / units[i].mul)
+		bt_die(BT_EXIT_USAGE, "%s: %s is out of range (%lld to %lld)",
+		       what, s, min, max);
+	v *= units[i].mul;
+	if (v < min || v > max)
+		bt_die(BT_EXIT_USAGE, "%s: %s is out of range (%lld to %lld)",
+		       what, s, min, max);
+	return v;
+}
+
+double bt_duration(const char *s, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || end == s || errno == ERANGE || !(v >= 0) || isinf(v) ||
+	    !(isdigit((unsigned char)*s) || *s == '.'))
+		goto bad;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		return v;
+	if (!strcmp(end, "ms"))
+		return v / 1000;
+	if (!strcmp(end, "m"))
+		return v * 60;
+	if (!strcmp(end, "h"))
+		return v * 3600;
+	if (!strcmp(end, "d"))
+		return v * 86400;
+bad:
+	bt_die(BT_EXIT_USAGE, "%s: not a duration: '%s' (e.g. 90, 1.5s, 500ms, 5m, 2h, 1d)",
+	       what, s);
+}
+
+double bt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double bt_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void bt_sleep(double seconds)
+{
+	struct timespec ts;
+
+	if (!(seconds > 0))
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+int bt_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void bt_epipe(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	_exit(BT_EXIT_FAIL);
+}
+
+void bt_out(const void *p, size_t n)
+{
+	if (n && fwrite(p, 1, n, stdout) != n) {
+		if (errno == EPIPE)
+			bt_epipe();
+		bt_die(BT_EXIT_FAIL, "write error on standard output:");
+	}
+}
+
+void bt_close_stdout(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno == EPIPE)
+			bt_epipe();
+		bt_die(BT_EXIT_FAIL, "write error on standard output:");
+	}
+	if (fclose(stdout) == EOF) {
+		if (errno == EPIPE)
+			bt_epipe();
+		bt_die(BT_EXIT_FAIL, "write error on standard output:");
+	}
+}

@@ -1,0 +1,186 @@
+# tests/lib.sh — a small TAP harness in the manner of git's test-lib.
+#
+#   . "${0%/*}/lib.sh"
+#   test_expect_success 'what it does' '
+#       commands &&
+#       test_cmp expect actual
+#   '
+#   test_done
+#
+# Each test body runs in a subshell inside one scratch directory per file
+# ($TRASH, removed at the end unless a test failed or BT_KEEP is set), with
+# stdin from /dev/null.  On failure the body and everything it printed are
+# shown as TAP comments.  BT_VALGRIND=1 runs every compiled bt program
+# under valgrind; an error there fails the test.
+
+set -u
+BT_ROOT=$(cd "${0%/*}/.." && pwd)
+TESTS=$BT_ROOT/tests
+TEST_NAME=${0##*/}
+unset ANTHROPIC_API_KEY ANTHROPIC_BASE_URL ANTHROPIC_VERSION BT_STATE_DIR \
+	BT_MODEL BT_PRICES BT_RETRY_BUDGET
+LC_ALL=C
+export LC_ALL
+
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/bt-test.${TEST_NAME%.t}.XXXXXX") || exit 1
+PATH=$BT_ROOT/bin:$PATH
+if [ "${BT_VALGRIND:-}" = 1 ]; then
+	mkdir "$TRASH/.vgbin"
+	for p in "$BT_ROOT"/bin/bt-*; do
+		case $p in *.c) continue;; esac
+		[ -x "$p" ] || continue
+		if head -c 4 "$p" | grep -q ELF; then
+			cat >"$TRASH/.vgbin/${p##*/}" <<-EOF
+			#!/bin/sh
+			exec valgrind -q --error-exitcode=99 --leak-check=full \
+			  --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+			  --track-fds=no "$p" "\$@"
+			EOF
+			chmod +x "$TRASH/.vgbin/${p##*/}"
+		fi
+	done
+	PATH=$TRASH/.vgbin:$PATH
+fi
+export PATH
+cd "$TRASH" || exit 1
+
+test_count=0
+test_failures=0
+MOCK_PID=
+
+test_cleanup() {
+	mock_stop
+	if [ "$test_failures" = 0 ] && [ -z "${BT_KEEP:-}" ]; then
+		cd / && rm -rf "$TRASH"
+	else
+		echo "# scratch directory kept: $TRASH"
+	fi
+}
+trap 'test_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+# test_expect_success DESCRIPTION BODY
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (eval "$2") >"$TRASH/.out" 2>&1 </dev/null; then
+		echo "ok $test_count - $1"
+	else
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - $1"
+		printf '%s\n' "$2" | sed 's/^/#	/'
+		echo "# output:"
+		sed 's/^/#   /' "$TRASH/.out"
+	fi
+}
+
+# test_skip DESCRIPTION REASON
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # SKIP $2"
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failures" = 0 ]
+	exit $?
+}
+
+# test_cmp EXPECTED ACTUAL: equal byte for byte, or a diff.
+test_cmp() {
+	cmp -s "$1" "$2" && return 0
+	echo "test_cmp: $1 and $2 differ:"
+	diff -u "$1" "$2" | head -n 60
+	return 1
+}
+
+# test_must_fail CMD...: CMD exits with a failure status (1..125), not by
+# a signal, not "not found".
+test_must_fail() {
+	"$@"
+	_st=$?
+	if [ $_st = 0 ]; then
+		echo "test_must_fail: succeeded: $*"
+		return 1
+	elif [ $_st -gt 125 ]; then
+		echo "test_must_fail: exit $_st (signal, or not run): $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code CODE CMD...: CMD exits with exactly CODE.
+test_expect_code() {
+	_want=$1
+	shift
+	"$@"
+	_st=$?
+	[ $_st = "$_want" ] && return 0
+	echo "test_expect_code: exit $_st, wanted $_want: $*"
+	return 1
+}
+
+# test_grep PATTERN FILE: FILE has a line matching PATTERN (grep -E), or
+# show the file.
+test_grep() {
+	grep -E -q -- "$1" "$2" && return 0
+	echo "test_grep: no line matches '$1' in $2:"
+	sed 's/^/  | /' "$2" | head -n 40
+	return 1
+}
+
+# test_lines N FILE: FILE has exactly N lines.
+test_lines() {
+	_n=$(wc -l <"$2")
+	[ "$_n" -eq "$1" ] && return 0
+	echo "test_lines: $2 has $_n lines, wanted $1"
+	return 1
+}
+
+# mock_start [bt-mock options]: start bt-mock on an ephemeral port; sets
+# MOCK_URL and exports ANTHROPIC_BASE_URL and a test key.  Its stderr goes
+# to $TRASH/mock.log.
+mock_start() {
+	mock_stop
+	rm -f "$TRASH/.mock.url"
+	bt-mock -p 0 --lifetime 900 "$@" >"$TRASH/.mock.url" 2>>"$TRASH/mock.log" &
+	MOCK_PID=$!
+	_i=0
+	while [ $_i -lt 400 ]; do
+		if [ -s "$TRASH/.mock.url" ] && grep -q '^http' "$TRASH/.mock.url"; then
+			MOCK_URL=$(head -n 1 "$TRASH/.mock.url")
+			ANTHROPIC_BASE_URL=$MOCK_URL
+			ANTHROPIC_API_KEY=sk-test-key
+			export MOCK_URL ANTHROPIC_BASE_URL ANTHROPIC_API_KEY
+			return 0
+		fi
+		kill -0 $MOCK_PID 2>/dev/null || break
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	echo "# bt-mock did not start:"
+	sed 's/^/#   /' "$TRASH/mock.log"
+	MOCK_PID=
+	return 1
+}
+
+mock_stop() {
+	[ -n "${MOCK_PID:-}" ] || return 0
+	kill -TERM "$MOCK_PID" 2>/dev/null
+	wait "$MOCK_PID" 2>/dev/null
+	MOCK_PID=
+}
+
+# mock_fault SPEC...: script faults in the running bt-mock (see bt-mock(1)).
+mock_fault() {
+	for _f; do
+		curl -sS -f -X POST --data-binary "$_f" "$MOCK_URL/_mock/faults" >/dev/null || return 1
+	done
+}
+
+# api METHOD PATH [curl options]: call the mock with the test key.
+api() {
+	_m=$1 _p=$2
+	shift 2
+	curl -sS -X "$_m" -H "x-api-key: $ANTHROPIC_API_KEY" \
+		-H 'anthropic-version: 2023-06-01' "$@" "$MOCK_URL$_p"
+}

@@ -1,0 +1,147 @@
+/* json.c — the JSON parser and the JSONL reader */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "bt.h"
+#include "tap.h"
+
+static char err[256];
+
+/* parse s and write it back compact; or "ERR: message" */
+static const char *rt(const char *s)
+{
+	static struct bt_buf b;
+	jv v = bt_json_parse(s, strlen(s), err, sizeof err);
+
+	b.len = 0;
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		bt_buf_printf(&b, "ERR: %s", err);
+		return bt_buf_str(&b);
+	}
+	bt_json_write(&b, v);
+	jv_free(v);
+	return bt_buf_str(&b);
+}
+
+static char *tmpfile_with(const char *data, size_t n)
+{
+	static char path[64];
+	int fd;
+
+	strcpy(path, "/tmp/bt-unit-json.XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || bt_write_all(fd, data, n) < 0)
+		bt_die(1, "tmp:");
+	close(fd);
+	return path;
+}
+
+int main(void)
+{
+	struct bt_lines l;
+	char *s, *path, *big;
+	size_t n, used;
+	jv v, m;
+	int k;
+
+	is_str(rt("{\"a\" : [1, 2.5, -0, true, false, null, \"x\"]}"),
+	       "{\"a\":[1,2.5,-0,true,false,null,\"x\"]}", "a round trip");
+	is_str(rt("\"\\u00e9\\ud83d\\ude00\\n\\t\\\"\\\\\\/\""),
+	       "\"\xc3\xa9\xf0\x9f\x98\x80\\n\\t\\\"\\\\/\"", "escapes and a surrogate pair");
+	is_str(rt("\"\\ud800x\""), "\"\xef\xbf\xbdx\"", "a lone surrogate becomes U+FFFD");
+	is_str(rt("\"\xff\""), "\"\xef\xbf\xbd\"", "bad UTF-8 becomes U+FFFD");
+	is_str(rt("\"\x7f\\u0001\""), "\"\\u007f\\u0001\"", "DEL and controls escaped as jq does");
+	is_str(rt("{\"b\":1,\"a\":2,\"b\":3}"), "{\"b\":3,\"a\":2}", "duplicate keys: last value, first place");
+	is_str(rt("[1.0, 1e2, 1E-2, 123456789012345678, 1e16, 1e1000]"),
+	       "[1,100,0.01,123456789012345680,1e+16,1.7976931348623157e+308]", "numbers as jq prints them");
+	is_str(rt("  7  "), "7", "white space around a value");
+
+	is_str(rt(""), "ERR: unexpected end of input, expected a value at column 1", "empty text");
+	is_str(rt("{\"a\":1} x"), "ERR: trailing data after the value at column 9", "trailing garbage");
+	is_str(rt("{\"a\":1}{}"), "ERR: trailing data after the value at column 8", "two values on a line");
+	is_str(rt("{\"a\" 1}"), "ERR: unexpected '1', expected ':' at column 6", "missing colon");
+	is_str(rt("[1,]"), "ERR: unexpected ']', expected a value at column 4", "trailing comma");
+	is_str(rt("{'a':1}"), "ERR: unexpected ''', expected a string key at column 2", "single quotes");
+	is_str(rt("\"abc"), "ERR: unterminated string at column 1", "unterminated string");
+	is_str(rt("\"a\tb\""), "ERR: control character 0x09 in string at column 3", "raw tab in a string");
+	is_str(rt("\"\\x\""), "ERR: invalid escape '\\x' in string at column 2", "bad escape");
+	is_str(rt("\"\\u12g4\""), "ERR: invalid \\u escape at column 2", "bad \\u escape");
+	is_str(rt("01"), "ERR: leading zero in number at column 1", "leading zero");
+	is_str(rt("-"), "ERR: unexpected end of input, expected a digit at column 2", "a lone minus");
+	is_str(rt("1."), "ERR: unexpected end of input, expected a digit after '.' at column 3", "1.");
+	is_str(rt("NaN"), "ERR: unexpected 'N', expected a value at column 1", "NaN");
+	is_str(rt("tru"), "ERR: invalid literal (expected true) at column 1", "a cut literal");
+	is_str(rt("\x01"), "ERR: unexpected byte 0x01, expected a value at column 1", "a control byte");
+
+	big = bt_malloc(20001 * 2 + 10);
+	for (k = 0, n = 0; k < 20001; k++)
+		big[n++] = '[';
+	for (k = 0; k < 20001; k++)
+		big[n++] = ']';
+	big[n] = 0;
+	ok(!strncmp(rt(big), "ERR: nested deeper than 10000 levels", 36), "depth is bounded");
+	free(big);
+
+	v = bt_json_parse_prefix("{\"a\":1} ,[2]", 12, &used, err, sizeof err);
+	ok(jv_is_valid(v) && used == 7, "prefix: one value and the bytes it used");
+	jv_free(v);
+	used = bt_json_skip(" [1,{\"x\":\"y\"}] rest", 20, err, sizeof err);
+	is_int(used, 14, "skip: the bytes of one value, not built");
+	used = bt_json_skip("[1,", 3, err, sizeof err);
+	is_int(used, 0, "skip: 0 for bad JSON");
+
+	/* the JSONL reader: CRLF, blank lines, no final newline, line numbers */
+	s = "{\"a\":1}\r\n\n   \n[2]\r\n{bad}\n\"last\"";
+	path = tmpfile_with(s, strlen(s));
+	bt_lines_open(&l, path);
+	v = bt_jsonl_next(&l);
+	is_str(rt("{\"a\":1}"), "{\"a\":1}", "sanity");
+	ok(jv_get_kind(v) == JV_KIND_OBJECT && l.lineno == 1, "CRLF line 1 parsed");
+	jv_free(v);
+	v = bt_jsonl_next(&l);
+	ok(jv_get_kind(v) == JV_KIND_ARRAY && l.lineno == 4, "blank lines skipped, still counted (line %llu)", l.lineno);
+	jv_free(v);
+	v = bt_jsonl_next(&l);
+	ok(!jv_is_valid(v) && jv_invalid_has_msg(jv_copy(v)), "a bad line is an error");
+	m = jv_invalid_get_msg(v);
+	s = bt_asprintf("%s:5: invalid JSON: unexpected 'b', expected a string key at column 2", path);
+	is_str(jv_string_value(m), s, "it names file, line and what is wrong");
+	free(s);
+	jv_free(m);
+	v = bt_jsonl_next(&l);
+	ok(jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), "last"),
+	   "a last line without a newline counts");
+	jv_free(v);
+	v = bt_jsonl_next(&l);
+	ok(!jv_is_valid(v) && !jv_invalid_has_msg(jv_copy(v)), "then the end, without a message");
+	jv_free(v);
+	bt_lines_close(&l);
+	unlink(path);
+
+	/* a 30 MB line, bigger than any buffer, between two small ones */
+	n = 30u * 1000 * 1000;
+	big = bt_malloc(n + 64);
+	memcpy(big, "1\n\"", 3);
+	memset(big + 3, 'x', n);
+	memcpy(big + 3 + n, "\"\n2\n", 4);
+	path = tmpfile_with(big, n + 7);
+	bt_lines_open(&l, path);
+	s = bt_lines_next(&l, &used);
+	ok(s && used == 1 && s[0] == '1', "line before the huge one");
+	s = bt_lines_next(&l, &used);
+	is_int(used, n + 2, "a 30 MB line in one piece");
+	v = bt_json_parse(s, used, err, sizeof err);
+	ok(jv_get_kind(v) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(v)) == (int)n,
+	   "and it parses");
+	jv_free(v);
+	s = bt_lines_next(&l, &used);
+	ok(s && used == 1 && s[0] == '2' && l.lineno == 3, "the line after it");
+	ok(!bt_lines_next(&l, &used), "end");
+	bt_lines_close(&l);
+	unlink(path);
+	free(big);
+
+	ok(bt_blank(" \t\r", 3) && bt_blank("", 0) && !bt_blank(" x", 2), "blank lines");
+	return done_testing();
+}
