@@ -24,6 +24,10 @@
 #define BT_MAX_REQUESTS     100000
 #define BT_MAX_BODY         (256LL * 1000 * 1000)   /* bytes of create body */
 #define BT_ID_MAX           64                      /* custom_id length */
+/* A chunk file of S bytes (requests, one per line) makes a create body of
+ * S + 14 bytes: {"requests":[ + the lines joined by commas + ]}. */
+#define BT_ENVELOPE         14
+#define BT_CHUNK_MAX        (BT_MAX_BODY - BT_ENVELOPE)
 
 /* ---- util.c: diagnostics, memory, strict numbers ---------------------- */
 
@@ -69,6 +73,9 @@ int bt_write_all(int fd, const void *p, size_t n);
 void bt_close_stdout(void);
 /* fwrite to stdout with the same rules (a closed pipe ends quietly). */
 void bt_out(const void *p, size_t n);
+/* Write b to stdout (fd 1, unbuffered by stdio) and empty it; same rules. */
+struct bt_buf;
+void bt_flush(struct bt_buf *b);
 /* Called when a write met EPIPE: end quietly by SIGPIPE. */
 void bt_epipe(void) __attribute__((noreturn));
 
@@ -94,7 +101,7 @@ struct bt_lines {
 	int fd, own_fd;
 	char *buf;
 	size_t cap, start, end; /* unread bytes are buf[start..end) */
-	int eof;
+	int eof, eof_done;
 	unsigned long long lineno;  /* number of the line last returned */
 	char *line;             /* the line last returned, NUL-terminated */
 	size_t len;             /* its length, without "\n" or "\r\n" */
@@ -123,6 +130,15 @@ jv bt_json_parse_prefix(const char *s, size_t n, size_t *used,
 /* Skip one JSON value without building it: bytes used, or 0 when it is
  * not valid JSON (with err filled as above). */
 size_t bt_json_skip(const char *s, size_t n, char *err, size_t errsz);
+
+/* Walk the members of the object in s[0..n) without building values: fn
+ * gets each key (as written, without its quotes) and the text of its value.
+ * Validates the whole text (trailing data is an error).  Returns 0; -1 with
+ * err filled when it is not a valid object; or fn's nonzero result. */
+int bt_json_members(const char *s, size_t n,
+                    int (*fn)(const char *key, size_t klen, const char *val,
+                              size_t vlen, void *arg),
+                    void *arg, char *err, size_t errsz);
 
 /* Next JSON value from a JSONL stream.  Blank lines are skipped.
  * Returns the value; at end of input jv_invalid() without a message; for
@@ -164,6 +180,44 @@ unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
 /* The line recorded for id, or 0. */
 unsigned long long bt_idset_get(const struct bt_idset *s, const char *id);
 void bt_idset_free(struct bt_idset *s);
+
+/* ---- records.c: the user's records, numbered by one rule ------------- */
+
+/* Each non-blank line of the inputs is one record, numbered from 1 across
+ * all the files; a line that is not valid JSON still takes its number.
+ * With raw, a line is a record as a JSON string.  bt-format and bt-join
+ * both count this way, so record numbers (the default custom_id) agree. */
+struct bt_records {
+	char **files;
+	int nfiles, file, raw;
+	struct bt_lines l;
+	unsigned long long number;  /* the current record's number */
+	const char *name;           /* and where it came from */
+	unsigned long long lineno;
+	char err[300];              /* why the current record is bad */
+};
+void bt_records_init(struct bt_records *r, char **files, int nfiles, int raw);
+/* 1 with *v set; 0 at the end; -1 for a line that is not valid JSON (the
+ * reason in r->err, the text in r->l.line).  A file that cannot be opened
+ * exits 2. */
+int bt_records_next(struct bt_records *r, jv *v);
+void bt_records_close(struct bt_records *r);
+
+/* ---- jqprog.c: user jq programs (1.6 syntax) ------------------------- */
+
+struct bt_jq;
+/* Compile program with named arguments (an object: name → value); exits 2
+ * with jq's message, prefixed by what (the option), if it does not
+ * compile.  A plain path (.a.b) runs without the interpreter. */
+struct bt_jq *bt_jq_compile(const char *what, const char *program, jv args);
+/* Run on in (consumed); exactly one output is expected.  Returns it, or
+ * jv_invalid_with_msg("WHAT: message") for an error, no value, or more
+ * than one. */
+jv bt_jq_one(struct bt_jq *q, jv in);
+void bt_jq_free(struct bt_jq *q);
+/* Values for --argjson (exits 2 on bad JSON) and --rawfile. */
+jv bt_jq_argjson(const char *name, const char *text);
+jv bt_jq_rawfile(const char *name, const char *path);
 
 /* ---- args.c: the "arguments, else stdin lines" loop ------------------- */
 

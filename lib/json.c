@@ -468,3 +468,80 @@ jv bt_jsonl_next(struct bt_lines *l)
 	return jv_invalid_with_msg(jv_string_fmt("%s:%llu: invalid JSON: %s",
 	                                         l->name, l->lineno, err));
 }
+
+int bt_json_members(const char *s, size_t n,
+                    int (*fn)(const char *key, size_t klen, const char *val,
+                              size_t vlen, void *arg),
+                    void *arg, char *err, size_t errsz)
+{
+	struct parser P;
+	const char *k, *v;
+	size_t klen;
+	int r = 0;
+
+	memset(&P, 0, sizeof P);
+	P.s = P.p = s;
+	P.end = s + n;
+	P.err = err;
+	P.errsz = errsz;
+	if (err && errsz)
+		err[0] = 0;
+	ws(&P);
+	if (P.p >= P.end || *P.p != '{') {
+		if (P.p < P.end && (*P.p == '[' || *P.p == '"' || *P.p == '-' ||
+		    (*P.p >= '0' && *P.p <= '9') || *P.p == 't' || *P.p == 'f' || *P.p == 'n'))
+			fail(&P, P.p, "not a JSON object");
+		else
+			unexpected(&P, P.p, "'{'");
+		return -1;
+	}
+	P.p++;
+	ws(&P);
+	if (P.p < P.end && *P.p == '}') {
+		P.p++;
+		goto end;
+	}
+	for (;;) {
+		ws(&P);
+		if (P.p >= P.end || *P.p != '"') {
+			unexpected(&P, P.p, "a string key");
+			return -1;
+		}
+		k = ++P.p;
+		string(&P);
+		if (P.failed)
+			return -1;
+		klen = (size_t)(P.p - 1 - k);
+		ws(&P);
+		if (P.p >= P.end || *P.p != ':') {
+			unexpected(&P, P.p, "':'");
+			return -1;
+		}
+		P.p++;
+		ws(&P);
+		v = P.p;
+		value(&P);
+		if (P.failed)
+			return -1;
+		if (fn && (r = fn(k, klen, v, (size_t)(P.p - v), arg)) != 0)
+			return r;
+		ws(&P);
+		if (P.p < P.end && *P.p == ',') {
+			P.p++;
+			continue;
+		}
+		if (P.p < P.end && *P.p == '}') {
+			P.p++;
+			break;
+		}
+		unexpected(&P, P.p, "',' or '}'");
+		return -1;
+	}
+end:
+	ws(&P);
+	if (P.p < P.end) {
+		fail(&P, P.p, "trailing data after the value");
+		return -1;
+	}
+	return 0;
+}

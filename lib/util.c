@@ -276,3 +276,13 @@ void bt_close_stdout(void)
 		bt_die(BT_EXIT_FAIL, "write error on standard output:");
 	}
 }
+
+void bt_flush(struct bt_buf *b)
+{
+	if (bt_write_all(1, b->p, b->len) < 0) {
+		if (errno == EPIPE)
+			bt_epipe();
+		bt_die(BT_EXIT_FAIL, "write error on standard output:");
+	}
+	b->len = 0;
+}

@@ -24,6 +24,26 @@ static const char *rt(const char *s)
 	return bt_buf_str(&b);
 }
 
+static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct bt_buf *b = arg;
+
+	bt_buf_printf(b, "%.*s=%.*s;", (int)kn, k, (int)vn, v);
+	return kn == 4 && !memcmp(k, "stop", 4) ? 7 : 0;
+}
+
+static const char *members(const char *s)
+{
+	static struct bt_buf b;
+	int r;
+
+	b.len = 0;
+	r = bt_json_members(s, strlen(s), member, &b, err, sizeof err);
+	if (r)
+		bt_buf_printf(&b, "r=%d %s", r, r < 0 ? err : "");
+	return bt_buf_str(&b);
+}
+
 static char *tmpfile_with(const char *data, size_t n)
 {
 	static char path[64];
@@ -90,6 +110,15 @@ int main(void)
 	is_int(used, 14, "skip: the bytes of one value, not built");
 	used = bt_json_skip("[1,", 3, err, sizeof err);
 	is_int(used, 0, "skip: 0 for bad JSON");
+
+	is_str(members(" {\"custom_id\" : \"a\", \"params\":{\"x\":[1,\"}\"]}} "),
+	       "custom_id=\"a\";params={\"x\":[1,\"}\"]};", "members: keys and value texts");
+	is_str(members("{\"a\\\"b\":1}"), "a\\\"b=1;", "members: a key is given as written");
+	is_str(members("{}"), "", "members: an empty object");
+	is_str(members("[1]"), "r=-1 not a JSON object at column 1", "members: not an object");
+	is_str(members("{\"a\":1} x"), "a=1;r=-1 trailing data after the value at column 9", "members: trailing data");
+	is_str(members("{\"a\":[1,}"), "r=-1 unexpected '}', expected a value at column 9", "members: a bad value");
+	is_str(members("{\"stop\":1,\"b\":2}"), "stop=1;r=7 ", "members: fn's result stops the walk");
 
 	/* the JSONL reader: CRLF, blank lines, no final newline, line numbers */
 	s = "{\"a\":1}\r\n\n   \n[2]\r\n{bad}\n\"last\"";

@@ -1,0 +1,424 @@
+/* bt-format — records in, batch requests out */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+static struct {
+	struct bt_jq *prompt, *id, *params;
+	const char *reject_path;
+	char *reject_tmp;
+	FILE *reject;
+	unsigned long long rejected;
+	jv base;                /* params from the options: model, max_tokens, ... */
+	struct bt_buf prefix;   /* base as JSON, open for "messages" */
+	struct bt_idset ids;
+	char **files;
+	int nfiles;
+} F;
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: bt-format [-R] [-m MODEL] [-p EXPR] [--id EXPR] [-s TEXT | --system-file FILE]\n"
+"                 [--cache-system] [--max-tokens N] [--temperature T]\n"
+"                 [--params EXPR | -f FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
+"                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n");
+	exit(status);
+}
+
+static void cleanup(void)
+{
+	if (F.reject_tmp)
+		unlink(F.reject_tmp);
+}
+
+/* A bad record: exit 2, or into the reject file. */
+static void bad(struct bt_records *r, jv rec, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void bad(struct bt_records *r, jv rec, const char *fmt, ...)
+{
+	struct bt_buf b = { 0 };
+	char why[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+
+	if (!F.reject) {
+		jv_free(rec);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", r->name, r->lineno, why);
+	}
+	F.rejected++;
+	bt_buf_adds(&b, "{\"file\":");
+	bt_json_write_str(&b, r->name, strlen(r->name));
+	bt_buf_printf(&b, ",\"line\":%llu,\"error\":", r->lineno);
+	bt_json_write_str(&b, why, strlen(why));
+	if (jv_is_valid(rec)) {
+		bt_buf_adds(&b, ",\"record\":");
+		bt_json_write(&b, rec);
+	} else {
+		bt_buf_adds(&b, ",\"text\":");
+		bt_json_write_str(&b, r->l.line, r->l.len);
+	}
+	bt_buf_adds(&b, "}\n");
+	if (fwrite(b.p, 1, b.len, F.reject) != b.len)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", F.reject_path);
+	bt_buf_free(&b);
+	jv_free(rec);
+}
+
+static void badjv(struct bt_records *r, jv rec, jv err)
+{
+	jv m = jv_invalid_get_msg(err);
+
+	bad(r, rec, "%s", jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "error");
+	jv_free(m);
+}
+
+/* The prompt must be a non-empty string or an array of content blocks. */
+static const char *prompt_problem(jv p)
+{
+	int i, n;
+	jv x, t;
+
+	switch (jv_get_kind(p)) {
+	case JV_KIND_STRING:
+		return jv_string_length_bytes(jv_copy(p)) ? NULL : "-p: the prompt is empty";
+	case JV_KIND_ARRAY:
+		n = jv_array_length(jv_copy(p));
+		if (!n)
+			return "-p: the prompt is an empty array";
+		for (i = 0; i < n; i++) {
+			x = jv_array_get(jv_copy(p), i);
+			t = jv_get_kind(x) == JV_KIND_OBJECT ?
+			    jv_object_get(jv_copy(x), jv_string("type")) : jv_invalid();
+			jv_free(x);
+			if (jv_get_kind(t) != JV_KIND_STRING) {
+				jv_free(t);
+				return "-p: an array element is not a content block (an object with a \"type\")";
+			}
+			jv_free(t);
+		}
+		return NULL;
+	case JV_KIND_NULL:
+		return "-p: gave null, not a string or an array of content blocks";
+	case JV_KIND_NUMBER:
+		return "-p: gave a number, not a string or an array of content blocks";
+	case JV_KIND_OBJECT:
+		return "-p: gave an object, not a string or an array of content blocks";
+	default:
+		return "-p: gave a boolean, not a string or an array of content blocks";
+	}
+}
+
+/* What the API would refuse in params, checked before anything is sent. */
+static const char *params_problem(jv p)
+{
+	jv v;
+	const char *why = NULL;
+	double d;
+
+	if (jv_get_kind(p) != JV_KIND_OBJECT)
+		return "--params: did not give an object";
+	v = jv_object_get(jv_copy(p), jv_string("model"));
+	if (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))
+		why = "params: no model (a non-empty string)";
+	jv_free(v);
+	if (why)
+		return why;
+	v = jv_object_get(jv_copy(p), jv_string("messages"));
+	if (jv_get_kind(v) != JV_KIND_ARRAY || !jv_array_length(jv_copy(v)))
+		why = "params: no messages (a non-empty array)";
+	jv_free(v);
+	if (why)
+		return why;
+	v = jv_object_get(jv_copy(p), jv_string("max_tokens"));
+	d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : 0;
+	if (jv_get_kind(v) != JV_KIND_NUMBER || d < 1 || d != (double)(long long)d)
+		why = "params: max_tokens must be a whole number of at least 1";
+	jv_free(v);
+	if (why)
+		return why;
+	v = jv_object_get(jv_copy(p), jv_string("stream"));
+	if (jv_get_kind(v) == JV_KIND_TRUE)
+		why = "params: stream is not allowed in a batch";
+	jv_free(v);
+	return why;
+}
+
+static int one(struct bt_records *r, jv rec, struct bt_buf *out)
+{
+	char id[BT_ID_MAX + 1], err[128];
+	size_t start = out->len;
+	unsigned long long pos, first;
+	const char *why;
+	jv v, prompt = jv_invalid(), params;
+
+	/* the custom_id */
+	if (F.id) {
+		v = bt_jq_one(F.id, jv_copy(rec));
+		if (!jv_is_valid(v)) {
+			badjv(r, rec, v);
+			return 0;
+		}
+		if (bt_custom_id(v, id, err, sizeof err) < 0) {
+			jv_free(v);
+			bad(r, rec, "--id: %s", err);
+			return 0;
+		}
+		jv_free(v);
+	} else
+		bt_custom_id_num(r->number, id);
+
+	if (F.prompt) {
+		prompt = bt_jq_one(F.prompt, jv_copy(rec));
+		if (!jv_is_valid(prompt)) {
+			badjv(r, rec, prompt);
+			return 0;
+		}
+		if ((why = prompt_problem(prompt))) {
+			jv_free(prompt);
+			bad(r, rec, "%s", why);
+			return 0;
+		}
+	}
+
+	bt_buf_adds(out, "{\"custom_id\":\"");
+	bt_buf_adds(out, id);
+	bt_buf_adds(out, "\",\"params\":");
+	if (!F.params) {
+		bt_buf_add(out, F.prefix.p, F.prefix.len);
+		bt_json_write(out, prompt);
+		bt_buf_adds(out, "}]}}\n");
+		jv_free(prompt);
+	} else {
+		v = jv_copy(F.base);
+		if (jv_is_valid(prompt))
+			v = jv_object_set(v, jv_string("messages"),
+			        JV_ARRAY(JV_OBJECT(jv_string("role"), jv_string("user"),
+			                           jv_string("content"), prompt)));
+		/* . is the record, $params what the options built */
+		params = bt_jq_one(F.params, JV_ARRAY(jv_copy(rec), v));
+		if (!jv_is_valid(params)) {
+			out->len = start;
+			badjv(r, rec, params);
+			return 0;
+		}
+		if ((why = params_problem(params))) {
+			jv_free(params);
+			out->len = start;
+			bad(r, rec, "%s", why);
+			return 0;
+		}
+		bt_json_write(out, params);
+		bt_buf_adds(out, "}\n");
+		jv_free(params);
+	}
+	if ((long long)(out->len - start) > BT_CHUNK_MAX) {
+		size_t n = out->len - start;
+		out->len = start;
+		bad(r, rec, "the request is %zu bytes, more than a batch can hold (%lld)",
+		    n, (long long)BT_CHUNK_MAX);
+		return 0;
+	}
+	pos = ((unsigned long long)r->file << 40) | r->lineno;
+	if ((first = bt_idset_add(&F.ids, id, pos))) {
+		out->len = start;
+		bad(r, rec, "duplicate custom_id \"%s\" (first at %s:%llu)", id,
+		    F.files[first >> 40], first & ((1ULL << 40) - 1));
+		return 0;
+	}
+	jv_free(rec);
+	return 1;
+}
+
+static char *slurp_text(const char *path)
+{
+	jv v = bt_jq_rawfile("--system-file", path);
+	char *s = bt_strdup(jv_string_value(v));
+	size_t n = strlen(s);
+
+	jv_free(v);
+	while (n && s[n - 1] == '\n')   /* as $(cat FILE) does */
+		s[--n] = 0;
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, 0, 'i' },
+		{ "system", required_argument, 0, 's' },
+		{ "system-file", required_argument, 0, 'S' },
+		{ "cache-system", no_argument, 0, 'C' },
+		{ "model", required_argument, 0, 'm' },
+		{ "max-tokens", required_argument, 0, 'M' },
+		{ "temperature", required_argument, 0, 'T' },
+		{ "params", required_argument, 0, 'P' },
+		{ "params-file", required_argument, 0, 'f' },
+		{ "arg", required_argument, 0, 'a' },
+		{ "argjson", required_argument, 0, 'j' },
+		{ "rawfile", required_argument, 0, 'r' },
+		{ "reject", required_argument, 0, 'x' },
+		{ "raw-input", no_argument, 0, 'R' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *prompt = NULL, *id = NULL, *system = NULL, *params = NULL;
+	const char *model = getenv("BT_MODEL"), *name;
+	char *params_text = NULL, *system_text = NULL;
+	long long max_tokens = 1024;
+	double temperature = -1;
+	int c, raw = 0, cache = 0, n;
+	jv args = jv_object(), v;
+	struct bt_records r;
+	struct bt_buf out = { 0 };
+
+	bt_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "hRm:p:s:f:", opts, NULL)) != -1)
+		switch (c) {
+		case 'p': prompt = optarg; break;
+		case 'i': id = optarg; break;
+		case 's':
+			if (system_text)
+				bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
+			system = optarg;
+			break;
+		case 'S':
+			if (system)
+				bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
+			free(system_text);
+			system_text = slurp_text(optarg);
+			break;
+		case 'C': cache = 1; break;
+		case 'm': model = optarg; break;
+		case 'M': max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
+		case 'T': temperature = bt_real(optarg, 0, 1, "--temperature"); break;
+		case 'P':
+			if (params_text)
+				bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
+			params = optarg;
+			break;
+		case 'f':
+			if (params)
+				bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
+			v = bt_jq_rawfile("-f", optarg);
+			free(params_text);
+			params_text = bt_strdup(jv_string_value(v));
+			jv_free(v);
+			break;
+		case 'a': case 'j': case 'r':
+			name = optarg;
+			if (optind >= argc)
+				bt_die(BT_EXIT_USAGE, "--%s %s: a value is missing",
+				       c == 'a' ? "arg" : c == 'j' ? "argjson" : "rawfile", name);
+			v = c == 'a' ? jv_string(argv[optind]) :
+			    c == 'j' ? bt_jq_argjson(name, argv[optind]) :
+			    bt_jq_rawfile(name, argv[optind]);
+			optind++;
+			args = jv_object_set(args, jv_string(name), v);
+			break;
+		case 'x': F.reject_path = optarg; break;
+		case 'R': raw = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (params_text)
+		params = params_text;
+	if (system_text)
+		system = system_text;
+	if (!prompt && !params)
+		bt_die(BT_EXIT_USAGE, "no prompt: give -p EXPR (or --params EXPR)");
+	if (!params && (!model || !*model))
+		bt_die(BT_EXIT_USAGE, "no model: give -m MODEL or set BT_MODEL");
+	if (cache && !system)
+		bt_die(BT_EXIT_USAGE, "--cache-system: there is no system prompt (-s or --system-file)");
+
+	/* the params the options make, in a fixed order */
+	F.base = jv_object();
+	if (model && *model)
+		F.base = jv_object_set(F.base, jv_string("model"), jv_string(model));
+	F.base = jv_object_set(F.base, jv_string("max_tokens"), jv_number((double)max_tokens));
+	if (temperature >= 0)
+		F.base = jv_object_set(F.base, jv_string("temperature"), jv_number(temperature));
+	if (system)
+		F.base = jv_object_set(F.base, jv_string("system"), !cache ? jv_string(system) :
+		        JV_ARRAY(JV_OBJECT(jv_string("type"), jv_string("text"),
+		                           jv_string("text"), jv_string(system),
+		                           jv_string("cache_control"),
+		                           JV_OBJECT(jv_string("type"), jv_string("ephemeral")))));
+	bt_json_write(&F.prefix, F.base);
+	F.prefix.len--;     /* reopen the object */
+	bt_buf_adds(&F.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
+
+	if (prompt)
+		F.prompt = bt_jq_compile("-p", prompt, jv_copy(args));
+	if (id)
+		F.id = bt_jq_compile("--id", id, jv_copy(args));
+	if (params) {
+		/* run on [record, params]: $params changes with every record */
+		char *wrapped = bt_asprintf(".[1] as $params | .[0] | (%s\n)", params);
+		F.params = bt_jq_compile("--params", wrapped, jv_copy(args));
+		free(wrapped);
+	}
+	jv_free(args);
+
+	if (F.reject_path) {
+		const char *slash = strrchr(F.reject_path, '/');
+		int fd;
+		F.reject_tmp = bt_asprintf("%.*s.%s.tmp.XXXXXX",
+		        slash ? (int)(slash - F.reject_path + 1) : 0, F.reject_path,
+		        slash ? slash + 1 : F.reject_path);
+		fd = mkstemp(F.reject_tmp);
+		if (fd < 0 || !(F.reject = fdopen(fd, "w")))
+			bt_die(BT_EXIT_FAIL, "%s:", F.reject_tmp);
+		atexit(cleanup);
+	}
+
+	F.files = argc ? argv : (char *[]){ "stdin" };
+	F.nfiles = argc;
+	bt_records_init(&r, argv, argc, raw);
+	while ((n = bt_records_next(&r, &v)) != 0) {
+		if (n < 0) {
+			bad(&r, jv_invalid(), "%s", r.err);
+			continue;
+		}
+		one(&r, v, &out);
+		if (out.len >= 1 << 20)
+			bt_flush(&out);
+	}
+	bt_flush(&out);
+	bt_records_close(&r);
+
+	if (F.reject) {
+		if (fclose(F.reject) == EOF)
+			bt_die(BT_EXIT_FAIL, "%s: write error:", F.reject_tmp);
+		if (rename(F.reject_tmp, F.reject_path) < 0)
+			bt_die(BT_EXIT_FAIL, "%s:", F.reject_path);
+		free(F.reject_tmp);
+		F.reject_tmp = NULL;
+	}
+	bt_buf_free(&out);
+	bt_buf_free(&F.prefix);
+	bt_idset_free(&F.ids);
+	jv_free(F.base);
+	bt_jq_free(F.prompt);
+	bt_jq_free(F.id);
+	bt_jq_free(F.params);
+	free(params_text);
+	free(system_text);
+	if (F.rejected) {
+		bt_warn("%llu record%s rejected: see %s", F.rejected,
+		        F.rejected == 1 ? "" : "s", F.reject_path);
+		return BT_EXIT_INCOMPLETE;
+	}
+	return 0;
+}
