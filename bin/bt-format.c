@@ -17,6 +17,7 @@ static struct {
 	jv base;                /* params from the options: model, max_tokens, ... */
 	struct bt_buf prefix;   /* base as JSON, open for "messages" */
 	struct bt_idset ids;
+	struct bt_buf out;      /* requests not yet written */
 	char **files;
 	int nfiles;
 } F;
@@ -52,6 +53,7 @@ static void bad(struct bt_records *r, jv rec, const char *fmt, ...)
 
 	if (!F.reject) {
 		jv_free(rec);
+		bt_flush(&F.out);   /* what came before the bad record stands */
 		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", r->name, r->lineno, why);
 	}
 	F.rejected++;
@@ -278,7 +280,6 @@ int main(int argc, char **argv)
 	int c, raw = 0, cache = 0, n;
 	jv args = jv_object(), v;
 	struct bt_records r;
-	struct bt_buf out = { 0 };
 
 	bt_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "hRm:p:s:f:", opts, NULL)) != -1)
@@ -391,11 +392,11 @@ int main(int argc, char **argv)
 			bad(&r, jv_invalid(), "%s", r.err);
 			continue;
 		}
-		one(&r, v, &out);
-		if (out.len >= 1 << 20)
-			bt_flush(&out);
+		one(&r, v, &F.out);
+		if (F.out.len >= 1 << 20)
+			bt_flush(&F.out);
 	}
-	bt_flush(&out);
+	bt_flush(&F.out);
 	bt_records_close(&r);
 
 	if (F.reject) {
@@ -406,7 +407,7 @@ int main(int argc, char **argv)
 		free(F.reject_tmp);
 		F.reject_tmp = NULL;
 	}
-	bt_buf_free(&out);
+	bt_buf_free(&F.out);
 	bt_buf_free(&F.prefix);
 	bt_idset_free(&F.ids);
 	jv_free(F.base);
