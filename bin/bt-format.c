@@ -32,10 +32,22 @@ static void usage(FILE *f, int status)
 	exit(status);
 }
 
+/* At every exit, bt_die's too: no temp file left, no jq state live. */
 static void cleanup(void)
 {
 	if (F.reject_tmp)
 		unlink(F.reject_tmp);
+	free(F.reject_tmp);
+	F.reject_tmp = NULL;
+	bt_jq_free(F.prompt);
+	bt_jq_free(F.id);
+	bt_jq_free(F.params);
+	F.prompt = F.id = F.params = NULL;
+	bt_buf_free(&F.out);
+	bt_buf_free(&F.prefix);
+	bt_idset_free(&F.ids);
+	jv_free(F.base);
+	F.base = jv_null();
 }
 
 /* A bad record: exit 2, or into the reject file. */
@@ -344,6 +356,7 @@ int main(int argc, char **argv)
 		bt_die(BT_EXIT_USAGE, "--cache-system: there is no system prompt (-s or --system-file)");
 
 	/* the params the options make, in a fixed order */
+	atexit(cleanup);
 	F.base = jv_object();
 	if (model && *model)
 		F.base = jv_object_set(F.base, jv_string("model"), jv_string(model));
@@ -381,7 +394,6 @@ int main(int argc, char **argv)
 		fd = mkstemp(F.reject_tmp);
 		if (fd < 0 || !(F.reject = fdopen(fd, "w")))
 			bt_die(BT_EXIT_FAIL, "%s:", F.reject_tmp);
-		atexit(cleanup);
 	}
 
 	F.files = argc ? argv : (char *[]){ "stdin" };
@@ -407,13 +419,6 @@ int main(int argc, char **argv)
 		free(F.reject_tmp);
 		F.reject_tmp = NULL;
 	}
-	bt_buf_free(&F.out);
-	bt_buf_free(&F.prefix);
-	bt_idset_free(&F.ids);
-	jv_free(F.base);
-	bt_jq_free(F.prompt);
-	bt_jq_free(F.id);
-	bt_jq_free(F.params);
 	free(params_text);
 	free(system_text);
 	if (F.rejected) {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The library's JSONL reader and writer against jq -c, byte for byte.
 . "${0%/*}/lib.sh"
-echo_=$TESTS/unit/jsonl-echo
+echo_=jsonl-echo
 
 test_expect_success 'a corpus of tricky values prints as jq -c prints it' '
 	cat >in.jsonl <<-\IN &&

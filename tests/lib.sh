@@ -23,10 +23,10 @@ LC_ALL=C
 export LC_ALL
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/bt-test.${TEST_NAME%.t}.XXXXXX") || exit 1
-PATH=$BT_ROOT/bin:$PATH
+PATH=$BT_ROOT/bin:$TESTS/unit:$PATH
 if [ "${BT_VALGRIND:-}" = 1 ]; then
 	mkdir "$TRASH/.vgbin"
-	for p in "$BT_ROOT"/bin/bt-*; do
+	for p in "$BT_ROOT"/bin/bt-* "$TESTS"/unit/*; do
 		case $p in *.c) continue;; esac
 		[ -x "$p" ] || continue
 		if head -c 4 "$p" | grep -q ELF; then

@@ -1,2 +1,8 @@
 #!/bin/sh
-exec "${0%/*}/unit/customid"
+# The C unit tests of lib/ (tests/unit/customid.c), under valgrind with BT_VALGRIND=1.
+d=${0%/*}
+if [ "${BT_VALGRIND:-}" = 1 ]; then
+	exec valgrind -q --error-exitcode=99 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect "$d/unit/customid"
+fi
+exec "$d/unit/customid"
