@@ -20,7 +20,7 @@ PROVEFLAGS ?= -j2
 
 # Build dependencies: Debian package, and a file that shows it is installed.
 DEB_PKGS = pkg-config libcurl4-openssl-dev libjq-dev libonig-dev libssl-dev \
-           libmicrohttpd-dev curl jq perl
+           libmicrohttpd-dev curl jq perl groff-base
 DEP_FILES = /usr/include/jq.h /usr/include/jv.h /usr/include/microhttpd.h \
             /usr/include/openssl/sha.h
 
@@ -60,7 +60,7 @@ tests/unit/%: tests/unit/%.c tests/tap.h lib/libbt.a lib/bt.h | deps
 deps: .deps-ok
 .deps-ok:
 	@missing=; for f in $(DEP_FILES); do [ -e $$f ] || missing=1; done; \
-	for c in pkg-config curl-config curl jq prove; do command -v $$c >/dev/null || missing=1; done; \
+	for c in pkg-config curl-config curl jq prove groff; do command -v $$c >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 	  line="apt-get install -y $(DEB_PKGS)"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
