@@ -1,7 +1,10 @@
 /* args.c — the "arguments, else stdin lines" loop */
+#include <stdio.h>
 #include <string.h>
 
 #include "bt.h"
+
+char bt_arg_where[64];
 
 int bt_each_arg(int argc, char **argv,
                 int (*fn)(const char *item, void *arg), void *arg)
@@ -12,8 +15,10 @@ int bt_each_arg(int argc, char **argv,
 	int i, r = 0;
 
 	if (argc > 0) {
-		for (i = 0; i < argc && !r; i++)
+		for (i = 0; i < argc && !r; i++) {
+			snprintf(bt_arg_where, sizeof bt_arg_where, "argument %d", i + 1);
 			r = fn(argv[i], arg);
+		}
 		return r;
 	}
 	bt_lines_fd(&l, 0, "stdin");
@@ -22,6 +27,7 @@ int bt_each_arg(int argc, char **argv,
 			s[--n] = 0;
 		while (*s == ' ' || *s == '\t')
 			s++;
+		snprintf(bt_arg_where, sizeof bt_arg_where, "stdin:%llu", l.lineno);
 		if (*s)
 			r = fn(s, arg);
 	}

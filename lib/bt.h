@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include <jv.h>
+#include <curl/curl.h>
 
 /* Exit statuses of every program (design.md, "Conventions"). */
 #define BT_EXIT_OK          0   /* success */
@@ -66,6 +67,12 @@ double bt_now(void);
 double bt_mono(void);
 void bt_sleep(double seconds);
 
+/* t as RFC 3339 with microseconds and Z, as the API writes times. */
+void bt_rfc3339(double t, char out[32]);
+/* mkdir -p; -1 with errno. */
+int bt_mkdirs(const char *path);
+/* Replace path with p[0..n): a temp file beside it, fsync, rename. */
+int bt_write_file(const char *path, const void *p, size_t n);
 /* Write all of p to fd, retrying short writes; -1 with errno on error. */
 int bt_write_all(int fd, const void *p, size_t n);
 /* Flush and close stdout; a failed write exits 1, a closed pipe ends the
@@ -181,6 +188,14 @@ unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
 unsigned long long bt_idset_get(const struct bt_idset *s, const char *id);
 void bt_idset_free(struct bt_idset *s);
 
+/* ---- request.c: one line of the requests stream ---------------------- */
+
+/* Check a request line without building it: a JSON object with exactly
+ * custom_id (matching the API's pattern) and params (an object), valid
+ * JSON throughout.  0 with the id copied out, or -1 with what is wrong. */
+int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
+                     char *err, size_t errsz);
+
 /* ---- records.c: the user's records, numbered by one rule ------------- */
 
 /* Each non-blank line of the inputs is one record, numbered from 1 across
@@ -226,6 +241,8 @@ jv bt_jq_rawfile(const char *name, const char *path);
  * it. */
 int bt_each_arg(int argc, char **argv,
                 int (*fn)(const char *item, void *arg), void *arg);
+/* Where the item given to fn came from: "stdin:LINE" or "argument N". */
+extern char bt_arg_where[64];
 
 /* ---- config.c: configuration from the environment --------------------- */
 
@@ -276,6 +293,9 @@ struct bt_req {
 	size_t body_len;
 	int body_fd;            /* a body streamed from a seekable file; -1 none */
 	off_t body_off, body_size;
+	int body_chunk;         /* the file is a chunk (requests, one a line,
+	                           with a final newline): send it as a create
+	                           body, body_size + BT_ENVELOPE bytes */
 	/* The 2xx body goes to sink (NULL: kept in resp->body).  A nonzero
 	 * return aborts the transfer (a closed pipe, say). */
 	int (*sink)(const char *p, size_t n, void *arg);
@@ -306,8 +326,42 @@ void bt_http_budget(struct bt_http *h, double seconds);
  * resp->err set.  resp is reset first; free it with bt_resp_free. */
 int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp);
 void bt_resp_free(struct bt_resp *resp);
+/* For curl multi users (bt-wait): response headers, and an easy handle for
+ * GET PATH with the API's headers whose body (any status, up to 1 MiB) is
+ * appended to body and headers parsed into hdrs.  The caller adds it to a
+ * multi handle and frees it with curl_easy_cleanup. */
+struct bt_hdrs {
+	char request_id[80];
+	double retry_after;     /* -1: none given */
+	int should_retry;       /* x-should-retry: -1 unsaid, 0 false, 1 true */
+};
+CURL *bt_http_get_handle(struct bt_http *h, const char *path,
+                         struct bt_hdrs *hdrs, struct bt_buf *body);
+/* A uniform draw in [0, 1) for jitter. */
+double bt_http_rnd(struct bt_http *h);
 /* GET/POST returning a parsed JSON object, or jv_invalid() with resp->err */
 jv bt_http_json(struct bt_http *h, const char *method, const char *path,
                 struct bt_resp *resp);
+
+/* ---- api.c: the Message Batches API, call by call --------------------- */
+
+#define BT_BATCH_ID_MAX 128
+
+/* A line of a batches stream: a MessageBatch object or a bare batch id.
+ * Fills id; *batch is the object when the line was one (else jv_invalid()).
+ * -1 with err when the line is neither. */
+int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
+                 char *err, size_t errsz);
+/* GET, cancel, DELETE one batch: the answer, or jv_invalid() with resp->err. */
+jv bt_batch_get(struct bt_http *h, const char *id, struct bt_resp *resp);
+jv bt_batch_cancel(struct bt_http *h, const char *id, struct bt_resp *resp);
+jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp);
+/* A string field of b (borrowed) copied to out; -1 when absent. */
+int bt_batch_field(jv b, const char *field, char *out, size_t outsz);
+/* request_counts.WHICH of b (borrowed), or "total": all five summed. */
+long long bt_batch_count(jv b, const char *which);
+int bt_batch_ended(jv b);
+/* v (borrowed) as one compact line on stdout, written at once. */
+void bt_print_json(jv v);
 
 #endif

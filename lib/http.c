@@ -31,8 +31,7 @@ struct xfer {
 	int sent;               /* some body byte was handed to libcurl */
 	int got;                /* some 2xx byte went to the sink */
 	int sink_failed;
-	double retry_after;
-	int should_retry;       /* x-should-retry: -1 unsaid, 0 false, 1 true */
+	struct bt_hdrs hdrs;
 };
 
 static int curl_ready;
@@ -103,7 +102,7 @@ void bt_resp_free(struct bt_resp *resp)
 	bt_buf_free(&resp->body);
 }
 
-static double rnd(struct bt_http *h)
+double bt_http_rnd(struct bt_http *h)
 {
 	h->rng ^= h->rng << 13;
 	h->rng ^= h->rng >> 7;
@@ -111,36 +110,84 @@ static double rnd(struct bt_http *h)
 	return (double)(h->rng >> 11) / 9007199254740992.0;
 }
 
+#define CHUNK_HEAD "{\"requests\":["
+#define CHUNK_HEAD_LEN 13
+
+/* The body size: a chunk file of S bytes is sent as S + BT_ENVELOPE. */
+static off_t body_size(const struct bt_req *r)
+{
+	if (r->body_fd < 0)
+		return (off_t)r->body_len;
+	return r->body_chunk ? r->body_size + BT_ENVELOPE : r->body_size;
+}
+
+/* Bytes [pos, pos+want) of the file body, read at once. */
+static ssize_t file_bytes(const struct bt_req *r, char *out, size_t want, off_t pos)
+{
+	ssize_t n;
+
+	do
+		n = pread(r->body_fd, out, want, r->body_off + pos);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {   /* the file shrank under us */
+		errno = EIO;
+		n = -1;
+	}
+	return n;
+}
+
+/* A chunk file as a create body: {"requests":[ + its lines joined by
+ * commas + ]}.  The file's last byte is its final newline. */
+static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t pos)
+{
+	off_t lines_end = CHUNK_HEAD_LEN + r->body_size - 1;
+	ssize_t n;
+	char *p, *end;
+
+	if (pos < CHUNK_HEAD_LEN) {
+		n = CHUNK_HEAD_LEN - pos;
+		if ((size_t)n > want)
+			n = (ssize_t)want;
+		memcpy(out, CHUNK_HEAD + pos, (size_t)n);
+		return n;
+	}
+	if (pos < lines_end) {
+		if ((off_t)want > lines_end - pos)
+			want = (size_t)(lines_end - pos);
+		n = file_bytes(r, out, want, pos - CHUNK_HEAD_LEN);
+		for (p = out, end = out + (n > 0 ? n : 0);
+		     (p = memchr(p, '\n', (size_t)(end - p))); p++)
+			*p = ',';
+		return n;
+	}
+	n = lines_end + 2 - pos;
+	if ((size_t)n > want)
+		n = (ssize_t)want;
+	memcpy(out, "]}" + (pos - lines_end), (size_t)n);
+	return n;
+}
+
 static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer *x = arg;
 	const struct bt_req *r = x->req;
 	size_t want = size * nmemb;
-	off_t left;
+	off_t left = body_size(r) - x->pos;
 	ssize_t n;
 
-	if (r->body_fd >= 0) {
-		left = r->body_size - x->pos;
-		if (left <= 0)
-			return 0;
-		if ((off_t)want > left)
-			want = (size_t)left;
-		do
-			n = pread(r->body_fd, out, want, r->body_off + x->pos);
-		while (n < 0 && errno == EINTR);
-		if (n < 0)
-			return CURL_READFUNC_ABORT;
-		if (n == 0) {   /* the file shrank under us */
-			errno = EIO;
-			return CURL_READFUNC_ABORT;
-		}
-	} else {
-		left = (off_t)r->body_len - x->pos;
-		if (left <= 0)
-			return 0;
-		n = (off_t)want > left ? (ssize_t)left : (ssize_t)want;
-		memcpy(out, r->body + x->pos, (size_t)n);
-	}
+	if (left <= 0)
+		return 0;
+	if ((off_t)want > left)
+		want = (size_t)left;
+	if (r->body_fd < 0) {
+		memcpy(out, r->body + x->pos, want);
+		n = (ssize_t)want;
+	} else if (r->body_chunk)
+		n = chunk_bytes(r, out, want, x->pos);
+	else
+		n = file_bytes(r, out, want, x->pos);
+	if (n < 0)
+		return CURL_READFUNC_ABORT;
 	x->pos += n;
 	x->sent = 1;
 	return (size_t)n;
@@ -158,7 +205,7 @@ static int seek_cb(void *arg, curl_off_t off, int origin)
 
 static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct xfer *x = arg;
+	struct bt_hdrs *x = arg;
 	size_t n = size * nmemb, k, v;
 	char val[100];
 	const char *colon = memchr(p, ':', n);
@@ -176,7 +223,7 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	memcpy(val, p + v, n - v);
 	val[n - v] = 0;
 	if (k == 10 && !strncasecmp(p, "request-id", k))
-		snprintf(x->resp->request_id, sizeof x->resp->request_id, "%.79s", val);
+		snprintf(x->request_id, sizeof x->request_id, "%.79s", val);
 	else if (k == 11 && !strncasecmp(p, "retry-after", k) && x->retry_after < 0) {
 		char *end;
 		double d = strtod(val, &end);
@@ -216,6 +263,53 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* What every transfer has: the URL, the API's headers, sane timeouts. */
+static void setup(struct bt_http *h, CURL *c, const char *url, int has_body,
+                  struct bt_hdrs *hdrs)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	/* a transfer that stalls for two minutes is dead */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, hdrs);
+}
+
+static size_t keep_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct bt_buf *b = arg;
+	size_t n = size * nmemb;
+
+	if (b->len < (1 << 20))
+		bt_buf_add(b, p, n);
+	return n;
+}
+
+CURL *bt_http_get_handle(struct bt_http *h, const char *path,
+                         struct bt_hdrs *hdrs, struct bt_buf *body)
+{
+	CURL *c = curl_easy_init();
+	char *url;
+
+	if (!c)
+		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	memset(hdrs, 0, sizeof *hdrs);
+	hdrs->retry_after = -1;
+	hdrs->should_retry = -1;
+	url = bt_asprintf("%s%s", h->base_url, path);
+	setup(h, c, url, 0, hdrs);
+	free(url);      /* libcurl copies it */
+	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	return c;
+}
+
 /* Transport errors that prove nothing was sent. */
 static int before_send(CURLcode rc)
 {
@@ -236,8 +330,8 @@ static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
 	x->req = req;
 	x->resp = resp;
 	x->h = h;
-	x->retry_after = -1;
-	x->should_retry = -1;
+	x->hdrs.retry_after = -1;
+	x->hdrs.should_retry = -1;
 	resp->body.len = 0;
 	resp->request_id[0] = 0;
 	resp->status = 0;
@@ -245,18 +339,8 @@ static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
 
 	curl_easy_reset(c);
 	url = bt_asprintf("%s%s", h->base_url, req->path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	setup(h, c, url, has_body, &x->hdrs);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* a transfer that stalls for two minutes is dead */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	if (!strcmp(req->method, "GET")) {
@@ -268,14 +352,14 @@ static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		                 (curl_off_t)(req->body_fd >= 0 ? req->body_size :
-		                              (off_t)req->body_len));
+		                 (curl_off_t)body_size(req));
 	} else {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	}
 	rc = curl_easy_perform(c);
 	free(url);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	memcpy(resp->request_id, x->hdrs.request_id, sizeof resp->request_id);
 	return rc;
 }
 
@@ -313,9 +397,9 @@ int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp)
 			bt_api_error(resp->status, resp->body.p, resp->body.len,
 			             resp->request_id, resp->err, sizeof resp->err);
 			retry = bt_retryable_status(resp->status);
-			if (x.should_retry == 1)
+			if (x.hdrs.should_retry == 1)
 				retry = 1;
-			if (x.should_retry == 0)
+			if (x.hdrs.should_retry == 0)
 				retry = 0;
 			if (retry && !req->may_repeat && x.sent &&
 			    !bt_status_not_taken(resp->status)) {
@@ -325,7 +409,7 @@ int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp)
 		}
 		if (!retry)
 			return -1;
-		delay = bt_backoff(n, x.retry_after, rnd(h));
+		delay = bt_backoff(n, x.hdrs.retry_after, bt_http_rnd(h));
 		if (bt_mono() - start + delay > h->budget) {
 			size_t k = strlen(resp->err);
 			snprintf(resp->err + k, sizeof resp->err - k,

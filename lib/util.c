@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "bt.h"
 
@@ -285,4 +287,77 @@ void bt_flush(struct bt_buf *b)
 		bt_die(BT_EXIT_FAIL, "write error on standard output:");
 	}
 	b->len = 0;
+}
+
+void bt_rfc3339(double t, char out[32])
+{
+	time_t sec = (time_t)t;
+	struct tm tm;
+	long us = (long)((t - (double)sec) * 1e6);
+
+	if (us < 0)
+		us = 0;
+	if (us > 999999)
+		us = 999999;
+	char tmp[64];
+
+	gmtime_r(&sec, &tm);
+	snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+	         (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
+	         tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, us);
+	memcpy(out, tmp, 28);
+	out[27] = 0;
+}
+
+int bt_mkdirs(const char *path)
+{
+	char *p = bt_strdup(path), *s;
+	struct stat st;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0777) < 0 && errno != EEXIST)
+			goto bad;
+		*s = '/';
+	}
+	if (mkdir(p, 0777) < 0 && errno != EEXIST)
+		goto bad;
+	if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto bad;
+	}
+	free(p);
+	return 0;
+bad:
+	free(p);
+	return -1;
+}
+
+int bt_write_file(const char *path, const void *p, size_t n)
+{
+	char *tmp = bt_asprintf("%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), e;
+
+	if (fd < 0)
+		goto bad;
+	if (bt_write_all(fd, p, n) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		goto bad;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		goto bad;
+	}
+	free(tmp);
+	return 0;
+bad:
+	free(tmp);
+	return -1;
 }

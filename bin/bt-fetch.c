@@ -1,0 +1,257 @@
+/* bt-fetch — batches in, results out */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+
+static struct bt_http *http;
+static struct bt_config cfg;
+static int failed;
+
+/* one batch's download */
+struct fetch {
+	const char *id;
+	struct bt_buf part;     /* a line not yet complete */
+	struct bt_buf out;      /* lines not yet written */
+	struct bt_idset seen;   /* custom_ids written, for this batch */
+	unsigned long long lines, dups;
+	int attempt;            /* 1 for the first download, 2... after a cut */
+	char err[300];
+};
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f, "usage: bt-fetch [-v] [--api-key-file FILE] [BATCH...]\n");
+	exit(status);
+}
+
+struct line_check {
+	const char *id;
+	size_t idlen;
+	int has_result;
+};
+
+static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct line_check *c = arg;
+
+	if (kn == 9 && !memcmp(k, "custom_id", 9) && vn >= 2 && *v == '"') {
+		c->id = v + 1;
+		c->idlen = vn - 2;
+	} else if (kn == 6 && !memcmp(k, "result", 6) && *v == '{')
+		c->has_result = 1;
+	return 0;
+}
+
+/* A complete result line: check it, write it unless it was written by an
+ * earlier try.  Nonzero stops the download. */
+static int line(struct fetch *f, char *s, size_t n)
+{
+	struct line_check c = { 0 };
+	char id[BT_ID_MAX + 1], err[200];
+
+	if (n && s[n - 1] == '\r')
+		n--;
+	if (bt_blank(s, n))
+		return 0;
+	if (bt_json_members(s, n, member, &c, err, sizeof err) < 0) {
+		snprintf(f->err, sizeof f->err, "result line %llu: invalid JSON: %s",
+		         f->lines + 1, err);
+		return -1;
+	}
+	if (!c.id || !bt_custom_id_ok(c.id, c.idlen) || !c.has_result) {
+		snprintf(f->err, sizeof f->err,
+		         "result line %llu is not a result (custom_id and result)",
+		         f->lines + 1);
+		return -1;
+	}
+	memcpy(id, c.id, c.idlen);
+	id[c.idlen] = 0;
+	if (bt_idset_add(&f->seen, id, f->lines + 1)) {
+		if (f->attempt == 1)    /* the API sent one id twice */
+			f->dups++;
+		return 0;               /* written already */
+	}
+	f->lines++;
+	bt_buf_add(&f->out, s, n);
+	bt_buf_addc(&f->out, '\n');
+	if (f->out.len >= (1 << 20))
+		bt_flush(&f->out);
+	return 0;
+}
+
+static int sink(const char *p, size_t n, void *arg)
+{
+	struct fetch *f = arg;
+	const char *nl, *end = p + n;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		if (f->part.len) {
+			bt_buf_add(&f->part, p, (size_t)(nl - p));
+			if (line(f, f->part.p, f->part.len))
+				return -1;
+			f->part.len = 0;
+		} else if (line(f, (char *)p, (size_t)(nl - p)))
+			return -1;
+		p = nl + 1;
+	}
+	if (p < end)
+		bt_buf_add(&f->part, p, (size_t)(end - p));
+	return 0;
+}
+
+/* A cut-off download starts again: lines already written are skipped. */
+static int restart(void *arg)
+{
+	struct fetch *f = arg;
+
+	f->part.len = 0;
+	f->attempt++;
+	return 0;
+}
+
+static void fail(const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail(const char *id, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	bt_warn("%s: %s", id, msg);
+	failed = 1;
+}
+
+static void fetch(const char *id, jv batch)
+{
+	char status[32], archived[64], path[BT_BATCH_ID_MAX + 64];
+	struct fetch f;
+	struct bt_req req;
+	struct bt_resp resp;
+	long long total;
+	int tries;
+
+	bt_batch_field(batch, "processing_status", status, sizeof status);
+	if (strcmp(status, "ended")) {
+		fail(id, "not ended (%s): its results are not ready; pipe it through bt-wait first",
+		     status[0] ? status : "no status");
+		return;
+	}
+	if (bt_batch_field(batch, "archived_at", archived, sizeof archived) == 0) {
+		fail(id, "archived at %s: its results are gone (they are kept 29 days)",
+		     archived);
+		return;
+	}
+	total = bt_batch_count(batch, "total");
+	if (total < 0) {
+		fail(id, "the batch has no request_counts");
+		return;
+	}
+
+	memset(&f, 0, sizeof f);
+	f.id = id;
+	memset(&req, 0, sizeof req);
+	snprintf(path, sizeof path, "/v1/messages/batches/%s/results", id);
+	req.method = "GET";
+	req.path = path;
+	req.body_fd = -1;
+	req.may_repeat = 1;
+	req.sink = sink;
+	req.sink_restart = restart;
+	req.sink_arg = &f;
+	/* a download that ends early without an error is tried again too */
+	for (tries = 1; tries <= 3; tries++) {
+		f.attempt = tries == 1 ? 1 : f.attempt + 1;
+		f.part.len = 0;
+		f.err[0] = 0;
+		if (bt_http(http, &req, &resp) < 0) {
+			if (f.err[0])
+				fail(id, "%s", f.err);
+			else if (resp.status == 404)
+				fail(id, "%s (archived, or deleted?)", resp.err);
+			else
+				fail(id, "%s", resp.err);
+			goto done;
+		}
+		bt_resp_free(&resp);
+		if (f.part.len && line(&f, f.part.p, f.part.len)) {
+			fail(id, "%s", f.err);
+			goto done;
+		}
+		f.part.len = 0;
+		if ((long long)f.lines >= total)
+			break;
+		if (bt_verbose)
+			bt_warn("%s: got %llu of %lld results; downloading again",
+			        id, f.lines, total);
+	}
+	bt_flush(&f.out);
+	if ((long long)f.lines != total)
+		fail(id, "got %llu results, the batch has %lld requests", f.lines, total);
+	else if (f.dups)
+		fail(id, "the results repeat %llu custom_id%s (each was written once)",
+		     f.dups, f.dups == 1 ? "" : "s");
+	else if (bt_verbose)
+		bt_warn("%s: %llu results", id, f.lines);
+done:
+	bt_resp_free(&resp);
+	bt_flush(&f.out);
+	bt_buf_free(&f.out);
+	bt_buf_free(&f.part);
+	bt_idset_free(&f.seen);
+}
+
+static int each(const char *item, void *arg)
+{
+	char id[BT_BATCH_ID_MAX], err[300];
+	struct bt_resp resp;
+	jv batch;
+
+	(void)arg;
+	if (bt_batch_ref(item, strlen(item), id, &batch, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: %s", bt_arg_where, err);
+	jv_free(batch);
+	/* always the fresh object: the one on the input may be stale */
+	batch = bt_batch_get(http, id, &resp);
+	if (!jv_is_valid(batch))
+		fail(id, "%s", resp.err);
+	else
+		fetch(id, batch);
+	jv_free(batch);
+	bt_resp_free(&resp);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "api-key-file", required_argument, 0, 'k' },
+		{ "help", no_argument, 0, 'h' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ 0, 0, 0, 0 }
+	};
+	int c;
+
+	bt_init(argv[0]);
+	bt_config_init(&cfg);
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
+		switch (c) {
+		case 'k': bt_config_key_file(&cfg, optarg); break;
+		case 'v': bt_verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	bt_config_need_key(&cfg);
+	http = bt_http_new(&cfg);
+	bt_each_arg(argc, argv, each, NULL);
+	bt_http_free(http);
+	bt_config_free(&cfg);
+	bt_close_stdout();
+	return failed ? BT_EXIT_FAIL : 0;
+}

@@ -1,0 +1,141 @@
+/* api.c — the Message Batches API, call by call, and the batches stream */
+#include <string.h>
+
+#include "bt.h"
+
+static int id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n >= BT_BATCH_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
+                 char *err, size_t errsz)
+{
+	char perr[200];
+	jv v, x;
+
+	*batch = jv_invalid();
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	if (n && *s != '{') {
+		if (!id_ok(s, n)) {
+			snprintf(err, errsz, "not a batch id or a batch object: '%.*s'",
+			         (int)(n > 80 ? 80 : n), s);
+			return -1;
+		}
+		memcpy(id, s, n);
+		id[n] = 0;
+		return 0;
+	}
+	v = bt_json_parse(s, n, perr, sizeof perr);
+	if (jv_get_kind(v) != JV_KIND_OBJECT) {
+		if (jv_is_valid(v))
+			snprintf(err, errsz, "not a batch object");
+		else
+			snprintf(err, errsz, "invalid JSON: %s", perr);
+		jv_free(v);
+		return -1;
+	}
+	x = jv_object_get(jv_copy(v), jv_string("id"));
+	if (jv_get_kind(x) != JV_KIND_STRING ||
+	    !id_ok(jv_string_value(x), strlen(jv_string_value(x)))) {
+		snprintf(err, errsz, "a batch object without a valid \"id\"");
+		jv_free(x);
+		jv_free(v);
+		return -1;
+	}
+	strcpy(id, jv_string_value(x));
+	jv_free(x);
+	*batch = v;
+	return 0;
+}
+
+static jv call(struct bt_http *h, const char *method, const char *fmt,
+               const char *id, struct bt_resp *resp)
+{
+	char path[BT_BATCH_ID_MAX + 64];
+
+	snprintf(path, sizeof path, fmt, id);
+	return bt_http_json(h, method, path, resp);
+}
+
+jv bt_batch_get(struct bt_http *h, const char *id, struct bt_resp *resp)
+{
+	return call(h, "GET", "/v1/messages/batches/%s", id, resp);
+}
+
+jv bt_batch_cancel(struct bt_http *h, const char *id, struct bt_resp *resp)
+{
+	return call(h, "POST", "/v1/messages/batches/%s/cancel", id, resp);
+}
+
+jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp)
+{
+	return call(h, "DELETE", "/v1/messages/batches/%s", id, resp);
+}
+
+int bt_batch_field(jv b, const char *field, char *out, size_t outsz)
+{
+	jv x = jv_get_kind(b) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(b), jv_string(field)) : jv_invalid();
+	int ok = jv_get_kind(x) == JV_KIND_STRING;
+
+	snprintf(out, outsz, "%s", ok ? jv_string_value(x) : "");
+	jv_free(x);
+	return ok ? 0 : -1;
+}
+
+long long bt_batch_count(jv b, const char *which)
+{
+	static const char *all[] = { "processing", "succeeded", "errored",
+	                             "canceled", "expired" };
+	long long sum = 0;
+	size_t i;
+	jv c, x;
+
+	if (jv_get_kind(b) != JV_KIND_OBJECT)
+		return -1;
+	c = jv_object_get(jv_copy(b), jv_string("request_counts"));
+	if (jv_get_kind(c) != JV_KIND_OBJECT) {
+		jv_free(c);
+		return -1;
+	}
+	for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+		if (strcmp(which, "total") && strcmp(which, all[i]))
+			continue;
+		x = jv_object_get(jv_copy(c), jv_string(all[i]));
+		if (jv_get_kind(x) == JV_KIND_NUMBER)
+			sum += (long long)jv_number_value(x);
+		jv_free(x);
+	}
+	jv_free(c);
+	return sum;
+}
+
+int bt_batch_ended(jv b)
+{
+	char st[32];
+
+	return bt_batch_field(b, "processing_status", st, sizeof st) == 0 &&
+	       !strcmp(st, "ended");
+}
+
+void bt_print_json(jv v)
+{
+	struct bt_buf b = { 0 };
+
+	bt_json_write(&b, v);
+	bt_buf_addc(&b, '\n');
+	bt_flush(&b);
+	bt_buf_free(&b);
+}
