@@ -1,0 +1,123 @@
+#!/bin/sh
+# bt-split: signals, write errors and closed pipes leave no temporary file
+# and no short chunk under a final name.
+. "${0%/*}/lib.sh"
+
+# reqs FIRST LAST: good requests r<N>
+reqs() {
+	perl -e 'printf qq({"custom_id":"r%d","params":{"n":%d}}\n), $_, $_ for $ARGV[0] .. $ARGV[1]' "$1" "$2"
+}
+
+# wait_for CMD...: run CMD every 0.05 s until it succeeds (20 s at most)
+wait_for() {
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ $_i -lt 400 ] || { echo "wait_for: gave up: $*"; return 1; }
+		sleep 0.05
+	done
+}
+
+has_tmp() {
+	ls -A "$1" | grep -q "\.tmp\."
+}
+
+# killed SIGNAL STATUS: a run fed slowly from a FIFO, killed by SIGNAL while
+# its second chunk is being written, ends with STATUS and leaves only the
+# first chunk, whole.
+killed() {
+	mkdir "$1" && cd "$1" &&
+	mkfifo fifo &&
+	{ bt-split -n 2 -d d fifo >out 2>err & } &&
+	pid=$! &&
+	exec 3>fifo &&
+	reqs 1 3 >&3 &&
+	wait_for has_tmp d &&
+	echo d/chunk.0001.jsonl >expect &&
+	test_cmp expect out &&
+	kill -"$1" $pid &&
+	{ wait $pid; echo $? >status; } &&
+	exec 3>&- &&
+	echo "$2" >expect.status &&
+	test_cmp expect.status status &&
+	ls -A d >files &&
+	echo chunk.0001.jsonl >expect.files &&
+	test_cmp expect.files files &&
+	reqs 1 2 >expect.1 &&
+	test_cmp expect.1 d/chunk.0001.jsonl &&
+	test_must_fail test -s err
+}
+
+test_expect_success 'killed by TERM mid-chunk: no .tmp file, no partial chunk' '
+	killed TERM 143
+'
+
+test_expect_success 'killed by HUP mid-chunk: the same' '
+	killed HUP 129
+'
+
+test_expect_success 'killed before any chunk is whole: nothing at all' '
+	mkdir early && cd early &&
+	mkfifo fifo &&
+	{ bt-split -d d fifo >out 2>err & } &&
+	pid=$! &&
+	exec 3>fifo &&
+	reqs 1 1 >&3 &&
+	wait_for has_tmp d &&
+	kill -TERM $pid &&
+	{ wait $pid; echo $? >status; } &&
+	exec 3>&- &&
+	echo 143 >expect && test_cmp expect status &&
+	ls -A d >files &&
+	test_must_fail test -s files &&
+	test_must_fail test -s out
+'
+
+test_expect_success 'a write error (file size limit): exit 1 naming the chunk, no temp file' '
+	mkdir fsize && cd fsize &&
+	reqs 1 3000 >in.jsonl &&
+	mkdir d &&
+	(trap "" XFSZ && ulimit -f 8 && exec bt-split -d d in.jsonl >out 2>err)
+	echo $? >status &&
+	echo 1 >expect && test_cmp expect status &&
+	echo "bt-split: d/chunk.0001.jsonl: write error: File too large" >expect.err &&
+	test_cmp expect.err err &&
+	ls -A d >files &&
+	test_must_fail test -s files
+'
+
+test_expect_success 'a path through a regular file: exit 1 naming it' '
+	mkdir notdir && cd notdir &&
+	reqs 1 2 >in.jsonl &&
+	: >file &&
+	test_expect_code 1 bt-split -d file/sub in.jsonl >out 2>err.1 &&
+	test_expect_code 1 bt-split -d file in.jsonl >out 2>err.2 &&
+	test_expect_code 1 bt-split in.jsonl file/x. >out 2>err.3 &&
+	cat >expect <<-\EOF &&
+	bt-split: cannot create directory file/sub: Not a directory
+	bt-split: file: Not a directory
+	bt-split: cannot create a temporary file for file/x.0001.jsonl: Not a directory
+	EOF
+	cat err.1 err.2 err.3 >err &&
+	test_cmp expect err &&
+	test_must_fail test -s out
+'
+
+test_expect_success 'a closed pipe on stdout ends it quietly; completed chunks are whole' '
+	mkdir pipe && cd pipe &&
+	reqs 1 8000 >in.jsonl &&
+	{ bt-split -n 1 -d d in.jsonl 2>err; echo $? >status; } | head -n 1 >out &&
+	echo d/chunk.0001.jsonl >expect &&
+	test_cmp expect out &&
+	echo 141 >expect.status &&
+	test_cmp expect.status status &&
+	test_must_fail test -s err &&
+	test_must_fail has_tmp d &&
+	n=$(ls d | wc -l) &&
+	test "$n" -lt 8000 &&
+	last=$(ls d | tail -n 1) &&
+	reqs "$n" "$n" >expect.last &&
+	test_cmp expect.last "d/$last"
+'
+
+test_done
