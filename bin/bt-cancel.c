@@ -1,0 +1,113 @@
+/* bt-cancel — cancel batches, or delete ended ones */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+
+static struct {
+	struct bt_config cfg;
+	struct bt_http *http;
+	struct bt_resp resp;
+	struct bt_lines in;
+	int in_open;
+	int delete;
+	int bad, failed;
+} C;
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f, "usage: bt-cancel [-v] [--delete] [--api-key-file FILE] [BATCH...]\n");
+	exit(status);
+}
+
+static void cleanup(void)
+{
+	if (C.in_open)
+		bt_lines_close(&C.in);
+	C.in_open = 0;
+	bt_resp_free(&C.resp);
+	bt_http_free(C.http);
+	C.http = NULL;
+	bt_config_free(&C.cfg);
+}
+
+/* Cancel or delete the batch on one line (or argument); where names it. */
+static void one(const char *s, size_t n, const char *where)
+{
+	char id[BT_BATCH_ID_MAX], err[300];
+	jv v;
+
+	if (bt_batch_ref(s, n, id, &v, err, sizeof err) < 0) {
+		bt_warn("%s: %s", where, err);
+		C.bad = 1;
+		return;
+	}
+	jv_free(v);
+	v = C.delete ? bt_batch_delete(C.http, id, &C.resp) :
+	               bt_batch_cancel(C.http, id, &C.resp);
+	bt_resp_free(&C.resp);
+	if (!jv_is_valid(v)) {
+		bt_warn("%s: %s", id, C.resp.err);
+		C.failed = 1;
+		return;
+	}
+	bt_print_json(v);
+	jv_free(v);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "delete", no_argument, 0, 'd' },
+		{ "api-key-file", required_argument, 0, 'k' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *keyfile = NULL;
+	char where[48], id[BT_BATCH_ID_MAX], err[300];
+	size_t n;
+	char *s;
+	int c, i;
+	jv v;
+
+	bt_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
+		switch (c) {
+		case 'd': C.delete = 1; break;
+		case 'k': keyfile = optarg; break;
+		case 'v': bt_verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+
+	bt_config_init(&C.cfg);
+	atexit(cleanup);
+	if (keyfile)
+		bt_config_key_file(&C.cfg, keyfile);
+	bt_config_need_key(&C.cfg);     /* before any input is read */
+	for (i = 0; i < argc; i++) {    /* every argument checked first */
+		if (bt_batch_ref(argv[i], strlen(argv[i]), id, &v, err, sizeof err) < 0)
+			bt_die(BT_EXIT_USAGE, "argument %d: %s", i + 1, err);
+		jv_free(v);
+	}
+	C.http = bt_http_new(&C.cfg);
+	for (i = 0; i < argc; i++) {
+		snprintf(where, sizeof where, "argument %d", i + 1);
+		one(argv[i], strlen(argv[i]), where);
+	}
+	if (argc == 0) {
+		/* as bt_each_arg, but a bad line is named by its number */
+		bt_lines_fd(&C.in, 0, "stdin");
+		C.in_open = 1;
+		while ((s = bt_lines_next(&C.in, &n)))
+			if (!bt_blank(s, n)) {
+				snprintf(where, sizeof where, "stdin:%llu", C.in.lineno);
+				one(s, n, where);
+			}
+	}
+	bt_close_stdout();
+	return C.bad ? BT_EXIT_USAGE : C.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
+}

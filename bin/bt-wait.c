@@ -1,0 +1,564 @@
+/* bt-wait — batches in, ended batches out.
+ *
+ * One curl multi handle polls every batch (a few GETs in flight at once),
+ * and standard input is read as it comes, so a batch is polled from the
+ * moment its line arrives and printed the moment it ends.  No state is
+ * kept: run again on the same input, it prints the same batches. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+#define MAX_INFLIGHT    8       /* GETs at once */
+#define EXPIRY_WARN     3600.0  /* warn this close to expires_at */
+#define FIRST_STEP      1.0     /* the wait after the first in-progress poll */
+#define MAX_WAIT_MS     3600000 /* the longest sleep when nothing is due */
+
+enum { WAITING, POLLING, ENDED, FAILED, SEEN };  /* SEEN: --once, not ended */
+
+static const char *count_names[] = { "processing", "succeeded", "errored",
+                                     "canceled", "expired" };
+
+struct batch {
+	char id[BT_BATCH_ID_MAX];
+	int state;
+	double due;             /* bt_mono() of the next poll */
+	double step;            /* wait after the next in-progress answer */
+	int attempt;            /* failed polls in a row */
+	double first_fail;      /* bt_mono() of the first of them */
+	int warned;             /* the expiry warning was given */
+	int counted;            /* counts[] hold the last answer's counts */
+	long long counts[5];
+	CURL *easy;             /* while POLLING */
+	struct bt_hdrs hdrs;
+	struct bt_buf body;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static struct {
+	struct bt_config cfg;
+	struct bt_http *http;
+	CURLM *multi;
+	struct batch **b;
+	size_t n, cap;
+	struct bt_idset ids;
+	int inflight;
+	double interval, timeout, budget, start;
+	int once, progress, tty;
+	/* standard input, read as it comes */
+	int in_open;
+	char *in;
+	size_t in_len, in_cap, in_scan;
+	unsigned long long lineno;
+	/* the outcome */
+	int bad, failed;
+	/* progress */
+	char shown[400];        /* the line last shown, without the time */
+	int on_screen;          /* a \r line is on the terminal */
+	long shown_secs;
+} W;
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: bt-wait [-v] [--progress] [--interval DURATION] [--timeout DURATION]\n"
+"               [--once] [--api-key-file FILE] [BATCH...]\n");
+	exit(status);
+}
+
+/* "4m12s", "1h3m", "42s" */
+static void fmt_secs(char *out, size_t n, double secs)
+{
+	long s = secs > 0 ? (long)secs : 0;
+
+	if (s >= 3600)
+		snprintf(out, n, "%ldh%ldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, n, "%ldm%lds", s / 60, s % 60);
+	else
+		snprintf(out, n, "%lds", s);
+}
+
+static void clear_progress(void)
+{
+	if (W.on_screen) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		W.on_screen = 0;
+		W.shown[0] = 0;
+	}
+}
+
+/* A diagnostic: the progress line makes way for it. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	clear_progress();
+	va_start(ap, fmt);
+	bt_vwarn(fmt, ap);
+	va_end(ap);
+}
+
+static void show_progress(int final)
+{
+	long long c[5] = { 0 };
+	size_t i, ended = 0, total = 0;
+	char line[sizeof W.shown], t[32];
+	long secs = (long)(bt_mono() - W.start);
+	int k;
+
+	if (!W.progress || W.n == 0)
+		return;
+	for (i = 0; i < W.n; i++) {
+		if (W.b[i]->state == FAILED)
+			continue;
+		if (!W.b[i]->counted && !final)
+			return;     /* wait for the first answer of each */
+		total++;
+		ended += W.b[i]->state == ENDED;
+		for (k = 0; k < 5 && W.b[i]->counted; k++)
+			c[k] += W.b[i]->counts[k];
+	}
+	snprintf(line, sizeof line, "%s: %zu/%zu batches ended; requests: %lld %s, "
+	         "%lld %s, %lld %s, %lld %s, %lld %s", bt_prog, ended, total,
+	         c[0], count_names[0], c[1], count_names[1], c[2], count_names[2],
+	         c[3], count_names[3], c[4], count_names[4]);
+	if (!strcmp(line, W.shown) && (!W.tty || (secs == W.shown_secs && !final)))
+		return;
+	fmt_secs(t, sizeof t, secs);
+	if (W.tty) {
+		fprintf(stderr, "\r%s; %s\033[K%s", line, t, final ? "\n" : "");
+		W.on_screen = !final;
+	} else
+		fprintf(stderr, "%s; %s\n", line, t);
+	fflush(stderr);
+	snprintf(W.shown, sizeof W.shown, "%s", line);
+	W.shown_secs = secs;
+}
+
+/* A line of input (trimmed), or an argument: a batch to wait for. */
+static void add(const char *s, size_t n, const char *where,
+                unsigned long long line)
+{
+	char id[BT_BATCH_ID_MAX], err[300];
+	struct batch *b;
+	jv obj;
+
+	if (bt_batch_ref(s, n, id, &obj, err, sizeof err) < 0) {
+		say("%s: %s", where, err);
+		W.bad = 1;
+		return;
+	}
+	jv_free(obj);   /* stale: it is fetched afresh */
+	if (bt_idset_add(&W.ids, id, line))
+		return;     /* already waited for */
+	if (W.n == W.cap) {
+		W.cap = W.cap ? W.cap * 2 : 16;
+		W.b = bt_realloc(W.b, W.cap * sizeof *W.b);
+	}
+	b = bt_calloc(1, sizeof *b);
+	memcpy(b->id, id, sizeof b->id);
+	b->state = WAITING;
+	b->due = bt_mono();
+	b->step = W.interval < FIRST_STEP ? W.interval : FIRST_STEP;
+	W.b[W.n++] = b;
+}
+
+static void in_line(char *s, size_t n)
+{
+	char where[64];
+
+	W.lineno++;
+	if (n && s[n - 1] == '\r')
+		n--;
+	if (bt_blank(s, n))
+		return;
+	snprintf(where, sizeof where, "stdin:%llu", W.lineno);
+	add(s, n, where, W.lineno);
+}
+
+/* Standard input is readable: one read(2), so it never blocks. */
+static void read_stdin(void)
+{
+	ssize_t r;
+	char *nl;
+	size_t start = 0;
+
+	if (W.in_cap - W.in_len < 4096) {
+		W.in_cap = W.in_cap ? W.in_cap * 2 : 65536;
+		W.in = bt_realloc(W.in, W.in_cap);
+	}
+	r = read(0, W.in + W.in_len, W.in_cap - W.in_len);
+	if (r < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		bt_die(BT_EXIT_FAIL, "stdin: read error:");
+	}
+	if (r == 0) {
+		W.in_open = 0;
+		if (W.in_len)   /* a last line without its newline */
+			in_line(W.in, W.in_len);
+		W.in_len = 0;
+		return;
+	}
+	W.in_len += (size_t)r;
+	while ((nl = memchr(W.in + W.in_scan, '\n', W.in_len - W.in_scan))) {
+		in_line(W.in + start, (size_t)(nl - W.in) - start);
+		start = (size_t)(nl - W.in) + 1;
+		W.in_scan = start;
+	}
+	memmove(W.in, W.in + start, W.in_len - start);
+	W.in_len -= start;
+	W.in_scan = W.in_len;
+}
+
+static void start_poll(struct batch *b)
+{
+	char path[BT_BATCH_ID_MAX + 32];
+
+	snprintf(path, sizeof path, "/v1/messages/batches/%s", b->id);
+	b->body.len = 0;
+	b->errbuf[0] = 0;
+	b->easy = bt_http_get_handle(W.http, path, &b->hdrs, &b->body);
+	curl_easy_setopt(b->easy, CURLOPT_PRIVATE, b);
+	curl_easy_setopt(b->easy, CURLOPT_ERRORBUFFER, b->errbuf);
+	if (curl_multi_add_handle(W.multi, b->easy) != CURLM_OK)
+		bt_die(BT_EXIT_FAIL, "libcurl: cannot add a transfer");
+	b->state = POLLING;
+	W.inflight++;
+}
+
+static void fail(struct batch *b, const char *err)
+{
+	say("%s: %s", b->id, err);
+	b->state = FAILED;
+	W.failed = 1;
+}
+
+static time_t parse_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+	           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return (time_t)-1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+static void check_expiry(struct batch *b, jv v)
+{
+	char at[64], when[32], stamp[32];
+	time_t t;
+	double left;
+
+	if (b->warned || bt_batch_field(v, "expires_at", at, sizeof at) < 0 ||
+	    (t = parse_time(at)) == (time_t)-1)
+		return;
+	left = (double)t - bt_now();
+	if (left > EXPIRY_WARN)
+		return;
+	b->warned = 1;
+	if (left >= 60)
+		snprintf(when, sizeof when, "%ldm", (long)(left / 60));
+	else
+		snprintf(when, sizeof when, "%lds", left > 0 ? (long)left : 0L);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	say("%s: expires in %s (at %s), %lld requests still processing", b->id,
+	    when, stamp, bt_batch_count(v, "processing"));
+}
+
+/* A 2xx answer: the batch now. */
+static void answer(struct batch *b)
+{
+	char err[400], st[32];
+	double now = bt_mono();
+	int k;
+	jv v;
+
+	v = bt_json_parse(b->body.p ? b->body.p : "", b->body.len, err, sizeof err);
+	if (jv_get_kind(v) != JV_KIND_OBJECT ||
+	    bt_batch_field(v, "processing_status", st, sizeof st) < 0) {
+		char msg[800];
+		snprintf(msg, sizeof msg, "GET /v1/messages/batches/%s: bad answer: %s%s%s",
+		         b->id, jv_is_valid(v) ? "not a batch object" : err,
+		         b->hdrs.request_id[0] ? " request-id " : "", b->hdrs.request_id);
+		jv_free(v);
+		fail(b, msg);
+		return;
+	}
+	b->attempt = 0;
+	b->counted = 1;
+	for (k = 0; k < 5; k++) {
+		b->counts[k] = bt_batch_count(v, count_names[k]);
+		if (b->counts[k] < 0)
+			b->counts[k] = 0;
+	}
+	if (!strcmp(st, "ended")) {
+		clear_progress();
+		bt_print_json(v);
+		b->state = ENDED;
+	} else {
+		check_expiry(b, v);
+		b->state = W.once ? SEEN : WAITING;
+		b->due = now + b->step;
+		b->step = b->step * 2 < W.interval ? b->step * 2 : W.interval;
+	}
+	jv_free(v);
+}
+
+/* A poll is over: the batch, or an error to retry or report. */
+static void finish(struct batch *b, CURLcode rc)
+{
+	char err[1200];
+	double delay, now = bt_mono(), ra = -1;
+	long status = 0;
+	int retry;
+	size_t k;
+
+	curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(W.multi, b->easy);
+	curl_easy_cleanup(b->easy);
+	b->easy = NULL;
+	W.inflight--;
+	b->state = WAITING;
+	if (rc == CURLE_OK && status >= 200 && status < 300) {
+		answer(b);
+		return;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(err, sizeof err, "GET /v1/messages/batches/%s: %s", b->id,
+		         b->errbuf[0] ? b->errbuf : curl_easy_strerror(rc));
+		retry = 1;
+	} else {
+		bt_api_error(status, b->body.p, b->body.len, b->hdrs.request_id,
+		             err, sizeof err);
+		retry = bt_retryable_status(status);
+		if (b->hdrs.should_retry >= 0)
+			retry = b->hdrs.should_retry;
+		ra = b->hdrs.retry_after;
+	}
+	if (!retry) {
+		fail(b, err);
+		return;
+	}
+	if (b->attempt++ == 0)
+		b->first_fail = now;
+	delay = bt_backoff(b->attempt, ra, bt_http_rnd(W.http));
+	if (now - b->first_fail + delay > W.budget) {
+		k = strlen(err);
+		snprintf(err + k, sizeof err - k, " (gave up after %d attempt%s in %.0fs)",
+		         b->attempt, b->attempt == 1 ? "" : "s", now - b->first_fail);
+		fail(b, err);
+		return;
+	}
+	if (bt_verbose)
+		say("%s: %s; retrying in %.1fs", b->id, err, delay);
+	b->due = now + delay;
+}
+
+/* Batches in this state. */
+static size_t count(int state)
+{
+	size_t i, c = 0;
+
+	for (i = 0; i < W.n; i++)
+		c += W.b[i]->state == state;
+	return c;
+}
+
+/* Batches still to be waited for. */
+static size_t pending(void)
+{
+	return count(WAITING) + count(POLLING);
+}
+
+/* Name the batches not ended (WAITING, POLLING or SEEN) on stderr. */
+static void not_ended(const char *what)
+{
+	struct bt_buf m = { 0 };
+	size_t i, c = 0;
+
+	for (i = 0; i < W.n; i++) {
+		int s = W.b[i]->state;
+		if (s == WAITING || s == POLLING || s == SEEN) {
+			bt_buf_addc(&m, ' ');
+			bt_buf_adds(&m, W.b[i]->id);
+			c++;
+		}
+	}
+	if (c)
+		say("%s: %zu batch%s not ended:%s", what, c, c == 1 ? "" : "es",
+		    bt_buf_str(&m));
+	else
+		say("%s: the input did not end", what);
+	bt_buf_free(&m);
+}
+
+/* Poll until every batch has ended (or failed), the input is over, or the
+ * time is up.  Returns 1 when the time ran out. */
+static int run(void)
+{
+	struct curl_waitfd in = { .fd = 0, .events = POLLIN };
+	double now, next, deadline = W.timeout > 0 ? W.start + W.timeout : INFINITY;
+	struct batch *b;
+	CURLMsg *m;
+	int left, running, ms;
+	size_t i;
+
+	for (;;) {
+		now = bt_mono();
+		if (now >= deadline)
+			return 1;
+		next = deadline;
+		for (i = 0; i < W.n; i++) {
+			b = W.b[i];
+			if (b->state != WAITING)
+				continue;
+			if (b->due <= now) {
+				if (W.inflight < MAX_INFLIGHT)
+					start_poll(b);
+			} else if (b->due < next)
+				next = b->due;
+		}
+		if (!W.in_open && pending() == 0)
+			return 0;
+		if (W.progress && W.tty)    /* the clock on the line */
+			next = fmin(next, now + 1 - fmod(now - W.start, 1.0));
+		ms = next - now > MAX_WAIT_MS / 1000.0 ? MAX_WAIT_MS :
+		     (int)ceil((next - now) * 1000);
+		in.revents = 0;
+		if (curl_multi_poll(W.multi, W.in_open ? &in : NULL, W.in_open ? 1 : 0,
+		                    ms, NULL) != CURLM_OK)
+			bt_die(BT_EXIT_FAIL, "libcurl: poll failed");
+		if (W.in_open && (in.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+			read_stdin();
+		if (curl_multi_perform(W.multi, &running) != CURLM_OK)
+			bt_die(BT_EXIT_FAIL, "libcurl: transfer failed");
+		while ((m = curl_multi_info_read(W.multi, &left))) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&b);
+			finish(b, m->data.result);
+		}
+		show_progress(0);
+	}
+}
+
+static void cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < W.n; i++) {
+		if (W.b[i]->easy) {
+			curl_multi_remove_handle(W.multi, W.b[i]->easy);
+			curl_easy_cleanup(W.b[i]->easy);
+		}
+		bt_buf_free(&W.b[i]->body);
+		free(W.b[i]);
+	}
+	free(W.b);
+	W.b = NULL;
+	W.n = 0;
+	free(W.in);
+	W.in = NULL;
+	bt_idset_free(&W.ids);
+	if (W.multi)
+		curl_multi_cleanup(W.multi);
+	W.multi = NULL;
+	bt_http_free(W.http);
+	W.http = NULL;
+	bt_config_free(&W.cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "progress", no_argument, 0, 'P' },
+		{ "interval", required_argument, 0, 'i' },
+		{ "timeout", required_argument, 0, 't' },
+		{ "once", no_argument, 0, 'o' },
+		{ "api-key-file", required_argument, 0, 'k' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *keyfile = NULL, *e;
+	char where[32];
+	int c, i, timed_out;
+	size_t unseen;
+
+	bt_init(argv[0]);
+	W.interval = 60;
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
+		switch (c) {
+		case 'P': W.progress = 1; break;
+		case 'i':
+			W.interval = bt_duration(optarg, "--interval");
+			if (W.interval < 0.1)
+				bt_die(BT_EXIT_USAGE, "--interval: %s is too short (at least 100ms)", optarg);
+			break;
+		case 't':
+			W.timeout = bt_duration(optarg, "--timeout");
+			if (W.timeout <= 0)
+				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
+			break;
+		case 'o': W.once = 1; break;
+		case 'k': keyfile = optarg; break;
+		case 'v': bt_verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+
+	bt_config_init(&W.cfg);
+	atexit(cleanup);
+	if (keyfile)
+		bt_config_key_file(&W.cfg, keyfile);
+	bt_config_need_key(&W.cfg);     /* before any input is read */
+	W.budget = BT_RETRY_BUDGET;
+	if ((e = getenv("BT_RETRY_BUDGET")) && *e)
+		W.budget = bt_duration(e, "BT_RETRY_BUDGET");
+	W.tty = isatty(2);
+	W.progress |= W.tty;
+	for (i = 0; i < argc; i++) {
+		snprintf(where, sizeof where, "argument %d", i + 1);
+		add(argv[i], strlen(argv[i]), where, (unsigned long long)i + 1);
+	}
+	if (W.bad)
+		exit(BT_EXIT_USAGE);
+	W.in_open = argc == 0;
+	if (W.in_open && fcntl(0, F_GETFL) < 0)    /* closed: libcurl would take fd 0 */
+		bt_die(BT_EXIT_FAIL, "stdin: read error:");
+
+	W.http = bt_http_new(&W.cfg);
+	W.multi = curl_multi_init();
+	if (!W.multi)
+		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	W.start = bt_mono();
+	timed_out = run();
+	show_progress(1);
+	clear_progress();
+	unseen = count(SEEN);
+	if (timed_out)
+		not_ended("timed out");
+	else if (unseen && bt_verbose)
+		not_ended("--once");
+	bt_close_stdout();
+	if (W.bad)
+		return BT_EXIT_USAGE;
+	if (W.failed)
+		return BT_EXIT_FAIL;
+	return timed_out || unseen ? BT_EXIT_INCOMPLETE : BT_EXIT_OK;
+}
