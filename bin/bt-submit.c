@@ -41,6 +41,7 @@ struct chunk {
 	const char *path;
 	char sha[65];
 	long long requests, bytes;  /* bytes of the file; the body has 14 more */
+	jv superseded;              /* ids of batches made for it before --force */
 };
 
 static void usage(FILE *f, int status)
@@ -173,6 +174,11 @@ static void record_write(const struct chunk *c, const char *state,
 		bt_json_write_str(&b, error, strlen(error));
 	else
 		bt_buf_adds(&b, "null");
+	bt_buf_adds(&b, ",\"superseded\":");
+	if (jv_get_kind(c->superseded) == JV_KIND_ARRAY)
+		bt_json_write(&b, c->superseded);
+	else
+		bt_buf_adds(&b, "[]");
 	bt_buf_adds(&b, "}\n");
 	if (bt_write_file(path, b.p, b.len) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: cannot write the journal:", path);
@@ -191,7 +197,22 @@ static int lock_chunk(const char *sha)
 	return fd;
 }
 
-/* The batch ids the journal holds, other than for sha. */
+static void add_superseded(jv rec, struct bt_idset *set)
+{
+	jv a = jv_object_get(jv_copy(rec), jv_string("superseded")), x;
+	int i, n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
+
+	for (i = 0; i < n; i++) {
+		x = jv_array_get(jv_copy(a), i);
+		if (jv_get_kind(x) == JV_KIND_STRING)
+			bt_idset_add(set, jv_string_value(x), 1);
+		jv_free(x);
+	}
+	jv_free(a);
+}
+
+/* The batch ids the journal holds, other than for sha (but with the ones
+ * sha's own record superseded). */
 static void known_batches(const char *sha, struct bt_idset *set)
 {
 	char name[65], id[BT_BATCH_ID_MAX];
@@ -213,6 +234,7 @@ static void known_batches(const char *sha, struct bt_idset *set)
 		    bt_batch_field(b, "id", id, sizeof id) == 0)
 			bt_idset_add(set, id, 1);
 		jv_free(b);
+		add_superseded(r, set);
 		jv_free(r);
 	}
 	closedir(d);
@@ -241,6 +263,11 @@ static int reconcile(const struct chunk *c, const char *since, jv *found,
 	t = (double)timegm(&tm) - SLACK;
 	bt_rfc3339(t, floor);
 	known_batches(c->sha, &known);
+	if (jv_get_kind(c->superseded) == JV_KIND_ARRAY) {
+		jv r = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
+		add_superseded(r, &known);
+		jv_free(r);
+	}
 	*found = jv_invalid();
 	do {
 		snprintf(path, sizeof path, "/v1/messages/batches?limit=100%s%s",
@@ -381,9 +408,23 @@ static void submit(struct chunk *c)
 
 	lock = lock_chunk(c->sha);
 	rec = record_read(c->sha);
+	c->superseded = jv_array();
 	if (jv_is_valid(rec)) {
 		bt_batch_field(rec, "state", state, sizeof state);
 		bt_batch_field(rec, "since", rsince, sizeof rsince);
+		x = jv_object_get(jv_copy(rec), jv_string("superseded"));
+		if (jv_get_kind(x) == JV_KIND_ARRAY) {
+			jv_free(c->superseded);
+			c->superseded = x;
+		} else
+			jv_free(x);
+		if (force && !strcmp(state, "created")) {
+			char old[BT_BATCH_ID_MAX];
+			x = jv_object_get(jv_copy(rec), jv_string("batch"));
+			if (bt_batch_field(x, "id", old, sizeof old) == 0)
+				c->superseded = jv_array_append(c->superseded, jv_string(old));
+			jv_free(x);
+		}
 	}
 	if (!strcmp(state, "created") && !force) {
 		batch = jv_object_get(jv_copy(rec), jv_string("batch"));
@@ -446,6 +487,8 @@ print:
 out:
 	jv_free(batch);
 	jv_free(rec);
+	jv_free(c->superseded);
+	c->superseded = jv_invalid();
 	if (lock >= 0)
 		close(lock);
 }
@@ -491,6 +534,7 @@ static void spool_finish(struct spool *s)
 	struct chunk c;
 	char *path;
 
+	memset(&c, 0, sizeof c);
 	spool_write(s);
 	EVP_DigestFinal_ex(s->ctx, md, &mdlen);
 	hex(md, c.sha);

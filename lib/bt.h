@@ -179,7 +179,9 @@ void bt_sha256_hex(const void *p, size_t n, char out[65]);
 /* A set of ids, each with the input line that brought it. */
 struct bt_idset {
 	struct bt_idset_slot *slots;
+	struct bt_idset_entry *entries;
 	size_t cap, count;
+	struct bt_idset_arena *arena;   /* the ids' text */
 };
 /* Add id; returns 0 when new, or the line recorded for it before. */
 unsigned long long bt_idset_add(struct bt_idset *s, const char *id,

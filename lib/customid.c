@@ -104,12 +104,29 @@ void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1])
 	snprintf(out, BT_ID_MAX + 1, "%llu", n);
 }
 
-/* ---- the id set: open addressing over FNV-1a ---- */
+/* ---- the id set ----
+ *
+ * Open addressing over FNV-1a.  The table probed on every add holds only
+ * 8 bytes a slot (32 bits of the hash and an entry number), so that it
+ * stays in cache as long as it can; the entries (text and line) are
+ * stored in order, and the text in large blocks. */
 
 struct bt_idset_slot {
-	char *id;
+	uint32_t hash;
+	uint32_t entry;         /* entry number + 1; 0: empty */
+};
+
+struct bt_idset_entry {
+	const char *id;
 	unsigned long long line;
-	uint64_t hash;
+};
+
+#define ARENA_BLOCK (256 * 1024)
+
+struct bt_idset_arena {
+	struct bt_idset_arena *next;
+	size_t used;
+	char text[ARENA_BLOCK];
 };
 
 static uint64_t fnv(const char *s)
@@ -121,13 +138,35 @@ static uint64_t fnv(const char *s)
 	return h;
 }
 
+static char *keep(struct bt_idset *s, const char *id)
+{
+	size_t n = strlen(id) + 1;
+	struct bt_idset_arena *a = s->arena;
+	char *p;
+
+	if (n > ARENA_BLOCK)
+		bt_die(BT_EXIT_FAIL, "an id of %zu bytes", n);
+	if (!a || a->used + n > ARENA_BLOCK) {
+		a = bt_malloc(sizeof *a);
+		a->next = s->arena;
+		a->used = 0;
+		s->arena = a;
+	}
+	p = a->text + a->used;
+	memcpy(p, id, n);
+	a->used += n;
+	return p;
+}
+
 static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
                                   uint64_t h)
 {
-	size_t i = (size_t)h & (s->cap - 1);
+	size_t i = (size_t)(h >> 32) & (s->cap - 1);
+	uint32_t h32 = (uint32_t)h;
 
-	while (s->slots[i].id) {
-		if (s->slots[i].hash == h && !strcmp(s->slots[i].id, id))
+	while (s->slots[i].entry) {
+		if (s->slots[i].hash == h32 &&
+		    !strcmp(s->entries[s->slots[i].entry - 1].id, id))
 			return &s->slots[i];
 		i = (i + 1) & (s->cap - 1);
 	}
@@ -136,17 +175,20 @@ static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
 
 static void grow(struct bt_idset *s)
 {
-	struct bt_idset_slot *old = s->slots, *slot;
-	size_t oldcap = s->cap, i;
+	size_t i, j;
 
-	s->cap = oldcap ? oldcap * 2 : 1024;
+	free(s->slots);
+	s->cap = s->cap ? s->cap * 2 : 1024;
 	s->slots = bt_calloc(s->cap, sizeof *s->slots);
-	for (i = 0; i < oldcap; i++)
-		if (old[i].id) {
-			slot = find(s, old[i].id, old[i].hash);
-			*slot = old[i];
-		}
-	free(old);
+	s->entries = bt_realloc(s->entries, s->cap * sizeof *s->entries);
+	for (j = 0; j < s->count; j++) {
+		uint64_t h = fnv(s->entries[j].id);
+		i = (size_t)(h >> 32) & (s->cap - 1);
+		while (s->slots[i].entry)
+			i = (i + 1) & (s->cap - 1);
+		s->slots[i].hash = (uint32_t)h;
+		s->slots[i].entry = (uint32_t)j + 1;
+	}
 }
 
 unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
@@ -158,12 +200,12 @@ unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
 	if (!s->cap || (s->count + 1) * 4 > s->cap * 3)
 		grow(s);
 	slot = find(s, id, h);
-	if (slot->id)
-		return slot->line;
-	slot->id = bt_strdup(id);
-	slot->hash = h;
-	slot->line = line;
-	s->count++;
+	if (slot->entry)
+		return s->entries[slot->entry - 1].line;
+	s->entries[s->count].id = keep(s, id);
+	s->entries[s->count].line = line;
+	slot->hash = (uint32_t)h;
+	slot->entry = (uint32_t)++s->count;
 	return 0;
 }
 
@@ -174,16 +216,18 @@ unsigned long long bt_idset_get(const struct bt_idset *s, const char *id)
 	if (!s->cap)
 		return 0;
 	slot = find(s, id, fnv(id));
-	return slot->id ? slot->line : 0;
+	return slot->entry ? s->entries[slot->entry - 1].line : 0;
 }
 
 void bt_idset_free(struct bt_idset *s)
 {
-	size_t i;
+	struct bt_idset_arena *a;
 
-	for (i = 0; i < s->cap; i++)
-		free(s->slots[i].id);
+	while ((a = s->arena)) {
+		s->arena = a->next;
+		free(a);
+	}
 	free(s->slots);
-	s->slots = NULL;
-	s->cap = s->count = 0;
+	free(s->entries);
+	memset(s, 0, sizeof *s);
 }

@@ -11,6 +11,10 @@
 
 #include "bt.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define MAX_DEPTH 10000
 
 struct parser {
@@ -118,6 +122,33 @@ static void put_utf8(struct bt_buf *b, unsigned c)
 	bt_buf_add(b, u, n);
 }
 
+/* The first byte at or after p that ends a plain run of string text: a
+ * quote, a backslash or a control character; end when there is none.
+ * Strings are most of the bytes of a request, so 16 at a time. */
+static inline const char *plain_run(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1f);
+	__m128i v, hit;
+	int mask;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)p);
+		hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash));
+		/* c <= 0x1f, unsigned: max(c, 0x1f) == 0x1f */
+		hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+		mask = _mm_movemask_epi8(hit);
+		if (mask)
+			return p + __builtin_ctz((unsigned)mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
+}
+
 /* P->p is just after the opening quote. */
 static jv string(struct parser *P)
 {
@@ -128,8 +159,7 @@ static jv string(struct parser *P)
 
 	/* the common case: no escapes */
 	for (;;) {
-		while (p < end && (c = (unsigned char)*p) != '"' && c != '\\' && c >= 0x20)
-			p++;
+		p = plain_run(p, end);
 		if (p >= end) {
 			fail(P, start - 1, "unterminated string");
 			return jv_invalid();

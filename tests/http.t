@@ -108,8 +108,9 @@ test_expect_success '--api-key-file: the first line, trimmed; empty or missing f
 	echo "http-call: nosuch: cannot open the key file: No such file or directory" >expect && test_cmp expect err
 '
 
+mock_stop
+mock_start --key sk-right
 test_expect_success 'a wrong key: 401 with the API message, and the key is never printed' '
-	mock_stop && mock_start --key sk-right &&
 	ANTHROPIC_API_KEY=sk-wrong-secret test_expect_code 1 "$call" -v -r GET /v1/messages/batches >out 2>err &&
 	test_grep "^error: authentication_error: " err &&
 	test_must_fail grep -q sk-wrong-secret err mock.log out &&

@@ -49,7 +49,10 @@ test_failures=0
 MOCK_PID=
 
 test_cleanup() {
-	mock_stop
+	if [ -n "${MOCK_PID:-}" ]; then
+		kill -TERM "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+	fi
 	if [ "$test_failures" = 0 ] && [ -z "${BT_KEEP:-}" ]; then
 		cd / && rm -rf "$TRASH"
 	else
@@ -62,7 +65,7 @@ trap 'exit 130' INT TERM
 # test_expect_success DESCRIPTION BODY
 test_expect_success() {
 	test_count=$((test_count + 1))
-	if (eval "$2") >"$TRASH/.out" 2>&1 </dev/null; then
+	if (BT_IN_TEST=1; eval "$2") >"$TRASH/.out" 2>&1 </dev/null; then
 		echo "ok $test_count - $1"
 	else
 		test_failures=$((test_failures + 1))
@@ -80,6 +83,7 @@ test_skip() {
 }
 
 test_done() {
+	mock_stop
 	echo "1..$test_count"
 	[ "$test_failures" = 0 ]
 	exit $?
@@ -140,6 +144,10 @@ test_lines() {
 # MOCK_URL and exports ANTHROPIC_BASE_URL and a test key.  Its stderr goes
 # to $TRASH/mock.log.
 mock_start() {
+	if [ -n "${BT_IN_TEST:-}" ]; then
+		echo "mock_start: call it between tests, not inside one (a subshell)"
+		return 1
+	fi
 	mock_stop
 	rm -f "$TRASH/.mock.url"
 	bt-mock -p 0 --lifetime 900 "$@" >"$TRASH/.mock.url" 2>>"$TRASH/mock.log" &
@@ -163,11 +171,20 @@ mock_start() {
 	return 1
 }
 
+# mock_stop: stop it (between tests); a bt-mock that does not exit 0 on
+# SIGTERM (valgrind found an error, say) counts as a failed test.
 mock_stop() {
 	[ -n "${MOCK_PID:-}" ] || return 0
 	kill -TERM "$MOCK_PID" 2>/dev/null
-	wait "$MOCK_PID" 2>/dev/null
+	wait "$MOCK_PID"
+	_st=$?
 	MOCK_PID=
+	[ $_st = 0 ] && return 0
+	test_count=$((test_count + 1))
+	test_failures=$((test_failures + 1))
+	echo "not ok $test_count - bt-mock exited with status $_st"
+	tail -n 30 "$TRASH/mock.log" | sed 's/^/#   /'
+	return 1
 }
 
 # mock_fault SPEC...: script faults in the running bt-mock (see bt-mock(1)).

@@ -1,0 +1,170 @@
+#!/bin/sh
+# bt-submit: requests or chunks in, batches out, never paid for twice.
+. "${0%/*}/lib.sh"
+
+mock_start --processing-time 0.5 || exit 1
+creates() { curl -sS "$MOCK_URL/_mock/stats" | jq .creates; }
+requests() { perl -e 'print qq({"custom_id":"'$1'$_","params":{"model":"m","max_tokens":20,"messages":[{"role":"user","content":"say '$1' $_"}]}}\n) for 1..'$2; }
+
+test_expect_success 'requests on stdin: as few batches as -n allows, printed as they are made' '
+	requests a 10 >a.jsonl &&
+	before=$(creates) &&
+	bt-submit -n 4 <a.jsonl >batches &&
+	test_lines 3 batches &&
+	jq -r "[.type, .processing_status, .request_counts.processing] | @tsv" batches >actual &&
+	printf "message_batch\tin_progress\t4\nmessage_batch\tin_progress\t4\nmessage_batch\tin_progress\t2\n" >expect &&
+	test_cmp expect actual &&
+	test $(creates) -eq $((before + 3))
+'
+
+test_expect_success 'the same requests again: the recorded batches, nothing created' '
+	before=$(creates) &&
+	bt-submit -n 4 <a.jsonl >again &&
+	jq -r .id batches >expect && jq -r .id again >actual &&
+	test_cmp expect actual &&
+	test $(creates) -eq $before
+'
+
+test_expect_success '--force sends them again' '
+	before=$(creates) &&
+	bt-submit -n 4 --force <a.jsonl >forced &&
+	test $(creates) -eq $((before + 3)) &&
+	jq -r .id forced >ids && test_must_fail grep -F -x -f ids expect
+'
+
+test_expect_success 'the body sent is the chunk: every request comes back' '
+	sleep 0.8 &&
+	bt-fetch <batches | jq -r .custom_id | sort >got &&
+	jq -r .custom_id a.jsonl | sort >want &&
+	test_cmp want got
+'
+
+test_expect_success 'a chunk list on stdin and chunk files as arguments' '
+	requests b 5 >b.jsonl &&
+	bt-split -n 3 -d chunks <b.jsonl >list &&
+	before=$(creates) &&
+	bt-submit <list >out1 &&
+	test_lines 2 out1 &&
+	bt-submit chunks/chunk.0001.jsonl chunks/chunk.0002.jsonl >out2 &&
+	test_cmp out1 out2 &&
+	test $(creates) -eq $((before + 2))
+'
+
+test_expect_success '429 with retry-after and 529 on create are retried: one batch each' '
+	requests c 3 >c.jsonl &&
+	before=$(creates) &&
+	mock_fault "create:429:1*1" "create:529*2" &&
+	bt-submit <c.jsonl >out &&
+	test_lines 1 out &&
+	test $(creates) -eq $((before + 1))
+'
+
+test_expect_success 'a create dropped after the body: one batch, not two' '
+	requests d 3 >d.jsonl &&
+	before=$(creates) &&
+	mock_fault "create:drop*1" &&
+	bt-submit <d.jsonl >out 2>err &&
+	test_lines 1 out &&
+	test $(creates) -eq $((before + 1)) &&
+	id=$(jq -r .id out) &&
+	api GET /v1/messages/batches/$id | jq -r .request_counts.processing >n &&
+	echo 3 >expect && test_cmp expect n
+'
+
+test_expect_success 'a 500 after the body was taken: one batch, not two' '
+	requests e 3 >e.jsonl &&
+	before=$(creates) &&
+	mock_fault "create:taken500*1" &&
+	bt-submit <e.jsonl >out &&
+	test_lines 1 out &&
+	test $(creates) -eq $((before + 1))
+'
+
+test_expect_success 'killed during a create and run again: one batch' '
+	requests f 4 >f.jsonl &&
+	before=$(creates) &&
+	mock_fault "create:slow:2*1" &&
+	{ bt-submit <f.jsonl >/dev/null 2>&1 & pid=$!; } &&
+	sleep 1 && kill -9 $pid && wait $pid;
+	sleep 1.5 &&
+	bt-submit <f.jsonl >out &&
+	test_lines 1 out &&
+	test $(creates) -eq $((before + 1))
+'
+
+test_expect_success '--dry-run prints the plan and sends nothing' '
+	requests g 5 >g.jsonl &&
+	before=$(creates) &&
+	bt-submit --dry-run -n 2 <g.jsonl >plan &&
+	jq -c "[.chunk, .requests, .batch]" plan >actual &&
+	printf "%s\n" "[\"stdin\",2,null]" "[\"stdin\",2,null]" "[\"stdin\",1,null]" >expect &&
+	test_cmp expect actual &&
+	test $(creates) -eq $before &&
+	bt-submit --dry-run chunks/chunk.0001.jsonl | jq -c "[.chunk, .requests, .bytes, (.batch|type)]" >actual &&
+	echo "[\"chunks/chunk.0001.jsonl\",3,$(( $(wc -c <chunks/chunk.0001.jsonl) + 14 )),\"string\"]" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'the dry run needs no key; a real run without one exits 2 before reading' '
+	(unset ANTHROPIC_API_KEY; bt-submit --dry-run <g.jsonl >/dev/null) &&
+	mkfifo never &&
+	(unset ANTHROPIC_API_KEY; test_expect_code 2 timeout 10 bt-submit <>never 2>err) &&
+	echo "bt-submit: no API key: set ANTHROPIC_API_KEY or use --api-key-file FILE" >expect &&
+	test_cmp expect err
+'
+
+mock_start --processing-time 0.5 --key sk-right
+test_expect_success 'a wrong key: exit 1 with the API message; the journal says failed' '
+	requests h 2 >h.jsonl &&
+	ANTHROPIC_API_KEY=sk-wrong-key test_expect_code 1 bt-submit <h.jsonl >out 2>err &&
+	test_grep "^bt-submit: .*spool/[0-9a-f]{64}\\.jsonl: authentication_error: .*request-id req_" err &&
+	test_must_fail test -s out &&
+	grep -l "\"state\":\"failed\"" .bt/journal/*.json >failed && test_lines 1 failed &&
+	ANTHROPIC_API_KEY=sk-right bt-submit <h.jsonl >out &&
+	test_lines 1 out
+'
+
+test_expect_success 'the key is never written to the journal or the spool' '
+	test_must_fail grep -r -q -e sk-right -e sk-wrong-key -e sk-test-key .bt
+'
+
+mock_start --processing-time 0.5 --max-body 500
+test_expect_success 'a body over the limit: 413, exit 1, named' '
+	requests i 6 >i.jsonl &&
+	test_expect_code 1 bt-submit <i.jsonl >out 2>err &&
+	test_grep "request_too_large" err
+'
+
+test_expect_success 'bad input: a line that is not a request names stdin and line, exit 2, nothing sent' '
+	before=$(creates) &&
+	{ requests j 2; echo "{\"custom_id\":\"x y\",\"params\":{}}"; } >j.jsonl &&
+	test_expect_code 2 bt-submit <j.jsonl >out 2>err &&
+	echo "bt-submit: stdin:3: invalid custom_id \"x y\": it must match ^[a-zA-Z0-9_-]{1,64}\$" >expect &&
+	test_cmp expect err &&
+	test $(creates) -eq $before &&
+	{ requests k 2; requests k 1; } >k.jsonl &&
+	test_expect_code 2 bt-submit <k.jsonl 2>err &&
+	echo "bt-submit: stdin:3: duplicate custom_id \"k1\" (first on line 1)" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'a chunk file that is not what bt-split makes is refused' '
+	requests l 2 | sed "s/\$/\r/" >crlf.jsonl &&
+	test_expect_code 2 bt-submit crlf.jsonl 2>err &&
+	echo "bt-submit: crlf.jsonl: CRLF line ends or no final newline: not a chunk file (make chunks with bt-split)" >expect &&
+	test_cmp expect err &&
+	{ requests l 1; echo; requests m 1; } >blank.jsonl &&
+	test_expect_code 2 bt-submit blank.jsonl 2>err &&
+	test_grep "blank.jsonl:2: a blank line: not a chunk file" err &&
+	test_expect_code 2 bt-submit nosuch.jsonl 2>err &&
+	echo "bt-submit: nosuch.jsonl: No such file or directory" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'BT_STATE_DIR moves the journal' '
+	requests n 2 >n.jsonl &&
+	BT_STATE_DIR=$TRASH/state bt-submit <n.jsonl >out &&
+	ls state/journal/*.json >j && test_lines 1 j
+'
+
+test_done
