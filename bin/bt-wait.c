@@ -493,7 +493,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *keyfile = NULL, *e;
+	const char *keyfile = NULL;
 	char where[32];
 	int c, i, timed_out;
 	size_t unseen;
@@ -527,9 +527,6 @@ int main(int argc, char **argv)
 	if (keyfile)
 		bt_config_key_file(&W.cfg, keyfile);
 	bt_config_need_key(&W.cfg);     /* before any input is read */
-	W.budget = BT_RETRY_BUDGET;
-	if ((e = getenv("BT_RETRY_BUDGET")) && *e)
-		W.budget = bt_duration(e, "BT_RETRY_BUDGET");
 	W.tty = isatty(2);
 	W.progress |= W.tty;
 	for (i = 0; i < argc; i++) {
@@ -539,10 +536,9 @@ int main(int argc, char **argv)
 	if (W.bad)
 		exit(BT_EXIT_USAGE);
 	W.in_open = argc == 0;
-	if (W.in_open && fcntl(0, F_GETFL) < 0)    /* closed: libcurl would take fd 0 */
-		bt_die(BT_EXIT_FAIL, "stdin: read error:");
 
 	W.http = bt_http_new(&W.cfg);
+	W.budget = bt_http_get_budget(W.http);
 	W.multi = curl_multi_init();
 	if (!W.multi)
 		bt_die(BT_EXIT_FAIL, "libcurl failed to start");

@@ -35,7 +35,9 @@
 extern const char *bt_prog;     /* "bt-NAME", set by bt_init */
 extern int bt_verbose;          /* -v given */
 
-/* Set the program name (basename of argv0) and SIGPIPE's default. */
+/* Set the program name (basename of argv0) and SIGPIPE's default; a
+ * closed stdin, stdout or stderr is opened on /dev/null, so that no
+ * socket or file takes its number. */
 void bt_init(const char *argv0);
 /* "bt-NAME: message\n" on stderr; a format ending in ':' appends
  * ": strerror(errno)". */
@@ -324,8 +326,10 @@ void bt_http_free(struct bt_http *h);
 /* Total time a call may spend on retries (seconds); default BT_RETRY_BUDGET
  * or $BT_RETRY_BUDGET. */
 void bt_http_budget(struct bt_http *h, double seconds);
+double bt_http_get_budget(const struct bt_http *h);
 /* One call with the retry policy.  Returns 0 on a 2xx; -1 otherwise with
- * resp->err set.  resp is reset first; free it with bt_resp_free. */
+ * resp->err set.  resp is overwritten, not freed: free the body of an
+ * earlier call with bt_resp_free before reusing it. */
 int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp);
 void bt_resp_free(struct bt_resp *resp);
 /* For curl multi users (bt-wait): response headers, and an easy handle for

@@ -97,6 +97,11 @@ void bt_http_budget(struct bt_http *h, double seconds)
 	h->budget = seconds;
 }
 
+double bt_http_get_budget(const struct bt_http *h)
+{
+	return h->budget;
+}
+
 void bt_resp_free(struct bt_resp *resp)
 {
 	bt_buf_free(&resp->body);

@@ -25,6 +25,10 @@ void bt_init(const char *argv0)
 		bt_prog = s ? s + 1 : argv0;
 	}
 	signal(SIGPIPE, SIG_DFL);
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			_exit(BT_EXIT_FAIL);
 }
 
 void bt_vwarn(const char *fmt, va_list ap)
