@@ -114,6 +114,8 @@ struct bt_lines {
 	unsigned long long lineno;  /* number of the line last returned */
 	char *line;             /* the line last returned, NUL-terminated */
 	size_t len;             /* its length, without "\n" or "\r\n" */
+	unsigned long long off; /* where it starts in the input */
+	unsigned long long base;    /* the input offset of buf[0] */
 };
 /* Open PATH ("-" or NULL: stdin); -1 with errno when it cannot be opened. */
 int bt_lines_open(struct bt_lines *l, const char *path);
@@ -199,6 +201,29 @@ void bt_idset_free(struct bt_idset *s);
  * JSON throughout.  0 with the id copied out, or -1 with what is wrong. */
 int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz);
+
+/* ---- result.c: one line of the results stream ----------------------- */
+
+enum { BT_R_SUCCEEDED, BT_R_ERRORED, BT_R_CANCELED, BT_R_EXPIRED, BT_R_MISSING };
+
+struct bt_result {
+	char id[BT_ID_MAX + 1];
+	int kind;               /* BT_R_* */
+	char type[64];          /* errored: the error's type (.result.error.error.type) */
+	char message[512];      /* and its message */
+	int truncated;          /* succeeded, but cut at max_tokens */
+};
+/* Read a result line (borrowed): 0, or -1 with what is wrong in err. */
+int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz);
+/* "succeeded", "errored", "canceled", "expired", "missing". */
+const char *bt_result_kind_name(int kind);
+/* The answer of a succeeded result line (borrowed): the input of its one
+ * tool_use block when it has exactly one; else its text blocks joined
+ * (without a separator); null when it has neither. */
+jv bt_result_response(jv line);
+/* Errors worth another try as they are: api_error, overloaded_error,
+ * rate_limit_error, timeout_error. */
+int bt_error_retryable(const char *type);
 
 /* ---- records.c: the user's records, numbered by one rule ------------- */
 

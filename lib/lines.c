@@ -51,6 +51,7 @@ static ssize_t fill(struct bt_lines *l)
 	if (l->start > 0 && (l->end == l->cap || l->start > l->cap / 2)) {
 		memmove(l->buf, l->buf + l->start, l->end - l->start);
 		l->end -= l->start;
+		l->base += l->start;
 		l->start = 0;
 	}
 	if (l->end == l->cap) {
@@ -87,6 +88,7 @@ char *bt_lines_next(struct bt_lines *l, size_t *len)
 		}
 	}
 	l->line = l->buf + l->start;
+	l->off = l->base + l->start;
 	n = (size_t)(nl - l->line);
 	l->start += n + (nl < l->buf + l->end);
 	if (n > 0 && l->line[n - 1] == '\r')

@@ -1,0 +1,441 @@
+/* bt-join — results in, every record out once, with its outcome.
+ *
+ * The results are read first and indexed by custom_id: for each id, where
+ * its deciding result line is (a success beats any failure; otherwise the
+ * last one wins).  A seekable results file is indexed in place; a pipe is
+ * spooled to an unlinked temporary file.  Memory grows with the number of
+ * results, not their size.  Then the records are read in order, each one's
+ * custom_id made again by the rule bt-format used, and each is written
+ * once with its outcome.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+struct entry {
+	unsigned long long off;     /* the deciding result line */
+	size_t len;
+	int kind;                   /* BT_R_* */
+	int used;                   /* a record took it */
+};
+
+static struct {
+	struct entry *e;
+	size_t n, cap;
+	struct bt_idset ids;        /* custom_id → entry number + 1 */
+	int fd;                     /* where the result lines are */
+	struct bt_buf line;         /* one result line, read back */
+} R = { .fd = -1 };
+
+static struct {
+	struct bt_jq *id, *map;
+	const char *as;
+	int strict;
+	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid;
+	struct { char type[64]; unsigned long long n; } types[32];
+	int ntypes;
+} J;
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
+	        "               [--results FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
+	        "               RECORDS...\n");
+	exit(status);
+}
+
+/* ---- the results ---- */
+
+struct peek {
+	const char *id, *result;
+	size_t idlen, resultlen;
+	const char *type;
+	size_t typelen;
+};
+
+static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct peek *p = arg;
+
+	if (kn == 9 && !memcmp(k, "custom_id", 9) && *v == '"') {
+		p->id = v + 1;
+		p->idlen = vn - 2;
+	} else if (kn == 6 && !memcmp(k, "result", 6) && *v == '{') {
+		p->result = v;
+		p->resultlen = vn;
+	}
+	return 0;
+}
+
+static int inner(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct peek *p = arg;
+
+	if (kn == 4 && !memcmp(k, "type", 4) && *v == '"') {
+		p->type = v + 1;
+		p->typelen = vn - 2;
+	}
+	return 0;
+}
+
+static int kind_of(const char *t, size_t n)
+{
+	int k;
+
+	for (k = 0; k < BT_R_MISSING; k++)
+		if (strlen(bt_result_kind_name(k)) == n &&
+		    !memcmp(bt_result_kind_name(k), t, n))
+			return k;
+	return -1;
+}
+
+static void index_results(const char *path)
+{
+	struct bt_lines l;
+	struct peek p;
+	struct stat st;
+	char id[BT_ID_MAX + 1], err[256];
+	unsigned long long off, spooled = 0, have;
+	struct entry *e;
+	int spool = -1, k;
+	size_t n;
+	char *s;
+
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	if (fstat(l.fd, &st) == 0 && S_ISREG(st.st_mode))
+		R.fd = l.own_fd ? dup(l.fd) : dup(0);   /* read the lines back from it */
+	else {
+		/* a pipe: keep the lines in a file nobody else can see */
+		char tmpl[] = "/tmp/bt-join.XXXXXX";
+		const char *dir = getenv("TMPDIR");
+		char *t = dir && *dir ? bt_asprintf("%s/bt-join.XXXXXX", dir) : bt_strdup(tmpl);
+		spool = mkstemp(t);
+		if (spool < 0)
+			bt_die(BT_EXIT_FAIL, "%s:", t);
+		unlink(t);
+		free(t);
+		R.fd = spool;
+	}
+	if (R.fd < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", path);
+
+	while ((s = bt_lines_next(&l, &n))) {
+		if (bt_blank(s, n))
+			continue;
+		memset(&p, 0, sizeof p);
+		if (bt_json_members(s, n, top, &p, err, sizeof err) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: invalid JSON: %s", l.name, l.lineno, err);
+		if (!p.id || !bt_custom_id_ok(p.id, p.idlen) || !p.result)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: not a result (custom_id and result)",
+			       l.name, l.lineno);
+		bt_json_members(p.result, p.resultlen, inner, &p, NULL, 0);
+		if (!p.type || (k = kind_of(p.type, p.typelen)) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: not a result: no known result.type",
+			       l.name, l.lineno);
+		if (spool >= 0) {
+			off = spooled;
+			s[n] = '\n';
+			if (bt_write_all(spool, s, n + 1) < 0)
+				bt_die(BT_EXIT_FAIL, "cannot spool the results:");
+			spooled += n + 1;
+		} else
+			off = l.off;
+		memcpy(id, p.id, p.idlen);
+		id[p.idlen] = 0;
+		if ((have = bt_idset_get(&R.ids, id))) {
+			e = &R.e[have - 1];
+			/* a success beats any failure; otherwise the last wins */
+			if (e->kind == BT_R_SUCCEEDED && k != BT_R_SUCCEEDED)
+				continue;
+		} else {
+			if (R.n == R.cap) {
+				R.cap = R.cap ? 2 * R.cap : 1024;
+				R.e = bt_realloc(R.e, R.cap * sizeof *R.e);
+			}
+			e = &R.e[R.n++];
+			bt_idset_add(&R.ids, id, R.n);
+		}
+		e->off = off;
+		e->len = n;
+		e->kind = k;
+		e->used = 0;
+	}
+	bt_lines_close(&l);
+}
+
+/* The result line of entry e, parsed. */
+static jv result_of(struct entry *e)
+{
+	char err[256];
+	ssize_t r;
+	size_t got = 0;
+	jv v;
+
+	R.line.len = 0;
+	bt_buf_grow(&R.line, e->len);
+	while (got < e->len) {
+		r = pread(R.fd, R.line.p + got, e->len - got, (off_t)(e->off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			bt_die(BT_EXIT_FAIL, "cannot read the results back:");
+		got += (size_t)r;
+	}
+	v = bt_json_parse(R.line.p, e->len, err, sizeof err);
+	if (!jv_is_valid(v))
+		bt_die(BT_EXIT_FAIL, "the results changed while being read: %s", err);
+	return v;
+}
+
+/* ---- the records ---- */
+
+/* errors by type: few kinds, in the order first seen */
+#define TYPES 32
+
+static void count_type(const char *type)
+{
+	int i;
+
+	for (i = 0; i < J.ntypes; i++)
+		if (!strcmp(J.types[i].type, type))
+			break;
+	if (i == J.ntypes) {
+		if (J.ntypes == TYPES)
+			i = TYPES - 1;      /* the last one takes the rest */
+		else
+			snprintf(J.types[J.ntypes++].type, sizeof J.types[0].type, "%s", type);
+	}
+	J.types[i].n++;
+}
+
+static jv outcome(jv rec, jv res, struct bt_result *r, const char *why)
+{
+	char err[700];
+	jv v, response = jv_null();
+
+	if (jv_get_kind(rec) != JV_KIND_OBJECT)
+		rec = JV_OBJECT(jv_string("record"), rec);
+	if (r->kind == BT_R_SUCCEEDED)
+		response = bt_result_response(res);
+	v = jv_object_set(rec, jv_string(J.as), response);
+	v = jv_object_set(v, jv_string("status"),
+	                  jv_string(why ? "invalid" : bt_result_kind_name(r->kind)));
+	if (why)
+		v = jv_object_set(v, jv_string("error"), jv_string(why));
+	else if (r->kind == BT_R_ERRORED) {
+		snprintf(err, sizeof err, "%s: %s", r->type, r->message);
+		v = jv_object_set(v, jv_string("error"), jv_string(err));
+	} else if (r->kind == BT_R_CANCELED)
+		v = jv_object_set(v, jv_string("error"),
+		                  jv_string("canceled: the batch was canceled before this request was done"));
+	else if (r->kind == BT_R_EXPIRED)
+		v = jv_object_set(v, jv_string("error"),
+		                  jv_string("expired: the batch expired before this request was done"));
+	else if (r->kind == BT_R_MISSING)
+		v = jv_object_set(v, jv_string("error"),
+		                  jv_string("missing: no result came back for this record"));
+	return v;
+}
+
+static void join(struct bt_records *rs, struct bt_buf *out)
+{
+	char id[BT_ID_MAX + 1], why[400], err[256];
+	struct bt_idset seen = { 0 };
+	struct bt_result r;
+	unsigned long long have, pos, first;
+	jv rec, res, v;
+	int n;
+
+	while ((n = bt_records_next(rs, &rec)) != 0) {
+		J.records++;
+		why[0] = 0;
+		res = jv_null();
+		memset(&r, 0, sizeof r);
+		r.kind = BT_R_MISSING;
+		if (n < 0) {
+			rec = jv_string_sized(rs->l.line, (int)rs->l.len);
+			snprintf(why, sizeof why, "%s", rs->err);
+			goto out;
+		}
+		if (J.id) {
+			v = bt_jq_one(J.id, jv_copy(rec));
+			if (!jv_is_valid(v)) {
+				jv m = jv_invalid_get_msg(v);
+				snprintf(why, sizeof why, "%s", jv_get_kind(m) == JV_KIND_STRING ?
+				         jv_string_value(m) : "--id: error");
+				jv_free(m);
+				goto out;
+			}
+			if (bt_custom_id(v, id, err, sizeof err) < 0) {
+				snprintf(why, sizeof why, "--id: %s", err);
+				jv_free(v);
+				goto out;
+			}
+			jv_free(v);
+		} else
+			bt_custom_id_num(rs->number, id);
+		pos = ((unsigned long long)rs->file << 40) | rs->lineno;
+		if ((first = bt_idset_add(&seen, id, pos)))
+			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
+			       rs->name, rs->lineno, id, rs->files[first >> 40],
+			       first & ((1ULL << 40) - 1));
+		if ((have = bt_idset_get(&R.ids, id))) {
+			R.e[have - 1].used = 1;
+			res = result_of(&R.e[have - 1]);
+			if (bt_result_read(res, &r, err, sizeof err) < 0)
+				bt_die(BT_EXIT_FAIL, "a result changed: %s", err);
+		}
+out:
+		if (why[0])
+			J.invalid++;
+		else {
+			J.by_kind[r.kind]++;
+			if (r.kind == BT_R_ERRORED)
+				count_type(r.type);
+		}
+		if (J.map && !why[0]) {
+			v = bt_jq_one(J.map, JV_ARRAY(rec, jv_copy(res)));
+			if (!jv_is_valid(v)) {
+				jv m = jv_invalid_get_msg(v);
+				bt_flush(out);
+				bt_die(BT_EXIT_USAGE, "%s:%llu: %s", rs->name, rs->lineno,
+				       jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "--map: error");
+			}
+		} else
+			v = outcome(rec, res, &r, why[0] ? why : NULL);
+		jv_free(res);
+		bt_json_write(out, v);
+		bt_buf_addc(out, '\n');
+		jv_free(v);
+		if (out->len >= (1 << 20))
+			bt_flush(out);
+	}
+	bt_flush(out);
+	bt_idset_free(&seen);
+}
+
+static void summary(void)
+{
+	unsigned long long unmatched = 0, failed;
+	struct bt_buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < R.n; i++)
+		unmatched += !R.e[i].used;
+	failed = J.records - J.by_kind[BT_R_SUCCEEDED];
+	if (!failed && !unmatched && !bt_verbose && !isatty(2))
+		return;
+	bt_buf_printf(&b, "%llu record%s: %llu succeeded", J.records,
+	              J.records == 1 ? "" : "s", J.by_kind[BT_R_SUCCEEDED]);
+	if (J.by_kind[BT_R_ERRORED]) {
+		bt_buf_printf(&b, ", %llu errored (", J.by_kind[BT_R_ERRORED]);
+		for (i = 0; i < (size_t)J.ntypes; i++)
+			bt_buf_printf(&b, "%s%llu %s", i ? ", " : "", J.types[i].n,
+			              J.types[i].type);
+		bt_buf_addc(&b, ')');
+	}
+	if (J.by_kind[BT_R_CANCELED])
+		bt_buf_printf(&b, ", %llu canceled", J.by_kind[BT_R_CANCELED]);
+	if (J.by_kind[BT_R_EXPIRED])
+		bt_buf_printf(&b, ", %llu expired", J.by_kind[BT_R_EXPIRED]);
+	if (J.by_kind[BT_R_MISSING])
+		bt_buf_printf(&b, ", %llu missing", J.by_kind[BT_R_MISSING]);
+	if (J.invalid)
+		bt_buf_printf(&b, ", %llu invalid", J.invalid);
+	if (unmatched)
+		bt_buf_printf(&b, "; %llu result%s matched no record", unmatched,
+		              unmatched == 1 ? "" : "s");
+	bt_warn("%s", bt_buf_str(&b));
+	bt_buf_free(&b);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "id", required_argument, 0, 'i' },
+		{ "as", required_argument, 0, 'a' },
+		{ "map", required_argument, 0, 'm' },
+		{ "strict", no_argument, 0, 'S' },
+		{ "results", required_argument, 0, 'r' },
+		{ "arg", required_argument, 0, 'A' },
+		{ "argjson", required_argument, 0, 'J' },
+		{ "raw-input", no_argument, 0, 'R' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *idexpr = NULL, *mapexpr = NULL, *results = "-", *name;
+	struct bt_records rs;
+	struct bt_buf out = { 0 };
+	jv args = jv_object(), v;
+	int c, raw = 0, i;
+
+	bt_init(argv[0]);
+	J.as = "response";
+	while ((c = getopt_long(argc, argv, "hvR", opts, NULL)) != -1)
+		switch (c) {
+		case 'i': idexpr = optarg; break;
+		case 'a':
+			if (!*optarg)
+				bt_die(BT_EXIT_USAGE, "--as: an empty name");
+			J.as = optarg;
+			break;
+		case 'm': mapexpr = optarg; break;
+		case 'S': J.strict = 1; break;
+		case 'r': results = optarg; break;
+		case 'A': case 'J':
+			name = optarg;
+			if (optind >= argc)
+				bt_die(BT_EXIT_USAGE, "--%s %s: a value is missing",
+				       c == 'A' ? "arg" : "argjson", name);
+			v = c == 'A' ? jv_string(argv[optind]) : bt_jq_argjson(name, argv[optind]);
+			optind++;
+			args = jv_object_set(args, jv_string(name), v);
+			break;
+		case 'R': raw = 1; break;
+		case 'v': bt_verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		bt_die(BT_EXIT_USAGE, "no records: name the files bt-format read");
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-") && !strcmp(results, "-"))
+			bt_die(BT_EXIT_USAGE, "the results are on stdin: records cannot be "
+			       "(use --results FILE)");
+	if (idexpr)
+		J.id = bt_jq_compile("--id", idexpr, jv_copy(args));
+	if (mapexpr) {
+		char *w = bt_asprintf(".[1] as $result | .[0] | (%s\n)", mapexpr);
+		J.map = bt_jq_compile("--map", w, jv_copy(args));
+		free(w);
+	}
+	jv_free(args);
+
+	index_results(results);
+	bt_records_init(&rs, argv, argc, raw);
+	join(&rs, &out);
+	bt_records_close(&rs);
+	summary();
+
+	bt_buf_free(&out);
+	bt_buf_free(&R.line);
+	bt_idset_free(&R.ids);
+	free(R.e);
+	close(R.fd);
+	bt_jq_free(J.id);
+	bt_jq_free(J.map);
+	bt_close_stdout();
+	if (J.strict && J.by_kind[BT_R_SUCCEEDED] != J.records)
+		return BT_EXIT_INCOMPLETE;
+	return 0;
+}
