@@ -1,0 +1,384 @@
+/* bt-retry — the requests worth another try, from their results */
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+
+/* What is kept of each custom_id of the results: what decides. */
+#define OK_FULL     1       /* a round succeeded */
+#define OK_CUT      2       /* a round succeeded, cut at max_tokens */
+#define MATCHED     4       /* some request has this id */
+
+struct outcome {
+	unsigned char kind;     /* BT_R_* of the last round */
+	unsigned char flags;
+	uint32_t type;          /* errored: the error type, an index in T.names */
+	char *message;          /* errored with an error that needs a person */
+};
+
+/* Reasons for a decision, interned: error types, kind names, "truncated". */
+static struct {
+	struct bt_idset set;
+	char **names;
+	unsigned long long *count;
+	size_t n, cap;
+} T;
+
+static struct {
+	struct outcome *o;
+	size_t n, cap;
+	struct bt_idset ids;        /* custom_id → index in o, + 1 */
+	struct bt_idset reqs;       /* request ids → file << 40 | line */
+	struct bt_jq *set;
+	struct bt_buf out, tmp;
+	struct bt_lines l;          /* the file being read */
+	char **files;
+} R;
+
+/* Which outcomes are taken. */
+static int want[BT_R_MISSING + 1], truncated, all_errors;
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f,
+"usage: bt-retry [-v] [--errored] [--expired] [--canceled] [--missing] [--truncated]\n"
+"                [--all-errors] [--set EXPR] [--strict] [--results FILE] REQUESTS...\n");
+	exit(status);
+}
+
+static void cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < R.n; i++)
+		free(R.o[i].message);
+	free(R.o);
+	bt_idset_free(&R.ids);
+	bt_idset_free(&R.reqs);
+	bt_jq_free(R.set);
+	R.set = NULL;
+	bt_buf_free(&R.out);
+	bt_buf_free(&R.tmp);
+	bt_lines_close(&R.l);
+	for (i = 0; i < T.n; i++)
+		free(T.names[i]);
+	free(T.names);
+	free(T.count);
+	bt_idset_free(&T.set);
+	memset(&R, 0, sizeof R);
+	memset(&T, 0, sizeof T);
+}
+
+/* The index of reason s, added when new. */
+static uint32_t reason(const char *s)
+{
+	unsigned long long i = bt_idset_get(&T.set, s);
+
+	if (i)
+		return (uint32_t)(i - 1);
+	if (T.n == T.cap) {
+		T.cap = T.cap ? T.cap * 2 : 16;
+		T.names = bt_realloc(T.names, T.cap * sizeof *T.names);
+		T.count = bt_realloc(T.count, T.cap * sizeof *T.count);
+	}
+	T.names[T.n] = bt_strdup(s);
+	T.count[T.n] = 0;
+	bt_idset_add(&T.set, s, ++T.n);
+	return (uint32_t)(T.n - 1);
+}
+
+/* Read every result; keep per custom_id what decides. */
+static void read_results(const char *path)
+{
+	struct bt_lines *l = &R.l;
+	struct bt_result r;
+	struct outcome *o;
+	unsigned long long i;
+	char err[300];
+	jv v, m;
+
+	if (bt_lines_open(l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	while (jv_is_valid(v = bt_jsonl_next(l)) || jv_invalid_has_msg(jv_copy(v))) {
+		if (!jv_is_valid(v)) {
+			m = jv_invalid_get_msg(v);
+			snprintf(err, sizeof err, "%s", jv_string_value(m));
+			jv_free(m);
+			bt_die(BT_EXIT_USAGE, "%s", err);
+		}
+		if (bt_result_read(v, &r, err, sizeof err) < 0) {
+			jv_free(v);
+			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
+		}
+		jv_free(v);
+		if ((i = bt_idset_get(&R.ids, r.id))) {
+			o = &R.o[i - 1];
+		} else {
+			if (R.n == R.cap) {
+				R.cap = R.cap ? R.cap * 2 : 1024;
+				R.o = bt_realloc(R.o, R.cap * sizeof *R.o);
+			}
+			o = &R.o[R.n];
+			memset(o, 0, sizeof *o);
+			bt_idset_add(&R.ids, r.id, ++R.n);
+		}
+		if (o->flags & OK_FULL)
+			continue;       /* done for good */
+		o->kind = (unsigned char)r.kind;
+		free(o->message);
+		o->message = NULL;
+		if (r.kind == BT_R_SUCCEEDED)
+			o->flags |= r.truncated ? OK_CUT : OK_FULL;
+		else if (r.kind == BT_R_ERRORED) {
+			o->type = reason(r.type);
+			if (!bt_error_retryable(r.type))
+				o->message = bt_strdup(r.message);
+		}
+	}
+	bt_lines_close(l);
+}
+
+/* A message for one line of stderr: control characters become spaces. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+/* Write a request taken: as it is, or amended by --set. */
+static void put(const char *name, unsigned long long line, const char *id,
+                const char *s, size_t n)
+{
+	char err[300], id2[BT_ID_MAX + 1];
+	jv v, m;
+
+	if (!R.set) {
+		bt_buf_add(&R.out, s, n);
+		bt_buf_addc(&R.out, '\n');
+		return;
+	}
+	v = bt_json_parse(s, n, err, sizeof err);   /* checked already */
+	v = bt_jq_one(R.set, v);
+	if (!jv_is_valid(v)) {
+		m = jv_invalid_get_msg(v);
+		snprintf(err, sizeof err, "%s", jv_get_kind(m) == JV_KIND_STRING ?
+		         jv_string_value(m) : "--set: error");
+		jv_free(m);
+		bt_flush(&R.out);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", name, line, err);
+	}
+	R.tmp.len = 0;
+	bt_json_write(&R.tmp, v);
+	jv_free(v);
+	if (bt_request_check(R.tmp.p, R.tmp.len, id2, err, sizeof err) < 0) {
+		bt_flush(&R.out);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: --set: did not give a request: %s",
+		       name, line, err);
+	}
+	if (strcmp(id, id2)) {
+		bt_flush(&R.out);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: --set: changed the custom_id from \"%s\" to \"%s\"",
+		       name, line, id, id2);
+	}
+	bt_buf_add(&R.out, R.tmp.p, R.tmp.len);
+	bt_buf_addc(&R.out, '\n');
+}
+
+struct tally {
+	unsigned long long requests, taken, held, done, skipped;
+};
+
+/* Decide for one request line. */
+static void decide(struct tally *t, const char *name, unsigned long long line,
+                   const char *id, const char *s, size_t n)
+{
+	unsigned long long i = bt_idset_get(&R.ids, id);
+	struct outcome *o = i ? &R.o[i - 1] : NULL;
+	int kind = o ? o->kind : BT_R_MISSING;
+	const char *why;
+	uint32_t r;
+
+	t->requests++;
+	if (o)
+		o->flags |= MATCHED;
+	if (o && (o->flags & OK_FULL)) {
+		t->done++;
+		return;
+	}
+	if (o && (o->flags & OK_CUT)) {
+		if (!truncated) {
+			t->done++;
+			return;
+		}
+		r = reason("truncated");
+	} else if (!want[kind]) {
+		t->skipped++;
+		return;
+	} else if (kind == BT_R_ERRORED) {
+		r = o->type;
+		if (o->message && !all_errors) {
+			one_line(o->message);
+			why = T.names[r];
+			bt_warn("%s:%llu: %s: held back: %s%s%s", name, line, id, why,
+			        *o->message ? ": " : "", o->message);
+			t->held++;
+			return;
+		}
+	} else
+		r = reason(bt_result_kind_name(kind));
+	T.count[r]++;
+	t->taken++;
+	put(name, line, id, s, n);
+	if (R.out.len >= 1 << 20)
+		bt_flush(&R.out);
+}
+
+static void read_requests(struct tally *t, int nfiles)
+{
+	struct bt_lines *l = &R.l;
+	char id[BT_ID_MAX + 1], err[300];
+	unsigned long long first;
+	size_t n;
+	char *s;
+	int f;
+
+	for (f = 0; f < nfiles; f++) {
+		if (bt_lines_open(l, R.files[f]) < 0) {
+			bt_flush(&R.out);
+			bt_die(BT_EXIT_USAGE, "%s:", R.files[f]);
+		}
+		while ((s = bt_lines_next(l, &n))) {
+			if (bt_blank(s, n))
+				continue;
+			if (bt_request_check(s, n, id, err, sizeof err) < 0) {
+				bt_flush(&R.out);
+				bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
+			}
+			first = bt_idset_add(&R.reqs, id, (unsigned long long)f << 40 | l->lineno);
+			if (first) {
+				bt_flush(&R.out);
+				bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
+				       l->name, l->lineno, id,
+				       !strcmp(R.files[first >> 40], "-") ? "stdin" : R.files[first >> 40],
+				       first & ((1ULL << 40) - 1));
+			}
+			decide(t, l->name, l->lineno, id, s, n);
+		}
+		bt_lines_close(l);
+	}
+	bt_flush(&R.out);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	if (T.count[x] != T.count[y])
+		return T.count[x] > T.count[y] ? -1 : 1;
+	return strcmp(T.names[x], T.names[y]);
+}
+
+static void summary(const struct tally *t)
+{
+	struct bt_buf b = { 0 };
+	uint32_t *order = bt_malloc((T.n ? T.n : 1) * sizeof *order);
+	size_t i, k = 0;
+
+	for (i = 0; i < T.n; i++)
+		if (T.count[i])
+			order[k++] = (uint32_t)i;
+	qsort(order, k, sizeof *order, by_count);
+	bt_buf_printf(&b, "%llu request%s: %llu to retry", t->requests,
+	              t->requests == 1 ? "" : "s", t->taken);
+	for (i = 0; i < k; i++)
+		bt_buf_printf(&b, "%s%llu %s", i ? ", " : " (", T.count[order[i]],
+		              T.names[order[i]]);
+	if (k)
+		bt_buf_addc(&b, ')');
+	bt_buf_printf(&b, ", %llu held back, %llu done", t->held, t->done);
+	if (t->skipped)
+		bt_buf_printf(&b, ", %llu not selected", t->skipped);
+	bt_warn("%s", bt_buf_str(&b));
+	bt_buf_free(&b);
+	free(order);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "errored", no_argument, 0, 'E' },
+		{ "expired", no_argument, 0, 'X' },
+		{ "canceled", no_argument, 0, 'C' },
+		{ "missing", no_argument, 0, 'M' },
+		{ "truncated", no_argument, 0, 'T' },
+		{ "all-errors", no_argument, 0, 'A' },
+		{ "set", required_argument, 0, 's' },
+		{ "results", required_argument, 0, 'r' },
+		{ "strict", no_argument, 0, 'S' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *results = NULL, *set = NULL;
+	struct tally t = { 0 };
+	unsigned long long unmatched = 0;
+	int c, i, kinds = 0, dash = 0, strict = 0;
+	size_t j;
+
+	bt_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
+		switch (c) {
+		case 'E': want[BT_R_ERRORED] = 1; kinds = 1; break;
+		case 'X': want[BT_R_EXPIRED] = 1; kinds = 1; break;
+		case 'C': want[BT_R_CANCELED] = 1; kinds = 1; break;
+		case 'M': want[BT_R_MISSING] = 1; kinds = 1; break;
+		case 'T': truncated = 1; break;
+		case 'A': all_errors = 1; break;
+		case 's': set = optarg; break;
+		case 'r': results = optarg; break;
+		case 'S': strict = 1; break;
+		case 'v': bt_verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (!kinds)
+		want[BT_R_ERRORED] = want[BT_R_EXPIRED] = want[BT_R_CANCELED] =
+			want[BT_R_MISSING] = 1;
+	if (all_errors && !want[BT_R_ERRORED])
+		bt_die(BT_EXIT_USAGE, "--all-errors: errored results are not selected (add --errored)");
+	if (!argc)
+		bt_die(BT_EXIT_USAGE, "no REQUESTS file given");
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "-")) {
+			if (!results)
+				bt_die(BT_EXIT_USAGE, "-: standard input holds the results "
+				       "(give them with --results FILE)");
+			if (dash++)
+				bt_die(BT_EXIT_USAGE, "-: standard input given twice");
+		}
+	if (results && !strcmp(results, "-") && dash)
+		bt_die(BT_EXIT_USAGE, "--results -: standard input given twice");
+
+	atexit(cleanup);
+	if (set)
+		R.set = bt_jq_compile("--set", set, jv_object());
+	R.files = argv;
+	read_results(results);
+	read_requests(&t, argc);
+
+	for (j = 0; j < R.n; j++)
+		if (!(R.o[j].flags & MATCHED))
+			unmatched++;
+	if (unmatched)
+		bt_warn("%llu result%s match%s no request", unmatched,
+		        unmatched == 1 ? "" : "s", unmatched == 1 ? "es" : "");
+	if (t.held || bt_verbose)
+		summary(&t);
+	bt_close_stdout();
+	return strict && t.held ? BT_EXIT_INCOMPLETE : 0;
+}
