@@ -205,6 +205,8 @@ done:
 	bt_idset_free(&f.seen);
 }
 
+static struct bt_idset done;   /* batches fetched: each once */
+
 static int each(const char *item, void *arg)
 {
 	char id[BT_BATCH_ID_MAX], err[300];
@@ -215,6 +217,8 @@ static int each(const char *item, void *arg)
 	if (bt_batch_ref(item, strlen(item), id, &batch, err, sizeof err) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: %s", bt_arg_where, err);
 	jv_free(batch);
+	if (bt_idset_add(&done, id, 1))
+		return 0;   /* its results are out already */
 	/* always the fresh object: the one on the input may be stale */
 	batch = bt_batch_get(http, id, &resp);
 	if (!jv_is_valid(batch))
@@ -250,6 +254,7 @@ int main(int argc, char **argv)
 	bt_config_need_key(&cfg);
 	http = bt_http_new(&cfg);
 	bt_each_arg(argc, argv, each, NULL);
+	bt_idset_free(&done);
 	bt_http_free(http);
 	bt_config_free(&cfg);
 	bt_close_stdout();

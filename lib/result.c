@@ -30,11 +30,15 @@ int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz)
 		snprintf(err, errsz, "not a result (a JSON object)");
 		return -1;
 	}
-	str(line, "custom_id", r->id, sizeof r->id);
-	if (!bt_custom_id_ok(r->id, strlen(r->id))) {
+	x = jv_object_get(jv_copy(line), jv_string("custom_id"));
+	if (jv_get_kind(x) != JV_KIND_STRING ||
+	    !bt_custom_id_ok(jv_string_value(x), (size_t)jv_string_length_bytes(jv_copy(x)))) {
+		jv_free(x);
 		snprintf(err, errsz, "not a result: no valid custom_id");
 		return -1;
 	}
+	strcpy(r->id, jv_string_value(x));     /* at most 64 bytes: checked */
+	jv_free(x);
 	res = jv_object_get(jv_copy(line), jv_string("result"));
 	str(res, "type", type, sizeof type);
 	for (i = 0; i < BT_R_MISSING; i++)
