@@ -204,6 +204,12 @@ static int seek_cb(void *arg, curl_off_t off, int origin)
 
 	if (origin != SEEK_SET || off < 0)
 		return CURL_SEEKFUNC_CANTSEEK;
+	/* libcurl rewinds to send a body again on its own, e.g. when a reused
+	 * connection died under it: a body that may have been taken must
+	 * not go twice behind our back.  The failure comes to bt_http, which
+	 * knows it is ambiguous. */
+	if (x->sent && !x->req->may_repeat)
+		return CURL_SEEKFUNC_FAIL;
 	x->pos = (off_t)off;
 	return CURL_SEEKFUNC_OK;
 }
@@ -345,6 +351,10 @@ static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
 	curl_easy_reset(c);
 	url = bt_asprintf("%s%s", h->base_url, req->path);
 	setup(h, c, url, has_body, &x->hdrs);
+	/* a request that must not be repeated goes on a new connection: a
+	 * reused one may be closed by the server just as we send */
+	if (!req->may_repeat)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);

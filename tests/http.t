@@ -51,6 +51,14 @@ test_expect_success 'a create dropped after the body: ambiguous, one batch, not 
 	test $(creates) -eq $((before + 1))
 '
 
+test_expect_success 'a create dropped on a reused connection: not sent again behind our back' '
+	before=$(creates) &&
+	mock_fault "create:drop*1" &&
+	test_expect_code 1 "$call" -w -b body.json POST /v1/messages/batches >out 2>err &&
+	test_grep "ambiguous=1" err &&
+	test $(creates) -eq $((before + 1))
+'
+
 test_expect_success 'a GET that may be repeated is retried after a drop and a 500' '
 	id=$(jq -r .id out 2>/dev/null || true) &&
 	mock_fault "list:drop*1" "list:500*1" &&

@@ -1,10 +1,11 @@
 /* http-call — drive the library's HTTP client for the tests.
  *
- *   http-call [-v] [-r] [-s] [-k KEYFILE] [-b BODYFILE] METHOD PATH
+ *   http-call [-v] [-r] [-s] [-w] [-k KEYFILE] [-b BODYFILE] METHOD PATH
  *
  * -r: the request may be repeated; -s: receive through a sink that keeps
  * the bytes in memory (restarted on a retry); -b: stream the body from a
- * file.  Prints the body on stdout, and "status=N attempts=N ambiguous=N"
+ * file; -w: a GET on the same connection first, so that the call goes on a
+ * reused connection.  Prints the body on stdout, and "status=N attempts=N ambiguous=N"
  * on stderr; exit 0 on a 2xx, 1 otherwise (with "error: ..." first). */
 #include <fcntl.h>
 #include <getopt.h>
@@ -39,17 +40,18 @@ int main(int argc, char **argv)
 	struct bt_req req;
 	struct bt_resp resp;
 	struct stat st;
-	int c, use_sink = 0, rc;
+	int c, use_sink = 0, rc, warm = 0;
 
 	bt_init("http-call");
 	bt_config_init(&cfg);
 	memset(&req, 0, sizeof req);
 	req.body_fd = -1;
-	while ((c = getopt(argc, argv, "vrsk:b:")) != -1)
+	while ((c = getopt(argc, argv, "vrswk:b:")) != -1)
 		switch (c) {
 		case 'v': bt_verbose = 1; break;
 		case 'r': req.may_repeat = 1; break;
 		case 's': use_sink = 1; break;
+		case 'w': warm = 1; break;
 		case 'k': bt_config_key_file(&cfg, optarg); break;
 		case 'b':
 			req.body_fd = open(optarg, O_RDONLY);
@@ -73,6 +75,13 @@ int main(int argc, char **argv)
 		req.sink_restart = restart;
 	}
 	h = bt_http_new(&cfg);
+	if (warm) {
+		jv v = bt_http_json(h, "GET", "/v1/messages/batches?limit=1", &resp);
+		if (!jv_is_valid(v))
+			bt_die(1, "warm-up: %s", resp.err);
+		jv_free(v);
+		bt_resp_free(&resp);
+	}
 	rc = bt_http(h, &req, &resp);
 	if (rc < 0)
 		fprintf(stderr, "error: %s\n", resp.err);
