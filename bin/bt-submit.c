@@ -35,6 +35,8 @@ static struct bt_http *http;
 static int force, dry_run, failed;
 static long long max_requests = BT_MAX_REQUESTS, max_bytes = BT_CHUNK_MAX;
 static char *journal_dir, *spool_dir;
+static const char *max_cost;        /* --max-cost as given */
+static long long max_cost_micro;
 
 /* a chunk to send */
 struct chunk {
@@ -47,7 +49,7 @@ struct chunk {
 static void usage(FILE *f, int status)
 {
 	fprintf(f, "usage: bt-submit [-v] [--dry-run] [--force] [-n N] [-b SIZE] "
-	        "[--api-key-file FILE] [CHUNK...]\n");
+	        "[--max-cost USD] [--api-key-file FILE] [CHUNK...]\n");
 	exit(status);
 }
 
@@ -631,12 +633,140 @@ static void chunk_file(const char *path)
 	submit(&c);
 }
 
+/* ---- --max-cost: the whole input's upper bound, before anything is sent ---- */
+
+static struct bt_cost cost;
+static struct bt_prices *prices;
+
+static void cost_line(const char *name, unsigned long long lineno, const char *s, size_t n)
+{
+	char err[300];
+
+	if (!cost.prices)
+		cost.prices = prices = bt_prices_load(NULL);
+	if (!bt_blank(s, n) && bt_cost_add_request(&cost, s, n, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", name, lineno, err);
+}
+
+static void cost_file(const char *path)
+{
+	struct bt_lines l;
+	size_t n;
+	char *s;
+
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	while ((s = bt_lines_next(&l, &n)))
+		cost_line(path, l.lineno, s, n);
+	bt_lines_close(&l);
+}
+
+/* Estimated input and every max_tokens as output, at batch prices: over
+ * the cap, nothing is sent. */
+static void cost_check(void)
+{
+	struct bt_usd total = { 0, 0 }, b;
+	char figure[32];
+	size_t i;
+
+	for (i = 0; i < cost.n; i++) {
+		bt_cost_price_row(&cost.rows[i], &b, NULL, NULL);
+		bt_usd_add(&total, b);
+	}
+	bt_usd_cents(figure, total);
+	if (bt_usd_cmp_micro(total, max_cost_micro) > 0) {
+		long long up = total.micro + (total.rem > 0);
+		if ((total.micro + 5000) / 10000 * 10000 <= max_cost_micro)
+			/* the cents would hide the excess: to the micro-dollar, up */
+			snprintf(figure, sizeof figure, "$%lld.%06lld",
+			         up / 1000000, up % 1000000);
+		bt_die(BT_EXIT_USAGE, "the upper bound of this job is %s (batch prices), "
+		       "over --max-cost %s: nothing sent", figure, max_cost);
+	}
+	if (bt_verbose)
+		bt_warn("the upper bound of this job is %s (batch prices), within "
+		        "--max-cost %s", figure, max_cost);
+	bt_cost_free(&cost);
+	bt_prices_free(prices);
+	cost.prices = prices = NULL;
+}
+
+/* Requests on stdin with --max-cost: copy them whole to an unlinked file
+ * in the spool directory, counting them, check the cost, then read them
+ * from there (the same lines, the same line numbers).  *s and *n are the
+ * first non-blank line, before and after. */
+static void cost_spool(struct bt_lines *l, char **s, size_t *n)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	const char *dir = !dry_run ? spool_dir : tmpdir && *tmpdir ? tmpdir : "/tmp";
+	struct bt_buf b = { 0 };
+	unsigned long long i;
+	char *tmp;
+	int fd;
+
+	if (bt_mkdirs(dir) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", dir);
+	tmp = bt_asprintf("%s/.max-cost.XXXXXX", dir);
+	if ((fd = mkstemp(tmp)) < 0 || unlink(tmp) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", tmp);
+	for (i = 1; i < l->lineno; i++)
+		bt_buf_addc(&b, '\n');
+	for (; *s; *s = bt_lines_next(l, n)) {
+		cost_line(l->name, l->lineno, *s, *n);
+		bt_buf_add(&b, *s, *n);
+		bt_buf_addc(&b, '\n');
+		if (b.len >= (1 << 20)) {
+			if (bt_write_all(fd, b.p, b.len) < 0)
+				bt_die(BT_EXIT_FAIL, "%s: write error:", tmp);
+			b.len = 0;
+		}
+	}
+	if (bt_write_all(fd, b.p, b.len) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", tmp);
+	bt_buf_free(&b);
+	free(tmp);
+	cost_check();
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		bt_die(BT_EXIT_FAIL, "spool:");
+	bt_lines_close(l);
+	bt_lines_fd(l, fd, "stdin");
+	l->own_fd = 1;
+	while ((*s = bt_lines_next(l, n)) && bt_blank(*s, *n))
+		;
+}
+
+/* A chunk list on stdin with --max-cost: read it whole, cost every chunk,
+ * then submit them. */
+static void cost_list(struct bt_lines *l, char *s, size_t n)
+{
+	char **paths = NULL;
+	size_t count = 0, i;
+
+	do {
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			s[--n] = 0;
+		if (!n)
+			continue;
+		paths = bt_realloc(paths, (count + 1) * sizeof *paths);
+		paths[count++] = bt_strndup(s, n);
+	} while ((s = bt_lines_next(l, &n)));
+	for (i = 0; i < count; i++)
+		cost_file(paths[i]);
+	cost_check();
+	for (i = 0; i < count; i++) {
+		chunk_file(paths[i]);
+		free(paths[i]);
+	}
+	free(paths);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "dry-run", no_argument, 0, 'D' },
 		{ "force", no_argument, 0, 'F' },
+		{ "max-cost", required_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
@@ -653,6 +783,11 @@ int main(int argc, char **argv)
 		case 'k': bt_config_key_file(&cfg, optarg); break;
 		case 'D': dry_run = 1; break;
 		case 'F': force = 1; break;
+		case 'M':
+			if (bt_usd_parse(optarg, &max_cost_micro) < 0)
+				bt_die(BT_EXIT_USAGE, "--max-cost: not an amount of dollars: '%s'", optarg);
+			max_cost = optarg;
+			break;
 		case 'n': max_requests = bt_num(optarg, 1, BT_MAX_REQUESTS, "-n"); break;
 		case 'b': max_bytes = bt_size(optarg, 1, BT_CHUNK_MAX, "-b"); break;
 		case 'v': bt_verbose = 1; break;
@@ -671,14 +806,22 @@ int main(int argc, char **argv)
 		bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
 
 	if (argc) {
+		for (i = 0; max_cost && i < argc; i++)
+			cost_file(argv[i]);
+		if (max_cost)
+			cost_check();
 		for (i = 0; i < argc; i++)
 			chunk_file(argv[i]);
 	} else {
 		bt_lines_fd(&l, 0, "stdin");
 		while ((s = bt_lines_next(&l, &n)) && bt_blank(s, n))
 			;
+		if (s && *s == '{' && max_cost)
+			cost_spool(&l, &s, &n);
 		if (s && *s == '{')
 			requests(&l, s, n);
+		else if (s && max_cost)
+			cost_list(&l, s, n);
 		else if (s) {
 			do {
 				while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))

@@ -395,4 +395,85 @@ int bt_batch_ended(jv b);
 /* v (borrowed) as one compact line on stdout, written at once. */
 void bt_print_json(jv v);
 
+/* ---- cost.c: prices, the estimate rule, and what a job costs ---------- */
+
+/* Money, exact: micro-dollars plus rem/BT_USD_DEN of one (0 <= rem <
+ * BT_USD_DEN).  Tokens × a price in whole micro-dollars per million
+ * tokens × the batch and cache factors (multiples of 1/40) land on it
+ * exactly; rounding happens only when a figure is printed. */
+#define BT_USD_DEN 40000000LL
+struct bt_usd {
+	long long micro, rem;
+};
+void bt_usd_add(struct bt_usd *a, struct bt_usd b);
+struct bt_usd bt_usd_sub(struct bt_usd a, struct bt_usd b);    /* a >= b */
+/* Micro-dollars, rounded half up. */
+long long bt_usd_micro(struct bt_usd a);
+/* -1, 0, 1 as a is below, at or above micro micro-dollars (exactly). */
+int bt_usd_cmp_micro(struct bt_usd a, long long micro);
+/* Append "12.345679": dollars with 6 decimals, half up (a JSON number). */
+void bt_usd_json(struct bt_buf *b, struct bt_usd a);
+/* "$12.35": rounded half up to the cent, for people. */
+void bt_usd_cents(char out[32], struct bt_usd a);
+/* Parse dollars ("10", "10.5", "$0.000001": at most 6 decimals) into
+ * micro-dollars; -1 when s is not that. */
+int bt_usd_parse(const char *s, long long *micro);
+
+/* Prices per million tokens of the standard (synchronous) API; batch is
+ * half, a cache write 1.25× input, a cache read 0.1× input. */
+#define BT_PRICE_MAX 1000   /* dollars per million tokens, at most */
+struct bt_prices;
+/* The built-in table plus user entries, which add to or replace it: those
+ * of file (--prices) if not NULL, else of $BT_PRICES (JSON text when it
+ * starts with '{', else a file name).  The format is a JSON object
+ * {"MODEL":{"input":USD,"output":USD},...}.  Bad prices exit 2, named. */
+struct bt_prices *bt_prices_load(const char *file);
+void bt_prices_free(struct bt_prices *p);
+/* The prices of model (micro-dollars per million tokens): the entry named
+ * exactly so, else the one named so without a dated suffix (-YYYYMMDD) or
+ * -latest.  0, or -1 when there is none. */
+int bt_price(const struct bt_prices *p, const char *model,
+             long long *input, long long *output);
+
+/* The estimate rule, bt-mock's count_tokens rule: ceil(bytes / 4) over the
+ * system text (a string or text blocks), each message's text (string
+ * content or text blocks; tool_use input and tool_result content as
+ * compact JSON) and the compact JSON of tools; at least 1.  params is
+ * borrowed. */
+long long bt_cost_estimate_input(jv params);
+/* A request line: checked as bt_request_check does, with params.model a
+ * string and params.max_tokens a whole number >= 1.  0 with *params (the
+ * caller frees it) and *max_tokens, or -1 with err. */
+int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
+                    char *err, size_t errsz);
+
+/* A job's tokens, model by model.  tokens[]: input, output, cache write,
+ * cache read. */
+struct bt_cost_row {
+	char *model;                /* as the request or result names it */
+	long long in_price, out_price;  /* standard, micro-dollars per million */
+	long long requests, tokens[4];
+};
+struct bt_cost {
+	const struct bt_prices *prices;     /* set before the first add */
+	struct bt_cost_row *rows;
+	size_t n, cap;
+};
+/* Count one request of model with these tokens: its row, or NULL when no
+ * price is known for model. */
+struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model,
+                                const long long tokens[4]);
+/* Count a request line as an estimate: the estimate rule for input,
+ * max_tokens for output.  0, or -1 with err (a bad line, an unknown
+ * model). */
+int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
+                        char *err, size_t errsz);
+/* Rows in order of model name. */
+void bt_cost_sort(struct bt_cost *c);
+/* A row's cost at batch and at standard prices, and the batch cost of its
+ * input side alone (input and cache tokens); any may be NULL. */
+void bt_cost_price_row(const struct bt_cost_row *r, struct bt_usd *batch,
+                       struct bt_usd *standard, struct bt_usd *input_only);
+void bt_cost_free(struct bt_cost *c);
+
 #endif

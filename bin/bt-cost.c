@@ -1,0 +1,422 @@
+/* bt-cost — what a job cost (results), or will cost at most (requests)
+ *
+ * The input tells which: a line with "params" is a request, a line with
+ * "result" a result; a stream of both is an error.  Results are priced
+ * from their usage, model by model; requests by the estimate rule of
+ * lib/cost.c (or the API's count_tokens with --exact) for input and
+ * max_tokens for output, an upper bound.  Money is exact until printed.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt.h"
+
+enum { NONE, REQUESTS, RESULTS };
+
+static struct bt_config cfg;
+static struct bt_http *http;
+static struct bt_prices *prices;
+static struct bt_cost cost;
+static int exact, human, kind = NONE;
+static char kind_where[300];            /* the line that set the kind */
+static long long not_billed[3];         /* errored, canceled, expired */
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f, "usage: bt-cost [-H] [--exact] [--prices FILE] "
+	        "[--api-key-file FILE] [FILE...]\n");
+	exit(status);
+}
+
+static jv get(jv o, const char *key)    /* o borrowed */
+{
+	return jv_get_kind(o) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(o), jv_string(key)) : jv_invalid();
+}
+
+/* ---- what a line is ---- */
+
+struct keys {
+	int params, result;
+};
+
+static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct keys *c = arg;
+
+	(void)v;
+	(void)vn;
+	if (kn == 6 && !memcmp(k, "params", 6))
+		c->params = 1;
+	else if (kn == 6 && !memcmp(k, "result", 6))
+		c->result = 1;
+	return 0;
+}
+
+static int line_kind(const char *where, const char *s, size_t n)
+{
+	struct keys c = { 0, 0 };
+	char err[200];
+	int k;
+
+	if (bt_json_members(s, n, member, &c, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: invalid JSON: %s", where, err);
+	if (!c.params && !c.result)
+		bt_die(BT_EXIT_USAGE, "%s: neither a request (no \"params\") nor a "
+		       "result (no \"result\")", where);
+	k = c.params ? REQUESTS : RESULTS;
+	if (kind == NONE) {
+		kind = k;
+		snprintf(kind_where, sizeof kind_where, "%s", where);
+	} else if (k != kind)
+		bt_die(BT_EXIT_USAGE, "%s: a %s among %s (%s was a %s): give requests "
+		       "or results, not both", where,
+		       k == REQUESTS ? "request" : "result",
+		       kind == REQUESTS ? "requests" : "results", kind_where,
+		       kind == REQUESTS ? "request" : "result");
+	return k;
+}
+
+static void unknown(const char *where, const char *model)
+{
+	bt_die(BT_EXIT_USAGE, "%s: unknown model \"%s\": no price known for it "
+	       "(give its prices with --prices FILE or BT_PRICES)", where, model);
+}
+
+/* ---- requests ---- */
+
+/* Input tokens as the API counts them: POST /v1/messages/count_tokens. */
+static long long count_tokens(const char *where, jv params)
+{
+	struct bt_buf b = { 0 };
+	struct bt_req req;
+	struct bt_resp resp;
+	char err[200];
+	jv body, x, ans;
+	double d;
+
+	body = JV_OBJECT(jv_string("model"), get(params, "model"),
+	                 jv_string("messages"), get(params, "messages"));
+	x = get(params, "system");
+	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
+		body = jv_object_set(body, jv_string("system"), x);
+	else
+		jv_free(x);
+	x = get(params, "tools");
+	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
+		body = jv_object_set(body, jv_string("tools"), x);
+	else
+		jv_free(x);
+	bt_json_write(&b, body);
+	jv_free(body);
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.path = "/v1/messages/count_tokens";
+	req.body = b.p;
+	req.body_len = b.len;
+	req.body_fd = -1;
+	req.may_repeat = 1;     /* free and idempotent */
+	if (bt_http(http, &req, &resp) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: count_tokens: %s", where, resp.err);
+	bt_buf_free(&b);
+	ans = bt_json_parse(resp.body.p ? resp.body.p : "", resp.body.len, err, sizeof err);
+	x = get(ans, "input_tokens");
+	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
+	jv_free(x);
+	jv_free(ans);
+	if (!(d >= 0 && d <= 9007199254740992.0 && (long long)d == d))
+		bt_die(BT_EXIT_FAIL, "%s: count_tokens: an answer without input_tokens", where);
+	bt_resp_free(&resp);
+	return (long long)d;
+}
+
+static void request(const char *where, const char *s, size_t n)
+{
+	long long t[4] = { 0, 0, 0, 0 }, in, out;
+	char err[300];
+	jv params, model;
+
+	if (bt_cost_request(s, n, &params, &t[1], err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
+	model = get(params, "model");
+	if (bt_price(prices, jv_string_value(model), &in, &out) < 0)
+		unknown(where, jv_string_value(model));
+	t[0] = exact ? count_tokens(where, params) : bt_cost_estimate_input(params);
+	bt_cost_add(&cost, jv_string_value(model), t);
+	jv_free(model);
+	jv_free(params);
+}
+
+/* ---- results ---- */
+
+/* A token count of usage: a whole number >= 0; absent or null is 0 unless
+ * it is required. */
+static long long tokens(const char *where, jv usage, const char *key, int required)
+{
+	jv x = get(usage, key);
+	double d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
+	int none = !jv_is_valid(x) || jv_get_kind(x) == JV_KIND_NULL;
+
+	jv_free(x);
+	if (none && !required)
+		return 0;
+	if (!(d >= 0 && d <= 9007199254740992.0 && (long long)d == d))
+		bt_die(BT_EXIT_USAGE, "%s: result.message.usage.%s: %s", where, key,
+		       none ? "missing" : "not a whole number 0 or more");
+	return (long long)d;
+}
+
+static void result(const char *where, const char *s, size_t n)
+{
+	struct bt_result r;
+	long long t[4];
+	char err[300];
+	jv line, msg, model, usage;
+
+	line = bt_json_parse(s, n, err, sizeof err);
+	if (bt_result_read(line, &r, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
+	if (r.kind != BT_R_SUCCEEDED) {
+		not_billed[r.kind == BT_R_ERRORED ? 0 : r.kind == BT_R_CANCELED ? 1 : 2]++;
+		jv_free(line);
+		return;
+	}
+	msg = get(line, "result");
+	msg = jv_get_kind(msg) == JV_KIND_OBJECT ? jv_object_get(msg, jv_string("message"))
+	                                         : (jv_free(msg), jv_invalid());
+	model = get(msg, "model");
+	if (jv_get_kind(model) != JV_KIND_STRING)
+		bt_die(BT_EXIT_USAGE, "%s: a succeeded result without result.message.model", where);
+	usage = get(msg, "usage");
+	if (jv_get_kind(usage) != JV_KIND_OBJECT)
+		bt_die(BT_EXIT_USAGE, "%s: a succeeded result without result.message.usage", where);
+	t[0] = tokens(where, usage, "input_tokens", 1);
+	t[1] = tokens(where, usage, "output_tokens", 1);
+	t[2] = tokens(where, usage, "cache_creation_input_tokens", 0);
+	t[3] = tokens(where, usage, "cache_read_input_tokens", 0);
+	if (!bt_cost_add(&cost, jv_string_value(model), t))
+		unknown(where, jv_string_value(model));
+	jv_free(usage);
+	jv_free(model);
+	jv_free(msg);
+	jv_free(line);
+}
+
+static void input(const char *path)
+{
+	struct bt_lines l;
+	char where[300];
+	size_t n;
+	char *s;
+
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	while ((s = bt_lines_next(&l, &n))) {
+		if (bt_blank(s, n))
+			continue;
+		snprintf(where, sizeof where, "%s:%llu", l.name, l.lineno);
+		if (line_kind(where, s, n) == REQUESTS) {
+			if (!http && exact)
+				http = bt_http_new(&cfg);
+			request(where, s, n);
+		} else {
+			if (exact)
+				bt_die(BT_EXIT_USAGE, "%s: --exact counts the input of "
+				       "requests; this is a result", where);
+			result(where, s, n);
+		}
+	}
+	bt_lines_close(&l);
+}
+
+/* ---- output ---- */
+
+struct fig {
+	const char *model;          /* NULL: the total */
+	long long requests, tokens[4];
+	struct bt_usd batch, standard, input;
+};
+
+static void fig_json(struct bt_buf *b, const struct fig *f)
+{
+	bt_buf_adds(b, "{");
+	if (f->model) {
+		bt_buf_adds(b, "\"model\":");
+		bt_json_write_str(b, f->model, strlen(f->model));
+		bt_buf_adds(b, ",");
+	}
+	bt_buf_printf(b, "\"requests\":%lld,\"input_tokens\":%lld,\"output_tokens\":%lld,"
+	              "\"cache_write_tokens\":%lld,\"cache_read_tokens\":%lld,\"batch_usd\":",
+	              f->requests, f->tokens[0], f->tokens[1], f->tokens[2], f->tokens[3]);
+	bt_usd_json(b, f->batch);
+	bt_buf_adds(b, ",\"standard_usd\":");
+	bt_usd_json(b, f->standard);
+	bt_buf_adds(b, ",\"saving_usd\":");
+	bt_usd_json(b, bt_usd_sub(f->standard, f->batch));
+	if (kind == REQUESTS) {
+		bt_buf_adds(b, ",\"input_usd\":");
+		bt_usd_json(b, f->input);
+		bt_buf_adds(b, ",\"upper_bound_usd\":");
+		bt_usd_json(b, f->batch);
+	}
+	bt_buf_adds(b, "}");
+}
+
+/* A table: the first column left-aligned, the others right-aligned. */
+#define COLS 9
+static void table(struct bt_buf *b, char *cell[][COLS], int rows, int cols)
+{
+	size_t w[COLS] = { 0 }, len;
+	int i, j;
+
+	for (i = 0; i < rows; i++)
+		for (j = 0; j < cols; j++)
+			if ((len = strlen(cell[i][j])) > w[j])
+				w[j] = len;
+	for (i = 0; i < rows; i++) {
+		for (j = 0; j < cols; j++) {
+			if (j == 0)
+				bt_buf_printf(b, "%-*s", (int)w[j], cell[i][j]);
+			else
+				bt_buf_printf(b, "  %*s", (int)w[j], cell[i][j]);
+		}
+		bt_buf_addc(b, '\n');
+	}
+}
+
+static void fig_cells(char **c, const struct fig *f)
+{
+	char usd[3][32];
+	int k = 0;
+
+	bt_usd_cents(usd[0], f->batch);
+	bt_usd_cents(usd[1], f->standard);
+	bt_usd_cents(usd[2], bt_usd_sub(f->standard, f->batch));
+	c[k++] = bt_strdup(f->model ? f->model : "total");
+	c[k++] = bt_asprintf("%lld", f->requests);
+	c[k++] = bt_asprintf("%lld", f->tokens[0]);
+	c[k++] = bt_asprintf("%lld", f->tokens[1]);
+	if (kind != REQUESTS) {
+		c[k++] = bt_asprintf("%lld", f->tokens[2]);
+		c[k++] = bt_asprintf("%lld", f->tokens[3]);
+	}
+	c[k++] = bt_strdup(usd[0]);
+	c[k++] = bt_strdup(usd[1]);
+	c[k++] = bt_strdup(usd[2]);
+}
+
+static void print(void)
+{
+	static const char *head_results[] = { "model", "requests", "input", "output",
+		"cache write", "cache read", "batch", "standard", "saving" };
+	static const char *head_estimate[] = { "model", "requests", "input",
+		"max output", "batch", "standard", "saving" };
+	struct fig *f = bt_calloc(cost.n + 1, sizeof *f), *total = &f[cost.n];
+	struct bt_buf b = { 0 };
+	size_t i;
+	int j, k, cols = kind == REQUESTS ? 7 : 9;
+	char *(*cell)[COLS];
+	char usd[32];
+
+	bt_cost_sort(&cost);
+	for (i = 0; i < cost.n; i++) {
+		f[i].model = cost.rows[i].model;
+		f[i].requests = cost.rows[i].requests;
+		total->requests += f[i].requests;
+		for (k = 0; k < 4; k++) {
+			f[i].tokens[k] = cost.rows[i].tokens[k];
+			total->tokens[k] += f[i].tokens[k];
+		}
+		bt_cost_price_row(&cost.rows[i], &f[i].batch, &f[i].standard, &f[i].input);
+		bt_usd_add(&total->batch, f[i].batch);
+		bt_usd_add(&total->standard, f[i].standard);
+		bt_usd_add(&total->input, f[i].input);
+	}
+	if (human) {
+		if (kind == REQUESTS)
+			bt_buf_printf(&b, "estimate: input %s, output at most max_tokens; "
+			              "the costs are upper bounds\n", exact ?
+			              "counted by the API" : "estimated as ceil(bytes/4) of the text");
+		cell = bt_calloc(cost.n + 2, sizeof *cell);
+		for (j = 0; j < cols; j++)
+			cell[0][j] = bt_strdup(kind == REQUESTS ? head_estimate[j] : head_results[j]);
+		for (i = 0; i <= cost.n; i++)
+			fig_cells(cell[i + 1], &f[i]);
+		table(&b, cell, (int)cost.n + 2, cols);
+		for (i = 0; i < cost.n + 2; i++)
+			for (j = 0; j < cols; j++)
+				free(cell[i][j]);
+		free(cell);
+		if (kind == REQUESTS) {
+			bt_usd_cents(usd, total->input);
+			bt_buf_printf(&b, "the input alone: %s at batch prices\n", usd);
+		} else
+			bt_buf_printf(&b, "not billed: %lld errored, %lld canceled, %lld expired\n",
+			              not_billed[0], not_billed[1], not_billed[2]);
+	} else {
+		bt_buf_printf(&b, "{\"kind\":\"%s\",", kind == REQUESTS ? "estimate" : "results");
+		if (kind == REQUESTS)
+			bt_buf_printf(&b, "\"estimate\":true,\"exact_input\":%s,",
+			              exact ? "true" : "false");
+		bt_buf_adds(&b, "\"models\":[");
+		for (i = 0; i < cost.n; i++) {
+			if (i)
+				bt_buf_addc(&b, ',');
+			fig_json(&b, &f[i]);
+		}
+		bt_buf_adds(&b, "],\"total\":");
+		fig_json(&b, total);
+		if (kind != REQUESTS)
+			bt_buf_printf(&b, ",\"not_billed\":{\"errored\":%lld,\"canceled\":%lld,"
+			              "\"expired\":%lld}", not_billed[0], not_billed[1],
+			              not_billed[2]);
+		bt_buf_adds(&b, "}\n");
+	}
+	bt_flush(&b);
+	bt_buf_free(&b);
+	free(f);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "api-key-file", required_argument, 0, 'k' },
+		{ "exact", no_argument, 0, 'x' },
+		{ "prices", required_argument, 0, 'p' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	const char *prices_file = NULL;
+	int c, i;
+
+	bt_init(argv[0]);
+	bt_config_init(&cfg);
+	while ((c = getopt_long(argc, argv, "hH", opts, NULL)) != -1)
+		switch (c) {
+		case 'k': bt_config_key_file(&cfg, optarg); break;
+		case 'x': exact = 1; break;
+		case 'p': prices_file = optarg; break;
+		case 'H': human = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	if (exact)
+		bt_config_need_key(&cfg);
+	prices = bt_prices_load(prices_file);
+	cost.prices = prices;
+	if (argc)
+		for (i = 0; i < argc; i++)
+			input(argv[i]);
+	else
+		input("-");
+	print();
+	bt_cost_free(&cost);
+	bt_prices_free(prices);
+	bt_http_free(http);
+	bt_config_free(&cfg);
+	bt_close_stdout();
+	return 0;
+}

@@ -1,0 +1,522 @@
+/* cost.c — prices, the estimate rule, and what a job costs, exactly
+ *
+ * Money is kept exact: a price is whole micro-dollars per million tokens,
+ * so tokens × price is in 10^-12 dollars, and the batch and cache factors
+ * (0.5, 1.25, 0.1 and their products) are all multiples of 1/40.  A cost
+ * is therefore micro-dollars plus a remainder in 1/BT_USD_DEN of one
+ * (BT_USD_DEN = 40 × 10^6), and rounding happens only when it is printed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+/* ---- money ---- */
+
+static void norm(struct bt_usd *a)
+{
+	while (a->rem >= BT_USD_DEN) {
+		a->rem -= BT_USD_DEN;
+		a->micro++;
+	}
+	while (a->rem < 0) {
+		a->rem += BT_USD_DEN;
+		a->micro--;
+	}
+}
+
+void bt_usd_add(struct bt_usd *a, struct bt_usd b)
+{
+	if (b.micro > LLONG_MAX - 1 - a->micro)
+		bt_die(BT_EXIT_USAGE, "a cost too large to count");
+	a->micro += b.micro;
+	a->rem += b.rem;
+	norm(a);
+}
+
+struct bt_usd bt_usd_sub(struct bt_usd a, struct bt_usd b)
+{
+	a.micro -= b.micro;
+	a.rem -= b.rem;
+	norm(&a);
+	return a;
+}
+
+long long bt_usd_micro(struct bt_usd a)
+{
+	return a.micro + (2 * a.rem >= BT_USD_DEN);
+}
+
+int bt_usd_cmp_micro(struct bt_usd a, long long micro)
+{
+	if (a.micro != micro)
+		return a.micro < micro ? -1 : 1;
+	return a.rem > 0;
+}
+
+void bt_usd_json(struct bt_buf *b, struct bt_usd a)
+{
+	long long m = bt_usd_micro(a);
+
+	bt_buf_printf(b, "%lld.%06lld", m / 1000000, m % 1000000);
+}
+
+void bt_usd_cents(char out[32], struct bt_usd a)
+{
+	/* half up: the remainder below a micro-dollar cannot carry a
+	 * micro-dollar count across a half cent */
+	long long c = (a.micro + 5000) / 10000;
+
+	snprintf(out, 32, "$%lld.%02lld", c / 100, c % 100);
+}
+
+int bt_usd_parse(const char *s, long long *micro)
+{
+	long long whole = 0, frac = 0;
+	int digits = 0, places = 0;
+
+	if (*s == '$')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (whole > (LLONG_MAX / 1000000 - 9) / 10)
+			return -1;
+		whole = whole * 10 + (*s - '0');
+	}
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++, places++) {
+			if (places == 6)
+				return -1;
+			frac = frac * 10 + (*s - '0');
+			digits++;
+		}
+	if (*s || !digits)
+		return -1;
+	while (places++ < 6)
+		frac *= 10;
+	*micro = whole * 1000000 + frac;
+	return 0;
+}
+
+/* tokens × price × f/40, in micro-dollars: exactly */
+static struct bt_usd cost_of(long long tokens, long long price, int f)
+{
+	long long k = price * f, q = tokens / BT_USD_DEN, r = tokens % BT_USD_DEN;
+	struct bt_usd u;
+
+	if (q && k > LLONG_MAX / 2 / q)
+		bt_die(BT_EXIT_USAGE, "a cost too large to count");
+	u.micro = q * k + r * k / BT_USD_DEN;   /* r·k < 4e7 · 5e10 */
+	u.rem = r * k % BT_USD_DEN;
+	return u;
+}
+
+/* ---- prices ---- */
+
+struct bt_price_entry {
+	char *model;
+	long long input, output;    /* micro-dollars per million tokens, standard */
+};
+
+struct bt_prices {
+	struct bt_price_entry *e;
+	size_t n, cap;
+};
+
+/* Standard (synchronous API) prices, dollars per million tokens. */
+static const struct { const char *model; double input, output; } builtin[] = {
+	{ "claude-opus-4-5", 5, 25 },
+	{ "claude-opus-4-1", 15, 75 },
+	{ "claude-opus-4", 15, 75 },
+	{ "claude-opus-4-0", 15, 75 },
+	{ "claude-sonnet-4-5", 3, 15 },
+	{ "claude-sonnet-4", 3, 15 },
+	{ "claude-sonnet-4-0", 3, 15 },
+	{ "claude-3-7-sonnet", 3, 15 },
+	{ "claude-haiku-4-5", 1, 5 },
+	{ "claude-3-5-haiku", 0.80, 4 },
+	{ "claude-3-haiku", 0.25, 1.25 },
+};
+
+static void price_set(struct bt_prices *p, const char *model, long long in, long long out)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 32;
+		p->e = bt_realloc(p->e, p->cap * sizeof *p->e);
+	}
+	p->e[p->n].model = bt_strdup(model);
+	p->e[p->n].input = in;
+	p->e[p->n].output = out;
+	p->n++;
+}
+
+static long long price_num(const char *name, const char *model, jv entry,
+                           const char *key)
+{
+	jv x = jv_object_get(jv_copy(entry), jv_string(key));
+	double d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
+
+	jv_free(x);
+	if (!(d >= 0 && d <= BT_PRICE_MAX))
+		bt_die(BT_EXIT_USAGE, "%s: \"%s\": .%s must be a number of dollars per "
+		       "million tokens, 0 to %d", name, model, key, BT_PRICE_MAX);
+	return llround(d * 1e6);
+}
+
+/* Add the entries of the JSON text s[0..n); name is for messages. */
+static void prices_parse(struct bt_prices *p, const char *name, const char *s, size_t n)
+{
+	char err[200];
+	jv v = bt_json_parse(s, n, err, sizeof err), keys, k, entry, kk;
+	int i, j, m, mm;
+
+	if (!jv_is_valid(v))
+		bt_die(BT_EXIT_USAGE, "%s: invalid JSON: %s", name, err);
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		bt_die(BT_EXIT_USAGE, "%s: prices must be a JSON object "
+		       "{\"MODEL\":{\"input\":USD,\"output\":USD},...}", name);
+	keys = jv_keys(jv_copy(v));
+	m = jv_array_length(jv_copy(keys));
+	for (i = 0; i < m; i++) {
+		k = jv_array_get(jv_copy(keys), i);
+		entry = jv_object_get(jv_copy(v), jv_copy(k));
+		if (jv_get_kind(entry) != JV_KIND_OBJECT)
+			bt_die(BT_EXIT_USAGE, "%s: \"%s\": not an object "
+			       "{\"input\":USD,\"output\":USD}", name, jv_string_value(k));
+		kk = jv_keys(jv_copy(entry));
+		mm = jv_array_length(jv_copy(kk));
+		for (j = 0; j < mm; j++) {
+			jv x = jv_array_get(jv_copy(kk), j);
+			if (strcmp(jv_string_value(x), "input") && strcmp(jv_string_value(x), "output"))
+				bt_die(BT_EXIT_USAGE, "%s: \"%s\": unknown field \"%s\" "
+				       "(only input and output)", name, jv_string_value(k),
+				       jv_string_value(x));
+			jv_free(x);
+		}
+		jv_free(kk);
+		price_set(p, jv_string_value(k),
+		          price_num(name, jv_string_value(k), entry, "input"),
+		          price_num(name, jv_string_value(k), entry, "output"));
+		jv_free(entry);
+		jv_free(k);
+	}
+	jv_free(keys);
+	jv_free(v);
+}
+
+static void prices_file(struct bt_prices *p, const char *path)
+{
+	struct bt_buf b = { 0 };
+	struct bt_lines l;
+	ssize_t r;
+
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	for (;;) {
+		bt_buf_grow(&b, 65536);
+		do
+			r = read(l.fd, b.p + b.len, 65536);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			bt_die(BT_EXIT_FAIL, "%s: read error:", path);
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+	}
+	bt_lines_close(&l);
+	prices_parse(p, path, b.p, b.len);
+	bt_buf_free(&b);
+}
+
+struct bt_prices *bt_prices_load(const char *file)
+{
+	struct bt_prices *p = bt_calloc(1, sizeof *p);
+	const char *env = getenv("BT_PRICES");
+	size_t i;
+
+	for (i = 0; i < sizeof builtin / sizeof *builtin; i++)
+		price_set(p, builtin[i].model, llround(builtin[i].input * 1e6),
+		          llround(builtin[i].output * 1e6));
+	if (file)
+		prices_file(p, file);
+	else if (env && *env == '{')
+		prices_parse(p, "BT_PRICES", env, strlen(env));
+	else if (env && *env)
+		prices_file(p, env);
+	return p;
+}
+
+void bt_prices_free(struct bt_prices *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n; i++)
+		free(p->e[i].model);
+	free(p->e);
+	free(p);
+}
+
+/* The last entry named exactly s[0..n) (later entries override). */
+static const struct bt_price_entry *find(const struct bt_prices *p, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = p->n; i-- > 0;)
+		if (strlen(p->e[i].model) == n && !memcmp(p->e[i].model, s, n))
+			return &p->e[i];
+	return NULL;
+}
+
+int bt_price(const struct bt_prices *p, const char *model,
+             long long *input, long long *output)
+{
+	const struct bt_price_entry *e;
+	size_t n = strlen(model), i;
+
+	e = find(p, model, n);
+	if (!e && n > 9 && model[n - 9] == '-') {       /* -YYYYMMDD */
+		for (i = n - 8; i < n && model[i] >= '0' && model[i] <= '9'; i++)
+			;
+		if (i == n)
+			e = find(p, model, n - 9);
+	}
+	if (!e && n > 7 && !strcmp(model + n - 7, "-latest"))
+		e = find(p, model, n - 7);
+	if (!e)
+		return -1;
+	*input = e->input;
+	*output = e->output;
+	return 0;
+}
+
+/* ---- the estimate rule (bt-mock's count_tokens counts the same way) ---- */
+
+static jv get(jv o, const char *key)     /* o borrowed */
+{
+	return jv_get_kind(o) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(o), jv_string(key)) : jv_invalid();
+}
+
+static int is(jv v, const char *s)       /* v borrowed */
+{
+	return jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
+}
+
+static size_t compact_len(jv v)         /* v borrowed */
+{
+	struct bt_buf b = { 0 };
+	size_t n;
+
+	bt_json_write(&b, v);
+	n = b.len;
+	bt_buf_free(&b);
+	return n;
+}
+
+static size_t slen(jv s)                /* s borrowed */
+{
+	return (size_t)jv_string_length_bytes(jv_copy(s));
+}
+
+/* Bytes of the text of a content value: a string, or blocks. */
+static size_t content_bytes(jv c)       /* c borrowed */
+{
+	size_t bytes = 0;
+	int i, n;
+	jv blk, t, x;
+
+	if (jv_get_kind(c) == JV_KIND_STRING)
+		return slen(c);
+	if (jv_get_kind(c) != JV_KIND_ARRAY)
+		return 0;
+	n = jv_array_length(jv_copy(c));
+	for (i = 0; i < n; i++) {
+		blk = jv_array_get(jv_copy(c), i);
+		t = get(blk, "type");
+		x = is(t, "text") ? get(blk, "text") :
+		    is(t, "tool_use") ? get(blk, "input") :
+		    is(t, "tool_result") ? get(blk, "content") : jv_invalid();
+		if (is(t, "text"))
+			bytes += jv_get_kind(x) == JV_KIND_STRING ? slen(x) : 0;
+		else if (jv_is_valid(x))
+			bytes += compact_len(x);
+		jv_free(x);
+		jv_free(t);
+		jv_free(blk);
+	}
+	return bytes;
+}
+
+long long bt_cost_estimate_input(jv params)
+{
+	size_t bytes;
+	long long n;
+	int i, m;
+	jv x, msg, c;
+
+	x = get(params, "system");
+	bytes = content_bytes(x);
+	jv_free(x);
+	x = get(params, "messages");
+	m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
+	for (i = 0; i < m; i++) {
+		msg = jv_array_get(jv_copy(x), i);
+		c = get(msg, "content");
+		bytes += content_bytes(c);
+		jv_free(c);
+		jv_free(msg);
+	}
+	jv_free(x);
+	x = get(params, "tools");
+	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
+		bytes += compact_len(x);
+	jv_free(x);
+	n = (long long)((bytes + 3) / 4);
+	return n < 1 ? 1 : n;
+}
+
+int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
+                    char *err, size_t errsz)
+{
+	char id[BT_ID_MAX + 1], e[200];
+	jv line, x;
+	double d;
+
+	*params = jv_invalid();
+	if (bt_request_check(s, n, id, err, errsz) < 0)
+		return -1;
+	line = bt_json_parse(s, n, e, sizeof e);
+	*params = get(line, "params");
+	jv_free(line);
+	x = get(*params, "model");
+	if (jv_get_kind(x) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(x))) {
+		jv_free(x);
+		snprintf(err, errsz, "params.model: not a model name");
+		goto fail;
+	}
+	jv_free(x);
+	x = get(*params, "max_tokens");
+	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : 0;
+	jv_free(x);
+	if (!(d >= 1 && d <= 9007199254740992.0 && d == floor(d))) {
+		snprintf(err, errsz, "params.max_tokens: not a whole number 1 or more");
+		goto fail;
+	}
+	*max_tokens = (long long)d;
+	return 0;
+fail:
+	jv_free(*params);
+	*params = jv_invalid();
+	return -1;
+}
+
+/* ---- a job's cost, model by model ---- */
+
+struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model,
+                                const long long tokens[4])
+{
+	struct bt_cost_row *r = NULL;
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->rows[i].model, model)) {
+			r = &c->rows[i];
+			break;
+		}
+	if (!r) {
+		long long in, out;
+		if (bt_price(c->prices, model, &in, &out) < 0)
+			return NULL;
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 8;
+			c->rows = bt_realloc(c->rows, c->cap * sizeof *c->rows);
+		}
+		r = &c->rows[c->n++];
+		memset(r, 0, sizeof *r);
+		r->model = bt_strdup(model);
+		r->in_price = in;
+		r->out_price = out;
+	}
+	r->requests++;
+	for (k = 0; k < 4; k++) {
+		if (tokens[k] < 0 || tokens[k] > LLONG_MAX / 4 - r->tokens[k])
+			bt_die(BT_EXIT_USAGE, "token counts too large to count");
+		r->tokens[k] += tokens[k];
+	}
+	return r;
+}
+
+int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
+                        char *err, size_t errsz)
+{
+	long long t[4] = { 0, 0, 0, 0 };
+	jv params, model;
+	int r = 0;
+
+	if (bt_cost_request(s, n, &params, &t[1], err, errsz) < 0)
+		return -1;
+	t[0] = bt_cost_estimate_input(params);
+	model = get(params, "model");
+	if (!bt_cost_add(c, jv_string_value(model), t)) {
+		snprintf(err, errsz, "unknown model \"%s\": no price known for it "
+		         "(give its prices in BT_PRICES)", jv_string_value(model));
+		r = -1;
+	}
+	jv_free(model);
+	jv_free(params);
+	return r;
+}
+
+static int by_model(const void *a, const void *b)
+{
+	return strcmp(((const struct bt_cost_row *)a)->model,
+	              ((const struct bt_cost_row *)b)->model);
+}
+
+void bt_cost_sort(struct bt_cost *c)
+{
+	if (c->n)
+		qsort(c->rows, c->n, sizeof *c->rows, by_model);
+}
+
+void bt_cost_price_row(const struct bt_cost_row *r, struct bt_usd *batch,
+                       struct bt_usd *standard, struct bt_usd *input_only)
+{
+	/* factors in 1/40: standard input 40, output 40, cache write 50 (1.25×),
+	 * cache read 4 (0.1×); batch is half of each */
+	static const int f[4] = { 40, 40, 50, 4 };
+	struct bt_usd s = { 0, 0 }, b = { 0, 0 }, in = { 0, 0 };
+	long long price;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		price = k == 1 ? r->out_price : r->in_price;
+		bt_usd_add(&s, cost_of(r->tokens[k], price, f[k]));
+		bt_usd_add(&b, cost_of(r->tokens[k], price, f[k] / 2));
+		if (k != 1)
+			bt_usd_add(&in, cost_of(r->tokens[k], price, f[k] / 2));
+	}
+	if (standard)
+		*standard = s;
+	if (batch)
+		*batch = b;
+	if (input_only)
+		*input_only = in;
+}
+
+void bt_cost_free(struct bt_cost *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->rows[i].model);
+	free(c->rows);
+	c->rows = NULL;
+	c->n = c->cap = 0;
+}
