@@ -90,7 +90,7 @@ check-asan:
 	$(MAKE) clean
 
 demo: all
-	@if [ -x contrib/demo.sh ]; then contrib/demo.sh; else echo "make demo: not written yet (issue 5)"; fi
+	sh contrib/demo.sh
 
 bench: all
 	@for b in bench/*.sh; do [ -e "$$b" ] && sh "$$b"; done; true
