@@ -353,18 +353,6 @@ jis(jv v, const char *s)
 	return jv_get_kind(v) == JV_KIND_STRING && strcmp(jv_string_value(v), s) == 0;
 }
 
-/* Bytes of v's compact JSON. */
-static size_t
-jcompact_len(jv v)
-{
-	struct bt_buf b = { 0 };
-	size_t n;
-
-	bt_json_write(&b, v);
-	n = b.len;
-	bt_buf_free(&b);
-	return n;
-}
 
 /* ---- faults ---------------------------------------------------------------- */
 
@@ -744,87 +732,39 @@ struct tokens {
 	uint64_t prefix;        /* hash of the system prompt */
 };
 
+/* Input bytes by the library's rule (bt-cost estimates by the same one),
+ * and the cached prefix: the system prompt's text, and whether one of its
+ * blocks asks to be cached. */
 static void
-count_blocks_text(jv content, size_t *bytes, uint64_t *h)
+count_tokens(jv params, struct tokens *t)
 {
-	jv blk, v;
+	jv sys, blk, v;
 	int i, n;
 
-	if (jkind(content) == JV_KIND_STRING) {
-		*bytes += jslen(content);
-		if (h)
-			*h = fnv(*h, jv_string_value(content), jslen(content));
-		return;
-	}
-	if (jkind(content) != JV_KIND_ARRAY)
-		return;
-	n = jlen(content);
+	memset(t, 0, sizeof *t);
+	t->total = bt_input_bytes(params, &t->sys);
+	t->prefix = 0xcbf29ce484222325ULL;
+	sys = jget(params, "system");
+	if (jkind(sys) == JV_KIND_STRING)
+		t->prefix = fnv(t->prefix, jv_string_value(sys), jslen(sys));
+	n = jkind(sys) == JV_KIND_ARRAY ? jlen(sys) : 0;
 	for (i = 0; i < n; i++) {
-		blk = jv_array_get(jv_copy(content), i);
+		blk = jv_array_get(jv_copy(sys), i);
 		v = jget(blk, "type");
 		if (jis(v, "text")) {
 			jv_free(v);
 			v = jget(blk, "text");
-			if (jkind(v) == JV_KIND_STRING) {
-				*bytes += jslen(v);
-				if (h)
-					*h = fnv(fnv(*h, jv_string_value(v), jslen(v)), "", 1);
-			}
-		} else if (jis(v, "tool_use")) {
-			jv_free(v);
-			v = jget(blk, "input");
-			if (jv_is_valid(v))
-				*bytes += jcompact_len(v);
-		} else if (jis(v, "tool_result")) {
-			jv_free(v);
-			v = jget(blk, "content");
-			if (jv_is_valid(v))
-				*bytes += jcompact_len(v);
+			if (jkind(v) == JV_KIND_STRING)
+				t->prefix = fnv(fnv(t->prefix, jv_string_value(v), jslen(v)), "", 1);
 		}
+		jv_free(v);
+		v = jget(blk, "cache_control");
+		if (jv_is_valid(v) && jkind(v) != JV_KIND_NULL)
+			t->cached = 1;
 		jv_free(v);
 		jv_free(blk);
 	}
-}
-
-static void
-count_tokens(jv params, struct tokens *t)
-{
-	jv sys, msgs, tools, m, c, blk, cc;
-	int i, n;
-
-	memset(t, 0, sizeof *t);
-	t->prefix = 0xcbf29ce484222325ULL;
-	sys = jget(params, "system");
-	count_blocks_text(sys, &t->sys, &t->prefix);
-	if (jkind(sys) == JV_KIND_ARRAY) {
-		n = jlen(sys);
-		for (i = 0; i < n; i++) {
-			blk = jv_array_get(jv_copy(sys), i);
-			cc = jget(blk, "cache_control");
-			if (jv_is_valid(cc) && jkind(cc) != JV_KIND_NULL)
-				t->cached = 1;
-			jv_free(cc);
-			jv_free(blk);
-		}
-	}
 	jv_free(sys);
-	t->total = t->sys;
-	msgs = jget(params, "messages");
-	if (jkind(msgs) == JV_KIND_ARRAY) {
-		n = jlen(msgs);
-		for (i = 0; i < n; i++) {
-			m = jv_array_get(jv_copy(msgs), i);
-			c = jget(m, "content");
-			count_blocks_text(c, &t->total, NULL);
-			jv_free(c);
-			jv_free(m);
-		}
-	}
-	jv_free(msgs);
-	tools = jget(params, "tools");
-	if (jv_is_valid(tools) && jkind(tools) != JV_KIND_NULL)
-		t->total += jcompact_len(tools);
-	jv_free(tools);
 }
 
 static long long

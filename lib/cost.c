@@ -210,24 +210,10 @@ static void prices_parse(struct bt_prices *p, const char *name, const char *s, s
 static void prices_file(struct bt_prices *p, const char *path)
 {
 	struct bt_buf b = { 0 };
-	struct bt_lines l;
-	ssize_t r;
 
-	if (bt_lines_open(&l, path) < 0)
+	if (bt_slurp(path, &b) < 0)
 		bt_die(BT_EXIT_USAGE, "%s:", path);
-	for (;;) {
-		bt_buf_grow(&b, 65536);
-		do
-			r = read(l.fd, b.p + b.len, 65536);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			bt_die(BT_EXIT_FAIL, "%s: read error:", path);
-		if (r == 0)
-			break;
-		b.len += (size_t)r;
-	}
-	bt_lines_close(&l);
-	prices_parse(p, path, b.p, b.len);
+	prices_parse(p, path, b.p ? b.p : "", b.len);
 	bt_buf_free(&b);
 }
 
@@ -352,16 +338,17 @@ static size_t content_bytes(jv c)       /* c borrowed */
 	return bytes;
 }
 
-long long bt_cost_estimate_input(jv params)
+size_t bt_input_bytes(jv params, size_t *system)
 {
 	size_t bytes;
-	long long n;
 	int i, m;
 	jv x, msg, c;
 
 	x = get(params, "system");
 	bytes = content_bytes(x);
 	jv_free(x);
+	if (system)
+		*system = bytes;
 	x = get(params, "messages");
 	m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
 	for (i = 0; i < m; i++) {
@@ -376,7 +363,13 @@ long long bt_cost_estimate_input(jv params)
 	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
 		bytes += compact_len(x);
 	jv_free(x);
-	n = (long long)((bytes + 3) / 4);
+	return bytes;
+}
+
+long long bt_cost_estimate_input(jv params)
+{
+	long long n = (long long)((bt_input_bytes(params, NULL) + 3) / 4);
+
 	return n < 1 ? 1 : n;
 }
 

@@ -2,8 +2,6 @@
  * A plain path (.a.b) is walked directly, without the interpreter. */
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
-#include <unistd.h>
 #include <jq.h>
 
 #include "bt.h"
@@ -157,25 +155,10 @@ jv bt_jq_argjson(const char *name, const char *text)
 jv bt_jq_rawfile(const char *name, const char *path)
 {
 	struct bt_buf b = { 0 };
-	struct bt_lines l;
 	jv v;
-	ssize_t r;
 
-	if (bt_lines_open(&l, path) < 0)
+	if (bt_slurp(path, &b) < 0)
 		bt_die(BT_EXIT_USAGE, "--rawfile %s: %s:", name, path);
-	/* read it whole, bytes as they are */
-	for (;;) {
-		bt_buf_grow(&b, 65536);
-		do
-			r = read(l.fd, b.p + b.len, 65536);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			bt_die(BT_EXIT_FAIL, "%s: read error:", path);
-		if (r == 0)
-			break;
-		b.len += (size_t)r;
-	}
-	bt_lines_close(&l);
 	v = jv_string_sized(b.p ? b.p : "", (int)b.len);
 	bt_buf_free(&b);
 	return v;

@@ -365,3 +365,25 @@ bad:
 	free(tmp);
 	return -1;
 }
+
+int bt_slurp(const char *path, struct bt_buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	ssize_t r;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		bt_buf_grow(b, 65536);
+		do
+			r = read(fd, b->p + b->len, 65536);
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			break;
+		b->len += (size_t)r;
+	}
+	e = errno;
+	close(fd);
+	errno = e;
+	return r < 0 ? -1 : 0;
+}

@@ -44,6 +44,18 @@ static const char *members(const char *s)
 	return bt_buf_str(&b);
 }
 
+static const char *quick(const char *s)
+{
+	static struct bt_buf b;
+	int r;
+
+	b.len = 0;
+	r = bt_json_members_quick(s, strlen(s), member, &b, err, sizeof err);
+	if (r)
+		bt_buf_printf(&b, "r=%d %s", r, r < 0 ? err : "");
+	return bt_buf_str(&b);
+}
+
 static char *tmpfile_with(const char *data, size_t n)
 {
 	static char path[64];
@@ -119,6 +131,31 @@ int main(void)
 	is_str(members("{\"a\":1} x"), "a=1;r=-1 trailing data after the value at column 9", "members: trailing data");
 	is_str(members("{\"a\":[1,}"), "r=-1 unexpected '}', expected a value at column 9", "members: a bad value");
 	is_str(members("{\"stop\":1,\"b\":2}"), "stop=1;r=7 ", "members: fn's result stops the walk");
+
+	is_str(quick("{\"custom_id\":\"a\",\"params\":{\"m\":[1,{\"x\":\"}]\\\"\"}],\"n\":null}}"),
+	       "custom_id=\"a\";params={\"m\":[1,{\"x\":\"}]\\\"\"}],\"n\":null};",
+	       "quick: brackets inside strings and escaped quotes are text");
+	is_str(quick("{\"p\":{\"a\":[1,2}}"), "r=-1 unexpected '}' at column 15", "quick: a bracket that does not match");
+	is_str(quick("{\"p\":{\"a\":[1,2]"), "r=-1 unexpected end of input, expected '}' or ']' at column 16",
+	       "quick: a bracket left open");
+	is_str(quick("{\"p\":{\"a\":\"x}}"), "r=-1 unterminated string at column 11", "quick: a string left open");
+	is_str(quick("{\"p\":{\"a\":\"\\q\"}}"), "r=-1 invalid escape '\\q' in string at column 12", "quick: a bad escape");
+	is_str(quick("{\"p\":{\"a\":01e}}"), "p={\"a\":01e};", "quick: numbers are not checked (the full check is later)");
+	is_str(quick("{\"p\":tru,\"q\":1}"), "p=tru;q=1;", "quick: nor literals");
+	is_str(quick("{\"p\":}"), "r=-1 unexpected '}', expected a value at column 6", "quick: a missing value");
+	big = bt_malloc(200);
+	strcpy(big, "{\"p\":");
+	for (k = 0; k < 70; k++)
+		strcat(big, "[");
+	strcat(big, "1");
+	for (k = 0; k < 70; k++)
+		strcat(big, "]");
+	strcat(big, "}");
+	ok(!strncmp(quick(big), "p=[[[", 5), "quick: deeper than 64 falls back to the full check");
+	big[strlen(big) - 2] = '}';
+	ok(!strncmp(quick(big), "r=-1 unexpected '}', expected ',' or ']'", 40),
+	   "quick: and the full check still finds what is wrong (%s)", quick(big));
+	free(big);
 
 	/* the JSONL reader: CRLF, blank lines, no final newline, line numbers */
 	s = "{\"a\":1}\r\n\n   \n[2]\r\n{bad}\n\"last\"";
