@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,12 @@
 #include "bt.h"
 
 #define SLACK 300.0     /* seconds of clock skew allowed when reconciling */
+#define APART 30.0      /* two candidates closer than this cannot be told apart */
 
 static struct bt_config cfg;
 static struct bt_http *http;
 static int force, dry_run, failed;
+static const char *tag;         /* --tag: a namespace in the journal */
 static long long max_requests = BT_MAX_REQUESTS, max_bytes = BT_CHUNK_MAX;
 static char *journal_dir, *spool_dir;
 static const char *max_cost;        /* --max-cost as given */
@@ -44,11 +47,12 @@ struct chunk {
 	char sha[65];
 	long long requests, bytes;  /* bytes of the file; the body has 14 more */
 	jv superseded;              /* ids of batches made for it before --force */
+	char key[128];              /* its journal record: [TAG.]SHA256 */
 };
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-submit [-v] [--dry-run] [--force] [-n N] [-b SIZE] "
+	fprintf(f, "usage: bt-submit [-v] [--dry-run] [--force] [--tag TAG] [-n N] [-b SIZE] "
 	        "[--max-cost USD] [--api-key-file FILE] [CHUNK...]\n");
 	exit(status);
 }
@@ -126,14 +130,14 @@ static void check_chunk(struct chunk *c)
 
 /* ---- the journal ---- */
 
-static char *record_path(const char *sha, const char *ext)
+static char *record_path(const char *key, const char *ext)
 {
-	return bt_asprintf("%s/%s.%s", journal_dir, sha, ext);
+	return bt_asprintf("%s/%s.%s", journal_dir, key, ext);
 }
 
-static jv record_read(const char *sha)
+static jv record_read(const char *key)
 {
-	char *path = record_path(sha, "json"), err[200];
+	char *path = record_path(key, "json"), err[200];
 	struct bt_lines l;
 	size_t n;
 	char *s;
@@ -159,11 +163,16 @@ static void record_write(const struct chunk *c, const char *state,
                          const char *since, jv batch, const char *error)
 {
 	struct bt_buf b = { 0 };
-	char *path = record_path(c->sha, "json");
+	char *path = record_path(c->key, "json");
 
 	bt_buf_adds(&b, "{\"sha256\":\"");
 	bt_buf_adds(&b, c->sha);
-	bt_buf_adds(&b, "\",\"chunk\":");
+	bt_buf_adds(&b, "\",\"tag\":");
+	if (tag)
+		bt_json_write_str(&b, tag, strlen(tag));
+	else
+		bt_buf_adds(&b, "null");
+	bt_buf_adds(&b, ",\"chunk\":");
 	bt_json_write_str(&b, c->path, strlen(c->path));
 	bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"state\":\"%s\",\"since\":\"%s\",\"batch\":",
 	              c->requests, c->bytes + BT_ENVELOPE, state, since);
@@ -188,9 +197,9 @@ static void record_write(const struct chunk *c, const char *state,
 	free(path);
 }
 
-static int lock_chunk(const char *sha)
+static int lock_chunk(const char *key)
 {
-	char *path = record_path(sha, "lock");
+	char *path = record_path(key, "lock");
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
 
 	if (fd < 0 || flock(fd, LOCK_EX) < 0)
@@ -213,11 +222,12 @@ static void add_superseded(jv rec, struct bt_idset *set)
 	jv_free(a);
 }
 
-/* The batch ids the journal holds, other than for sha (but with the ones
- * sha's own record superseded). */
-static void known_batches(const char *sha, struct bt_idset *set)
+/* The batch ids the journal holds in every record but key's (whose own
+ * superseded ones the caller adds). */
+static void known_batches(const char *key, struct bt_idset *set)
 {
-	char name[65], id[BT_BATCH_ID_MAX];
+	char name[256], id[BT_BATCH_ID_MAX];
+	size_t n;
 	struct dirent *e;
 	DIR *d = opendir(journal_dir);
 	jv r, b;
@@ -225,11 +235,14 @@ static void known_batches(const char *sha, struct bt_idset *set)
 	if (!d)
 		bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
 	while ((e = readdir(d))) {
-		if (strlen(e->d_name) != 69 || strcmp(e->d_name + 64, ".json") ||
-		    !strncmp(e->d_name, sha, 64))
+		n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 6 || n >= sizeof name ||
+		    strcmp(e->d_name + n - 5, ".json"))
 			continue;
-		memcpy(name, e->d_name, 64);
-		name[64] = 0;
+		memcpy(name, e->d_name, n - 5);
+		name[n - 5] = 0;
+		if (!strcmp(name, key))
+			continue;
 		r = record_read(name);
 		b = jv_object_get(jv_copy(r), jv_string("batch"));
 		if (jv_get_kind(b) == JV_KIND_OBJECT &&
@@ -242,17 +255,34 @@ static void known_batches(const char *sha, struct bt_idset *set)
 	closedir(d);
 }
 
+/* Seconds since the epoch of an RFC 3339 UTC time (the API's form). */
+static double rfc3339_time(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	double frac = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (!(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return 0;
+	if (*rest == '.')
+		frac = strtod(rest, NULL);
+	return (double)timegm(&tm) + frac;
+}
+
 /* Search the batch list for the batch an unanswered create may have made:
  * created since then (less the slack), with as many requests, not in the
- * journal for another chunk.  1 with *found, 0 for none, -1 on error. */
+ * journal for another chunk; of several, the one made nearest the attempt,
+ * unless another is within APART of it.  1 with *found, 0 for none, -1 on
+ * error or doubt. */
 static int reconcile(const struct chunk *c, const char *since, jv *found,
                      char *err, size_t errsz)
 {
 	struct bt_idset known = { 0 };
 	struct bt_resp resp;
 	char path[300], after[BT_BATCH_ID_MAX] = "", id[BT_BATCH_ID_MAX];
-	char created[40], floor[32];
-	double t;
+	char created[40], lowest[32];
+	double t, at, dist, best = -1, second = -1;
 	int matches = 0, i, n, more, older = 0;
 	struct tm tm;
 	jv page, data, b;
@@ -262,9 +292,10 @@ static int reconcile(const struct chunk *c, const char *since, jv *found,
 		snprintf(err, errsz, "the journal's time '%s' is not understood", since);
 		return -1;
 	}
-	t = (double)timegm(&tm) - SLACK;
-	bt_rfc3339(t, floor);
-	known_batches(c->sha, &known);
+	at = rfc3339_time(since);
+	t = at - SLACK;
+	bt_rfc3339(t, lowest);
+	known_batches(c->key, &known);
 	if (jv_get_kind(c->superseded) == JV_KIND_ARRAY) {
 		jv r = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
 		add_superseded(r, &known);
@@ -291,17 +322,25 @@ static int reconcile(const struct chunk *c, const char *since, jv *found,
 			bt_batch_field(b, "id", id, sizeof id);
 			bt_batch_field(b, "created_at", created, sizeof created);
 			strcpy(after, id);
-			if (strcmp(created, floor) < 0) {
+			if (strcmp(created, lowest) < 0) {
 				older = 1;      /* newest first: the rest are older */
 				jv_free(b);
 				break;
 			}
 			if (bt_batch_count(b, "total") == c->requests &&
 			    !bt_idset_get(&known, id)) {
+				/* the nearest to the attempt is the likeliest */
 				matches++;
-				jv_free(*found);
-				*found = b;
-				continue;
+				dist = fabs(rfc3339_time(created) - at);
+				if (best < 0 || dist < best) {
+					second = best;
+					best = dist;
+					jv_free(*found);
+					*found = b;
+					continue;
+				}
+				if (second < 0 || dist < second)
+					second = dist;
 			}
 			jv_free(b);
 		}
@@ -309,15 +348,16 @@ static int reconcile(const struct chunk *c, const char *since, jv *found,
 		jv_free(page);
 	} while (more && !older && after[0]);
 	bt_idset_free(&known);
-	if (matches > 1) {
-		snprintf(err, errsz, "%d batches made since %s have %lld requests: "
-		         "cannot tell which one is this chunk's; see bt-list, and use "
-		         "--force to send it again", matches, since, c->requests);
+	if (matches > 1 && second - best < APART) {
+		snprintf(err, errsz, "%d batches made within %.0f s of %s have %lld "
+		         "requests: cannot tell which one is this chunk's; see bt-list, "
+		         "and use --force to send it again", matches, APART, since,
+		         c->requests);
 		jv_free(*found);
 		*found = jv_invalid();
 		return -1;
 	}
-	return matches;
+	return matches ? 1 : 0;
 fail:
 	bt_idset_free(&known);
 	return -1;
@@ -387,8 +427,9 @@ static void submit(struct chunk *c)
 	jv rec, batch = jv_invalid(), x;
 	int lock = -1, tries, r, k;
 
+	snprintf(c->key, sizeof c->key, "%s%s%s", tag ? tag : "", tag ? "." : "", c->sha);
 	if (dry_run) {
-		rec = record_read(c->sha);
+		rec = record_read(c->key);
 		batch = jv_get_kind(rec) == JV_KIND_OBJECT ?
 		        jv_object_get(jv_copy(rec), jv_string("batch")) : jv_null();
 		struct bt_buf b = { 0 };
@@ -408,8 +449,8 @@ static void submit(struct chunk *c)
 		return;
 	}
 
-	lock = lock_chunk(c->sha);
-	rec = record_read(c->sha);
+	lock = lock_chunk(c->key);
+	rec = record_read(c->key);
 	c->superseded = jv_array();
 	if (jv_is_valid(rec)) {
 		bt_batch_field(rec, "state", state, sizeof state);
@@ -766,6 +807,7 @@ int main(int argc, char **argv)
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "dry-run", no_argument, 0, 'D' },
 		{ "force", no_argument, 0, 'F' },
+		{ "tag", required_argument, 0, 'T' },
 		{ "max-cost", required_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
@@ -783,6 +825,12 @@ int main(int argc, char **argv)
 		case 'k': bt_config_key_file(&cfg, optarg); break;
 		case 'D': dry_run = 1; break;
 		case 'F': force = 1; break;
+		case 'T':
+			if (!*optarg || strlen(optarg) > 32 ||
+			    !bt_custom_id_ok(optarg, strlen(optarg)))
+				bt_die(BT_EXIT_USAGE, "--tag: 1 to 32 of A-Z a-z 0-9 _ -: '%s'", optarg);
+			tag = optarg;
+			break;
 		case 'M':
 			if (bt_usd_parse(optarg, &max_cost_micro) < 0)
 				bt_die(BT_EXIT_USAGE, "--max-cost: not an amount of dollars: '%s'", optarg);

@@ -44,7 +44,7 @@
 #   $(WORK)/round.NN/requests.jsonl round NN > 01: all earlier rounds'
 #                                   results | bt-retry requests.jsonl
 #   $(WORK)/round.NN/chunks.txt     bt-split (chunk files in round.NN/chunks/)
-#   $(WORK)/round.NN/batches.jsonl  bt-submit, journaled in round.NN/state
+#   $(WORK)/round.NN/batches.jsonl  bt-submit, journaled in $(WORK)/state (tag rNN)
 #   $(WORK)/round.NN/ended.jsonl    bt-wait
 #   $(WORK)/round.NN/results.jsonl  bt-fetch
 #   $(WORK)/results.jsonl           every round's results, in round order
@@ -55,9 +55,11 @@
 # again; the other *_FLAGS apply to the stages still to run.
 #
 # A round with no requests (nothing left to retry) calls no program that
-# talks to the API and leaves empty files.  bt-submit's journal (one per
-# round, $(WORK)/round.NN/state) makes sure a chunk is never paid for
-# twice, even when a stage runs again after a kill.
+# talks to the API and leaves empty files.  bt-submit's journal (one for
+# the job, in $(WORK)/state, each round's chunks under the tag rNN) makes
+# sure a chunk is never paid for twice, even when a stage runs again after
+# a kill, and lets an unanswered create be settled against all the job's
+# batches.
 #
 # From cron, a run that waits at most a while and one run at a time; each
 # goes on where the last stopped (a bt-wait that times out fails its target,
@@ -129,7 +131,7 @@ bt_split = $(bt_begin) rm -rf $(@D)/chunks; \
 	if [ -s $< ]; then bt-split $(SPLIT_FLAGS) -d $(@D)/chunks <$< >$@.tmp; \
 	else : >$@.tmp; fi; $(bt_end)
 bt_submit = $(bt_begin) \
-	if [ -s $< ]; then BT_STATE_DIR=$(@D)/state bt-submit $(API_FLAGS) $(SUBMIT_FLAGS) <$< >$@.tmp; \
+	if [ -s $< ]; then BT_STATE_DIR=$(WORK)/state bt-submit --tag r$(notdir $(subst round.,,$(@D))) $(API_FLAGS) $(SUBMIT_FLAGS) <$< >$@.tmp; \
 	else : >$@.tmp; fi; $(bt_end)
 bt_wait = $(bt_begin) \
 	if [ -s $< ]; then bt-wait $(API_FLAGS) $(WAIT_FLAGS) <$< >$@.tmp; \
@@ -179,7 +181,7 @@ $(WORK)/joined.jsonl: $(WORK)/results.jsonl $(RECORDS) $(WORK)/join.args
 # The batches of every round, from the journals (the truth, even for a
 # bt-submit that was killed before its output was renamed into place).
 bt_journal_ids = shopt -s nullglob; \
-	set -- $(WORK)/round.*/state/journal/*.json; \
+	set -- $(WORK)/state/journal/*.json; \
 	ids=$$(cat /dev/null "$$@" | jq -r 'select(.state == "created") | .batch.id'); \
 	doubt=$$(cat /dev/null "$$@" | jq -r 'select(.state == "sending") | .chunk');
 

@@ -30,7 +30,7 @@ stat_of() { curl -sS "$MOCK_URL/_mock/stats" | jq -r ".$1"; }
 snapshot() { ls -lR --time-style=+%s.%N "$1"; }
 # the distinct batches recorded in DIR's journals
 journal_batches() {
-	cat "$1"/round.*/state/journal/*.json |
+	cat "$1"/state/journal/*.json |
 		jq -r 'select(.state == "created") | .batch.id' | sort -u | wc -l
 }
 
@@ -191,7 +191,7 @@ test_expect_success 'bt.mk: killed while a create waits for its answer: the batc
 	mock_fault create:slow:4 || exit 1
 	perl -e "setpgrp(0, 0); exec @ARGV" $MAKE -C kill2 >out 2>&1 &
 	pid=$! &&
-	i=0 && until grep -qs "\"state\":\"sending\"" kill2/bt-work/round.01/state/journal/*.json; do
+	i=0 && until grep -qs "\"state\":\"sending\"" kill2/bt-work/state/journal/*.json; do
 		[ $i -lt 200 ] || exit 1; sleep 0.05; i=$((i + 1)); done &&
 	sleep 0.5 &&
 	kill -KILL -$pid && { wait $pid; :; } &&

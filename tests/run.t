@@ -7,7 +7,7 @@
 mock_start --processing-time 0.4 --error-rate 0.1 --expire-rate 0.03 --seed 11 || exit 1
 stats() { curl -sS "$MOCK_URL/_mock/stats" | jq ".$1"; }
 # the batch ids the journals of a work dir hold
-journaled() { cat "$1"/round.*/state/journal/*.json | jq -r '(.batch.id // empty), .superseded[]' | sort -u; }
+journaled() { cat "$1"/state/journal/*.json | jq -r '(.batch.id // empty), .superseded[]' | sort -u; }
 
 perl -e 'print qq({"id":"rec-$_","text":"record $_ says: caf\\u00e9 \\"$_\\" \\\\ $_"}\n) for 1..10000' >records.jsonl
 

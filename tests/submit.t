@@ -161,6 +161,21 @@ test_expect_success 'a chunk file that is not what bt-split makes is refused' '
 	test_cmp expect err
 '
 
+test_expect_success '--tag: the same bytes under another tag are another chunk' '
+	requests t 3 >t.jsonl &&
+	bt-submit <t.jsonl >plain &&
+	before=$(creates) &&
+	bt-submit --tag r02 <t.jsonl >tagged &&
+	test $(creates) -eq $((before + 1)) &&
+	bt-submit --tag r02 <t.jsonl >again &&
+	test_cmp tagged again &&
+	test $(creates) -eq $((before + 1)) &&
+	test_must_fail test "$(jq -r .id plain)" = "$(jq -r .id tagged)" &&
+	ls .bt/journal | grep -c "^r02\.[0-9a-f]\{64\}\.json$" >n && echo 1 >expect && test_cmp expect n &&
+	test_expect_code 2 bt-submit --tag "a b" <t.jsonl 2>err &&
+	test_grep "tag: 1 to 32 of" err
+'
+
 test_expect_success 'BT_STATE_DIR moves the journal' '
 	requests n 2 >n.jsonl &&
 	BT_STATE_DIR=$TRASH/state bt-submit <n.jsonl >out &&
