@@ -59,6 +59,9 @@ test_expect_success 'a duplicated batch is waited for once and printed once' '
 	test_lines 1 out && test "$(jq -r .id out)" = "$id"
 '
 
+if [ "${BT_VALGRIND:-}" = 1 ]; then
+	test_skip 'stdin is streamed: a batch is printed before the next line is read' 'timing, distorted by valgrind'
+else
 test_expect_success 'stdin is streamed: a batch is printed before the next line is read' '
 	create >s1 && sleep 1.2 && create >s2 &&
 	{ jq -r .id s1; sleep 2; now >t2; jq -r .id s2; } |
@@ -69,6 +72,7 @@ test_expect_success 'stdin is streamed: a batch is printed before the next line 
 	first=$(head -n 1 out | cut -d" " -f1) &&
 	took 0.5 100 "$first" "$(cat t2)"
 '
+fi
 
 test_expect_success 'progress: quiet without --progress; one line per change with it' '
 	create 2 >p1 && create >p2 &&
@@ -81,12 +85,16 @@ test_expect_success 'progress: quiet without --progress; one line per change wit
 	test "$(sort err | uniq -d | wc -l)" -eq 0
 '
 
+if [ "${BT_VALGRIND:-}" = 1 ]; then
+	test_skip 'progress while waiting: processing counts, then the end' 'timing, distorted by valgrind'
+else
 test_expect_success 'progress while waiting: processing counts, then the end' '
 	create 4 >q && jq -r .id q >in &&
 	bt-wait --progress --interval 0.2 <in >out 2>err &&
 	test_grep "^bt-wait: 0/1 batches ended; requests: 4 processing, 0 succeeded" err &&
 	tail -n 1 err | test_grep "^bt-wait: 1/1 batches ended; requests: 0 processing, 4 succeeded" -
 '
+fi
 
 test_expect_success 'killed and started again on the same input: the same batches' '
 	for i in 1 2 3; do create || exit 1; done | jq -r .id >in &&
@@ -100,6 +108,9 @@ test_expect_success 'killed and started again on the same input: the same batche
 mock_stop
 mock_start --processing-time 3 || exit 1
 
+if [ "${BT_VALGRIND:-}" = 1 ]; then
+	test_skip 'several batches at once, printed in the order they end' 'timing, distorted by valgrind'
+else
 test_expect_success 'several batches at once, printed in the order they end' '
 	for i in 1 2 3 4 5; do create >c$i && sleep 0.4 || exit 1; done &&
 	for i in 5 4 3 2 1; do jq -r .id c$i; done >in &&
@@ -107,6 +118,7 @@ test_expect_success 'several batches at once, printed in the order they end' '
 	jq -r .id out >actual && tac in >expect && test_cmp expect actual &&
 	took 0.5 5 "$start" "$end"
 '
+fi
 
 test_expect_success 'no busy loop: a handful of GETs while waiting' '
 	create >l && before=$(gets) &&
