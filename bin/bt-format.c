@@ -28,7 +28,9 @@ static void usage(FILE *f, int status)
 "usage: bt-format [-R] [-m MODEL] [-p EXPR] [--id EXPR] [-s TEXT | --system-file FILE]\n"
 "                 [--cache-system] [--max-tokens N] [--temperature T]\n"
 "                 [--params EXPR | -f FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
-"                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n");
+"                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n"
+"       long forms: --raw-input (-R) --model (-m) --prompt (-p) --system (-s)\n"
+"                   --params-file (-f) --help (-h)\n");
 	exit(status);
 }
 
@@ -268,6 +270,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "id", required_argument, 0, 'i' },
+		{ "prompt", required_argument, 0, 'p' },
 		{ "system", required_argument, 0, 's' },
 		{ "system-file", required_argument, 0, 'S' },
 		{ "cache-system", no_argument, 0, 'C' },

@@ -291,6 +291,8 @@ int main(int argc, char **argv)
 
 	bt_init(argv[0]);
 	C.width = 4;
+	if (argc > 1 && !strcmp(argv[1], "--help"))
+		usage(stdout, 0);
 	while ((c = getopt(argc, argv, ":a:b:d:hn:sv")) != -1) {
 		switch (c) {
 		case 'a': C.width = (int)bt_num(optarg, 1, 18, "-a"); break;

@@ -284,7 +284,7 @@ test_expect_success 'completion: options by prefix, per program' '
 	complete_words /usr/local/bin/bt-wait --t >actual &&
 	echo --timeout >expect && test_cmp expect actual &&
 	complete_words bt-split -d dir -n 5 - >actual &&
-	printf "%s\n" -a -b -d -h -n -s -v >expect && test_cmp expect actual
+	printf "%s\n" --help -a -b -d -h -n -s -v >expect && test_cmp expect actual
 '
 
 test_expect_success 'completion: values: statuses, files, directories, nothing' '

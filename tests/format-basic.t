@@ -103,6 +103,14 @@ test_expect_success '--arg, --argjson and --rawfile bind jq variables' '
 	test_cmp expect actual
 '
 
+test_expect_success 'long forms: --prompt, --model, --system, --raw-input' '
+	bt-format -m m -s S -p .text one.jsonl >expect &&
+	bt-format --model m --system S --prompt .text one.jsonl >actual &&
+	test_cmp expect actual &&
+	bt-format --raw-input --model m --prompt . one.jsonl >raw &&
+	bt-format -R -m m -p . one.jsonl >raw2 && test_cmp raw raw2
+'
+
 test_expect_success 'options may come after the files' '
 	bt-format one.jsonl -m m -p .text --arg x y >actual &&
 	bt-format -m m -p .text one.jsonl >expect &&

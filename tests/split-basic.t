@@ -276,4 +276,10 @@ test_expect_success 'the largest -b: 255999986 bytes, so the create body is 256 
 	test_cmp expect out
 '
 
+test_expect_success '--help prints the usage on stdout and succeeds' '
+	bt-split --help >out 2>err &&
+	test_grep "^usage: bt-split" out &&
+	test_must_fail test -s err
+'
+
 test_done
