@@ -9,8 +9,6 @@ static struct {
 	struct bt_config cfg;
 	struct bt_http *http;
 	struct bt_resp resp;
-	struct bt_lines in;
-	int in_open;
 	int delete;
 	int bad, failed;
 } C;
@@ -23,9 +21,6 @@ static void usage(FILE *f, int status)
 
 static void cleanup(void)
 {
-	if (C.in_open)
-		bt_lines_close(&C.in);
-	C.in_open = 0;
 	bt_resp_free(&C.resp);
 	bt_http_free(C.http);
 	C.http = NULL;
@@ -56,6 +51,13 @@ static void one(const char *s, size_t n, const char *where)
 	jv_free(v);
 }
 
+static int each(const char *item, void *arg)
+{
+	(void)arg;
+	one(item, strlen(item), bt_arg_where);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -65,9 +67,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL;
-	char where[48], id[BT_BATCH_ID_MAX], err[300];
-	size_t n;
-	char *s;
+	char id[BT_BATCH_ID_MAX], err[300];
 	int c, i;
 	jv v;
 
@@ -94,20 +94,7 @@ int main(int argc, char **argv)
 		jv_free(v);
 	}
 	C.http = bt_http_new(&C.cfg);
-	for (i = 0; i < argc; i++) {
-		snprintf(where, sizeof where, "argument %d", i + 1);
-		one(argv[i], strlen(argv[i]), where);
-	}
-	if (argc == 0) {
-		/* as bt_each_arg, but a bad line is named by its number */
-		bt_lines_fd(&C.in, 0, "stdin");
-		C.in_open = 1;
-		while ((s = bt_lines_next(&C.in, &n)))
-			if (!bt_blank(s, n)) {
-				snprintf(where, sizeof where, "stdin:%llu", C.in.lineno);
-				one(s, n, where);
-			}
-	}
+	bt_each_arg(argc, argv, each, NULL);
 	bt_close_stdout();
 	return C.bad ? BT_EXIT_USAGE : C.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
 }
