@@ -328,4 +328,11 @@ test_expect_success 'bt-submit --max-cost: bad input and line numbers as without
 	test_lines 1 out
 '
 
+test_expect_success 'a full disk: exit 1, said' '
+	echo "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude-haiku-4-5\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}}" >full.jsonl &&
+	test_expect_code 1 bt-cost full.jsonl >/dev/full 2>err &&
+	echo "bt-cost: write error on standard output: No space left on device" >expect &&
+	test_cmp expect err
+'
+
 test_done

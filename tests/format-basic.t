@@ -154,4 +154,10 @@ test_expect_success '-h prints the usage and succeeds; a bad option is a usage e
 	test_grep "usage: bt-format" err
 '
 
+test_expect_success 'a full disk: exit 1, said' '
+	test_expect_code 1 bt-format -m m -p .text records.jsonl >/dev/full 2>err &&
+	echo "bt-format: write error on standard output: No space left on device" >expect &&
+	test_cmp expect err
+'
+
 test_done

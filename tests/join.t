@@ -152,4 +152,10 @@ test_expect_success 'a closed pipe ends it quietly' '
 	echo 141 >expect && test_cmp expect status
 '
 
+test_expect_success 'a full disk: exit 1, said' '
+	test_expect_code 1 bt-join --id .id tools.jsonl <tools-results.jsonl >/dev/full 2>err &&
+	echo "bt-join: write error on standard output: No space left on device" >expect &&
+	test_cmp expect err
+'
+
 test_done

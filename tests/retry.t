@@ -421,4 +421,11 @@ test_expect_success 'a closed pipe ends it quietly' '
 	test_must_fail test -s err
 '
 
+test_expect_success 'a full disk: exit 1, said' '
+	printf "%s\n" "{\"custom_id\":\"z\",\"params\":{\"model\":\"m\",\"max_tokens\":5,\"messages\":[]}}" >full.jsonl &&
+	test_expect_code 1 bt-retry --results /dev/null full.jsonl >/dev/full 2>err &&
+	echo "bt-retry: write error on standard output: No space left on device" >expect &&
+	test_cmp expect err
+'
+
 test_done
