@@ -122,14 +122,6 @@ long long bt_batch_count(jv b, const char *which)
 	return sum;
 }
 
-int bt_batch_ended(jv b)
-{
-	char st[32];
-
-	return bt_batch_field(b, "processing_status", st, sizeof st) == 0 &&
-	       !strcmp(st, "ended");
-}
-
 void bt_print_json(jv v)
 {
 	struct bt_buf b = { 0 };

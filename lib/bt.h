@@ -359,9 +359,8 @@ struct bt_resp {
 
 struct bt_http *bt_http_new(const struct bt_config *c);
 void bt_http_free(struct bt_http *h);
-/* Total time a call may spend on retries (seconds); default BT_RETRY_BUDGET
- * or $BT_RETRY_BUDGET. */
-void bt_http_budget(struct bt_http *h, double seconds);
+/* Total time a call may spend on retries (seconds): $BT_RETRY_BUDGET, or
+ * BT_RETRY_BUDGET. */
 double bt_http_get_budget(const struct bt_http *h);
 /* One call with the retry policy.  Returns 0 on a 2xx; -1 otherwise with
  * resp->err set.  resp is overwritten, not freed: free the body of an
@@ -402,7 +401,6 @@ jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp);
 int bt_batch_field(jv b, const char *field, char *out, size_t outsz);
 /* request_counts.WHICH of b (borrowed), or "total": all five summed. */
 long long bt_batch_count(jv b, const char *which);
-int bt_batch_ended(jv b);
 /* v (borrowed) as one compact line on stdout, written at once. */
 void bt_print_json(jv v);
 

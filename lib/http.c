@@ -92,11 +92,6 @@ void bt_http_free(struct bt_http *h)
 	free(h);
 }
 
-void bt_http_budget(struct bt_http *h, double seconds)
-{
-	h->budget = seconds;
-}
-
 double bt_http_get_budget(const struct bt_http *h)
 {
 	return h->budget;
