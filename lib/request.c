@@ -31,8 +31,9 @@ static const char *kind(const char *v)
 static int key_is(const char *k, size_t n, const char *want)
 {
 	char tmp[16];
-	size_t i, m = 0;
+	size_t i, j, m = 0;
 	unsigned u;
+	int c;
 
 	if (!memchr(k, '\\', n))
 		return n == strlen(want) && !memcmp(k, want, n);
@@ -44,7 +45,13 @@ static int key_is(const char *k, size_t n, const char *want)
 		i++;    /* the parser checked the escape is whole */
 		switch (k[i]) {
 		case 'u':
-			if (sscanf(k + i + 1, "%4x", &u) != 1 || u == 0 || u > 0x7f)
+			/* four hex digits, whole (the parser checked); no sscanf:
+			 * the key need not be followed by a NUL */
+			for (u = 0, j = 1; j <= 4; j++) {
+				c = k[i + j];
+				u = u << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+			}
+			if (u == 0 || u > 0x7f)
 				return 0;
 			tmp[m++] = (char)u;
 			i += 4;
