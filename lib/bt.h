@@ -201,6 +201,9 @@ struct bt_idset {
 /* Add id; returns 0 when new, or the line recorded for it before. */
 unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
                                 unsigned long long line);
+/* Start loading the slot where id goes, for an add a little later: an
+ * add is mostly a cache miss, and the miss can overlap other work. */
+void bt_idset_prefetch(const struct bt_idset *s, const char *id);
 /* The line recorded for id, or 0. */
 unsigned long long bt_idset_get(const struct bt_idset *s, const char *id);
 void bt_idset_free(struct bt_idset *s);

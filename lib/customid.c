@@ -109,7 +109,9 @@ void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1])
  * Open addressing over FNV-1a.  The table probed on every add holds only
  * 8 bytes a slot (32 bits of the hash and an entry number), so that it
  * stays in cache as long as it can; the entries (text and line) are
- * stored in order, and the text in large blocks. */
+ * stored in order, and the text in large blocks.  The slot is the low
+ * bits of the hash, so that growing walks the old table in order and
+ * fills the new one nearly in order too, without hashing again. */
 
 struct bt_idset_slot {
 	uint32_t hash;
@@ -129,13 +131,13 @@ struct bt_idset_arena {
 	char text[ARENA_BLOCK];
 };
 
-static uint64_t fnv(const char *s)
+static uint32_t fnv(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
-	return h;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static char *keep(struct bt_idset *s, const char *id)
@@ -159,13 +161,12 @@ static char *keep(struct bt_idset *s, const char *id)
 }
 
 static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
-                                  uint64_t h)
+                                  uint32_t h)
 {
-	size_t i = (size_t)(h >> 32) & (s->cap - 1);
-	uint32_t h32 = (uint32_t)h;
+	size_t i = h & (s->cap - 1);
 
 	while (s->slots[i].entry) {
-		if (s->slots[i].hash == h32 &&
+		if (s->slots[i].hash == h &&
 		    !strcmp(s->entries[s->slots[i].entry - 1].id, id))
 			return &s->slots[i];
 		i = (i + 1) & (s->cap - 1);
@@ -175,27 +176,30 @@ static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
 
 static void grow(struct bt_idset *s)
 {
-	size_t i, j;
+	struct bt_idset_slot *old = s->slots;
+	size_t i, j, oldcap = s->cap;
 
-	free(s->slots);
-	s->cap = s->cap ? s->cap * 2 : 1024;
+	if (oldcap > (size_t)UINT32_MAX)
+		bt_die(BT_EXIT_FAIL, "more than %zu ids", oldcap / 4 * 3);
+	s->cap = oldcap ? oldcap * 2 : 1024;
 	s->slots = bt_calloc(s->cap, sizeof *s->slots);
-	s->entries = bt_realloc(s->entries, s->cap * sizeof *s->entries);
-	for (j = 0; j < s->count; j++) {
-		uint64_t h = fnv(s->entries[j].id);
-		i = (size_t)(h >> 32) & (s->cap - 1);
+	s->entries = bt_realloc(s->entries, s->cap / 4 * 3 * sizeof *s->entries);
+	for (j = 0; j < oldcap; j++) {
+		if (!old[j].entry)
+			continue;
+		i = old[j].hash & (s->cap - 1);
 		while (s->slots[i].entry)
 			i = (i + 1) & (s->cap - 1);
-		s->slots[i].hash = (uint32_t)h;
-		s->slots[i].entry = (uint32_t)j + 1;
+		s->slots[i] = old[j];
 	}
+	free(old);
 }
 
 unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
                                 unsigned long long line)
 {
 	struct bt_idset_slot *slot;
-	uint64_t h = fnv(id);
+	uint32_t h = fnv(id);
 
 	if (!s->cap || (s->count + 1) * 4 > s->cap * 3)
 		grow(s);
@@ -207,6 +211,12 @@ unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
 	slot->hash = (uint32_t)h;
 	slot->entry = (uint32_t)++s->count;
 	return 0;
+}
+
+void bt_idset_prefetch(const struct bt_idset *s, const char *id)
+{
+	if (s->cap)
+		__builtin_prefetch(&s->slots[fnv(id) & (s->cap - 1)]);
 }
 
 unsigned long long bt_idset_get(const struct bt_idset *s, const char *id)
