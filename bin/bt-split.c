@@ -4,9 +4,19 @@
  * cuts them into chunk files that each fit one batch: at most -n requests
  * and -b bytes.  A chunk is written to a temporary file in its directory
  * and renamed into place when whole; its path is then printed.
+ *
+ * Two threads share the work.  The main thread reads lines, packs them
+ * into blocks and writes the blocks to the chunk files; a checker thread
+ * takes each block after it and checks its requests, in input order.  A
+ * chunk is renamed only when the checker has passed every line in it, so
+ * a bad request still leaves no chunk behind it, and the first bad line
+ * is the one reported.  Reading and writing are copies in the kernel,
+ * checking is work in user space: overlapped, they take the time of the
+ * longer rather than of both.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +25,8 @@
 
 #include "bt.h"
 
-#define OUTBUF (1024 * 1024)    /* bytes buffered per chunk write */
+#define BLOCK (1024 * 1024)     /* bytes of lines per block, per write */
+#define NBLOCK 4                /* blocks in flight */
 /* The shortest request line: {"custom_id":"a","params":{}} and "\n". */
 #define MIN_REQUEST 30
 
@@ -29,8 +40,6 @@ static struct {
 	int width;              /* digits of the number */
 	unsigned long long num, max;
 	int fd;
-	char *buf;
-	size_t len;             /* bytes in buf */
 	unsigned long long count, bytes;   /* requests and bytes in the chunk */
 } C = { .fd = -1 };
 static volatile sig_atomic_t tmplive;
@@ -40,6 +49,39 @@ static int dirfd_ = -1;         /* the chunks' directory, for -s */
 static struct bt_idset ids;
 static unsigned long long maxreq = BT_MAX_REQUESTS, maxbytes = BT_CHUNK_MAX;
 static unsigned long long total_requests, total_bytes, total_chunks;
+static const char *input;       /* the input's name, for messages */
+
+/* A block: whole lines, each ended by "\n", and where each came from. */
+struct span {
+	unsigned long long lineno;
+	size_t len;             /* without its "\n" */
+};
+struct block {
+	char *buf;
+	size_t len;
+	struct span *lines;
+	size_t nlines, cap;
+};
+static struct block blocks[NBLOCK], *cur;   /* cur: being filled */
+static struct block big;        /* one line too long for a block, in place */
+
+/* The checker: a queue of blocks in input order.  Everything here is
+ * under mu; err is written by the checker before it sets failed. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work;    /* to the checker: a block, or quit */
+	pthread_cond_t done;    /* to the main thread: a block checked */
+	struct block *queue[NBLOCK + 1];
+	size_t head, count;
+	struct block *free[NBLOCK];
+	size_t nfree;
+	int busy;               /* the checker holds a block */
+	int quit, failed;
+	char err[BT_ID_MAX + 600];
+	pthread_t thread;
+	int started;
+} K = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
+        .done = PTHREAD_COND_INITIALIZER };
 
 static void usage(FILE *f, int status)
 {
@@ -149,9 +191,6 @@ static void set_num(char *at, unsigned long long v)
 
 static void chunk_start(void)
 {
-	if (C.num == C.max)
-		bt_die(BT_EXIT_USAGE, "chunk %llu does not fit in %d digits: "
-		       "use a larger -a", C.num + 1, C.width);
 	C.num++;
 	set_num(C.pathnum, C.num);
 	set_num(C.tmpnum, C.num);
@@ -167,7 +206,6 @@ static void chunk_start(void)
 		bt_die(BT_EXIT_FAIL, "cannot create a temporary file for %s:",
 		       C.path);
 	}
-	C.len = 0;
 	C.count = C.bytes = 0;
 }
 
@@ -177,27 +215,219 @@ static void chunk_write(const void *p, size_t n)
 		bt_die(BT_EXIT_FAIL, "%s: write error:", C.path);
 }
 
-static void chunk_add(const char *s, size_t n)
+/* Check one block's requests in order; 0, or -1 with the first bad line
+ * in K.err.  Each id is added to the set one line late, after the next
+ * line is parsed, so that the cache miss of its slot overlaps the parse. */
+static int check_block(const struct block *b)
 {
-	if (C.len + n + 1 > OUTBUF) {
-		chunk_write(C.buf, C.len);
-		C.len = 0;
+	char why[300], id[2][BT_ID_MAX + 1];
+	unsigned long long first, pline = 0;
+	const char *p = b->buf;
+	size_t i, n;
+	int bad, cur = 0, pending = 0;
+
+	for (i = 0; i < b->nlines; i++, p += n + 1) {
+		n = b->lines[i].len;
+		bad = bt_request_check(p, n, id[cur], why, sizeof why) < 0;
+		if (pending && (first = bt_idset_add(&ids, id[!cur], pline)))
+			goto dup;
+		if (bad) {
+			snprintf(K.err, sizeof K.err, "%s:%llu: %s", input,
+			         b->lines[i].lineno, why);
+			return -1;
+		}
+		bt_idset_prefetch(&ids, id[cur]);
+		pending = 1;
+		pline = b->lines[i].lineno;
+		cur = !cur;
 	}
-	if (n + 1 > OUTBUF)
+	if (!pending || !(first = bt_idset_add(&ids, id[!cur], pline)))
+		return 0;
+dup:
+	snprintf(K.err, sizeof K.err, "%s:%llu: duplicate custom_id \"%s\" "
+	         "(first on line %llu)", input, pline, id[!cur], first);
+	return -1;
+}
+
+static void *checker(void *arg)
+{
+	struct block *b;
+	int bad;
+
+	(void)arg;
+	pthread_mutex_lock(&K.mu);
+	for (;;) {
+		while (!K.count && !K.quit)
+			pthread_cond_wait(&K.work, &K.mu);
+		if (!K.count)
+			break;
+		b = K.queue[K.head];
+		K.head = (K.head + 1) % (NBLOCK + 1);
+		K.count--;
+		K.busy = 1;
+		bad = K.failed;     /* after a failure, only hand blocks back */
+		pthread_mutex_unlock(&K.mu);
+		if (!bad)
+			bad = check_block(b) < 0;
+		pthread_mutex_lock(&K.mu);
+		if (bad)
+			K.failed = 1;
+		K.busy = 0;
+		if (b != &big)
+			K.free[K.nfree++] = b;
+		pthread_cond_signal(&K.done);
+	}
+	pthread_mutex_unlock(&K.mu);
+	return NULL;
+}
+
+/* Wait until every block handed over is checked; exit 2 with the first
+ * bad line if one was bad. */
+static void drain(void)
+{
+	int failed;
+
+	pthread_mutex_lock(&K.mu);
+	while (K.count || K.busy)
+		pthread_cond_wait(&K.done, &K.mu);
+	failed = K.failed;
+	pthread_mutex_unlock(&K.mu);
+	if (failed)
+		bt_die(BT_EXIT_USAGE, "%s", K.err);
+}
+
+static void hand_over(struct block *b)
+{
+	pthread_mutex_lock(&K.mu);
+	K.queue[(K.head + K.count) % (NBLOCK + 1)] = b;
+	K.count++;
+	pthread_cond_signal(&K.work);
+	pthread_mutex_unlock(&K.mu);
+}
+
+/* Hand over one line where it lies, in the reader's buffer: the caller
+ * must drain before it reads on. */
+static void hand_over_line(const char *s, size_t n, unsigned long long lineno)
+{
+	big.buf = (char *)s;
+	big.lines[0].lineno = lineno;
+	big.lines[0].len = n;
+	big.nlines = 1;
+	hand_over(&big);
+}
+
+/* Before an error of the main thread's own on a line: a bad request on
+ * that line or before it is reported first, as if checked in one pass. */
+static void check_up_to(const char *s, size_t n, unsigned long long lineno)
+{
+	if (cur->nlines)
+		hand_over(cur);
+	hand_over_line(s, n, lineno);
+	drain();
+}
+
+/* An empty block to fill; when the checker has failed, its message. */
+static struct block *take_block(void)
+{
+	struct block *b;
+
+	pthread_mutex_lock(&K.mu);
+	while (!K.nfree && !K.failed)
+		pthread_cond_wait(&K.done, &K.mu);
+	if (K.failed) {
+		pthread_mutex_unlock(&K.mu);
+		drain();
+	}
+	b = K.free[--K.nfree];
+	pthread_mutex_unlock(&K.mu);
+	b->len = b->nlines = 0;
+	return b;
+}
+
+static void start_checker(void)
+{
+	sigset_t all, old;
+	int i, e;
+
+	for (i = 0; i < NBLOCK; i++) {
+		blocks[i].buf = bt_malloc(BLOCK);
+		K.free[K.nfree++] = &blocks[i];
+	}
+	big.cap = 1;
+	big.lines = bt_malloc(sizeof *big.lines);
+	/* signals go to the main thread, which owns the temporary file */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&K.thread, NULL, checker, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e) {
+		errno = e;
+		bt_die(BT_EXIT_FAIL, "cannot start a thread:");
+	}
+	K.started = 1;
+	cur = take_block();
+}
+
+static void stop_checker(void)
+{
+	int i;
+
+	pthread_mutex_lock(&K.mu);
+	K.quit = 1;
+	pthread_cond_signal(&K.work);
+	pthread_mutex_unlock(&K.mu);
+	pthread_join(K.thread, NULL);
+	for (i = 0; i < NBLOCK; i++) {
+		free(blocks[i].buf);
+		free(blocks[i].lines);
+	}
+	free(big.lines);
+}
+
+/* Hand the block being filled to the checker and write it out. */
+static void flush_block(void)
+{
+	struct block *b = cur;
+
+	if (!b->nlines)
+		return;
+	hand_over(b);
+	chunk_write(b->buf, b->len);
+	cur = take_block();
+}
+
+static void chunk_add(const char *s, size_t n, unsigned long long lineno)
+{
+	struct block *b = cur;
+
+	if (b->len + n + 1 > BLOCK)
+		flush_block();
+	b = cur;
+	if (n + 1 > BLOCK) {
+		/* checked where it lies: the reader keeps it till we are done */
+		hand_over_line(s, n, lineno);
 		chunk_write(s, n);
-	else {
-		memcpy(C.buf + C.len, s, n);
-		C.len += n;
+		chunk_write("\n", 1);
+		drain();
+	} else {
+		if (b->nlines == b->cap) {
+			b->cap = b->cap ? 2 * b->cap : 4096;
+			b->lines = bt_realloc(b->lines, b->cap * sizeof *b->lines);
+		}
+		b->lines[b->nlines].lineno = lineno;
+		b->lines[b->nlines++].len = n;
+		memcpy(b->buf + b->len, s, n);
+		b->len += n;
+		b->buf[b->len++] = '\n';
 	}
-	C.buf[C.len++] = '\n';
 	C.count++;
 	C.bytes += n + 1;
 }
 
 static void chunk_finish(void)
 {
-	chunk_write(C.buf, C.len);
-	C.len = 0;
+	flush_block();
+	drain();            /* every line in the chunk is good */
 	if (syncing && fdatasync(C.fd) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: write error:", C.path);
 	if (close(C.fd) < 0) {
@@ -222,23 +452,6 @@ static void chunk_finish(void)
 	}
 }
 
-/* Check one request; exit 2 naming the line when it is bad. */
-static void check(struct bt_lines *l, const char *s, size_t n)
-{
-	char err[300], id[BT_ID_MAX + 1];
-	unsigned long long first;
-
-	if (bt_request_check(s, n, id, err, sizeof err) < 0)
-		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
-	if (n + 1 > maxbytes)
-		bt_die(BT_EXIT_USAGE, "%s:%llu: request is %zu bytes with its "
-		       "newline, more than the chunk limit of %llu bytes",
-		       l->name, l->lineno, n + 1, maxbytes);
-	if ((first = bt_idset_add(&ids, id, l->lineno)) != 0)
-		bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
-		       "(first on line %llu)", l->name, l->lineno, id, first);
-}
-
 /* Make the directory and the names; clean up after any way out. */
 static void setup(const char *dir, const char *prefix)
 {
@@ -250,11 +463,11 @@ static void setup(const char *dir, const char *prefix)
 		C.max *= 10;
 	C.max--;
 	names(dir, prefix);
-	C.buf = bt_malloc(OUTBUF);
 	atexit(remove_tmp);
 	catch(SIGHUP);
 	catch(SIGINT);
 	catch(SIGTERM);
+	start_checker();
 }
 
 /* Fill each chunk until the next request would pass -n or -b. */
@@ -262,12 +475,23 @@ static void add(struct bt_lines *in, char *s, size_t n)
 {
 	if (bt_blank(s, n))
 		return;
-	check(in, s, n);
+	if (n + 1 > maxbytes) {
+		check_up_to(s, n, in->lineno);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: request is %zu bytes with its "
+		       "newline, more than the chunk limit of %llu bytes",
+		       in->name, in->lineno, n + 1, maxbytes);
+	}
 	if (C.fd >= 0 && (C.count + 1 > maxreq || C.bytes + n + 1 > maxbytes))
 		chunk_finish();
-	if (C.fd < 0)
+	if (C.fd < 0) {
+		if (C.num == C.max) {
+			check_up_to(s, n, in->lineno);
+			bt_die(BT_EXIT_USAGE, "chunk %llu does not fit in %d "
+			       "digits: use a larger -a", C.num + 1, C.width);
+		}
 		chunk_start();
-	chunk_add(s, n);
+	}
+	chunk_add(s, n, in->lineno);
 	if (C.count == maxreq || C.bytes + MIN_REQUEST > maxbytes)
 		chunk_finish();     /* full: no request could join it */
 }
@@ -326,15 +550,16 @@ int main(int argc, char **argv)
 
 	if (bt_lines_open(&in, file) < 0)
 		bt_die(BT_EXIT_USAGE, "%s:", file);
+	input = in.name;
 	setup(dir, prefix);
 	split(&in);
+	stop_checker();
 	if (bt_verbose)
 		bt_warn("%llu chunks, %llu requests, %llu bytes", total_chunks,
 		        total_requests, total_bytes);
 
 	bt_lines_close(&in);
 	bt_idset_free(&ids);
-	free(C.buf);
 	free(C.path);
 	free(C.tmp);
 	if (dirfd_ >= 0)

@@ -123,6 +123,95 @@ test_expect_success 'a request too big for -b: its line, its size and the limit'
 	test_cmp expect err
 '
 
+# Checking runs on a second thread, a block of lines (1 MB) behind the
+# writing: these pin the first bad line as the one reported wherever the
+# lines fall.  fixed FIRST LAST: requests of exactly 64 bytes with their
+# newline, so that a block holds lines 1-16384, the next 16385-32768.
+fixed() {
+	perl -e 'printf qq({"custom_id":"f%08d","params":{"pad":"%s"}}\n), $_, "x" x 18 for $ARGV[0] .. $ARGV[1]' "$1" "$2"
+}
+
+test_expect_success 'the fixed lines are 64 bytes' '
+	fixed 1 1 >one && test $(wc -c <one) = 64
+'
+
+# only_err NAME MESSAGE: the run in NAME left exactly MESSAGE on stderr,
+# nothing on stdout, and no file in its chunk directory d.
+only_err() {
+	echo "$2" >"$1/expect" &&
+	test_cmp "$1/expect" "$1/err" &&
+	test_must_fail test -s "$1/out" &&
+	ls -A "$1/d" >"$1/files" &&
+	test_must_fail test -s "$1/files"
+}
+
+test_expect_success 'a duplicate on the first line of the next block: found' '
+	mkdir b1 && fixed 1 16384 >b1/in && fixed 16384 20000 >>b1/in &&
+	test_expect_code 2 bt-split -d b1/d <b1/in >b1/out 2>b1/err &&
+	only_err b1 "bt-split: stdin:16385: duplicate custom_id \"f00016384\" (first on line 16384)"
+'
+
+test_expect_success 'a duplicate on the last line of all: found' '
+	mkdir b2 && fixed 1 40000 >b2/in && fixed 40000 40000 >>b2/in &&
+	test_expect_code 2 bt-split -d b2/d <b2/in >b2/out 2>b2/err &&
+	only_err b2 "bt-split: stdin:40001: duplicate custom_id \"f00040000\" (first on line 40000)"
+'
+
+test_expect_success 'a duplicate just before a bad line: the duplicate is named' '
+	mkdir b3 && { fixed 1 20000 && fixed 7 7 && echo "{}" && fixed 20001 40000; } >b3/in &&
+	test_expect_code 2 bt-split -d b3/d <b3/in >b3/out 2>b3/err &&
+	only_err b3 "bt-split: stdin:20001: duplicate custom_id \"f00000007\" (first on line 7)"
+'
+
+test_expect_success 'a bad line not yet checked comes before a -b too big after it' '
+	mkdir b4 && { fixed 1 1 && echo "{}" &&
+		echo "{\"custom_id\":\"big\",\"params\":{\"t\":\"$(printf "%0200d" 0)\"}}"; } >b4/in &&
+	test_expect_code 2 bt-split -b 150 -d b4/d <b4/in >b4/out 2>b4/err &&
+	only_err b4 "bt-split: stdin:2: missing custom_id"
+'
+
+test_expect_success 'a bad line and a too-big one, on the same line: the bad JSON is named' '
+	mkdir b5 && { fixed 1 1 && echo "{\"custom_id\":\"big\",\"params\":{\"t\":\"$(printf "%0200d" 0)\"}"; } >b5/in &&
+	test_expect_code 2 bt-split -b 150 -d b5/d <b5/in >b5/out 2>b5/err &&
+	only_err b5 "bt-split: stdin:2: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 237"
+'
+
+test_expect_success 'a bad line before a request larger than a block: the bad line' '
+	mkdir b6 && { fixed 1 3 && echo "[]" &&
+		echo "{\"custom_id\":\"huge\",\"params\":{\"t\":\"$(head -c 3000000 /dev/zero | tr "\0" a)\"}}"; } >b6/in &&
+	test_expect_code 2 bt-split -d b6/d <b6/in >b6/out 2>b6/err &&
+	only_err b6 "bt-split: stdin:4: not a JSON object"
+'
+
+test_expect_success 'a bad request larger than a block, after good ones: named, nothing left' '
+	mkdir b7 && { fixed 1 3 &&
+		echo "{\"custom_id\":\"huge\",\"params\":{\"t\":\"$(head -c 3000000 /dev/zero | tr "\0" a)\"}},"; } >b7/in &&
+	test_expect_code 2 bt-split -d b7/d <b7/in >b7/out 2>b7/err &&
+	only_err b7 "bt-split: stdin:4: invalid JSON: trailing data after the value at column 3000039"
+'
+
+test_expect_success 'a bad line where -a runs out of digits: the bad line is named' '
+	mkdir b8 && { fixed 1 9 && echo "{\"params\":{}}"; } >b8/in &&
+	test_expect_code 2 bt-split -a 1 -n 1 -d b8/d <b8/in >b8/out 2>b8/err &&
+	echo "bt-split: stdin:10: missing custom_id" >b8/expect &&
+	test_cmp b8/expect b8/err &&
+	test $(wc -l <b8/out) = 9 && test $(ls b8/d | wc -l) = 9
+'
+
+test_expect_success 'a bad line after many full blocks of one chunk: no chunk left' '
+	mkdir b9 && { fixed 1 90000 && echo "{\"custom_id\":\"a\",\"params\":{}" && fixed 90001 99000; } >b9/in &&
+	test_expect_code 2 bt-split -d b9/d <b9/in >b9/out 2>b9/err &&
+	only_err b9 "bt-split: stdin:90001: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 29"
+'
+
+test_expect_success 'good lines over many blocks and chunks come out byte for byte' '
+	mkdir b10 && cd b10 && fixed 1 50000 >in && fixed 1 50000 | sed "s/^{\"custom_id\":\"f/{\"custom_id\":\"g/" >>in &&
+	bt-split -n 7000 -d d <in >out &&
+	test $(wc -l <out) = 15 &&
+	cat $(cat out) >all &&
+	test_cmp in all
+'
+
 test_expect_success 'an input file that cannot be opened: exit 2, naming it' '
 	test_expect_code 2 bt-split no-such.jsonl >out 2>err &&
 	echo "bt-split: no-such.jsonl: No such file or directory" >expect &&

@@ -32,7 +32,8 @@ killed() {
 	pid=$! &&
 	exec 3>fifo &&
 	reqs 1 3 >&3 &&
-	wait_for has_tmp d &&
+	wait_for test -s out &&     # chunk 1 renamed, then printed,
+	wait_for has_tmp d &&       # then chunk 2 begun
 	echo d/chunk.0001.jsonl >expect &&
 	test_cmp expect out &&
 	kill -"$1" $pid &&
