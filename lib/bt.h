@@ -133,6 +133,10 @@ int bt_blank(const char *s, size_t n);
 
 /* ---- json.c: JSON text to jv, quickly --------------------------------- */
 
+/* Nonzero when strings are scanned with AVX2 (set at start-up from the
+ * CPU); the tests clear it to run the SSE2 path too. */
+extern int bt_json_avx2;
+
 /* Parse exactly one JSON value in s[0..n) (white space around it allowed).
  * On error returns jv_invalid() and writes "what is wrong at column N" to
  * err.  Strings are UTF-8; bad UTF-8 is replaced by U+FFFD as jq does. */

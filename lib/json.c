@@ -154,12 +154,12 @@ static inline const char *plain_run(const char *p, const char *end)
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__AVX2__)
 #include <immintrin.h>
 
-static int have_avx2;
+int bt_json_avx2;
 
 __attribute__((constructor)) static void json_init(void)
 {
 	__builtin_cpu_init();
-	have_avx2 = __builtin_cpu_supports("avx2");
+	bt_json_avx2 = __builtin_cpu_supports("avx2");
 }
 
 __attribute__((target("avx2")))
@@ -183,8 +183,9 @@ static const char *plain_run_avx2(const char *p, const char *end)
 	}
 	return plain_run(p, end);
 }
-#define PLAIN_RUN(p, end) (have_avx2 ? plain_run_avx2(p, end) : plain_run(p, end))
+#define PLAIN_RUN(p, end) (bt_json_avx2 ? plain_run_avx2(p, end) : plain_run(p, end))
 #else
+int bt_json_avx2;
 #define PLAIN_RUN(p, end) plain_run(p, end)
 #endif
 

@@ -209,5 +209,43 @@ int main(void)
 	free(big);
 
 	ok(bt_blank(" \t\r", 3) && bt_blank("", 0) && !bt_blank(" x", 2), "blank lines");
+
+	/* String scanning, 32, 16 and 1 bytes at a time: every length to 100
+	 * (bytes of 0x80 and up, and letters that are no escape) and a stop
+	 * at every place, read from a buffer of exactly its size
+	 * (valgrind sees a read past it), with AVX2 if the CPU has it and
+	 * without. */
+	for (k = bt_json_avx2 ? 2 : 1; k > 0; k--) {
+		int avx2 = bt_json_avx2, bad = 0;
+		size_t len, i, c;
+		static const char stop[] = { '"', '\\', 0x01, 0x1f };
+
+		bt_json_avx2 = k == 2;
+		for (len = 0; len <= 100; len++) {
+			char *p = bt_malloc(len + 2);
+
+			p[0] = p[len + 1] = '"';
+			memset(p + 1, 'a', len);
+			for (i = 0; i < len; i++)
+				p[1 + i] = (char)(i % 3 ? 0x80 + i : 'A' + i % 26);
+			if (bt_json_skip(p, len + 2, err, sizeof err) != len + 2)
+				bad++;
+			for (i = 0; i < len; i++) {
+				char keep = p[1 + i];
+
+				for (c = 0; c < sizeof stop; c++) {
+					p[1 + i] = stop[c];
+					/* an error, or a string that ends early */
+					if (bt_json_skip(p, len + 2, err, sizeof err) == len + 2)
+						bad++;
+				}
+				p[1 + i] = keep;
+			}
+			free(p);
+		}
+		bt_json_avx2 = avx2;
+		ok(!bad, "strings of 0 to 100 bytes, a stop at each place (%s)",
+		   k == 2 ? "AVX2" : "SSE2");
+	}
 	return done_testing();
 }
