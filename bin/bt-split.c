@@ -61,12 +61,23 @@ struct block {
 	size_t len;
 	struct span *lines;
 	size_t nlines, cap;
+	int skip;               /* the first line was checked already */
+	int noid;               /* check the line, but do not add its id */
 };
 static struct block blocks[NBLOCK], *cur;   /* cur: being filled */
-static struct block big;        /* one line too long for a block, in place */
+static struct block big;        /* one line checked where it lies */
+
+/* The line being added, while it is: what settle() must check too. */
+static struct {
+	const char *s;
+	size_t n;
+	unsigned long long lineno;
+	int handed;             /* handed to the checker already */
+} L;
 
 /* The checker: a queue of blocks in input order.  Everything here is
- * under mu; err is written by the checker before it sets failed. */
+ * under mu; why and line are written by the checker before it sets
+ * failed. */
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t work;    /* to the checker: a block, or quit */
@@ -77,9 +88,9 @@ static struct {
 	size_t nfree;
 	int busy;               /* the checker holds a block */
 	int quit, failed;
-	char err[BT_ID_MAX + 600];
+	char why[BT_ID_MAX + 400];  /* the first bad line: what is wrong */
+	unsigned long long line;
 	pthread_t thread;
-	int started;
 } K = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
         .done = PTHREAD_COND_INITIALIZER };
 
@@ -189,6 +200,8 @@ static void set_num(char *at, unsigned long long v)
 	}
 }
 
+static void settle(int id_too);
+
 static void chunk_start(void)
 {
 	C.num++;
@@ -202,7 +215,11 @@ static void chunk_start(void)
 		C.fd = open(C.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	}
 	if (C.fd < 0) {
+		int e = errno;
+
 		tmplive = 0;
+		settle(1);
+		errno = e;
 		bt_die(BT_EXIT_FAIL, "cannot create a temporary file for %s:",
 		       C.path);
 	}
@@ -211,29 +228,36 @@ static void chunk_start(void)
 
 static void chunk_write(const void *p, size_t n)
 {
-	if (bt_write_all(C.fd, p, n) < 0)
+	if (bt_write_all(C.fd, p, n) < 0) {
+		int e = errno;
+
+		settle(1);
+		errno = e;
 		bt_die(BT_EXIT_FAIL, "%s: write error:", C.path);
+	}
 }
 
 /* Check one block's requests in order; 0, or -1 with the first bad line
- * in K.err.  Each id is added to the set one line late, after the next
- * line is parsed, so that the cache miss of its slot overlaps the parse. */
+ * in K.why and K.line.  Each id is added to the set one line late, after
+ * the next line is parsed, so that the cache miss of its slot overlaps
+ * the parse. */
 static int check_block(const struct block *b)
 {
-	char why[300], id[2][BT_ID_MAX + 1];
+	char id[2][BT_ID_MAX + 1];
 	unsigned long long first, pline = 0;
 	const char *p = b->buf;
-	size_t i, n;
+	size_t i = 0, n = 0;
 	int bad, cur = 0, pending = 0;
 
-	for (i = 0; i < b->nlines; i++, p += n + 1) {
+	if (b->skip)
+		p += b->lines[i++].len + 1;
+	for (; i < b->nlines; i++, p += n + 1) {
 		n = b->lines[i].len;
-		bad = bt_request_check(p, n, id[cur], why, sizeof why) < 0;
+		bad = bt_request_check(p, n, id[cur], K.why, sizeof K.why) < 0;
 		if (pending && (first = bt_idset_add(&ids, id[!cur], pline)))
 			goto dup;
 		if (bad) {
-			snprintf(K.err, sizeof K.err, "%s:%llu: %s", input,
-			         b->lines[i].lineno, why);
+			K.line = b->lines[i].lineno;
 			return -1;
 		}
 		bt_idset_prefetch(&ids, id[cur]);
@@ -241,11 +265,12 @@ static int check_block(const struct block *b)
 		pline = b->lines[i].lineno;
 		cur = !cur;
 	}
-	if (!pending || !(first = bt_idset_add(&ids, id[!cur], pline)))
+	if (!pending || b->noid || !(first = bt_idset_add(&ids, id[!cur], pline)))
 		return 0;
 dup:
-	snprintf(K.err, sizeof K.err, "%s:%llu: duplicate custom_id \"%s\" "
-	         "(first on line %llu)", input, pline, id[!cur], first);
+	snprintf(K.why, sizeof K.why, "duplicate custom_id \"%s\" "
+	         "(first on line %llu)", id[!cur], first);
+	K.line = pline;
 	return -1;
 }
 
@@ -293,7 +318,7 @@ static void drain(void)
 	failed = K.failed;
 	pthread_mutex_unlock(&K.mu);
 	if (failed)
-		bt_die(BT_EXIT_USAGE, "%s", K.err);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", input, K.line, K.why);
 }
 
 static void hand_over(struct block *b)
@@ -305,25 +330,39 @@ static void hand_over(struct block *b)
 	pthread_mutex_unlock(&K.mu);
 }
 
-/* Hand over one line where it lies, in the reader's buffer: the caller
- * must drain before it reads on. */
-static void hand_over_line(const char *s, size_t n, unsigned long long lineno)
+/* Hand over the line being added where it lies, in the reader's buffer:
+ * the caller must drain before it reads on.  noid: check it, but leave
+ * its id out of the set. */
+static void hand_over_line(int noid)
 {
-	big.buf = (char *)s;
-	big.lines[0].lineno = lineno;
-	big.lines[0].len = n;
+	big.buf = (char *)L.s;
+	big.lines[0].lineno = L.lineno;
+	big.lines[0].len = L.n;
 	big.nlines = 1;
+	big.noid = noid;
 	hand_over(&big);
+	L.handed = 1;
 }
 
-/* Before an error of the main thread's own on a line: a bad request on
- * that line or before it is reported first, as if checked in one pass. */
-static void check_up_to(const char *s, size_t n, unsigned long long lineno)
+/* Before the main thread exits with an error of its own: the checker's
+ * verdict on every line read so far, and on the line being added, comes
+ * first, as in one pass that checks each line as it reads it.  Returns
+ * when all of them were good.  id_too: whether that pass would have
+ * looked for the line's id before the error. */
+static void settle(int id_too)
 {
-	if (cur->nlines)
+	if (cur && cur->nlines) {
 		hand_over(cur);
-	hand_over_line(s, n, lineno);
+		cur = NULL;
+	}
+	if (L.s && !L.handed)
+		hand_over_line(!id_too);
 	drain();
+}
+
+static void settle_reading(void)
+{
+	settle(1);
 }
 
 /* An empty block to fill; when the checker has failed, its message. */
@@ -341,6 +380,7 @@ static struct block *take_block(void)
 	b = K.free[--K.nfree];
 	pthread_mutex_unlock(&K.mu);
 	b->len = b->nlines = 0;
+	b->skip = 0;
 	return b;
 }
 
@@ -364,7 +404,6 @@ static void start_checker(void)
 		errno = e;
 		bt_die(BT_EXIT_FAIL, "cannot start a thread:");
 	}
-	K.started = 1;
 	cur = take_block();
 }
 
@@ -391,21 +430,26 @@ static void flush_block(void)
 
 	if (!b->nlines)
 		return;
+	cur = NULL;
 	hand_over(b);
 	chunk_write(b->buf, b->len);
 	cur = take_block();
 }
 
-static void chunk_add(const char *s, size_t n, unsigned long long lineno)
+/* Add the line L to the chunk. */
+static void chunk_add(void)
 {
 	struct block *b = cur;
+	const char *s = L.s;
+	size_t n = L.n;
 
 	if (b->len + n + 1 > BLOCK)
 		flush_block();
 	b = cur;
 	if (n + 1 > BLOCK) {
 		/* checked where it lies: the reader keeps it till we are done */
-		hand_over_line(s, n, lineno);
+		if (!L.handed)
+			hand_over_line(0);
 		chunk_write(s, n);
 		chunk_write("\n", 1);
 		drain();
@@ -414,7 +458,9 @@ static void chunk_add(const char *s, size_t n, unsigned long long lineno)
 			b->cap = b->cap ? 2 * b->cap : 4096;
 			b->lines = bt_realloc(b->lines, b->cap * sizeof *b->lines);
 		}
-		b->lines[b->nlines].lineno = lineno;
+		if (L.handed)   /* before its chunk began: the block's first */
+			b->skip = 1;
+		b->lines[b->nlines].lineno = L.lineno;
 		b->lines[b->nlines++].len = n;
 		memcpy(b->buf + b->len, s, n);
 		b->len += n;
@@ -470,28 +516,39 @@ static void setup(const char *dir, const char *prefix)
 	start_checker();
 }
 
-/* Fill each chunk until the next request would pass -n or -b. */
+/* Fill each chunk until the next request would pass -n or -b.  Errors
+ * come in the order of one pass that checks each line as it reads it:
+ * the line is good, then small enough, then its id is new; and a chunk is
+ * complete only once the next line, that does not fit in it, is good. */
 static void add(struct bt_lines *in, char *s, size_t n)
 {
 	if (bt_blank(s, n))
 		return;
+	L.s = s;
+	L.n = n;
+	L.lineno = in->lineno;
+	L.handed = 0;
 	if (n + 1 > maxbytes) {
-		check_up_to(s, n, in->lineno);
+		settle(0);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: request is %zu bytes with its "
 		       "newline, more than the chunk limit of %llu bytes",
 		       in->name, in->lineno, n + 1, maxbytes);
 	}
-	if (C.fd >= 0 && (C.count + 1 > maxreq || C.bytes + n + 1 > maxbytes))
+	if (C.fd >= 0 && (C.count + 1 > maxreq || C.bytes + n + 1 > maxbytes)) {
+		flush_block();
+		hand_over_line(0);
 		chunk_finish();
+	}
 	if (C.fd < 0) {
 		if (C.num == C.max) {
-			check_up_to(s, n, in->lineno);
+			settle(1);
 			bt_die(BT_EXIT_USAGE, "chunk %llu does not fit in %d "
 			       "digits: use a larger -a", C.num + 1, C.width);
 		}
 		chunk_start();
 	}
-	chunk_add(s, n, in->lineno);
+	chunk_add();
+	L.s = NULL;
 	if (C.count == maxreq || C.bytes + MIN_REQUEST > maxbytes)
 		chunk_finish();     /* full: no request could join it */
 }
@@ -552,6 +609,7 @@ int main(int argc, char **argv)
 		bt_die(BT_EXIT_USAGE, "%s:", file);
 	input = in.name;
 	setup(dir, prefix);
+	in.on_error = settle_reading;
 	split(&in);
 	stop_checker();
 	if (bt_verbose)

@@ -119,6 +119,7 @@ struct bt_lines {
 	size_t len;             /* its length, without "\n" or "\r\n" */
 	unsigned long long off; /* where it starts in the input */
 	unsigned long long base;    /* the input offset of buf[0] */
+	void (*on_error)(void);     /* called before a read error exits */
 };
 /* Open PATH ("-" or NULL: stdin); -1 with errno when it cannot be opened. */
 int bt_lines_open(struct bt_lines *l, const char *path);

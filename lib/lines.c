@@ -61,8 +61,14 @@ static ssize_t fill(struct bt_lines *l)
 	do
 		r = read(l->fd, l->buf + l->end, l->cap - l->end);
 	while (r < 0 && errno == EINTR);
-	if (r < 0)
+	if (r < 0) {
+		int e = errno;
+
+		if (l->on_error)
+			l->on_error();
+		errno = e;
 		bt_die(BT_EXIT_FAIL, "%s: read error:", l->name);
+	}
 	l->end += (size_t)r;
 	return r;
 }

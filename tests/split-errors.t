@@ -204,6 +204,39 @@ test_expect_success 'a bad line after many full blocks of one chunk: no chunk le
 	only_err b9 "bt-split: stdin:90001: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 29"
 '
 
+test_expect_success 'too big for -b and a duplicate too: too big, as one pass sees it' '
+	mkdir c1 && { fixed 1 1 && echo "{\"custom_id\":\"f00000001\",\"params\":{\"x\":\"$(printf "%0100d" 0)\"}}"; } >c1/in &&
+	test_expect_code 2 bt-split -b 100 -d c1/d <c1/in >c1/out 2>c1/err &&
+	only_err c1 "bt-split: stdin:2: request is 144 bytes with its newline, more than the chunk limit of 100 bytes"
+'
+
+test_expect_success 'a bad line that does not fit: the chunk before it is not completed' '
+	mkdir c2 && { fixed 1 1 && echo "{\"custom_id\":\"b\",\"params\":{\"x\":1},}"; } >c2/in &&
+	test_expect_code 2 bt-split -b 100 -d c2/d <c2/in >c2/out 2>c2/err &&
+	only_err c2 "bt-split: stdin:2: invalid JSON: unexpected '\''}'\'', expected a string key at column 35" &&
+	{ fixed 1 1 && fixed 1 1; } >c2/in2 &&
+	test_expect_code 2 bt-split -b 100 -d c2/d <c2/in2 >c2/out 2>c2/err &&
+	only_err c2 "bt-split: stdin:2: duplicate custom_id \"f00000001\" (first on line 1)"
+'
+
+test_expect_success 'a write error after a bad line: the bad line, exit 2' '
+	mkdir c3 && { fixed 1 10000 && echo "{}" && fixed 10001 50000; } >c3/in &&
+	(trap "" XFSZ; ulimit -f 600; test_expect_code 2 bt-split -d c3/d c3/in >c3/out 2>c3/err) &&
+	echo "bt-split: c3/in:10001: missing custom_id" >c3/expect &&
+	test_cmp c3/expect c3/err &&
+	test_must_fail test -s c3/out &&
+	ls -A c3/d >c3/files && test_must_fail test -s c3/files
+'
+
+test_expect_success 'a message with a long file name is whole' '
+	long=$(printf "%0200d" 0) &&
+	mkdir -p "$long/$long/$long" &&
+	echo "{\"custom_id\":\"x\",\"params\":{},\"$long\":1}" >"$long/$long/$long/in" &&
+	test_expect_code 2 bt-split -d c4 "$long/$long/$long/in" >out 2>err &&
+	echo "bt-split: $long/$long/$long/in:1: unknown member \"$(printf "%040d" 0)...\" (a request has only custom_id and params)" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'good lines over many blocks and chunks come out byte for byte' '
 	mkdir b10 && cd b10 && fixed 1 50000 >in && fixed 1 50000 | sed "s/^{\"custom_id\":\"f/{\"custom_id\":\"g/" >>in &&
 	bt-split -n 7000 -d d <in >out &&
