@@ -145,49 +145,51 @@ only_err() {
 	test_must_fail test -s "$1/files"
 }
 
+# fails NAME MESSAGE [OPTION...]: bt-split [OPTION...] -d NAME/d, on NAME/in
+# as stdin, exits 2 with MESSAGE alone on stderr, and leaves nothing.
+fails() {
+	_n=$1 _m=$2
+	shift 2
+	test_expect_code 2 bt-split "$@" -d "$_n/d" <"$_n/in" >"$_n/out" 2>"$_n/err" &&
+	only_err "$_n" "$_m"
+}
+
 test_expect_success 'a duplicate on the first line of the next block: found' '
 	mkdir b1 && fixed 1 16384 >b1/in && fixed 16384 20000 >>b1/in &&
-	test_expect_code 2 bt-split -d b1/d <b1/in >b1/out 2>b1/err &&
-	only_err b1 "bt-split: stdin:16385: duplicate custom_id \"f00016384\" (first on line 16384)"
+	fails b1 "bt-split: stdin:16385: duplicate custom_id \"f00016384\" (first on line 16384)"
 '
 
 test_expect_success 'a duplicate on the last line of all: found' '
 	mkdir b2 && fixed 1 40000 >b2/in && fixed 40000 40000 >>b2/in &&
-	test_expect_code 2 bt-split -d b2/d <b2/in >b2/out 2>b2/err &&
-	only_err b2 "bt-split: stdin:40001: duplicate custom_id \"f00040000\" (first on line 40000)"
+	fails b2 "bt-split: stdin:40001: duplicate custom_id \"f00040000\" (first on line 40000)"
 '
 
 test_expect_success 'a duplicate just before a bad line: the duplicate is named' '
 	mkdir b3 && { fixed 1 20000 && fixed 7 7 && echo "{}" && fixed 20001 40000; } >b3/in &&
-	test_expect_code 2 bt-split -d b3/d <b3/in >b3/out 2>b3/err &&
-	only_err b3 "bt-split: stdin:20001: duplicate custom_id \"f00000007\" (first on line 7)"
+	fails b3 "bt-split: stdin:20001: duplicate custom_id \"f00000007\" (first on line 7)"
 '
 
 test_expect_success 'a bad line not yet checked comes before a -b too big after it' '
 	mkdir b4 && { fixed 1 1 && echo "{}" &&
 		echo "{\"custom_id\":\"big\",\"params\":{\"t\":\"$(printf "%0200d" 0)\"}}"; } >b4/in &&
-	test_expect_code 2 bt-split -b 150 -d b4/d <b4/in >b4/out 2>b4/err &&
-	only_err b4 "bt-split: stdin:2: missing custom_id"
+	fails b4 "bt-split: stdin:2: missing custom_id" -b 150
 '
 
 test_expect_success 'a bad line and a too-big one, on the same line: the bad JSON is named' '
 	mkdir b5 && { fixed 1 1 && echo "{\"custom_id\":\"big\",\"params\":{\"t\":\"$(printf "%0200d" 0)\"}"; } >b5/in &&
-	test_expect_code 2 bt-split -b 150 -d b5/d <b5/in >b5/out 2>b5/err &&
-	only_err b5 "bt-split: stdin:2: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 237"
+	fails b5 "bt-split: stdin:2: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 237" -b 150
 '
 
 test_expect_success 'a bad line before a request larger than a block: the bad line' '
 	mkdir b6 && { fixed 1 3 && echo "[]" &&
 		echo "{\"custom_id\":\"huge\",\"params\":{\"t\":\"$(head -c 3000000 /dev/zero | tr "\0" a)\"}}"; } >b6/in &&
-	test_expect_code 2 bt-split -d b6/d <b6/in >b6/out 2>b6/err &&
-	only_err b6 "bt-split: stdin:4: not a JSON object"
+	fails b6 "bt-split: stdin:4: not a JSON object"
 '
 
 test_expect_success 'a bad request larger than a block, after good ones: named, nothing left' '
 	mkdir b7 && { fixed 1 3 &&
 		echo "{\"custom_id\":\"huge\",\"params\":{\"t\":\"$(head -c 3000000 /dev/zero | tr "\0" a)\"}},"; } >b7/in &&
-	test_expect_code 2 bt-split -d b7/d <b7/in >b7/out 2>b7/err &&
-	only_err b7 "bt-split: stdin:4: invalid JSON: trailing data after the value at column 3000039"
+	fails b7 "bt-split: stdin:4: invalid JSON: trailing data after the value at column 3000039"
 '
 
 test_expect_success 'a bad line where -a runs out of digits: the bad line is named' '
@@ -200,14 +202,12 @@ test_expect_success 'a bad line where -a runs out of digits: the bad line is nam
 
 test_expect_success 'a bad line after many full blocks of one chunk: no chunk left' '
 	mkdir b9 && { fixed 1 90000 && echo "{\"custom_id\":\"a\",\"params\":{}" && fixed 90001 99000; } >b9/in &&
-	test_expect_code 2 bt-split -d b9/d <b9/in >b9/out 2>b9/err &&
-	only_err b9 "bt-split: stdin:90001: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 29"
+	fails b9 "bt-split: stdin:90001: invalid JSON: unexpected end of input, expected '\'','\'' or '\''}'\'' at column 29"
 '
 
 test_expect_success 'too big for -b and a duplicate too: too big, as one pass sees it' '
 	mkdir c1 && { fixed 1 1 && echo "{\"custom_id\":\"f00000001\",\"params\":{\"x\":\"$(printf "%0100d" 0)\"}}"; } >c1/in &&
-	test_expect_code 2 bt-split -b 100 -d c1/d <c1/in >c1/out 2>c1/err &&
-	only_err c1 "bt-split: stdin:2: request is 144 bytes with its newline, more than the chunk limit of 100 bytes"
+	fails c1 "bt-split: stdin:2: request is 144 bytes with its newline, more than the chunk limit of 100 bytes" -b 100
 '
 
 test_expect_success 'a bad line that does not fit: the chunk before it is not completed' '
