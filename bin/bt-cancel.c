@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 		{ "delete", no_argument, 0, 'd' },
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
+		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL;

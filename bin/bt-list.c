@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 		{ "page-size", required_argument, 0, 'p' },
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
+		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL, *status = NULL;

@@ -2409,6 +2409,7 @@ main(int argc, char *argv[])
 		{ "lifetime", required_argument, NULL, O_LIFETIME },
 		{ "ordered", no_argument, NULL, O_ORDERED },
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sockaddr_in sin;

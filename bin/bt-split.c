@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -566,15 +567,23 @@ static void split(struct bt_lines *in)
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "requests", required_argument, 0, 'n' },
+		{ "bytes", required_argument, 0, 'b' },
+		{ "directory", required_argument, 0, 'd' },
+		{ "suffix-length", required_argument, 0, 'a' },
+		{ "sync", no_argument, 0, 's' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
 	const char *dir = NULL, *file = "-", *prefix = "chunk.";
 	struct bt_lines in;
 	int c;
 
 	bt_init(argv[0]);
 	C.width = 4;
-	if (argc > 1 && !strcmp(argv[1], "--help"))
-		usage(stdout, 0);
-	while ((c = getopt(argc, argv, ":a:b:d:hn:sv")) != -1) {
+	while ((c = getopt_long(argc, argv, ":a:b:d:hn:sv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': C.width = (int)bt_num(optarg, 1, 18, "-a"); break;
 		case 'b': maxbytes = (unsigned long long)bt_size(optarg, 1,
@@ -586,11 +595,18 @@ int main(int argc, char **argv)
 		case 's': syncing = 1; break;
 		case 'v': bt_verbose = 1; break;
 		case ':':
-			bt_warn("option requires an argument -- '%c'", optopt);
+			if (!strncmp(argv[optind - 1], "--", 2))
+				bt_warn("option '%s' requires an argument",
+				        argv[optind - 1]);
+			else
+				bt_warn("option requires an argument -- '%c'", optopt);
 			usage(stderr, BT_EXIT_USAGE);
 			break;
 		default:
-			bt_warn("invalid option -- '%c'", optopt);
+			if (optopt)
+				bt_warn("invalid option -- '%c'", optopt);
+			else
+				bt_warn("unrecognized option '%s'", argv[optind - 1]);
 			usage(stderr, BT_EXIT_USAGE);
 		}
 	}

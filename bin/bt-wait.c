@@ -491,6 +491,7 @@ int main(int argc, char **argv)
 		{ "once", no_argument, 0, 'o' },
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
+		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL;

@@ -284,7 +284,7 @@ test_expect_success 'completion: options by prefix, per program' '
 	complete_words /usr/local/bin/bt-wait --t >actual &&
 	echo --timeout >expect && test_cmp expect actual &&
 	complete_words bt-split -d dir -n 5 - >actual &&
-	printf "%s\n" --help -a -b -d -h -n -s -v >expect && test_cmp expect actual
+	printf "%s\n" --bytes --directory --help --requests --suffix-length --sync --verbose -a -b -d -h -n -s -v >expect && test_cmp expect actual
 '
 
 test_expect_success 'completion: values: statuses, files, directories, nothing' '
@@ -300,6 +300,7 @@ test_expect_success 'completion: values: statuses, files, directories, nothing' 
 	echo cdir/file2 >expect && test_cmp expect actual &&
 	complete_words bt-split -d cdir/ >actual &&
 	echo cdir/sub >expect && test_cmp expect actual &&
+	complete_words bt-split --directory cdir/ >actual && test_cmp expect actual &&
 	complete_words bt-run -w cdir/ >actual && test_cmp expect actual &&
 	complete_words bt-format --rawfile cdir/f >actual &&
 	test_must_fail test -s actual &&

@@ -276,6 +276,24 @@ test_expect_success 'the largest -b: 255999986 bytes, so the create body is 256 
 	test_cmp expect out
 '
 
+test_expect_success 'long options: the same chunks as the short ones; bad ones named' '
+	mkdir long && cd long &&
+	reqs 1 10 >in.jsonl &&
+	bt-split -n 3 -b 1K -a 2 -s -v -d short in.jsonl x. >short.out 2>short.err &&
+	bt-split --requests 3 --bytes=1K --suffix-length 2 --sync --verbose \
+		--directory=long in.jsonl x. >long.out 2>long.err &&
+	sed s/short/long/ short.out >expect && test_cmp expect long.out &&
+	test_cmp short.err long.err &&
+	echo "bt-split: 4 chunks, 10 requests, 362 bytes" >expect.err &&
+	test_cmp expect.err long.err &&
+	for f in 01 02 03 04; do test_cmp short/x.$f.jsonl long/x.$f.jsonl || return 1; done &&
+	test_expect_code 2 bt-split --frob <in.jsonl >out 2>err &&
+	test_grep "^bt-split: unrecognized option '\''--frob'\''\$" err &&
+	test_expect_code 2 bt-split --requests 2>err &&
+	test_grep "^bt-split: option '\''--requests'\'' requires an argument\$" err &&
+	test_must_fail test -s out
+'
+
 test_expect_success '--help prints the usage on stdout and succeeds' '
 	bt-split --help >out 2>err &&
 	test_grep "^usage: bt-split" out &&
