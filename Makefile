@@ -39,6 +39,7 @@ SCRIPTS  = $(filter-out $(PROG_SRC) $(PROGS),$(wildcard bin/bt-*))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:.c=)
 MANS     = $(wildcard man/*.1 man/*.7)
+SHIMS    = tests/shim/readfail.so
 
 all: deps $(PROGS)
 
@@ -54,6 +55,10 @@ bin/%: bin/%.c lib/libbt.a lib/bt.h | deps
 
 tests/unit/%: tests/unit/%.c tests/tap.h lib/libbt.a lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BT_LDLIBS)
+
+# LD_PRELOAD shims for the tests, built plain: no sanitizer in a preload
+tests/shim/%.so: tests/shim/%.c
+	$(CC) -std=c99 -Wall -Wextra -O2 -fPIC -shared -o $@ $< -ldl
 
 # Install what the build and the tests need, on Debian/Ubuntu as root or
 # with sudo; elsewhere stop and name the exact command.
@@ -75,11 +80,11 @@ deps: .deps-ok
 	  fi; \
 	fi; touch $@
 
-check: all $(UNITS)
+check: all $(UNITS) $(SHIMS)
 	$(PROVE) $(PROVEFLAGS) tests/*.t
 
 # Every bt program the tests run goes through valgrind (see tests/lib.sh).
-check-valgrind: all $(UNITS)
+check-valgrind: all $(UNITS) $(SHIMS)
 	@command -v valgrind >/dev/null || { echo "make: valgrind is missing: apt-get install -y valgrind" >&2; exit 1; }
 	BT_VALGRIND=1 $(PROVE) $(PROVEFLAGS) tests/*.t
 
@@ -109,7 +114,7 @@ uninstall:
 	  *.7) rm -f $(DESTDIR)$(MANDIR)/man7/$$m;; esac; done
 
 clean:
-	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS)
+	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS) $(SHIMS)
 	rm -rf tests/trash.*
 
 .PHONY: all deps check check-valgrind check-asan demo bench install uninstall clean

@@ -104,6 +104,40 @@ test_expect_success 'a path through a regular file: exit 1 naming it' '
 	test_must_fail test -s out
 '
 
+# readfail N CMD...: run CMD with the Nth read of its stdin failing (EIO)
+readfail() {
+	(
+		LD_PRELOAD=$BT_ROOT/tests/shim/readfail.so BT_READFAIL=$1
+		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+		export LD_PRELOAD BT_READFAIL ASAN_OPTIONS
+		shift
+		"$@"
+	)
+}
+
+test_expect_success 'a read error: exit 1 naming stdin, no chunk, no temporary file' '
+	mkdir rd && cd rd &&
+	reqs 1 20000 >in.jsonl &&
+	test $(wc -c <in.jsonl) -gt 600000 &&
+	readfail 2 test_expect_code 1 bt-split -d d <in.jsonl >out 2>err &&
+	echo "bt-split: stdin: read error: Input/output error" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out &&
+	ls -A d >files &&
+	test_must_fail test -s files
+'
+
+test_expect_success 'a read error after a bad line not yet checked: the bad line, exit 2' '
+	mkdir rd2 && cd rd2 &&
+	{ reqs 1 10 && echo "{\"custom_id\":\"r3\",\"params\":{}}" && reqs 11 20000; } >in.jsonl &&
+	readfail 2 test_expect_code 2 bt-split -d d <in.jsonl >out 2>err &&
+	echo "bt-split: stdin:11: duplicate custom_id \"r3\" (first on line 3)" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out &&
+	ls -A d >files &&
+	test_must_fail test -s files
+'
+
 test_expect_success 'a closed pipe on stdout ends it quietly; completed chunks are whole' '
 	mkdir pipe && cd pipe &&
 	reqs 1 8000 >in.jsonl &&
