@@ -115,6 +115,13 @@ readfail() {
 	)
 }
 
+# nothing_left: no path printed (out), no file in d
+nothing_left() {
+	test_must_fail test -s out &&
+	ls -A d >files &&
+	test_must_fail test -s files
+}
+
 test_expect_success 'a read error: exit 1 naming stdin, no chunk, no temporary file' '
 	mkdir rd && cd rd &&
 	reqs 1 20000 >in.jsonl &&
@@ -122,9 +129,7 @@ test_expect_success 'a read error: exit 1 naming stdin, no chunk, no temporary f
 	readfail 2 test_expect_code 1 bt-split -d d <in.jsonl >out 2>err &&
 	echo "bt-split: stdin: read error: Input/output error" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
-	ls -A d >files &&
-	test_must_fail test -s files
+	nothing_left
 '
 
 test_expect_success 'a read error after a bad line not yet checked: the bad line, exit 2' '
@@ -133,9 +138,7 @@ test_expect_success 'a read error after a bad line not yet checked: the bad line
 	readfail 2 test_expect_code 2 bt-split -d d <in.jsonl >out 2>err &&
 	echo "bt-split: stdin:11: duplicate custom_id \"r3\" (first on line 3)" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
-	ls -A d >files &&
-	test_must_fail test -s files
+	nothing_left
 '
 
 test_expect_success 'a closed pipe on stdout ends it quietly; completed chunks are whole' '
