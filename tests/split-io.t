@@ -106,6 +106,8 @@ test_expect_success 'a path through a regular file: exit 1 naming it' '
 
 # readfail N CMD...: run CMD with the Nth read of its stdin failing (EIO)
 readfail() {
+	test -f "$BT_ROOT/tests/shim/readfail.so" ||
+		{ echo "readfail: no shim: make tests/shim/readfail.so"; return 1; }
 	(
 		LD_PRELOAD=$BT_ROOT/tests/shim/readfail.so BT_READFAIL=$1
 		ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
