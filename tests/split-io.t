@@ -143,6 +143,26 @@ test_expect_success 'a read error after a bad line not yet checked: the bad line
 	nothing_left
 '
 
+# A directory in the way of the temporary file (its name has the pid,
+# which sh -c hands to bt-split by exec) makes the file impossible to create.
+test_expect_success 'a temporary file that cannot be made: exit 1 naming the chunk' '
+	mkdir tf && cd tf &&
+	reqs 1 3 >in.jsonl &&
+	test_expect_code 1 sh -c "mkdir -p d/.chunk.0001.jsonl.tmp.\$\$ && exec bt-split -d d in.jsonl" >out 2>err &&
+	echo "bt-split: cannot create a temporary file for d/chunk.0001.jsonl: File exists" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out
+'
+
+test_expect_success 'the same, when the first line is bad: the bad line, exit 2' '
+	mkdir tf2 && cd tf2 &&
+	{ echo "{\"custom_id\":\"a b\",\"params\":{}}" && reqs 1 3; } >in.jsonl &&
+	test_expect_code 2 sh -c "mkdir -p d/.chunk.0001.jsonl.tmp.\$\$ && exec bt-split -d d in.jsonl" >out 2>err &&
+	echo "bt-split: in.jsonl:1: invalid custom_id \"a b\": it must match ^[a-zA-Z0-9_-]{1,64}\$" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out
+'
+
 test_expect_success 'a closed pipe on stdout ends it quietly; completed chunks are whole' '
 	mkdir pipe && cd pipe &&
 	reqs 1 8000 >in.jsonl &&
