@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
@@ -19,6 +20,10 @@ struct bt_http {
 	struct curl_slist *hdrs_json;   /* the same and content-type */
 	double budget;
 	uint64_t rng;
+	/* the server's clock less ours lies in [clock_lo, clock_hi], from
+	 * the Date headers seen (clock_n of them) */
+	double clock_lo, clock_hi;
+	int clock_n;
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -31,6 +36,7 @@ struct xfer {
 	int sent;               /* some body byte was handed to libcurl */
 	int got;                /* some 2xx byte went to the sink */
 	int sink_failed;
+	int ended;              /* req->body_end was called */
 	struct bt_hdrs hdrs;
 };
 
@@ -188,6 +194,12 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 		n = file_bytes(r, out, want, x->pos);
 	if (n < 0)
 		return CURL_READFUNC_ABORT;
+	/* the last bytes: whoever must know that the body may now be taken
+	 * whole hears it before they go */
+	if (x->pos + n == body_size(r) && r->body_end && !x->ended) {
+		x->ended = 1;
+		r->body_end(r->body_end_arg);
+	}
 	x->pos += n;
 	x->sent = 1;
 	return (size_t)n;
@@ -243,6 +255,8 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 			x->retry_after = d / 1000;
 	} else if (k == 14 && !strncasecmp(p, "x-should-retry", k))
 		x->should_retry = !strcasecmp(val, "true");
+	else if (k == 4 && !strncasecmp(p, "date", k))
+		x->date = bt_http_date(val);
 	return size * nmemb;
 }
 
@@ -307,6 +321,7 @@ CURL *bt_http_get_handle(struct bt_http *h, const char *path,
 	memset(hdrs, 0, sizeof *hdrs);
 	hdrs->retry_after = -1;
 	hdrs->should_retry = -1;
+	hdrs->date = -1;
 	url = bt_asprintf("%s%s", h->base_url, path);
 	setup(h, c, url, 0, hdrs);
 	free(url);      /* libcurl copies it */
@@ -314,6 +329,46 @@ CURL *bt_http_get_handle(struct bt_http *h, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
 	return c;
+}
+
+double bt_http_date(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+
+	/* IMF-fixdate, the one form a server must send: "Sun, 06 Nov 1994
+	 * 08:49:37 GMT" (the C locale's day and month names) */
+	memset(&tm, 0, sizeof tm);
+	rest = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!rest || *rest)
+		return -1;
+	return (double)timegm(&tm);
+}
+
+void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got)
+{
+	/* the server stamped the Date while we waited: at a time in
+	 * [sent, got] of ours, and its second in [date, date + 1) */
+	double lo = date - got, hi = date + 1 - sent;
+
+	if (date < 0)
+		return;
+	if (h->clock_n && (lo > h->clock_hi || hi < h->clock_lo))
+		h->clock_n = 0;     /* its clock jumped: start again */
+	if (!h->clock_n || lo > h->clock_lo)
+		h->clock_lo = lo;
+	if (!h->clock_n || hi < h->clock_hi)
+		h->clock_hi = hi;
+	h->clock_n++;
+}
+
+int bt_http_clock(const struct bt_http *h, double *lo, double *hi)
+{
+	if (!h->clock_n)
+		return -1;
+	*lo = h->clock_lo;
+	*hi = h->clock_hi;
+	return 0;
 }
 
 /* Transport errors that prove nothing was sent. */
@@ -338,6 +393,7 @@ static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
 	x->h = h;
 	x->hdrs.retry_after = -1;
 	x->hdrs.should_retry = -1;
+	x->hdrs.date = -1;
 	resp->body.len = 0;
 	resp->request_id[0] = 0;
 	resp->status = 0;
@@ -366,7 +422,10 @@ static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
 	} else {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
 	}
+	resp->t_start = bt_now();
 	rc = curl_easy_perform(c);
+	resp->t_end = bt_now();
+	bt_http_clock_seen(h, x->hdrs.date, resp->t_start, resp->t_end);
 	free(url);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
 	memcpy(resp->request_id, x->hdrs.request_id, sizeof resp->request_id);

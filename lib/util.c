@@ -293,6 +293,25 @@ void bt_flush(struct bt_buf *b)
 	b->len = 0;
 }
 
+double bt_rfc3339_parse(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	double frac = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if (!s || !(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return -1;
+	if (*rest == '.') {
+		char *end;
+		frac = strtod(rest, &end);
+		rest = end;
+	}
+	if (strcmp(rest, "Z") && strcmp(rest, "+00:00"))
+		return -1;
+	return (double)timegm(&tm) + frac;
+}
+
 void bt_rfc3339(double t, char out[32])
 {
 	time_t sec = (time_t)t;
