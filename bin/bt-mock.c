@@ -51,7 +51,7 @@ static const char *ep_names[] = {
 	[EP_MESSAGES] = "messages", [EP_COUNT] = "count_tokens", [EP_ANY] = "any",
 };
 
-enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW };
+enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW, A_LOST };
 
 struct fault {
 	int ep, act, status;
@@ -125,6 +125,7 @@ static long long opt_max_body = BT_MAX_BODY;
 static long opt_max_requests = BT_MAX_REQUESTS;
 static long long opt_queue_limit = 500000;
 static int opt_ordered;
+static int64_t opt_skew;        /* our clock less the machine's */
 
 static char base_url[128];
 static int tmp_state;           /* state dir is ours: remove it at exit */
@@ -149,7 +150,7 @@ usage(FILE *f, int status)
 	    "               [--expire-after dur] [--archive-after dur]\n"
 	    "               [--error-rate r] [--expire-rate r] [--max-body size]\n"
 	    "               [--max-requests n] [--queue-limit n] [--fault spec]...\n"
-	    "               [--lifetime dur] [--ordered]\n");
+	    "               [--lifetime dur] [--ordered] [--clock-skew [-]dur]\n");
 	exit(status);
 }
 
@@ -161,7 +162,7 @@ now_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * US + ts.tv_nsec / 1000;
+	return (int64_t)ts.tv_sec * US + ts.tv_nsec / 1000 + opt_skew;
 }
 
 static int64_t
@@ -183,6 +184,17 @@ fmt_time(char out[40], int64_t us)
 	gmtime_r(&s, &tm);
 	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(out + strlen(out), 20, ".%06ldZ", (long)(us % US));
+}
+
+/* The Date header, by our clock (--clock-skew moves it too). */
+static void
+http_date(char *out, size_t sz)
+{
+	time_t s = (time_t)(now_us() / US);
+	struct tm tm;
+
+	gmtime_r(&s, &tm);
+	strftime(out, sz, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
 static uint64_t
@@ -414,6 +426,8 @@ fault_parse(const char *spec, struct fault *f, char *err, size_t errsz)
 		f->act = A_CUT;
 	else if (!strcmp(act, "slow"))
 		f->act = A_SLOW;
+	else if (!strcmp(act, "lost"))
+		f->act = A_LOST;
 	else {
 		f->act = A_STATUS;
 		f->status = (int)strtol(act, &end, 10);
@@ -1398,6 +1412,7 @@ cut_free(void *cls)
 static enum MHD_Result
 send_out(struct MHD_Connection *mc, struct conn *x, struct out *o)
 {
+	char date[64];
 	struct MHD_Response *r;
 	struct cutsrc *c;
 	uint64_t size;
@@ -1434,6 +1449,8 @@ send_out(struct MHD_Connection *mc, struct conn *x, struct out *o)
 		return MHD_NO;
 	MHD_add_response_header(r, "request-id", x->rid);
 	MHD_add_response_header(r, "content-type", o->ctype);
+	http_date(date, sizeof date);
+	MHD_add_response_header(r, "Date", date);
 	if (o->retry_after[0])
 		MHD_add_response_header(r, "retry-after", o->retry_after);
 	if (bt_verbose)
@@ -2192,7 +2209,8 @@ begin(struct MHD_Connection *mc, struct conn *x, struct out *o)
 	st_http++;
 	x->faulted = fault_take(x->ep, &x->fault);
 	pthread_mutex_unlock(&mu);
-	if (x->faulted && (x->fault.act == A_STATUS || x->fault.act == A_DROP))
+	if (x->faulted && (x->fault.act == A_STATUS || x->fault.act == A_DROP ||
+	    x->fault.act == A_LOST))
 		return 0;
 	if (!(k = req_key(mc))) {
 		out_error(o, x, 401, "x-api-key header is required");
@@ -2314,7 +2332,8 @@ handler(void *cls, struct MHD_Connection *mc, const char *url, const char *metho
 			return send_out(mc, x, &o);
 		if (x->faulted && x->fault.act == A_DROP && x->ep != EP_CREATE)
 			return MHD_NO;
-		if (x->ep == EP_CREATE && !(x->faulted && x->fault.act == A_STATUS)) {
+		if (x->ep == EP_CREATE && !(x->faulted &&
+		    (x->fault.act == A_STATUS || x->fault.act == A_LOST))) {
 			x->spool = bt_asprintf("%s/.spool-%" PRIu64, opt_dir, c);
 			x->fd = open(x->spool, O_RDWR | O_CREAT | O_TRUNC, 0600);
 			if (x->fd < 0)
@@ -2326,6 +2345,15 @@ handler(void *cls, struct MHD_Connection *mc, const char *url, const char *metho
 		take_body(x, data, *size);
 		*size = 0;
 		return MHD_YES;
+	}
+	if (x->faulted && x->fault.act == A_LOST) {
+		/* the whole request came, and is lost: nothing is done, and
+		 * no answer ever comes */
+		if (x->fault.has_arg)
+			nap(x->fault.arg);
+		if (bt_verbose)
+			fprintf(stderr, "%s: %s %s lost\n", bt_prog, x->method, x->url);
+		return MHD_NO;
 	}
 	if (x->faulted && x->fault.act == A_STATUS) {
 		out_error(&o, x, (unsigned)x->fault.status, "%s",
@@ -2390,7 +2418,7 @@ main(int argc, char *argv[])
 	enum {
 		O_STATE = 256, O_KEY, O_SEED, O_PT, O_CT, O_EXPIRE, O_ARCHIVE,
 		O_ERATE, O_XRATE, O_MAXBODY, O_MAXREQ, O_QUEUE, O_FAULT,
-		O_LIFETIME, O_ORDERED
+		O_LIFETIME, O_ORDERED, O_SKEW
 	};
 	static const struct option longopts[] = {
 		{ "state-dir", required_argument, NULL, O_STATE },
@@ -2408,6 +2436,7 @@ main(int argc, char *argv[])
 		{ "fault", required_argument, NULL, O_FAULT },
 		{ "lifetime", required_argument, NULL, O_LIFETIME },
 		{ "ordered", no_argument, NULL, O_ORDERED },
+		{ "clock-skew", required_argument, NULL, O_SKEW },
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -2464,6 +2493,10 @@ main(int argc, char *argv[])
 			opt_lifetime = bt_duration(optarg, "--lifetime");
 			break;
 		case O_ORDERED: opt_ordered = 1; break;
+		case O_SKEW:
+			opt_skew = *optarg == '-' ? -dur_us(optarg + 1, "--clock-skew") :
+			    dur_us(optarg + (*optarg == '+'), "--clock-skew");
+			break;
 		case 'h':
 			usage(stdout, BT_EXIT_OK);
 			break;
