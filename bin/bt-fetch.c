@@ -1,8 +1,11 @@
 /* bt-fetch — batches in, results out */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bt.h"
 
@@ -19,6 +22,9 @@ struct fetch {
 	unsigned long long lines, dups;
 	int attempt;            /* 1 for the first download, 2... after a cut */
 	char err[300];
+	int hold;               /* held back in a temporary file until its
+	                           custom_ids are checked; -1: written out */
+	struct bt_idlist ids;   /* the custom_ids, when held */
 };
 
 static void usage(FILE *f, int status)
@@ -32,6 +38,79 @@ struct line_check {
 	size_t idlen;
 	int has_result;
 };
+
+static void fail(const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fail(const char *id, const char *fmt, ...)
+{
+	char msg[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	bt_warn("%s: %s", id, msg);
+	failed = 1;
+}
+
+/* Lines go to stdout, or to the hold file. */
+static void out(struct fetch *f)
+{
+	if (f->hold < 0)
+		bt_flush(&f->out);
+	else if (bt_write_all(f->hold, f->out.p, f->out.len) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: a temporary file: write error:", f->id);
+	f->out.len = 0;
+}
+
+static int hold_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmp = bt_asprintf("%s/bt-fetch.XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(tmp);
+
+	if (fd < 0 || unlink(tmp) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", tmp);
+	free(tmp);
+	return fd;
+}
+
+/* A held batch's results are let out only when their custom_ids are
+ * exactly those of the chunk it was adopted for (bt.7, RECONCILIATION). */
+static void settle(struct fetch *f, jv mark)
+{
+	char digest[65], want[65] = "", chunk[300] = "", why[600];
+	struct bt_buf b = { 0 };
+	ssize_t r;
+
+	out(f);
+	bt_idlist_digest(&f->ids, digest);
+	bt_batch_field(mark, "ids_sha256", want, sizeof want);
+	bt_batch_field(mark, "chunk", chunk, sizeof chunk);
+	if (strcmp(digest, want)) {
+		snprintf(why, sizeof why, "%s was adopted provisionally for %s after a "
+		         "create that got no answer, but its results' custom_ids are not "
+		         "that chunk's: it is another job's batch", f->id, chunk);
+		bt_adopted_disown(f->id, mark, why);
+		fail(f->id, "adopted provisionally for %s, but its custom_ids are not that "
+		     "chunk's: another job's batch, disowned; none of its results is "
+		     "written; bt-submit sends the chunk again", chunk);
+		return;
+	}
+	if (lseek(f->hold, 0, SEEK_SET) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: a temporary file:", f->id);
+	bt_buf_grow(&b, 1 << 20);
+	while ((r = read(f->hold, b.p, 1 << 20)) > 0) {
+		b.len = (size_t)r;
+		bt_flush(&b);
+	}
+	if (r < 0)
+		bt_die(BT_EXIT_FAIL, "%s: a temporary file: read error:", f->id);
+	bt_buf_free(&b);
+	bt_adopted_confirm(f->id, mark);
+	if (bt_verbose)
+		bt_warn("%s: its custom_ids are those of %s: adopted for good", f->id, chunk);
+}
 
 static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 {
@@ -76,10 +155,12 @@ static int line(struct fetch *f, char *s, size_t n)
 		return 0;               /* written already */
 	}
 	f->lines++;
+	if (f->hold >= 0)
+		bt_idlist_add(&f->ids, id, c.idlen);
 	bt_buf_add(&f->out, s, n);
 	bt_buf_addc(&f->out, '\n');
 	if (f->out.len >= (1 << 20))
-		bt_flush(&f->out);
+		out(f);
 	return 0;
 }
 
@@ -113,24 +194,12 @@ static int restart(void *arg)
 	return 0;
 }
 
-static void fail(const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void fail(const char *id, const char *fmt, ...)
-{
-	char msg[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	bt_warn("%s: %s", id, msg);
-	failed = 1;
-}
-
 static void fetch(const char *id, jv batch)
 {
-	char status[32], archived[64], path[BT_BATCH_ID_MAX + 64];
+	char status[32], archived[64], path[BT_BATCH_ID_MAX + 64], state[16] = "";
+	char endpoint[512];
 	struct fetch f;
+	jv mark;
 	struct bt_req req;
 	struct bt_resp resp;
 	long long total;
@@ -152,9 +221,21 @@ static void fetch(const char *id, jv batch)
 		fail(id, "the batch has no request_counts");
 		return;
 	}
+	mark = bt_adopted_get(id);
+	/* a mark is for a batch of one server */
+	if (bt_batch_field(mark, "endpoint", endpoint, sizeof endpoint) == 0 &&
+	    !strcmp(endpoint, cfg.base_url))
+		bt_batch_field(mark, "state", state, sizeof state);
+	if (!strcmp(state, "disowned")) {
+		fail(id, "not this job's batch: adopted provisionally, its custom_ids "
+		     "proved it another's; run bt-submit again to send its chunk");
+		jv_free(mark);
+		return;
+	}
 
 	memset(&f, 0, sizeof f);
 	f.id = id;
+	f.hold = !strcmp(state, "provisional") ? hold_file() : -1;
 	memset(&req, 0, sizeof req);
 	snprintf(path, sizeof path, "/v1/messages/batches/%s/results", id);
 	req.method = "GET";
@@ -190,17 +271,25 @@ static void fetch(const char *id, jv batch)
 			bt_warn("%s: got %llu of %lld results; downloading again",
 			        id, f.lines, total);
 	}
-	bt_flush(&f.out);
+	if (f.hold < 0)
+		out(&f);
 	if ((long long)f.lines != total)
 		fail(id, "got %llu results, the batch has %lld requests", f.lines, total);
 	else if (f.dups)
 		fail(id, "the results repeat %llu custom_id%s (each was written once)",
 		     f.dups, f.dups == 1 ? "" : "s");
+	else if (f.hold >= 0)
+		settle(&f, mark);
 	else if (bt_verbose)
 		bt_warn("%s: %llu results", id, f.lines);
 done:
 	bt_resp_free(&resp);
-	bt_flush(&f.out);
+	if (f.hold < 0)
+		out(&f);
+	else
+		close(f.hold);
+	jv_free(mark);
+	bt_idlist_free(&f.ids);
 	bt_buf_free(&f.out);
 	bt_buf_free(&f.part);
 	bt_idset_free(&f.seen);

@@ -1,18 +1,21 @@
-/* bt-submit — requests or chunks in, batches out, never paid for twice.
+/* bt-submit — requests or chunks in, batches out: never paid for twice,
+ * and never another job's batch taken for ours.
  *
  * Every create goes through a write-ahead journal in $BT_STATE_DIR/journal,
- * one file per chunk, named by the SHA-256 of the chunk's bytes:
+ * one record a chunk, named [TAG.]SHA256.ENDPOINT: the SHA-256 of the
+ * chunk's bytes, and a fingerprint of where it goes (the base URL and the
+ * key, hashed: never the key itself).
  *
- *   before the create  {"state":"sending","since":T,...}
- *   after the answer   {"state":"created","batch":{MessageBatch},...}
- *   after a refusal    {"state":"failed","error":"...",...}
+ *   before the create            {"state":"sending","window":{"from":T},...}
+ *   before its last body bytes   window.sent
+ *   after the answer             {"state":"created","batch":{MessageBatch},...}
+ *   after a sure refusal         {"state":"failed","error":"...",...}
  *
- * A chunk whose record says "created" is not sent again: its batch is
- * printed (--force sends it anyway).  A record still "sending" means the
- * last create got no clear answer (a crash, a dropped connection, a 5xx
- * after the body went out): the batch list is searched for a batch made
- * since then with the same number of requests, and that batch is adopted
- * instead of paying twice.  The key is never written.
+ * Window times are on the server's clock, learnt from its Date headers.  A
+ * chunk whose record says "created" is not sent again (--force sends it
+ * anyway).  A record left "sending" (a crash, a dropped connection, a 5xx
+ * after the body went out) is settled against the batch list before
+ * anything is sent again: see settle(), and RECONCILIATION in bt.7.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,31 +32,46 @@
 
 #include "bt.h"
 
-#define SLACK 300.0     /* seconds of clock skew allowed when reconciling */
-#define APART 30.0      /* two candidates closer than this cannot be told apart */
+#define LEGACY_SLACK 300.0  /* a record from before windows: its "since" is
+                               our clock, allowed this much skew */
+#define BUSY_WAIT 300.0     /* seconds to wait for another create under way */
+#define GRACE 60.0          /* a batch is made at most this long after its
+                               body went (BT_RECONCILE_GRACE overrides) */
+#define LOOK_GAP 2.0        /* between the two looks at the list */
 
 static struct bt_config cfg;
 static struct bt_http *http;
 static int force, dry_run, failed;
 static const char *tag;         /* --tag: a namespace in the journal */
+static const char *adopt_id;    /* --adopt */
+static int adopted;             /* chunks --adopt was used for */
 static long long max_requests = BT_MAX_REQUESTS, max_bytes = BT_CHUNK_MAX;
-static char *journal_dir, *spool_dir;
+static char *journal_dir, *journal_abs, *spool_dir;
+static char key_fp[17];         /* where we send: see endpoint_fp */
+static double grace = GRACE, look_gap = LOOK_GAP;
 static const char *max_cost;        /* --max-cost as given */
 static long long max_cost_micro;
 
 /* a chunk to send */
 struct chunk {
 	const char *path;
+	const char *where;          /* "stdin:LINE" or NULL, for messages */
 	char sha[65];
 	long long requests, bytes;  /* bytes of the file; the body has 14 more */
 	jv superseded;              /* ids of batches made for it before --force */
-	char key[128];              /* its journal record: [TAG.]SHA256 */
+	char key[160];              /* its journal record: [TAG.]SHA256.ENDPOINT */
+	char since[32];             /* our clock: when the last create began */
+	struct win {                /* on the server's clock; -1: unknown */
+		double from;        /* the create began after this */
+		double sent;        /* its body's last bytes went before this */
+		double to;          /* its answer (or failure) came before this */
+	} win;
 };
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-submit [-v] [--dry-run] [--force] [--tag TAG] [-n N] [-b SIZE] "
-	        "[--max-cost USD] [--api-key-file FILE] [CHUNK...]\n");
+	fprintf(f, "usage: bt-submit [-v] [--dry-run] [--force] [--adopt BATCH_ID] [--tag TAG] "
+	        "[-n N] [-b SIZE] [--max-cost USD] [--api-key-file FILE] [CHUNK...]\n");
 	exit(status);
 }
 
@@ -70,6 +88,22 @@ static void hex(const unsigned char *md, char out[65])
 }
 
 /* ---- checking a chunk file ---- */
+
+/* A chunk file named at where ("stdin:LINE", or NULL for an argument)
+ * cannot be used: exit 2, quoting at most 80 bytes of the name. */
+static void not_chunk(const char *where, const char *path, const char *why)
+	__attribute__((noreturn));
+static void not_chunk(const char *where, const char *path, const char *why)
+{
+	int e = errno;
+	size_t n = strlen(path);
+
+	if (!where)
+		bt_die(BT_EXIT_USAGE, "%s: %s", path, why ? why : strerror(e));
+	bt_die(BT_EXIT_USAGE, "%s: '%.80s%s': not a chunk file (a path) or a request "
+	       "(a JSON object): %s", where, path, n > 80 ? "..." : "",
+	       why ? why : strerror(e));
+}
 
 /* A chunk file must be what bt-split writes: requests, one a line, each
  * "\n"-terminated, no blank lines, ids unique, within the batch limits. */
@@ -88,9 +122,9 @@ static void check_chunk(struct chunk *c)
 	char *s;
 
 	if (bt_lines_open(&l, c->path) < 0)
-		bt_die(BT_EXIT_USAGE, "%s:", c->path);
+		not_chunk(c->where, c->path, NULL);
 	if (fstat(l.fd, &st) < 0 || !S_ISREG(st.st_mode))
-		bt_die(BT_EXIT_USAGE, "%s: not a regular file", c->path);
+		not_chunk(c->where, c->path, "not a regular file");
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		bt_die(BT_EXIT_FAIL, "SHA-256 failed");
@@ -128,246 +162,11 @@ static void check_chunk(struct chunk *c)
 	bt_lines_close(&l);
 }
 
-/* ---- the journal ---- */
-
-static char *record_path(const char *key, const char *ext)
-{
-	return bt_asprintf("%s/%s.%s", journal_dir, key, ext);
-}
-
-static jv record_read(const char *key)
-{
-	char *path = record_path(key, "json"), err[200];
-	struct bt_lines l;
-	size_t n;
-	char *s;
-	jv v;
-
-	if (bt_lines_open(&l, path) < 0) {
-		if (errno != ENOENT)
-			bt_die(BT_EXIT_FAIL, "%s:", path);
-		free(path);
-		return jv_invalid();
-	}
-	s = bt_lines_next(&l, &n);
-	v = s ? bt_json_parse(s, n, err, sizeof err) : jv_invalid();
-	if (jv_get_kind(v) != JV_KIND_OBJECT)
-		bt_die(BT_EXIT_FAIL, "%s: a damaged journal record (%s); move it "
-		       "away to submit this chunk again", path, s ? err : "empty");
-	bt_lines_close(&l);
-	free(path);
-	return v;
-}
-
-static void record_write(const struct chunk *c, const char *state,
-                         const char *since, jv batch, const char *error)
-{
-	struct bt_buf b = { 0 };
-	char *path = record_path(c->key, "json");
-
-	bt_buf_adds(&b, "{\"sha256\":\"");
-	bt_buf_adds(&b, c->sha);
-	bt_buf_adds(&b, "\",\"tag\":");
-	if (tag)
-		bt_json_write_str(&b, tag, strlen(tag));
-	else
-		bt_buf_adds(&b, "null");
-	bt_buf_adds(&b, ",\"chunk\":");
-	bt_json_write_str(&b, c->path, strlen(c->path));
-	bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"state\":\"%s\",\"since\":\"%s\",\"batch\":",
-	              c->requests, c->bytes + BT_ENVELOPE, state, since);
-	if (jv_is_valid(batch))
-		bt_json_write(&b, batch);
-	else
-		bt_buf_adds(&b, "null");
-	bt_buf_adds(&b, ",\"error\":");
-	if (error)
-		bt_json_write_str(&b, error, strlen(error));
-	else
-		bt_buf_adds(&b, "null");
-	bt_buf_adds(&b, ",\"superseded\":");
-	if (jv_get_kind(c->superseded) == JV_KIND_ARRAY)
-		bt_json_write(&b, c->superseded);
-	else
-		bt_buf_adds(&b, "[]");
-	bt_buf_adds(&b, "}\n");
-	if (bt_write_file(path, b.p, b.len) < 0)
-		bt_die(BT_EXIT_FAIL, "%s: cannot write the journal:", path);
-	bt_buf_free(&b);
-	free(path);
-}
-
-static int lock_chunk(const char *key)
-{
-	char *path = record_path(key, "lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-
-	if (fd < 0 || flock(fd, LOCK_EX) < 0)
-		bt_die(BT_EXIT_FAIL, "%s:", path);
-	free(path);
-	return fd;
-}
-
-static void add_superseded(jv rec, struct bt_idset *set)
-{
-	jv a = jv_object_get(jv_copy(rec), jv_string("superseded")), x;
-	int i, n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-
-	for (i = 0; i < n; i++) {
-		x = jv_array_get(jv_copy(a), i);
-		if (jv_get_kind(x) == JV_KIND_STRING)
-			bt_idset_add(set, jv_string_value(x), 1);
-		jv_free(x);
-	}
-	jv_free(a);
-}
-
-/* The batch ids the journal holds in every record but key's (whose own
- * superseded ones the caller adds). */
-static void known_batches(const char *key, struct bt_idset *set)
-{
-	char name[256], id[BT_BATCH_ID_MAX];
-	size_t n;
-	struct dirent *e;
-	DIR *d = opendir(journal_dir);
-	jv r, b;
-
-	if (!d)
-		bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
-	while ((e = readdir(d))) {
-		n = strlen(e->d_name);
-		if (e->d_name[0] == '.' || n < 6 || n >= sizeof name ||
-		    strcmp(e->d_name + n - 5, ".json"))
-			continue;
-		memcpy(name, e->d_name, n - 5);
-		name[n - 5] = 0;
-		if (!strcmp(name, key))
-			continue;
-		r = record_read(name);
-		b = jv_object_get(jv_copy(r), jv_string("batch"));
-		if (jv_get_kind(b) == JV_KIND_OBJECT &&
-		    bt_batch_field(b, "id", id, sizeof id) == 0)
-			bt_idset_add(set, id, 1);
-		jv_free(b);
-		add_superseded(r, set);
-		jv_free(r);
-	}
-	closedir(d);
-}
-
-/* Seconds since the epoch of an RFC 3339 UTC time (the API's form). */
-static double rfc3339_time(const char *s)
-{
-	struct tm tm;
-	const char *rest;
-	double frac = 0;
-
-	memset(&tm, 0, sizeof tm);
-	if (!(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
-		return 0;
-	if (*rest == '.')
-		frac = strtod(rest, NULL);
-	return (double)timegm(&tm) + frac;
-}
-
-/* Search the batch list for the batch an unanswered create may have made:
- * created since then (less the slack), with as many requests, not in the
- * journal for another chunk; of several, the one made nearest the attempt,
- * unless another is within APART of it.  1 with *found, 0 for none, -1 on
- * error or doubt. */
-static int reconcile(const struct chunk *c, const char *since, jv *found,
-                     char *err, size_t errsz)
-{
-	struct bt_idset known = { 0 };
-	struct bt_resp resp;
-	char path[300], after[BT_BATCH_ID_MAX] = "", id[BT_BATCH_ID_MAX];
-	char created[40], lowest[32];
-	double t, at, dist, best = -1, second = -1;
-	int matches = 0, i, n, more, older = 0;
-	struct tm tm;
-	jv page, data, b;
-
-	memset(&tm, 0, sizeof tm);
-	if (!strptime(since, "%Y-%m-%dT%H:%M:%S", &tm)) {
-		snprintf(err, errsz, "the journal's time '%s' is not understood", since);
-		return -1;
-	}
-	at = rfc3339_time(since);
-	t = at - SLACK;
-	bt_rfc3339(t, lowest);
-	known_batches(c->key, &known);
-	if (jv_get_kind(c->superseded) == JV_KIND_ARRAY) {
-		jv r = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
-		add_superseded(r, &known);
-		jv_free(r);
-	}
-	*found = jv_invalid();
-	do {
-		snprintf(path, sizeof path, "/v1/messages/batches?limit=100%s%s",
-		         after[0] ? "&after_id=" : "", after);
-		page = bt_http_json(http, "GET", path, &resp);
-		if (!jv_is_valid(page)) {
-			snprintf(err, errsz, "cannot list batches to check: %s", resp.err);
-			bt_resp_free(&resp);
-			goto fail;
-		}
-		bt_resp_free(&resp);
-		data = jv_object_get(jv_copy(page), jv_string("data"));
-		b = jv_object_get(jv_copy(page), jv_string("has_more"));
-		more = jv_get_kind(b) == JV_KIND_TRUE;
-		jv_free(b);
-		n = jv_get_kind(data) == JV_KIND_ARRAY ? jv_array_length(jv_copy(data)) : 0;
-		for (i = 0; i < n; i++) {
-			b = jv_array_get(jv_copy(data), i);
-			bt_batch_field(b, "id", id, sizeof id);
-			bt_batch_field(b, "created_at", created, sizeof created);
-			strcpy(after, id);
-			if (strcmp(created, lowest) < 0) {
-				older = 1;      /* newest first: the rest are older */
-				jv_free(b);
-				break;
-			}
-			if (bt_batch_count(b, "total") == c->requests &&
-			    !bt_idset_get(&known, id)) {
-				/* the nearest to the attempt is the likeliest */
-				matches++;
-				dist = fabs(rfc3339_time(created) - at);
-				if (best < 0 || dist < best) {
-					second = best;
-					best = dist;
-					jv_free(*found);
-					*found = b;
-					continue;
-				}
-				if (second < 0 || dist < second)
-					second = dist;
-			}
-			jv_free(b);
-		}
-		jv_free(data);
-		jv_free(page);
-	} while (more && !older && after[0]);
-	bt_idset_free(&known);
-	if (matches > 1 && second - best < APART) {
-		snprintf(err, errsz, "%d batches made within %.0f s of %s have %lld "
-		         "requests: cannot tell which one is this chunk's; see bt-list, "
-		         "and use --force to send it again", matches, APART, since,
-		         c->requests);
-		jv_free(*found);
-		*found = jv_invalid();
-		return -1;
-	}
-	return matches ? 1 : 0;
-fail:
-	bt_idset_free(&known);
-	return -1;
-}
-
 static void chunk_fail(const struct chunk *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void chunk_fail(const struct chunk *c, const char *fmt, ...)
 {
-	char msg[1400];
+	char msg[2000];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -377,16 +176,475 @@ static void chunk_fail(const struct chunk *c, const char *fmt, ...)
 	failed = 1;
 }
 
-/* One create, journaled.  Returns the batch or jv_invalid(). */
-static jv create(struct chunk *c, const char *since)
+/* ---- the journal ---- */
+
+static void win_time(jv *o, const char *k, double t)
+{
+	char at[32];
+
+	bt_rfc3339(t, at);
+	*o = jv_object_set(*o, jv_string(k), t >= 0 ? jv_string(at) : jv_null());
+}
+
+static jv win_json(const struct win *w)
+{
+	jv o = jv_object();
+
+	win_time(&o, "from", w->from);
+	win_time(&o, "sent", w->sent);
+	win_time(&o, "to", w->to);
+	return o;
+}
+
+static double rec_time(jv o, const char *k)
+{
+	char at[64];
+
+	return bt_batch_field(o, k, at, sizeof at) < 0 ? -1 : bt_rfc3339_parse(at);
+}
+
+/* The window of a record (borrowed): 0, or -1 for a record written before
+ * windows were kept (its "since" is then all there is). */
+static int win_read(jv rec, struct win *w)
+{
+	jv o = jv_object_get(jv_copy(rec), jv_string("window"));
+	int ok = jv_get_kind(o) == JV_KIND_OBJECT;
+
+	w->from = ok ? rec_time(o, "from") : -1;
+	w->sent = ok ? rec_time(o, "sent") : -1;
+	w->to = ok ? rec_time(o, "to") : -1;
+	if (!ok || w->from < 0) {
+		w->from = rec_time(rec, "since");
+		if (w->from >= 0)
+			w->from -= LEGACY_SLACK;
+		w->sent = w->to = -1;
+		ok = 0;
+	}
+	jv_free(o);
+	return ok ? 0 : -1;
+}
+
+/* The record of c in state: the chunk's facts, where it goes, and batch
+ * (borrowed) when there is one. */
+static jv record(const struct chunk *c, const char *state, jv batch, const char *error)
+{
+	jv r = jv_object();
+
+	r = jv_object_set(r, jv_string("sha256"), jv_string(c->sha));
+	r = jv_object_set(r, jv_string("tag"), tag ? jv_string(tag) : jv_null());
+	r = jv_object_set(r, jv_string("chunk"), jv_string(c->path));
+	r = jv_object_set(r, jv_string("requests"), jv_number((double)c->requests));
+	r = jv_object_set(r, jv_string("bytes"), jv_number((double)(c->bytes + BT_ENVELOPE)));
+	r = jv_object_set(r, jv_string("endpoint"), jv_string(cfg.base_url));
+	r = jv_object_set(r, jv_string("key_fp"), jv_string(key_fp));
+	r = jv_object_set(r, jv_string("state"), jv_string(state));
+	r = jv_object_set(r, jv_string("since"), jv_string(c->since));
+	r = jv_object_set(r, jv_string("window"), win_json(&c->win));
+	r = jv_object_set(r, jv_string("batch"), jv_is_valid(batch) ? jv_copy(batch) : jv_null());
+	r = jv_object_set(r, jv_string("error"), error ? jv_string(error) : jv_null());
+	r = jv_object_set(r, jv_string("superseded"), jv_copy(c->superseded));
+	return r;
+}
+
+static void journal(const struct chunk *c, const char *state, jv batch, const char *error)
+{
+	jv r = record(c, state, batch, error);
+
+	bt_journal_write(journal_dir, c->key, r);
+	jv_free(r);
+}
+
+/* The body's last bytes are about to go: from now on the create may be
+ * taken whole.  A record without "sent" proves it was not. */
+static void body_end(void *arg)
+{
+	struct chunk *c = arg;
+	double lo, hi;
+
+	if (bt_http_clock(http, &lo, &hi) < 0)
+		return;
+	c->win.sent = bt_now() + hi;
+	journal(c, "sending", jv_invalid(), NULL);
+}
+
+/* ---- what every journal on this machine knows ---- */
+
+/* A create that got no clear answer, in some journal, and the window in
+ * which its batch, if any, was made. */
+struct claim {
+	char *where;            /* "JOURNAL/NAME" */
+	char chunk[200];
+	double from, to;        /* to: -1 for no end (it is under way) */
+	int busy;
+};
+
+struct known {
+	struct bt_idset ids;    /* every batch some record names */
+	struct claim *claims;
+	size_t nclaims;
+	char *self;             /* our own record: "JOURNAL/NAME" */
+};
+
+static void add_ids(struct bt_idset *set, jv rec)
+{
+	jv a = jv_object_get(jv_copy(rec), jv_string("superseded")), b, x;
+	char id[BT_BATCH_ID_MAX];
+	int i, n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
+
+	for (i = 0; i < n; i++) {
+		x = jv_array_get(jv_copy(a), i);
+		if (jv_get_kind(x) == JV_KIND_STRING)
+			bt_idset_add(set, jv_string_value(x), 1);
+		jv_free(x);
+	}
+	jv_free(a);
+	b = jv_object_get(jv_copy(rec), jv_string("batch"));
+	if (bt_batch_field(b, "id", id, sizeof id) == 0)
+		bt_idset_add(set, id, 1);
+	jv_free(b);
+}
+
+static int gather(const char *dir, const char *name, jv rec, void *arg)
+{
+	struct known *k = arg;
+	char state[16] = "", *where = bt_asprintf("%s/%s", dir, name);
+	struct claim *cl;
+	char endpoint[512];
+	struct win w;
+	int has_win, busy;
+
+	/* a batch id names a batch of one server: records made against
+	 * another (all but those from before endpoints were kept) say
+	 * nothing of this one's batches */
+	if (bt_batch_field(rec, "endpoint", endpoint, sizeof endpoint) == 0 &&
+	    strcmp(endpoint, cfg.base_url)) {
+		free(where);
+		jv_free(rec);
+		return 0;
+	}
+	add_ids(&k->ids, rec);
+	bt_batch_field(rec, "state", state, sizeof state);
+	if (!strcmp(state, "sending") && strcmp(where, k->self)) {
+		has_win = win_read(rec, &w) == 0;
+		busy = bt_journal_busy(dir, name);
+		/* a window with no "sent": its body never went whole, so it
+		 * made nothing (unless it is sending still) */
+		if (busy || !has_win || w.sent >= 0) {
+			k->claims = bt_realloc(k->claims, (k->nclaims + 1) * sizeof *k->claims);
+			cl = &k->claims[k->nclaims++];
+			cl->where = where;
+			where = NULL;
+			bt_batch_field(rec, "chunk", cl->chunk, sizeof cl->chunk);
+			cl->busy = busy;
+			cl->from = w.from;
+			cl->to = busy || !has_win ? -1 : (w.to >= 0 ? w.to : w.sent) + grace;
+		}
+	}
+	free(where);
+	jv_free(rec);
+	return 0;
+}
+
+static void known_load(struct known *k, const struct chunk *c)
+{
+	char **dirs = bt_registry_journals(journal_dir), **d;
+	jv own;
+
+	memset(k, 0, sizeof *k);
+	k->self = bt_asprintf("%s/%s", journal_abs, c->key);
+	for (d = dirs; *d; d++)
+		if (bt_journal_each(*d, gather, k) < 0 && bt_verbose)
+			bt_warn("%s: cannot read this journal:", *d);
+	own = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
+	add_ids(&k->ids, own);
+	jv_free(own);
+	bt_strv_free(dirs);
+}
+
+static void known_free(struct known *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nclaims; i++)
+		free(k->claims[i].where);
+	free(k->claims);
+	bt_idset_free(&k->ids);
+	free(k->self);
+}
+
+/* ---- reconciliation ---- */
+
+/* The batches that an unanswered create of c in window w may have made:
+ * created inside the window (on the server's clock), with as many
+ * requests, named by no journal on this machine.  Their number, with
+ * them in *cands; -1 with err when it cannot be told (the list failed, or
+ * a candidate is also in the window of another unanswered create); -2
+ * when such a create is still under way (wait, and look again). */
+static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
+                     char *err, size_t errsz)
+{
+	struct known k;
+	struct bt_resp resp;
+	char path[300], after[BT_BATCH_ID_MAX] = "", id[BT_BATCH_ID_MAX], at[40];
+	double lo = w->from, hi, t;
+	int i, n, more, older = 0, r = 0;
+	size_t j;
+	jv page, data, b;
+
+	hi = w->to >= 0 ? w->to + grace : w->sent >= 0 ? w->sent + grace : -1;
+	*cands = jv_array();
+	known_load(&k, c);
+	do {
+		snprintf(path, sizeof path, "/v1/messages/batches?limit=100%s%s",
+		         after[0] ? "&after_id=" : "", after);
+		page = bt_http_json(http, "GET", path, &resp);
+		if (!jv_is_valid(page)) {
+			snprintf(err, errsz, "cannot list batches to check: %s", resp.err);
+			bt_resp_free(&resp);
+			r = -1;
+			goto out;
+		}
+		bt_resp_free(&resp);
+		data = jv_object_get(jv_copy(page), jv_string("data"));
+		b = jv_object_get(jv_copy(page), jv_string("has_more"));
+		more = jv_get_kind(b) == JV_KIND_TRUE;
+		jv_free(b);
+		n = jv_get_kind(data) == JV_KIND_ARRAY ? jv_array_length(jv_copy(data)) : 0;
+		for (i = 0; i < n && !older; i++) {
+			b = jv_array_get(jv_copy(data), i);
+			bt_batch_field(b, "id", id, sizeof id);
+			bt_batch_field(b, "created_at", at, sizeof at);
+			if (!strcmp(id, after)) {   /* the cursor did not move */
+				more = 0;
+				jv_free(b);
+				break;
+			}
+			strcpy(after, id);
+			t = bt_rfc3339_parse(at);
+			if (t >= 0 && t < lo)
+				older = 1;      /* newest first: the rest are older */
+			else if (t >= 0 && (hi < 0 || t <= hi) &&
+			         bt_batch_count(b, "total") == c->requests &&
+			         !bt_idset_get(&k.ids, id)) {
+				*cands = jv_array_append(*cands, b);
+				continue;
+			}
+			jv_free(b);
+		}
+		jv_free(data);
+		jv_free(page);
+	} while (more && !older && after[0]);
+
+	/* a candidate another unanswered create may have made is not ours
+	 * to take */
+	n = jv_array_length(jv_copy(*cands));
+	for (i = 0; i < n && r == 0; i++) {
+		b = jv_array_get(jv_copy(*cands), i);
+		bt_batch_field(b, "id", id, sizeof id);
+		bt_batch_field(b, "created_at", at, sizeof at);
+		t = bt_rfc3339_parse(at);
+		for (j = 0; j < k.nclaims && r == 0; j++) {
+			struct claim *cl = &k.claims[j];
+			if (t < cl->from || (cl->to >= 0 && t > cl->to))
+				continue;
+			if (cl->busy) {
+				snprintf(err, errsz, "batch %s (created %s) may be that of a "
+				         "create under way for %s (%s)", id, at, cl->chunk, cl->where);
+				r = -2;
+			} else {
+				snprintf(err, errsz, "batch %s (created %s, %lld requests) may be "
+				         "this chunk's, or that of an unanswered create for %s (%s); "
+				         "run bt-submit for that one first, or settle it with "
+				         "--adopt %s or --force", id, at, c->requests, cl->chunk,
+				         cl->where, id);
+				r = -1;
+			}
+		}
+		jv_free(b);
+	}
+	if (r == 0)
+		r = n;
+out:
+	known_free(&k);
+	if (r < 0) {
+		jv_free(*cands);
+		*cands = jv_invalid();
+	}
+	return r;
+}
+
+/* The digest of the chunk's custom_ids (see bt_idlist_digest). */
+static void chunk_ids(const struct chunk *c, char digest[65])
+{
+	struct bt_idlist ids = { 0 };
+	struct bt_lines l;
+	char id[BT_ID_MAX + 1], err[300];
+	size_t n;
+	char *s;
+
+	if (bt_lines_open(&l, c->path) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", c->path);
+	while ((s = bt_lines_next(&l, &n)))
+		if (bt_request_check(s, n, id, err, sizeof err) == 0)
+			bt_idlist_add(&ids, id, strlen(id));
+	bt_lines_close(&l);
+	bt_idlist_digest(&ids, digest);
+	bt_idlist_free(&ids);
+}
+
+/* Take batch (borrowed) as c's on trust: journaled as created, with a
+ * mark that makes bt-fetch check its custom_ids before it lets out a
+ * result.  0, or -1 (reported). */
+static int adopt(struct chunk *c, jv batch, const char *why)
+{
+	char id[BT_BATCH_ID_MAX], at[40], digest[65];
+	jv mark, rec;
+
+	bt_batch_field(batch, "id", id, sizeof id);
+	bt_batch_field(batch, "created_at", at, sizeof at);
+	chunk_ids(c, digest);
+	mark = jv_object();
+	mark = jv_object_set(mark, jv_string("state"), jv_string("provisional"));
+	mark = jv_object_set(mark, jv_string("endpoint"), jv_string(cfg.base_url));
+	mark = jv_object_set(mark, jv_string("journal"), jv_string(journal_abs));
+	mark = jv_object_set(mark, jv_string("record"), jv_string(c->key));
+	mark = jv_object_set(mark, jv_string("chunk"), jv_string(c->path));
+	mark = jv_object_set(mark, jv_string("requests"), jv_number((double)c->requests));
+	mark = jv_object_set(mark, jv_string("ids_sha256"), jv_string(digest));
+	if (bt_adopted_put(id, mark) < 0) {
+		jv_free(mark);
+		chunk_fail(c, "%s, but %s cannot be adopted provisionally with no place "
+		           "to mark it: set HOME or XDG_STATE_HOME", why, id);
+		return -1;
+	}
+	jv_free(mark);
+	rec = record(c, "created", batch, NULL);
+	rec = jv_object_set(rec, jv_string("provisional"), jv_true());
+	rec = jv_object_set(rec, jv_string("ids_sha256"), jv_string(digest));
+	bt_journal_write(journal_dir, c->key, rec);
+	jv_free(rec);
+	bt_warn("%s: %s; adopted %s (created %s, %lld requests) provisionally: "
+	        "bt-fetch lets out its results only if their custom_ids are this chunk's",
+	        c->path, why, id, at, c->requests);
+	return 0;
+}
+
+/* After a create that got no clear answer, now or in a run that died:
+ * look (twice: the list may lag a create) for the batch it may have made.
+ * 1 with *batch adopted; 0 when none was made and c may be sent again;
+ * -1 when it cannot be told (reported). */
+static int settle(struct chunk *c, const struct win *w, const char *why, jv *batch)
+{
+	struct bt_buf msg = { 0 };
+	char err[1500], id[BT_BATCH_ID_MAX], at[40];
+	double waited = 0;
+	int r = 0, look, i;
+	jv cands = jv_invalid(), b;
+
+	*batch = jv_invalid();
+	for (look = 0; look < 2; look++) {
+		if (look)
+			bt_sleep(look_gap);
+		jv_free(cands);
+		while ((r = reconcile(c, w, &cands, err, sizeof err)) == -2 &&
+		       waited < BUSY_WAIT) {
+			if (bt_verbose)
+				bt_warn("%s: %s; waiting for it", c->path, err);
+			bt_sleep(2);
+			waited += 2;
+		}
+		if (r < 0) {
+			chunk_fail(c, "%s, and %s", why, err);
+			return -1;
+		}
+	}
+	if (r == 1) {
+		b = jv_array_get(jv_copy(cands), 0);
+		jv_free(cands);
+		if (adopt(c, b, why) < 0) {
+			jv_free(b);
+			return -1;
+		}
+		*batch = b;
+		return 1;
+	}
+	if (r > 1) {
+		for (i = 0; i < r; i++) {
+			b = jv_array_get(jv_copy(cands), i);
+			bt_batch_field(b, "id", id, sizeof id);
+			bt_batch_field(b, "created_at", at, sizeof at);
+			bt_buf_printf(&msg, "%s%s (created %s, %lld requests)", i ? ", " : "",
+			              id, at, bt_batch_count(b, "total"));
+			jv_free(b);
+		}
+		chunk_fail(c, "%s, and %d batches could be its: %s; settle it with "
+		           "--adopt BATCH_ID, or send it again with --force",
+		           why, r, bt_buf_str(&msg));
+		bt_buf_free(&msg);
+	}
+	jv_free(cands);
+	return r > 1 ? -1 : 0;
+}
+/* ---- sending ---- */
+
+/* A fingerprint of where batches go: the base URL and the key, hashed,
+ * so that a record made against one server or account is never taken
+ * for another's. */
+static void endpoint_fp(void)
+{
+	struct bt_buf b = { 0 };
+	char hex[65];
+
+	bt_buf_printf(&b, "bt-endpoint\n%s\n%s", cfg.base_url, cfg.key ? cfg.key : "");
+	bt_sha256_hex(b.p, b.len, hex);
+	memset(b.p, 0, b.len);
+	bt_buf_free(&b);
+	memcpy(key_fp, hex, 16);
+	key_fp[16] = 0;
+}
+
+/* The server's clock must be known before a create, to bound its
+ * window: the first call of a run asks for it (and so proves the key
+ * before a large body goes).  0, or -1 (reported). */
+static int clock_known(const struct chunk *c)
+{
+	struct bt_resp resp;
+	double lo, hi;
+	jv v;
+
+	if (bt_http_clock(http, &lo, &hi) == 0)
+		return 0;
+	v = bt_http_json(http, "GET", "/v1/messages/batches?limit=1", &resp);
+	if (!jv_is_valid(v)) {
+		chunk_fail(c, "%s", resp.err);
+		bt_resp_free(&resp);
+		return -1;
+	}
+	jv_free(v);
+	bt_resp_free(&resp);
+	if (bt_http_clock(http, &lo, &hi) < 0) {
+		chunk_fail(c, "the API's answers carry no Date header: the time of a "
+		           "create cannot be bounded, so nothing is sent");
+		return -1;
+	}
+	return 0;
+}
+
+/* One create, journaled.  The batch; or jv_invalid() when it surely
+ * failed (reported; prior, a record from before --force, is put back);
+ * or jv_invalid_with_msg(why) when it got no clear answer. */
+static jv create(struct chunk *c, jv prior)
 {
 	struct bt_req req;
 	struct bt_resp resp;
 	char err[200];
+	double lo, hi;
 	jv batch;
-	int fd = open(c->path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0)
+	if (clock_known(c) < 0)
+		return jv_invalid();
+	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", c->path);
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
@@ -394,146 +652,282 @@ static jv create(struct chunk *c, const char *since)
 	req.body_fd = fd;
 	req.body_size = c->bytes;
 	req.body_chunk = 1;
-	record_write(c, "sending", since, jv_invalid(), NULL);
+	req.body_end = body_end;
+	req.body_end_arg = c;
+	bt_http_clock(http, &lo, &hi);
+	bt_rfc3339(bt_now(), c->since);
+	c->win.from = bt_now() + lo;
+	c->win.sent = c->win.to = -1;
+	journal(c, "sending", jv_invalid(), NULL);
 	if (bt_http(http, &req, &resp) < 0) {
 		close(fd);
+		bt_http_clock(http, &lo, &hi);
+		c->win.to = resp.t_end + hi;
 		if (resp.ambiguous) {
+			journal(c, "sending", jv_invalid(), NULL);
 			batch = jv_invalid_with_msg(jv_string(resp.err));
 			bt_resp_free(&resp);
 			return batch;
 		}
-		/* surely not taken: a refusal, or retries that ran out */
-		record_write(c, "failed", since, jv_invalid(), resp.err);
+		/* surely not taken: a refusal, or retries that ran out; a
+		 * batch made before (--force) stays the chunk's */
+		if (jv_is_valid(prior))
+			bt_journal_write(journal_dir, c->key, prior);
+		else
+			journal(c, "failed", jv_invalid(), resp.err);
 		chunk_fail(c, "%s", resp.err);
 		bt_resp_free(&resp);
 		return jv_invalid();
 	}
 	close(fd);
+	bt_http_clock(http, &lo, &hi);
+	c->win.to = resp.t_end + hi;
 	batch = bt_json_parse(resp.body.p ? resp.body.p : "", resp.body.len, err, sizeof err);
+	bt_resp_free(&resp);
 	if (jv_get_kind(batch) != JV_KIND_OBJECT || bt_batch_count(batch, "total") < 0) {
 		/* it answered 2xx: the batch exists, but we cannot read it */
 		jv_free(batch);
-		bt_resp_free(&resp);
 		return jv_invalid_with_msg(jv_string("the answer to the create is not a batch"));
 	}
-	bt_resp_free(&resp);
-	record_write(c, "created", since, batch, NULL);
+	journal(c, "created", batch, NULL);
 	return batch;
+}
+
+/* A record of this chunk made against the same server under another key
+ * (or by a bt-submit that kept no endpoint): its batch is reused only
+ * when this key sees it (the same workspace under a new key, say).  The
+ * batch, or jv_invalid(). */
+struct elsewhere {
+	const struct chunk *c;
+	size_t plen;        /* [TAG.]SHA256 */
+	jv batch;
+};
+
+static int look_elsewhere(const char *dir, const char *name, jv rec, void *arg)
+{
+	struct elsewhere *e = arg;
+	struct bt_resp resp;
+	char state[16] = "", id[BT_BATCH_ID_MAX];
+	jv b, fresh;
+
+	char endpoint[512];
+
+	(void)dir;
+	if (strncmp(name, e->c->key, e->plen) || (name[e->plen] && name[e->plen] != '.') ||
+	    !strcmp(name, e->c->key) ||
+	    /* another server's batch ids say nothing of this one's */
+	    (bt_batch_field(rec, "endpoint", endpoint, sizeof endpoint) == 0 &&
+	     strcmp(endpoint, cfg.base_url))) {
+		jv_free(rec);
+		return 0;
+	}
+	bt_batch_field(rec, "state", state, sizeof state);
+	b = jv_object_get(jv_copy(rec), jv_string("batch"));
+	jv_free(rec);
+	if (strcmp(state, "created") || bt_batch_field(b, "id", id, sizeof id) < 0 || dry_run) {
+		if (dry_run && !strcmp(state, "created"))
+			e->batch = b;
+		else
+			jv_free(b);
+		return dry_run && jv_is_valid(e->batch);
+	}
+	jv_free(b);
+	fresh = bt_batch_get(http, id, &resp);
+	bt_resp_free(&resp);
+	if (jv_is_valid(fresh) && bt_batch_count(fresh, "total") == e->c->requests) {
+		e->batch = fresh;
+		return 1;
+	}
+	jv_free(fresh);
+	return 0;
+}
+
+static jv elsewhere(const struct chunk *c)
+{
+	struct elsewhere e = { c, strlen(c->sha) + (tag ? strlen(tag) + 1 : 0), jv_invalid() };
+
+	bt_journal_each(journal_dir, look_elsewhere, &e);
+	return e.batch;
+}
+
+/* --adopt: take the named batch as this chunk's, on trust checked at
+ * fetch.  The batch, or jv_invalid() (reported). */
+static jv adopt_named(struct chunk *c)
+{
+	struct bt_resp resp;
+	struct known k;
+	jv batch;
+
+	if (adopted++)
+		bt_die(BT_EXIT_USAGE, "--adopt names one batch: give one chunk");
+	batch = bt_batch_get(http, adopt_id, &resp);
+	if (!jv_is_valid(batch)) {
+		chunk_fail(c, "--adopt %s: %s", adopt_id, resp.err);
+		bt_resp_free(&resp);
+		return jv_invalid();
+	}
+	bt_resp_free(&resp);
+	if (bt_batch_count(batch, "total") != c->requests) {
+		chunk_fail(c, "--adopt %s: it has %lld requests, this chunk %lld: not its batch",
+		           adopt_id, bt_batch_count(batch, "total"), c->requests);
+		jv_free(batch);
+		return jv_invalid();
+	}
+	known_load(&k, c);
+	if (bt_idset_get(&k.ids, adopt_id)) {
+		chunk_fail(c, "--adopt %s: a journal on this machine holds it for "
+		           "another chunk or job", adopt_id);
+		jv_free(batch);
+		batch = jv_invalid();
+	}
+	known_free(&k);
+	if (jv_is_valid(batch) && adopt(c, batch, "--adopt") < 0) {
+		jv_free(batch);
+		batch = jv_invalid();
+	}
+	return batch;
+}
+
+static void dry(struct chunk *c)
+{
+	struct bt_buf b = { 0 };
+	jv rec = bt_journal_read(journal_dir, c->key), batch, x;
+
+	batch = jv_is_valid(rec) ? jv_object_get(jv_copy(rec), jv_string("batch")) : elsewhere(c);
+	bt_buf_adds(&b, "{\"chunk\":");
+	bt_json_write_str(&b, c->path, strlen(c->path));
+	bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"sha256\":\"%s\",\"batch\":",
+	              c->requests, c->bytes + BT_ENVELOPE, c->sha);
+	x = jv_get_kind(batch) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(batch), jv_string("id")) : jv_null();
+	bt_json_write(&b, x);
+	bt_buf_adds(&b, "}\n");
+	bt_flush(&b);
+	bt_buf_free(&b);
+	jv_free(x);
+	jv_free(batch);
+	jv_free(rec);
 }
 
 static void submit(struct chunk *c)
 {
-	char since[32], err[1200], state[16] = "", rsince[40] = "";
-	jv rec, batch = jv_invalid(), x;
-	int lock = -1, tries, r, k;
+	char state[16] = "", why[1200], id[BT_BATCH_ID_MAX];
+	jv rec, prior = jv_invalid(), batch = jv_invalid(), x;
+	struct win w;
+	int lock, tries, r;
 
-	snprintf(c->key, sizeof c->key, "%s%s%s", tag ? tag : "", tag ? "." : "", c->sha);
+	snprintf(c->key, sizeof c->key, "%s%s%s%s%s", tag ? tag : "", tag ? "." : "",
+	         c->sha, dry_run && !cfg.key ? "" : ".", dry_run && !cfg.key ? "" : key_fp);
 	if (dry_run) {
-		rec = record_read(c->key);
-		batch = jv_get_kind(rec) == JV_KIND_OBJECT ?
-		        jv_object_get(jv_copy(rec), jv_string("batch")) : jv_null();
-		struct bt_buf b = { 0 };
-		bt_buf_adds(&b, "{\"chunk\":");
-		bt_json_write_str(&b, c->path, strlen(c->path));
-		bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"sha256\":\"%s\",\"batch\":",
-		              c->requests, c->bytes + BT_ENVELOPE, c->sha);
-		x = jv_get_kind(batch) == JV_KIND_OBJECT ?
-		    jv_object_get(jv_copy(batch), jv_string("id")) : jv_null();
-		bt_json_write(&b, x);
-		bt_buf_adds(&b, "}\n");
-		bt_flush(&b);
-		bt_buf_free(&b);
-		jv_free(x);
-		jv_free(batch);
-		jv_free(rec);
+		dry(c);
 		return;
 	}
-
-	lock = lock_chunk(c->key);
-	rec = record_read(c->key);
+	lock = bt_journal_lock(journal_dir, c->key);
+	rec = bt_journal_read(journal_dir, c->key);
 	c->superseded = jv_array();
+	if (!jv_is_valid(rec) && !adopt_id) {
+		/* none for this endpoint: one made elsewhere, or before keys */
+		batch = elsewhere(c);
+		if (jv_is_valid(batch)) {
+			journal(c, "created", batch, NULL);
+			rec = bt_journal_read(journal_dir, c->key);
+			jv_free(batch);
+			batch = jv_invalid();
+		} else {
+			/* an old record still "sending" is this endpoint's to settle */
+			char *legacy = bt_asprintf("%s%s%s", tag ? tag : "", tag ? "." : "", c->sha);
+			rec = bt_journal_read(journal_dir, legacy);
+			bt_batch_field(rec, "state", state, sizeof state);
+			if (strcmp(state, "sending") || bt_batch_field(rec, "endpoint", why, sizeof why) == 0) {
+				jv_free(rec);
+				rec = jv_invalid();
+			}
+			state[0] = 0;
+			free(legacy);
+		}
+	}
 	if (jv_is_valid(rec)) {
 		bt_batch_field(rec, "state", state, sizeof state);
-		bt_batch_field(rec, "since", rsince, sizeof rsince);
+		bt_batch_field(rec, "since", c->since, sizeof c->since);
 		x = jv_object_get(jv_copy(rec), jv_string("superseded"));
 		if (jv_get_kind(x) == JV_KIND_ARRAY) {
 			jv_free(c->superseded);
 			c->superseded = x;
 		} else
 			jv_free(x);
-		if (force && !strcmp(state, "created")) {
-			char old[BT_BATCH_ID_MAX];
-			x = jv_object_get(jv_copy(rec), jv_string("batch"));
-			if (bt_batch_field(x, "id", old, sizeof old) == 0)
-				c->superseded = jv_array_append(c->superseded, jv_string(old));
-			jv_free(x);
-		}
+	}
+	if (!strcmp(state, "created") && (force || adopt_id)) {
+		/* the batch made before is superseded, unless sending fails */
+		x = jv_object_get(jv_copy(rec), jv_string("batch"));
+		if (bt_batch_field(x, "id", id, sizeof id) == 0 &&
+		    !(adopt_id && !strcmp(id, adopt_id)))
+			c->superseded = jv_array_append(c->superseded, jv_string(id));
+		jv_free(x);
+		prior = jv_copy(rec);
+	}
+	if (adopt_id) {
+		batch = adopt_named(c);
+		goto print;
 	}
 	if (!strcmp(state, "created") && !force) {
 		batch = jv_object_get(jv_copy(rec), jv_string("batch"));
-		if (bt_verbose) {
-			char id[BT_BATCH_ID_MAX];
-			bt_batch_field(batch, "id", id, sizeof id);
+		x = jv_object_get(jv_copy(rec), jv_string("provisional"));
+		bt_batch_field(batch, "id", id, sizeof id);
+		if (jv_get_kind(x) == JV_KIND_TRUE)
+			bt_warn("%s: %s was adopted provisionally; bt-fetch checks it",
+			        c->path, id);
+		else if (bt_verbose)
 			bt_warn("%s: sent before as %s; not sending it again", c->path, id);
-		}
+		jv_free(x);
 		goto print;
 	}
 	if (!strcmp(state, "sending") && !force) {
-		/* the last create got no answer: did it make the batch? */
-		r = reconcile(c, rsince, &batch, err, sizeof err);
-		if (r < 0) {
-			chunk_fail(c, "an earlier create got no answer, and %s", err);
-			goto out;
-		}
-		if (r == 1) {
-			record_write(c, "created", rsince, batch, NULL);
+		/* the last create got no clear answer: did it make the batch? */
+		if (win_read(rec, &w) == 0)
+			c->win = w;
+		if (c->win.from >= 0 && w.sent < 0) {
 			if (bt_verbose)
-				bt_warn("%s: an earlier create that got no answer had made the batch", c->path);
-			goto print;
+				bt_warn("%s: an earlier create died before its body went "
+				        "whole: it made nothing", c->path);
+		} else {
+			r = settle(c, &w, "an earlier create got no answer", &batch);
+			if (r < 0)
+				goto out;
+			if (r == 1)
+				goto print;
 		}
 	}
 	for (tries = 1; tries <= 3; tries++) {
-		bt_rfc3339(bt_now(), since);
-		batch = create(c, since);
+		batch = create(c, prior);
 		if (jv_is_valid(batch))
 			goto print;
 		if (!jv_invalid_has_msg(jv_copy(batch)))
 			goto out;       /* failed for sure: reported */
 		x = jv_invalid_get_msg(batch);
-		snprintf(err, sizeof err, "%s", jv_string_value(x));
+		snprintf(why, sizeof why, "the create got no clear answer (%s)", jv_string_value(x));
 		jv_free(x);
-		/* no clear answer: look before sending it again (the list may
-		 * lag the create a little) */
 		if (bt_verbose)
-			bt_warn("%s: %s; checking whether the batch was made", c->path, err);
-		for (k = 0; k < 3; k++) {
-			if (k)
-				bt_sleep(2.0 * k);
-			if ((r = reconcile(c, since, &batch, err, sizeof err)) != 0)
-				break;
-		}
-		if (r < 0) {
-			chunk_fail(c, "%s", err);
+			bt_warn("%s: %s; checking whether the batch was made", c->path, why);
+		r = settle(c, &c->win, why, &batch);
+		if (r < 0)
 			goto out;
-		}
-		if (r == 1) {
-			record_write(c, "created", since, batch, NULL);
+		if (r == 1)
 			goto print;
-		}
 		/* not made: it may be sent again */
 	}
 	chunk_fail(c, "no clear answer after 3 creates, and no batch was made; "
 	           "run bt-submit again later");
 	goto out;
 print:
-	bt_print_json(batch);
+	if (jv_is_valid(batch))
+		bt_print_json(batch);
 out:
 	jv_free(batch);
 	jv_free(rec);
+	jv_free(prior);
 	jv_free(c->superseded);
 	c->superseded = jv_invalid();
-	if (lock >= 0)
-		close(lock);
+	close(lock);
 }
 
 /* ---- requests on stdin, spooled into chunks ---- */
@@ -557,7 +951,7 @@ static void spool_start(struct spool *s)
 	if (dry_run)
 		return;
 	free(s->tmp);
-	s->tmp = bt_asprintf("%s/.spool.XXXXXX", spool_dir);
+	s->tmp = bt_asprintf("%s/.spool.%ld.XXXXXX", spool_dir, (long)getpid());
 	s->fd = mkstemp(s->tmp);
 	if (s->fd < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", s->tmp);
@@ -578,6 +972,7 @@ static void spool_finish(struct spool *s)
 	char *path;
 
 	memset(&c, 0, sizeof c);
+	c.win.from = c.win.sent = c.win.to = -1;
 	spool_write(s);
 	EVP_DigestFinal_ex(s->ctx, md, &mdlen);
 	hex(md, c.sha);
@@ -664,12 +1059,14 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 	bt_idset_free(&ids);
 }
 
-static void chunk_file(const char *path)
+static void chunk_file(const char *path, const char *where)
 {
 	struct chunk c;
 
 	memset(&c, 0, sizeof c);
 	c.path = path;
+	c.where = where;
+	c.win.from = c.win.sent = c.win.to = -1;
 	check_chunk(&c);
 	submit(&c);
 }
@@ -689,14 +1086,14 @@ static void cost_line(const char *name, unsigned long long lineno, const char *s
 		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", name, lineno, err);
 }
 
-static void cost_file(const char *path)
+static void cost_file(const char *path, const char *where)
 {
 	struct bt_lines l;
 	size_t n;
 	char *s;
 
 	if (bt_lines_open(&l, path) < 0)
-		bt_die(BT_EXIT_USAGE, "%s:", path);
+		not_chunk(where, path, NULL);
 	while ((s = bt_lines_next(&l, &n)))
 		cost_line(path, l.lineno, s, n);
 	bt_lines_close(&l);
@@ -780,7 +1177,7 @@ static void cost_spool(struct bt_lines *l, char **s, size_t *n)
  * then submit them. */
 static void cost_list(struct bt_lines *l, char *s, size_t n)
 {
-	char **paths = NULL;
+	char **paths = NULL, **wheres = NULL;
 	size_t count = 0, i;
 
 	do {
@@ -789,16 +1186,20 @@ static void cost_list(struct bt_lines *l, char *s, size_t n)
 		if (!n)
 			continue;
 		paths = bt_realloc(paths, (count + 1) * sizeof *paths);
-		paths[count++] = bt_strndup(s, n);
+		wheres = bt_realloc(wheres, (count + 1) * sizeof *wheres);
+		paths[count] = bt_strndup(s, n);
+		wheres[count++] = bt_asprintf("%s:%llu", l->name, l->lineno);
 	} while ((s = bt_lines_next(l, &n)));
 	for (i = 0; i < count; i++)
-		cost_file(paths[i]);
+		cost_file(paths[i], wheres[i]);
 	cost_check();
 	for (i = 0; i < count; i++) {
-		chunk_file(paths[i]);
+		chunk_file(paths[i], wheres[i]);
 		free(paths[i]);
+		free(wheres[i]);
 	}
 	free(paths);
+	free(wheres);
 }
 
 int main(int argc, char **argv)
@@ -808,12 +1209,14 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, 0, 'D' },
 		{ "force", no_argument, 0, 'F' },
 		{ "tag", required_argument, 0, 'T' },
+		{ "adopt", required_argument, 0, 'A' },
 		{ "max-cost", required_argument, 0, 'M' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	struct bt_lines l;
+	char where[40];
 	size_t n;
 	char *s;
 	int c, i;
@@ -831,6 +1234,11 @@ int main(int argc, char **argv)
 				bt_die(BT_EXIT_USAGE, "--tag: 1 to 32 of A-Z a-z 0-9 _ -: '%s'", optarg);
 			tag = optarg;
 			break;
+		case 'A':
+			if (!bt_custom_id_ok(optarg, strlen(optarg)))
+				bt_die(BT_EXIT_USAGE, "--adopt: not a batch id: '%.80s'", optarg);
+			adopt_id = optarg;
+			break;
 		case 'M':
 			if (bt_usd_parse(optarg, &max_cost_micro) < 0)
 				bt_die(BT_EXIT_USAGE, "--max-cost: not an amount of dollars: '%s'", optarg);
@@ -844,22 +1252,36 @@ int main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
+	if (adopt_id && (force || dry_run))
+		bt_die(BT_EXIT_USAGE, "--adopt goes with neither --force nor --dry-run");
 	if (!dry_run) {
 		bt_config_need_key(&cfg);
 		http = bt_http_new(&cfg);
 	}
+	endpoint_fp();
+	if ((s = getenv("BT_RECONCILE_GRACE")) && *s)
+		grace = bt_duration(s, "BT_RECONCILE_GRACE");
+	if ((s = getenv("BT_RECONCILE_GAP")) && *s)
+		look_gap = bt_duration(s, "BT_RECONCILE_GAP");
 	journal_dir = bt_asprintf("%s/journal", cfg.state_dir);
 	spool_dir = bt_asprintf("%s/spool", cfg.state_dir);
-	if (!dry_run && bt_mkdirs(journal_dir) < 0)
-		bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
+	if (!dry_run) {
+		if (bt_mkdirs(journal_dir) < 0)
+			bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
+		if (!(journal_abs = realpath(journal_dir, NULL)))
+			bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
+		bt_registry_add(journal_dir);
+		bt_journal_clean(journal_dir);
+		bt_journal_clean(spool_dir);
+	}
 
 	if (argc) {
 		for (i = 0; max_cost && i < argc; i++)
-			cost_file(argv[i]);
+			cost_file(argv[i], NULL);
 		if (max_cost)
 			cost_check();
 		for (i = 0; i < argc; i++)
-			chunk_file(argv[i]);
+			chunk_file(argv[i], NULL);
 	} else {
 		bt_lines_fd(&l, 0, "stdin");
 		while ((s = bt_lines_next(&l, &n)) && bt_blank(s, n))
@@ -874,8 +1296,9 @@ int main(int argc, char **argv)
 			do {
 				while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 					s[--n] = 0;
+				snprintf(where, sizeof where, "stdin:%llu", l.lineno);
 				if (n)
-					chunk_file(s);
+					chunk_file(s, where);
 			} while ((s = bt_lines_next(&l, &n)));
 		}
 		bt_lines_close(&l);
@@ -883,6 +1306,7 @@ int main(int argc, char **argv)
 	bt_http_free(http);
 	bt_config_free(&cfg);
 	free(journal_dir);
+	free(journal_abs);
 	free(spool_dir);
 	bt_close_stdout();
 	return failed ? BT_EXIT_FAIL : 0;

@@ -73,6 +73,9 @@ void bt_sleep(double seconds);
 
 /* t as RFC 3339 with microseconds and Z, as the API writes times. */
 void bt_rfc3339(double t, char out[32]);
+/* Seconds since the epoch of an RFC 3339 UTC time ("Z" or "+00:00",
+ * fraction optional), or -1. */
+double bt_rfc3339_parse(const char *s);
 /* mkdir -p; -1 with errno. */
 int bt_mkdirs(const char *path);
 /* Append the whole of file path to b; -1 with errno. */
@@ -353,6 +356,10 @@ struct bt_req {
 	void *sink_arg;
 	int may_repeat;         /* the request may be sent again even when the
 	                           body may have been taken (GET, DELETE, cancel) */
+	/* Called once an attempt, just before the body's last bytes go to
+	 * the server: until then it cannot have taken the body whole. */
+	void (*body_end)(void *arg);
+	void *body_end_arg;
 };
 
 struct bt_resp {
@@ -363,6 +370,7 @@ struct bt_resp {
 	char err[1024];         /* why it failed, for the user */
 	int ambiguous;          /* body sent, no clear answer: may have been taken */
 	int attempts;
+	double t_start, t_end;  /* our clock: when the last attempt began, ended */
 };
 
 struct bt_http *bt_http_new(const struct bt_config *c);
@@ -383,9 +391,19 @@ struct bt_hdrs {
 	char request_id[80];
 	double retry_after;     /* -1: none given */
 	int should_retry;       /* x-should-retry: -1 unsaid, 0 false, 1 true */
+	double date;            /* the Date header, seconds since the epoch; -1 */
 };
 CURL *bt_http_get_handle(struct bt_http *h, const char *path,
                          struct bt_hdrs *hdrs, struct bt_buf *body);
+/* The server's clock, learnt from the Date headers of its answers (a
+ * second's resolution): its time less ours lies in [*lo, *hi].  -1 when
+ * no answer has said yet.  Every bt_http call feeds it; multi users
+ * report theirs with bt_http_clock_seen (a Date of -1 is ignored),
+ * giving our times just before the request and just after the answer. */
+int bt_http_clock(const struct bt_http *h, double *lo, double *hi);
+void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got);
+/* An HTTP date (IMF-fixdate) as seconds since the epoch, or -1. */
+double bt_http_date(const char *s);
 /* A uniform draw in [0, 1) for jitter. */
 double bt_http_rnd(struct bt_http *h);
 /* GET/POST returning a parsed JSON object, or jv_invalid() with resp->err */
@@ -411,6 +429,59 @@ int bt_batch_field(jv b, const char *field, char *out, size_t outsz);
 long long bt_batch_count(jv b, const char *which);
 /* v (borrowed) as one compact line on stdout, written at once. */
 void bt_print_json(jv v);
+
+/* ---- journal.c: the journal, the registry of journals, adoptions ---- */
+
+/* A journal is a directory of records NAME.json (one JSON object each,
+ * replaced whole) with lock files NAME.lock. */
+/* The record, or jv_invalid() when there is none; a damaged one exits 1. */
+jv bt_journal_read(const char *dir, const char *name);
+/* Replace the record with rec (borrowed); exits 1 when it cannot. */
+void bt_journal_write(const char *dir, const char *name, jv rec);
+/* Take the record's lock, waiting for it; the descriptor to close. */
+int bt_journal_lock(const char *dir, const char *name);
+/* 1 when another process holds the record's lock now. */
+int bt_journal_busy(const char *dir, const char *name);
+/* Remove temporary files (NAME.tmp.PID, .spool.PID.*) of dead processes. */
+void bt_journal_clean(const char *dir);
+/* fn on each record of dir (rec is fn's to free); stops at fn's nonzero
+ * result and returns it.  A missing dir has no records. */
+int bt_journal_each(const char *dir, int (*fn)(const char *dir, const char *name,
+                                                jv rec, void *arg), void *arg);
+
+/* The registry: $XDG_STATE_HOME/bt, default ~/.local/state/bt; NULL
+ * when neither is set (then there is no registry, and nothing is noted). */
+char *bt_registry_dir(void);
+/* Note a journal directory (made absolute) as one of this machine's. */
+void bt_registry_add(const char *journal_dir);
+/* Every journal directory noted, extra (when not NULL) first; a
+ * NULL-terminated list to free with bt_strv_free. */
+char **bt_registry_journals(const char *extra);
+void bt_strv_free(char **v);
+/* Marks of batches adopted provisionally (registry/adopted/BATCH.json):
+ * the mark, or jv_invalid(); put returns -1 when there is no registry. */
+jv bt_adopted_get(const char *batch_id);
+int bt_adopted_put(const char *batch_id, jv mark);
+void bt_adopted_drop(const char *batch_id);
+/* The batch of a provisional mark (borrowed) proved its chunk's: its
+ * journal record says so, and the mark goes. */
+void bt_adopted_confirm(const char *batch_id, jv mark);
+/* It proved another's: the record goes back to "failed" (the next
+ * bt-submit sends the chunk again), the batch is kept among its
+ * superseded (no journal here takes it again), and the mark says
+ * "disowned", for good. */
+void bt_adopted_disown(const char *batch_id, jv mark, const char *why);
+
+/* A list of custom_ids and its digest: the SHA-256 of the ids sorted,
+ * each followed by a newline.  Two batches with the same digest have the
+ * same set of custom_ids. */
+struct bt_idlist {
+	char **v;
+	size_t n, cap;
+};
+void bt_idlist_add(struct bt_idlist *l, const char *id, size_t n);
+void bt_idlist_digest(struct bt_idlist *l, char out[65]);
+void bt_idlist_free(struct bt_idlist *l);
 
 /* ---- cost.c: prices, the estimate rule, and what a job costs ---------- */
 

@@ -18,12 +18,15 @@ BT_ROOT=$(cd "${0%/*}/.." && pwd)
 TESTS=$BT_ROOT/tests
 TEST_NAME=${0##*/}
 unset ANTHROPIC_API_KEY ANTHROPIC_BASE_URL ANTHROPIC_VERSION BT_STATE_DIR \
-	BT_MODEL BT_PRICES BT_RETRY_BUDGET
+	BT_MODEL BT_PRICES BT_RETRY_BUDGET BT_RECONCILE_GRACE BT_RECONCILE_GAP
 LC_ALL=C
 export LC_ALL
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/bt-test.${TEST_NAME%.t}.XXXXXX") || exit 1
 PATH=$BT_ROOT/bin:$TESTS/unit:$PATH
+# the registry of journals (bt.7) is this file's own
+XDG_STATE_HOME=$TRASH/.state
+export XDG_STATE_HOME
 if [ "${BT_VALGRIND:-}" = 1 ]; then
 	mkdir "$TRASH/.vgbin"
 	for p in "$BT_ROOT"/bin/bt-* "$TESTS"/unit/*; do
@@ -110,6 +113,18 @@ test_must_fail() {
 		return 1
 	fi
 	return 0
+}
+
+# test_must_be_empty FILE: FILE exists and is empty, or show it.
+test_must_be_empty() {
+	if ! [ -f "$1" ]; then
+		echo "test_must_be_empty: $1 does not exist"
+		return 1
+	fi
+	[ -s "$1" ] || return 0
+	echo "test_must_be_empty: $1 is not empty:"
+	sed 's/^/  | /' "$1" | head -n 40
+	return 1
 }
 
 # test_expect_code CODE CMD...: CMD exits with exactly CODE.

@@ -67,7 +67,7 @@ test_expect_success 'a create dropped after the body: one batch, not two' '
 	test_lines 1 out &&
 	test $(creates) -eq $((before + 1)) &&
 	id=$(jq -r .id out) &&
-	api GET /v1/messages/batches/$id | jq -r .request_counts.processing >n &&
+	api GET /v1/messages/batches/$id | jq -r "[.request_counts[]] | add" >n &&
 	echo 3 >expect && test_cmp expect n
 '
 
@@ -114,14 +114,31 @@ test_expect_success 'the dry run needs no key; a real run without one exits 2 be
 '
 
 mock_start --processing-time 0.5 --key sk-right
-test_expect_success 'a wrong key: exit 1 with the API message; the journal says failed' '
+test_expect_success 'a wrong key: exit 1 with the API message, before any create or record' '
 	requests h 2 >h.jsonl &&
+	ls .bt/journal/*.json >records.before &&
 	ANTHROPIC_API_KEY=sk-wrong-key test_expect_code 1 bt-submit <h.jsonl >out 2>err &&
 	test_grep "^bt-submit: .*spool/[0-9a-f]{64}\\.jsonl: authentication_error: .*request-id req_" err &&
-	test_must_fail test -s out &&
-	grep -l "\"state\":\"failed\"" .bt/journal/*.json >failed && test_lines 1 failed &&
+	test_must_be_empty out &&
+	ls .bt/journal/*.json >records.after &&
+	test_cmp records.before records.after &&
+	test "$(curl -sS "$MOCK_URL/_mock/stats" | jq .creates)" = 0 &&
 	ANTHROPIC_API_KEY=sk-right bt-submit <h.jsonl >out &&
 	test_lines 1 out
+'
+
+test_expect_success 'a failed --force keeps the batch the chunk has' '
+	requests q 2 >q.jsonl &&
+	ANTHROPIC_API_KEY=sk-right bt-submit <q.jsonl >first &&
+	before=$(curl -sS "$MOCK_URL/_mock/stats" | jq .creates) &&
+	ANTHROPIC_API_KEY=sk-wrong-key test_expect_code 1 bt-submit --force <q.jsonl >out 2>err &&
+	test_grep "authentication_error" err &&
+	mock_fault "create:400*1" &&
+	ANTHROPIC_API_KEY=sk-right test_expect_code 1 bt-submit --force <q.jsonl >out 2>err &&
+	test_grep "invalid_request_error" err &&
+	ANTHROPIC_API_KEY=sk-right bt-submit <q.jsonl >again &&
+	test_cmp first again &&
+	test "$(curl -sS "$MOCK_URL/_mock/stats" | jq .creates)" = "$before"
 '
 
 test_expect_success 'the key is never written to the journal or the spool' '
@@ -171,15 +188,57 @@ test_expect_success '--tag: the same bytes under another tag are another chunk' 
 	test_cmp tagged again &&
 	test $(creates) -eq $((before + 1)) &&
 	test_must_fail test "$(jq -r .id plain)" = "$(jq -r .id tagged)" &&
-	ls .bt/journal | grep -c "^r02\.[0-9a-f]\{64\}\.json$" >n && echo 1 >expect && test_cmp expect n &&
+	ls .bt/journal | grep -c "^r02\.[0-9a-f]\{64\}\.[0-9a-f]\{16\}\.json$" >n && echo 1 >expect && test_cmp expect n &&
 	test_expect_code 2 bt-submit --tag "a b" <t.jsonl 2>err &&
 	test_grep "tag: 1 to 32 of" err
+'
+
+test_expect_success 'a line that is neither a request nor a chunk path: stdin and line named, exit 2' '
+	printf "[1,2]\n" | test_expect_code 2 bt-submit >out 2>err &&
+	echo "bt-submit: stdin:1: '"'"'[1,2]'"'"': not a chunk file (a path) or a request (a JSON object): No such file or directory" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty out &&
+	perl -e "print qq(chunks/chunk.0001.jsonl\n), q([) x 100000, qq(\n)" >list2 &&
+	test_expect_code 2 bt-submit <list2 >out 2>err &&
+	test $(wc -c <err) -lt 300 &&
+	test_grep "^bt-submit: stdin:2: '"'"'\[{80}\.\.\.'"'"': not a chunk file" err
+'
+
+test_expect_success 'temporary files of dead processes are removed, of live ones kept' '
+	dead=$(sh -c "echo \$\$") &&
+	mkdir -p .bt/spool &&
+	: >.bt/journal/x.json.tmp.$dead && : >.bt/journal/y.json.tmp.$$ &&
+	: >.bt/spool/.spool.$dead.AbCdEf && : >.bt/spool/.spool.$$.AbCdEf &&
+	requests u 1 >u.jsonl && bt-submit <u.jsonl >out &&
+	test_must_fail test -e .bt/journal/x.json.tmp.$dead &&
+	test_must_fail test -e .bt/spool/.spool.$dead.AbCdEf &&
+	test -e .bt/journal/y.json.tmp.$$ && test -e .bt/spool/.spool.$$.AbCdEf
 '
 
 test_expect_success 'BT_STATE_DIR moves the journal' '
 	requests n 2 >n.jsonl &&
 	BT_STATE_DIR=$TRASH/state bt-submit <n.jsonl >out &&
 	ls state/journal/*.json >j && test_lines 1 j
+'
+
+# Another server: a chunk sent before to the last one is sent here too.
+requests r 3 >"$TRASH/r.jsonl"
+bt-submit <"$TRASH/r.jsonl" >"$TRASH/r.first" 2>/dev/null
+mock_start --processing-time 0.5 || exit 1
+test_expect_success 'a record made against another server is never reused' '
+	bt-submit <r.jsonl >second 2>err &&
+	test "$(creates)" = 1 &&
+	bt-wait <second | bt-fetch >results &&
+	jq -r .custom_id results | sort >got &&
+	printf "r1\nr2\nr3\n" >want && test_cmp want got
+'
+
+test_expect_success 'the same server under another key: the batch it sees is reused' '
+	ANTHROPIC_API_KEY=sk-rotated bt-submit <r.jsonl >third &&
+	test "$(jq -r .id second)" = "$(jq -r .id third)" &&
+	test "$(creates)" = 1 &&
+	cat .bt/journal/*.json | jq -r "select(.batch.id == \"$(jq -r .id third)\" and .endpoint == \"$MOCK_URL\") | .key_fp" | sort -u >fps &&
+	test_lines 2 fps
 '
 
 test_done

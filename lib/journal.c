@@ -1,0 +1,438 @@
+/* journal.c — bt-submit's write-ahead journal, the registry of every
+ * journal on this machine, and the marks of batches adopted on trust.
+ *
+ * A journal is a directory of records, one file NAME.json a chunk (one
+ * JSON object, replaced whole), each with a lock file NAME.lock that is
+ * held while a create for it is under way.  The registry lives in
+ * $XDG_STATE_HOME/bt (default ~/.local/state/bt): "journals" lists every
+ * journal directory that ever sent from this machine, one absolute path a
+ * line, so that reconciliation can tell every batch a job of ours made;
+ * "adopted/BATCH.json" marks a batch adopted provisionally, which
+ * bt-fetch checks before it lets its results out.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+static char *record_path(const char *dir, const char *name, const char *ext)
+{
+	return bt_asprintf("%s/%s.%s", dir, name, ext);
+}
+
+/* One JSON object from path: the value, jv_invalid() when there is no
+ * such file; a damaged file exits 1 naming it. */
+static jv read_object(const char *path, const char *what)
+{
+	struct bt_buf b = { 0 };
+	char err[200];
+	jv v;
+
+	if (bt_slurp(path, &b) < 0) {
+		if (errno != ENOENT)
+			bt_die(BT_EXIT_FAIL, "%s:", path);
+		return jv_invalid();
+	}
+	v = bt_json_parse(b.p ? b.p : "", b.len, err, sizeof err);
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		bt_die(BT_EXIT_FAIL, "%s: a damaged %s (%s); move it away", path, what,
+		       jv_is_valid(v) ? "not an object" : err);
+	bt_buf_free(&b);
+	return v;
+}
+
+static void write_object(const char *path, jv v)
+{
+	struct bt_buf b = { 0 };
+
+	bt_json_write(&b, v);
+	bt_buf_addc(&b, '\n');
+	if (bt_write_file(path, b.p, b.len) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: cannot write:", path);
+	bt_buf_free(&b);
+}
+
+jv bt_journal_read(const char *dir, const char *name)
+{
+	char *path = record_path(dir, name, "json");
+	jv v = read_object(path, "journal record");
+
+	free(path);
+	return v;
+}
+
+void bt_journal_write(const char *dir, const char *name, jv rec)
+{
+	char *path = record_path(dir, name, "json");
+
+	write_object(path, rec);
+	free(path);
+}
+
+int bt_journal_lock(const char *dir, const char *name)
+{
+	char *path = record_path(dir, name, "lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", path);
+	free(path);
+	return fd;
+}
+
+int bt_journal_busy(const char *dir, const char *name)
+{
+	char *path = record_path(dir, name, "lock");
+	int fd = open(path, O_RDONLY | O_CLOEXEC), busy = 0;
+
+	if (fd >= 0) {
+		busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	free(path);
+	return busy;
+}
+
+/* A temporary file NAME.tmp.PID (bt_write_file's) or .spool.PID.XXXXXX
+ * whose process is gone. */
+static int stale(const char *name)
+{
+	const char *p = strstr(name, ".tmp.");
+	char *end;
+	long pid;
+
+	if (p)
+		p += 5;
+	else if (!strncmp(name, ".spool.", 7))
+		p = name + 7;
+	else
+		return 0;
+	pid = strtol(p, &end, 10);
+	if (end == p || pid <= 0 || (*end && *end != '.'))
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+void bt_journal_clean(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *path;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (stale(e->d_name)) {
+			path = bt_asprintf("%s/%s", dir, e->d_name);
+			if (unlink(path) == 0 && bt_verbose)
+				bt_warn("%s: removed, left by a process that died", path);
+			free(path);
+		}
+	closedir(d);
+}
+
+int bt_journal_each(const char *dir, int (*fn)(const char *dir, const char *name,
+                                                jv rec, void *arg), void *arg)
+{
+	char name[NAME_MAX + 1];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	size_t n;
+	int r = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while (!r && (e = readdir(d))) {
+		n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 6 || strcmp(e->d_name + n - 5, ".json"))
+			continue;
+		memcpy(name, e->d_name, n - 5);
+		name[n - 5] = 0;
+		r = fn(dir, name, bt_journal_read(dir, name), arg);
+	}
+	closedir(d);
+	return r;
+}
+
+/* ---- the registry ---- */
+
+char *bt_registry_dir(void)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (x && *x == '/')
+		return bt_asprintf("%s/bt", x);
+	if (home && *home == '/')
+		return bt_asprintf("%s/.local/state/bt", home);
+	return NULL;
+}
+
+static char *registry_file(const char *leaf)
+{
+	char *dir = bt_registry_dir(), *path;
+
+	if (!dir)
+		return NULL;
+	if (bt_mkdirs(dir) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", dir);
+	path = bt_asprintf("%s/%s", dir, leaf);
+	free(dir);
+	return path;
+}
+
+/* Whether b holds line as a whole line. */
+static int has_line(const struct bt_buf *b, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = b->p, *end = b->p + b->len, *nl;
+
+	for (; p && p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		if ((size_t)(nl - p) == n && !memcmp(p, line, n))
+			return 1;
+	}
+	return 0;
+}
+
+void bt_registry_add(const char *journal_dir)
+{
+	char *path = registry_file("journals"), *abs, *line;
+	struct bt_buf b = { 0 };
+	int fd;
+
+	if (!path)
+		return;
+	if (!(abs = realpath(journal_dir, NULL)))
+		bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || bt_slurp(path, &b) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", path);
+	if (!has_line(&b, abs)) {
+		line = bt_asprintf("%s\n", abs);
+		if (bt_write_all(fd, line, strlen(line)) < 0)
+			bt_die(BT_EXIT_FAIL, "%s: write error:", path);
+		free(line);
+	}
+	close(fd);
+	bt_buf_free(&b);
+	free(abs);
+	free(path);
+}
+
+char **bt_registry_journals(const char *extra)
+{
+	char *path = registry_file("journals"), **v = NULL, *abs;
+	size_t n = 0, i;
+	struct bt_lines l;
+	char *s;
+	size_t len;
+
+	abs = extra ? realpath(extra, NULL) : NULL;
+	if (abs) {
+		v = bt_realloc(v, (n + 1) * sizeof *v);
+		v[n++] = abs;
+	}
+	if (path && bt_lines_open(&l, path) == 0) {
+		while ((s = bt_lines_next(&l, &len))) {
+			if (!len || *s != '/')
+				continue;
+			for (i = 0; i < n && strcmp(v[i], s); i++)
+				;
+			if (i < n)
+				continue;
+			v = bt_realloc(v, (n + 1) * sizeof *v);
+			v[n++] = bt_strndup(s, len);
+		}
+		bt_lines_close(&l);
+	}
+	free(path);
+	v = bt_realloc(v, (n + 1) * sizeof *v);
+	v[n] = NULL;
+	return v;
+}
+
+void bt_strv_free(char **v)
+{
+	char **p;
+
+	for (p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+/* ---- adoption marks ---- */
+
+static char *mark_path(const char *batch_id)
+{
+	char *dir = registry_file("adopted"), *path;
+
+	if (!dir)
+		return NULL;
+	if (bt_mkdirs(dir) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", dir);
+	path = bt_asprintf("%s/%s.json", dir, batch_id);
+	free(dir);
+	return path;
+}
+
+jv bt_adopted_get(const char *batch_id)
+{
+	char *path = mark_path(batch_id);
+	jv v = path ? read_object(path, "adoption mark") : jv_invalid();
+
+	free(path);
+	return v;
+}
+
+int bt_adopted_put(const char *batch_id, jv mark)
+{
+	char *path = mark_path(batch_id);
+
+	if (!path)
+		return -1;
+	write_object(path, mark);
+	free(path);
+	return 0;
+}
+
+void bt_adopted_drop(const char *batch_id)
+{
+	char *path = mark_path(batch_id);
+
+	if (path && unlink(path) < 0 && errno != ENOENT)
+		bt_die(BT_EXIT_FAIL, "%s:", path);
+	free(path);
+}
+
+/* ---- a set of custom_ids, as one digest ---- */
+
+void bt_idlist_add(struct bt_idlist *l, const char *id, size_t n)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = bt_realloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = bt_strndup(id, n);
+}
+
+static int cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void bt_idlist_digest(struct bt_idlist *l, char out[65])
+{
+	struct bt_buf b = { 0 };
+	size_t i;
+
+	qsort(l->v, l->n, sizeof *l->v, cmp);
+	for (i = 0; i < l->n; i++) {
+		bt_buf_adds(&b, l->v[i]);
+		bt_buf_addc(&b, '\n');
+	}
+	bt_sha256_hex(b.p ? b.p : "", b.len, out);
+	bt_buf_free(&b);
+}
+
+void bt_idlist_free(struct bt_idlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* ---- settling a provisional adoption ---- */
+
+/* The record a mark names, locked: its lock descriptor, with *dir, *name
+ * and *rec set, or -1 when the mark names none. */
+static int mark_record(jv mark, char **dir, char **name, jv *rec)
+{
+	char d[PATH_MAX], n[256];
+	int fd;
+
+	if (bt_batch_field(mark, "journal", d, sizeof d) < 0 ||
+	    bt_batch_field(mark, "record", n, sizeof n) < 0)
+		return -1;
+	*dir = bt_strdup(d);
+	*name = bt_strdup(n);
+	fd = bt_journal_lock(d, n);
+	*rec = bt_journal_read(d, n);
+	return fd;
+}
+
+/* Whether rec (borrowed) holds batch_id as its batch. */
+static int holds(jv rec, const char *batch_id)
+{
+	char id[BT_BATCH_ID_MAX];
+	jv b = jv_get_kind(rec) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(rec), jv_string("batch")) : jv_invalid();
+	int r = bt_batch_field(b, "id", id, sizeof id) == 0 && !strcmp(id, batch_id);
+
+	jv_free(b);
+	return r;
+}
+
+void bt_adopted_confirm(const char *batch_id, jv mark)
+{
+	char *dir = NULL, *name = NULL, at[32];
+	jv rec;
+	int fd = mark_record(mark, &dir, &name, &rec);
+
+	if (fd >= 0) {
+		if (holds(rec, batch_id)) {
+			bt_rfc3339(bt_now(), at);
+			rec = jv_object_set(rec, jv_string("provisional"), jv_false());
+			rec = jv_object_set(rec, jv_string("verified"), jv_string(at));
+			bt_journal_write(dir, name, rec);
+		}
+		jv_free(rec);
+		close(fd);
+	}
+	bt_adopted_drop(batch_id);
+	free(dir);
+	free(name);
+}
+
+void bt_adopted_disown(const char *batch_id, jv mark, const char *why)
+{
+	char *dir = NULL, *name = NULL;
+	jv rec, sup;
+	int fd = mark_record(mark, &dir, &name, &rec);
+
+	if (fd >= 0) {
+		if (holds(rec, batch_id)) {
+			sup = jv_object_get(jv_copy(rec), jv_string("superseded"));
+			if (jv_get_kind(sup) != JV_KIND_ARRAY) {
+				jv_free(sup);
+				sup = jv_array();
+			}
+			sup = jv_array_append(sup, jv_string(batch_id));
+			rec = jv_object_set(rec, jv_string("state"), jv_string("failed"));
+			rec = jv_object_set(rec, jv_string("error"), jv_string(why));
+			rec = jv_object_set(rec, jv_string("batch"), jv_null());
+			rec = jv_object_set(rec, jv_string("provisional"), jv_false());
+			rec = jv_object_set(rec, jv_string("superseded"), sup);
+			bt_journal_write(dir, name, rec);
+		}
+		jv_free(rec);
+		close(fd);
+	}
+	mark = jv_object_set(jv_copy(mark), jv_string("state"), jv_string("disowned"));
+	mark = jv_object_set(mark, jv_string("why"), jv_string(why));
+	bt_adopted_put(batch_id, mark);
+	jv_free(mark);
+	free(dir);
+	free(name);
+}
