@@ -29,7 +29,6 @@
 #define BLOCK (1024 * 1024)     /* bytes of lines per block, per write */
 #define NBLOCK 4                /* blocks in flight */
 /* The shortest request line: {"custom_id":"a","params":{}} and "\n". */
-#define MIN_REQUEST 30
 
 /* The chunk being written.  The signal handler reads C.tmp and tmplive:
  * C.tmp's storage never moves, and tmplive is set before the file is
@@ -41,7 +40,6 @@ static struct {
 	int width;              /* digits of the number */
 	unsigned long long num, max;
 	int fd;
-	unsigned long long count, bytes;   /* requests and bytes in the chunk */
 } C = { .fd = -1 };
 static volatile sig_atomic_t tmplive;
 static int syncing;             /* -s: chunks reach the disk before their rename */
@@ -49,6 +47,7 @@ static int dirfd_ = -1;         /* the chunks' directory, for -s */
 
 static struct bt_idset ids;
 static unsigned long long maxreq = BT_MAX_REQUESTS, maxbytes = BT_CHUNK_MAX;
+static struct bt_chunker cut;   /* the chunk's requests and bytes */
 static unsigned long long total_requests, total_bytes, total_chunks;
 static const char *input;       /* the input's name, for messages */
 
@@ -224,7 +223,7 @@ static void chunk_start(void)
 		bt_die(BT_EXIT_FAIL, "cannot create a temporary file for %s:",
 		       C.path);
 	}
-	C.count = C.bytes = 0;
+	bt_chunker_next(&cut);
 }
 
 static void chunk_write(const void *p, size_t n)
@@ -467,8 +466,7 @@ static void chunk_add(void)
 		b->len += n;
 		b->buf[b->len++] = '\n';
 	}
-	C.count++;
-	C.bytes += n + 1;
+	bt_chunker_add(&cut, n);
 }
 
 static void chunk_finish(void)
@@ -488,8 +486,8 @@ static void chunk_finish(void)
 	if (syncing && fsync(dirfd_) < 0 && errno != EINVAL)
 		bt_die(BT_EXIT_FAIL, "%s: cannot sync its directory:", C.path);
 	total_chunks++;
-	total_requests += C.count;
-	total_bytes += C.bytes;
+	total_requests += (unsigned long long)cut.requests;
+	total_bytes += (unsigned long long)cut.bytes;
 	bt_out(C.path, strlen(C.path));
 	bt_out("\n", 1);
 	if (fflush(stdout) == EOF) {
@@ -523,19 +521,21 @@ static void setup(const char *dir, const char *prefix)
  * complete only once the next line, that does not fit in it, is good. */
 static void add(struct bt_lines *in, char *s, size_t n)
 {
+	char err[200];
+	int place;
+
 	if (bt_blank(s, n))
 		return;
 	L.s = s;
 	L.n = n;
 	L.lineno = in->lineno;
 	L.handed = 0;
-	if (n + 1 > maxbytes) {
+	place = bt_chunker_place(&cut, n, err, sizeof err);
+	if (place == BT_CHUNK_TOO_BIG) {
 		settle(0);
-		bt_die(BT_EXIT_USAGE, "%s:%llu: request is %zu bytes with its "
-		       "newline, more than the chunk limit of %llu bytes",
-		       in->name, in->lineno, n + 1, maxbytes);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", in->name, in->lineno, err);
 	}
-	if (C.fd >= 0 && (C.count + 1 > maxreq || C.bytes + n + 1 > maxbytes)) {
+	if (C.fd >= 0 && place == BT_CHUNK_NEXT) {
 		flush_block();
 		hand_over_line(0);
 		chunk_finish();
@@ -550,7 +550,7 @@ static void add(struct bt_lines *in, char *s, size_t n)
 	}
 	chunk_add();
 	L.s = NULL;
-	if (C.count == maxreq || C.bytes + MIN_REQUEST > maxbytes)
+	if (bt_chunker_full(&cut))
 		chunk_finish();     /* full: no request could join it */
 }
 
@@ -611,6 +611,7 @@ int main(int argc, char **argv)
 		}
 	}
 	argc -= optind;
+	bt_chunker_init(&cut, (long long)maxreq, (long long)maxbytes);
 	argv += optind;
 	if (argc > 2)
 		usage(stderr, BT_EXIT_USAGE);

@@ -1018,11 +1018,13 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 {
 	struct bt_idset ids = { 0 };
 	struct spool s = { .fd = -1 };
+	struct bt_chunker cut;
 	char id[BT_ID_MAX + 1], err[300];
 	unsigned long long dup;
 	size_t n = firstn;
 	char *line = first;
 
+	bt_chunker_init(&cut, max_requests, max_bytes);
 	live_spool = &s;
 	atexit(at_exit);
 	if (!dry_run && bt_mkdirs(spool_dir) < 0)
@@ -1035,15 +1037,16 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 		if ((dup = bt_idset_add(&ids, id, l->lineno)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
 			       "(first on line %llu)", l->name, l->lineno, id, dup);
-		if ((long long)n + 1 > max_bytes)
-			bt_die(BT_EXIT_USAGE, "%s:%llu: request is %zu bytes with its "
-			       "newline, more than a batch can hold (%lld)",
-			       l->name, l->lineno, n + 1, max_bytes);
-		if (s.requests && (s.requests + 1 > max_requests ||
-		                   s.bytes + (long long)n + 1 > max_bytes))
+		switch (bt_chunker_place(&cut, n, err, sizeof err)) {
+		case BT_CHUNK_TOO_BIG:
+			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
+		case BT_CHUNK_NEXT:
 			spool_finish(&s);
+			bt_chunker_next(&cut);
+		}
 		if (!s.requests)
 			spool_start(&s);
+		bt_chunker_add(&cut, n);
 		line[n] = '\n';
 		EVP_DigestUpdate(s.ctx, line, n + 1);
 		bt_buf_add(&s.buf, line, n + 1);

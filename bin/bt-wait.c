@@ -1,9 +1,10 @@
 /* bt-wait — batches in, ended batches out.
  *
- * One curl multi handle polls every batch (a few GETs in flight at once),
- * and standard input is read as it comes, so a batch is polled from the
- * moment its line arrives and printed the moment it ends.  No state is
- * kept: run again on the same input, it prints the same batches. */
+ * The transfer engine of lib/ polls every batch (a few GETs in flight at
+ * once, each retried by the one rule), and standard input is read as it
+ * comes, so a batch is polled from the moment its line arrives and
+ * printed the moment it ends.  No state is kept: run again on the same
+ * input, it prints the same batches. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -19,7 +20,7 @@
 #define MAX_INFLIGHT    8       /* GETs at once */
 #define EXPIRY_WARN     3600.0  /* warn this close to expires_at */
 #define FIRST_STEP      1.0     /* the wait after the first in-progress poll */
-#define MAX_WAIT_MS     3600000 /* the longest sleep when nothing is due */
+#define MAX_WAIT        3600.0  /* the longest sleep when nothing is due */
 
 enum { WAITING, POLLING, ENDED, FAILED, SEEN };  /* SEEN: --once, not ended */
 
@@ -31,26 +32,19 @@ struct batch {
 	int state;
 	double due;             /* bt_mono() of the next poll */
 	double step;            /* wait after the next in-progress answer */
-	int attempt;            /* failed polls in a row */
-	double first_fail;      /* bt_mono() of the first of them */
 	int warned;             /* the expiry warning was given */
 	int counted;            /* counts[] hold the last answer's counts */
 	long long counts[5];
-	CURL *easy;             /* while POLLING */
-	struct bt_hdrs hdrs;
-	struct bt_buf body;
-	char errbuf[CURL_ERROR_SIZE];
 };
 
 static struct {
 	struct bt_config cfg;
 	struct bt_http *http;
-	CURLM *multi;
+	struct bt_engine *engine;
 	struct batch **b;
 	size_t n, cap;
 	struct bt_idset ids;
-	int inflight;
-	double interval, timeout, budget, start;
+	double interval, timeout, start;
 	int once, progress, tty;
 	/* standard input, read as it comes */
 	int in_open;
@@ -96,17 +90,8 @@ static void clear_progress(void)
 	}
 }
 
-/* A diagnostic: the progress line makes way for it. */
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	clear_progress();
-	va_start(ap, fmt);
-	bt_vwarn(fmt, ap);
-	va_end(ap);
-}
+/* A diagnostic: the progress line makes way for it (bt_before_warn). */
+#define say bt_warn
 
 static void show_progress(int final)
 {
@@ -221,20 +206,22 @@ static void read_stdin(void)
 	W.in_scan = W.in_len;
 }
 
+static void polled(int rc, struct bt_resp *resp, void *arg);
+
 static void start_poll(struct batch *b)
 {
 	char path[BT_BATCH_ID_MAX + 32];
+	struct bt_req req;
 
 	snprintf(path, sizeof path, "/v1/messages/batches/%s", b->id);
-	b->body.len = 0;
-	b->errbuf[0] = 0;
-	b->easy = bt_http_get_handle(W.http, path, &b->hdrs, &b->body);
-	curl_easy_setopt(b->easy, CURLOPT_PRIVATE, b);
-	curl_easy_setopt(b->easy, CURLOPT_ERRORBUFFER, b->errbuf);
-	if (curl_multi_add_handle(W.multi, b->easy) != CURLM_OK)
-		bt_die(BT_EXIT_FAIL, "libcurl: cannot add a transfer");
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.path = path;
+	req.body_fd = -1;
+	req.may_repeat = 1;
+	req.label = b->id;
+	bt_engine_add(W.engine, &req, polled, b);
 	b->state = POLLING;
-	W.inflight++;
 }
 
 static void fail(struct batch *b, const char *err)
@@ -280,25 +267,24 @@ static void check_expiry(struct batch *b, jv v)
 }
 
 /* A 2xx answer: the batch now. */
-static void answer(struct batch *b)
+static void answer(struct batch *b, const struct bt_resp *resp)
 {
 	char err[400], st[32];
 	double now = bt_mono();
 	int k;
 	jv v;
 
-	v = bt_json_parse(b->body.p ? b->body.p : "", b->body.len, err, sizeof err);
+	v = bt_json_parse(resp->body.p ? resp->body.p : "", resp->body.len, err, sizeof err);
 	if (jv_get_kind(v) != JV_KIND_OBJECT ||
 	    bt_batch_field(v, "processing_status", st, sizeof st) < 0) {
 		char msg[800];
 		snprintf(msg, sizeof msg, "GET /v1/messages/batches/%s: bad answer: %s%s%s",
 		         b->id, jv_is_valid(v) ? "not a batch object" : err,
-		         b->hdrs.request_id[0] ? " request-id " : "", b->hdrs.request_id);
+		         resp->request_id[0] ? " request-id " : "", resp->request_id);
 		jv_free(v);
 		fail(b, msg);
 		return;
 	}
-	b->attempt = 0;
 	b->counted = 1;
 	for (k = 0; k < 5; k++) {
 		b->counts[k] = bt_batch_count(v, count_names[k]);
@@ -318,54 +304,16 @@ static void answer(struct batch *b)
 	jv_free(v);
 }
 
-/* A poll is over: the batch, or an error to retry or report. */
-static void finish(struct batch *b, CURLcode rc)
+/* A poll is over: the batch, or an error the engine gave up on. */
+static void polled(int rc, struct bt_resp *resp, void *arg)
 {
-	char err[1200];
-	double delay, now = bt_mono(), ra = -1;
-	long status = 0;
-	int retry;
-	size_t k;
+	struct batch *b = arg;
 
-	curl_easy_getinfo(b->easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_multi_remove_handle(W.multi, b->easy);
-	curl_easy_cleanup(b->easy);
-	b->easy = NULL;
-	W.inflight--;
 	b->state = WAITING;
-	if (rc == CURLE_OK && status >= 200 && status < 300) {
-		answer(b);
-		return;
-	}
-	if (rc != CURLE_OK) {
-		snprintf(err, sizeof err, "GET /v1/messages/batches/%s: %s", b->id,
-		         b->errbuf[0] ? b->errbuf : curl_easy_strerror(rc));
-		retry = 1;
-	} else {
-		bt_api_error(status, b->body.p, b->body.len, b->hdrs.request_id,
-		             err, sizeof err);
-		retry = bt_retryable_status(status);
-		if (b->hdrs.should_retry >= 0)
-			retry = b->hdrs.should_retry;
-		ra = b->hdrs.retry_after;
-	}
-	if (!retry) {
-		fail(b, err);
-		return;
-	}
-	if (b->attempt++ == 0)
-		b->first_fail = now;
-	delay = bt_backoff(b->attempt, ra, bt_http_rnd(W.http));
-	if (now - b->first_fail + delay > W.budget) {
-		k = strlen(err);
-		snprintf(err + k, sizeof err - k, " (gave up after %d attempt%s in %.0fs)",
-		         b->attempt, b->attempt == 1 ? "" : "s", now - b->first_fail);
-		fail(b, err);
-		return;
-	}
-	if (bt_verbose)
-		say("%s: %s; retrying in %.1fs", b->id, err, delay);
-	b->due = now + delay;
+	if (rc == 0)
+		answer(b, resp);
+	else
+		fail(b, resp->err);
 }
 
 /* Batches in this state. */
@@ -413,8 +361,6 @@ static int run(void)
 	struct curl_waitfd in = { .fd = 0, .events = POLLIN };
 	double now, next, deadline = W.timeout > 0 ? W.start + W.timeout : INFINITY;
 	struct batch *b;
-	CURLMsg *m;
-	int left, running, ms;
 	size_t i;
 
 	for (;;) {
@@ -426,32 +372,20 @@ static int run(void)
 			b = W.b[i];
 			if (b->state != WAITING)
 				continue;
-			if (b->due <= now) {
-				if (W.inflight < MAX_INFLIGHT)
-					start_poll(b);
-			} else if (b->due < next)
+			if (b->due <= now)
+				start_poll(b);
+			else if (b->due < next)
 				next = b->due;
 		}
 		if (!W.in_open && pending() == 0)
 			return 0;
 		if (W.progress && W.tty)    /* the clock on the line */
 			next = fmin(next, now + 1 - fmod(now - W.start, 1.0));
-		ms = next - now > MAX_WAIT_MS / 1000.0 ? MAX_WAIT_MS :
-		     (int)ceil((next - now) * 1000);
 		in.revents = 0;
-		if (curl_multi_poll(W.multi, W.in_open ? &in : NULL, W.in_open ? 1 : 0,
-		                    ms, NULL) != CURLM_OK)
-			bt_die(BT_EXIT_FAIL, "libcurl: poll failed");
+		bt_engine_run(W.engine, fmin(next - now, MAX_WAIT), W.in_open ? &in : NULL,
+		              W.in_open ? 1 : 0);
 		if (W.in_open && (in.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
 			read_stdin();
-		if (curl_multi_perform(W.multi, &running) != CURLM_OK)
-			bt_die(BT_EXIT_FAIL, "libcurl: transfer failed");
-		while ((m = curl_multi_info_read(W.multi, &left))) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&b);
-			finish(b, m->data.result);
-		}
 		show_progress(0);
 	}
 }
@@ -460,23 +394,16 @@ static void cleanup(void)
 {
 	size_t i;
 
-	for (i = 0; i < W.n; i++) {
-		if (W.b[i]->easy) {
-			curl_multi_remove_handle(W.multi, W.b[i]->easy);
-			curl_easy_cleanup(W.b[i]->easy);
-		}
-		bt_buf_free(&W.b[i]->body);
+	bt_engine_free(W.engine);   /* first: its transfers point at batches */
+	W.engine = NULL;
+	for (i = 0; i < W.n; i++)
 		free(W.b[i]);
-	}
 	free(W.b);
 	W.b = NULL;
 	W.n = 0;
 	free(W.in);
 	W.in = NULL;
 	bt_idset_free(&W.ids);
-	if (W.multi)
-		curl_multi_cleanup(W.multi);
-	W.multi = NULL;
 	bt_http_free(W.http);
 	W.http = NULL;
 	bt_config_free(&W.cfg);
@@ -530,6 +457,7 @@ int main(int argc, char **argv)
 	bt_config_need_key(&W.cfg);     /* before any input is read */
 	W.tty = isatty(2);
 	W.progress |= W.tty;
+	bt_before_warn = clear_progress;
 	for (i = 0; i < argc; i++) {
 		snprintf(where, sizeof where, "argument %d", i + 1);
 		add(argv[i], strlen(argv[i]), where, (unsigned long long)i + 1);
@@ -539,10 +467,7 @@ int main(int argc, char **argv)
 	W.in_open = argc == 0;
 
 	W.http = bt_http_new(&W.cfg);
-	W.budget = bt_http_get_budget(W.http);
-	W.multi = curl_multi_init();
-	if (!W.multi)
-		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	W.engine = bt_engine_new(W.http, MAX_INFLIGHT);
 	W.start = bt_mono();
 	timed_out = run();
 	show_progress(1);

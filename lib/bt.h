@@ -36,6 +36,8 @@ struct bt_buf;
 
 extern const char *bt_prog;     /* "bt-NAME", set by bt_init */
 extern int bt_verbose;          /* -v given */
+/* Called before every diagnostic (to clear a progress line, say). */
+extern void (*bt_before_warn)(void);
 
 /* Set the program name (basename of argv0) and SIGPIPE's default; a
  * closed stdin, stdout or stderr is opened on /dev/null, so that no
@@ -224,6 +226,26 @@ void bt_idset_free(struct bt_idset *s);
 int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz);
 
+/* ---- chunk.c: cutting requests into batches, the one rule ----------- */
+
+struct bt_chunker {
+	long long max_requests, max_bytes;  /* per chunk: -n, -b */
+	long long requests, bytes;          /* in the chunk being filled */
+};
+enum { BT_CHUNK_SAME, BT_CHUNK_NEXT, BT_CHUNK_TOO_BIG };
+void bt_chunker_init(struct bt_chunker *c, long long max_requests, long long max_bytes);
+/* Where a request line of n bytes (without its newline) goes: into the
+ * chunk being filled (BT_CHUNK_SAME); into a new one, the current being
+ * complete (BT_CHUNK_NEXT: call bt_chunker_next first); or nowhere, being
+ * over the byte limit (BT_CHUNK_TOO_BIG, with the message in err). */
+int bt_chunker_place(struct bt_chunker *c, size_t n, char *err, size_t errsz);
+/* Count the request in, once placed. */
+void bt_chunker_add(struct bt_chunker *c, size_t n);
+/* Whether no request could join the chunk any more. */
+int bt_chunker_full(const struct bt_chunker *c);
+/* A new chunk begins. */
+void bt_chunker_next(struct bt_chunker *c);
+
 /* ---- result.c: one line of the results stream ----------------------- */
 
 enum { BT_R_SUCCEEDED, BT_R_ERRORED, BT_R_CANCELED, BT_R_EXPIRED, BT_R_MISSING };
@@ -328,14 +350,31 @@ double bt_backoff(int attempt, double retry_after, double rnd);
 #define BT_RETRY_AFTER_MAX  600.0   /* retry-after is clamped to this */
 #define BT_RETRY_BUDGET     900.0   /* default total time for one call */
 
+/* What one failed attempt came to, for the one retry rule. */
+struct bt_attempt {
+	int transport;          /* no HTTP answer at all */
+	int before_send;        /* and the error proves nothing was sent */
+	long status;            /* the answer's status, when there was one */
+	int sent;               /* some body byte went out */
+	int may_repeat;         /* the request may go again even if taken */
+	int should_retry;       /* x-should-retry: -1 unsaid, 0, 1 */
+};
+enum { BT_RETRY, BT_GIVE_UP, BT_AMBIGUOUS };
+/* The one retry rule: a transport error or a retryable status is tried
+ * again (x-should-retry overrides the status), unless the request must
+ * not be repeated and its body may have been taken: then the failure is
+ * BT_AMBIGUOUS (the caller must find out).  When to retry is
+ * bt_backoff's. */
+int bt_retry_decide(const struct bt_attempt *a);
+
 /* Turn an API error body into "TYPE: message (request-id req_...)"; a body
  * that is not the error envelope gives "HTTP STATUS: first line".  */
 void bt_api_error(long status, const char *body, size_t n,
                   const char *request_id, char *out, size_t outsz);
 
-/* ---- http.c: the HTTP client over libcurl ------------------------------ */
+/* ---- http.c: the HTTP client over libcurl, and the transfer engine ---- */
 
-struct bt_http;     /* one connection, reused */
+struct bt_http;     /* where requests go, with which headers; the server's clock */
 
 struct bt_req {
 	const char *method;     /* "GET", "POST", "DELETE" */
@@ -360,6 +399,14 @@ struct bt_req {
 	 * the server: until then it cannot have taken the body whole. */
 	void (*body_end)(void *arg);
 	void *body_end_arg;
+	double timeout;         /* seconds an attempt may take; 0: no limit */
+	int patient;            /* time waited on 429s is not charged to the
+	                           retry budget: a rate limit is waited out */
+	const char *label;      /* retry messages say "LABEL: error" */
+	/* Every header line of every answer, name and value trimmed. */
+	void (*header)(const char *name, size_t nlen, const char *val,
+	               size_t vlen, void *arg);
+	void *header_arg;
 };
 
 struct bt_resp {
@@ -375,40 +422,54 @@ struct bt_resp {
 
 struct bt_http *bt_http_new(const struct bt_config *c);
 void bt_http_free(struct bt_http *h);
-/* Total time a call may spend on retries (seconds): $BT_RETRY_BUDGET, or
- * BT_RETRY_BUDGET. */
-double bt_http_get_budget(const struct bt_http *h);
-/* One call with the retry policy.  Returns 0 on a 2xx; -1 otherwise with
- * resp->err set.  resp is overwritten, not freed: free the body of an
- * earlier call with bt_resp_free before reusing it. */
+/* One call with the retry rule, run to its end.  Returns 0 on a 2xx; -1
+ * otherwise with resp->err set.  resp is overwritten, not freed: free the
+ * body of an earlier call with bt_resp_free before reusing it.  Retries
+ * stop when the next would pass the budget: $BT_RETRY_BUDGET, or
+ * BT_RETRY_BUDGET seconds from the first attempt. */
 int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp);
 void bt_resp_free(struct bt_resp *resp);
-/* For curl multi users (bt-wait): response headers, and an easy handle for
- * GET PATH with the API's headers whose body (any status, up to 1 MiB) is
- * appended to body and headers parsed into hdrs.  The caller adds it to a
- * multi handle and frees it with curl_easy_cleanup. */
-struct bt_hdrs {
-	char request_id[80];
-	double retry_after;     /* -1: none given */
-	int should_retry;       /* x-should-retry: -1 unsaid, 0 false, 1 true */
-	double date;            /* the Date header, seconds since the epoch; -1 */
-};
-CURL *bt_http_get_handle(struct bt_http *h, const char *path,
-                         struct bt_hdrs *hdrs, struct bt_buf *body);
-/* The server's clock, learnt from the Date headers of its answers (a
- * second's resolution): its time less ours lies in [*lo, *hi].  -1 when
- * no answer has said yet.  Every bt_http call feeds it; multi users
- * report theirs with bt_http_clock_seen (a Date of -1 is ignored),
- * giving our times just before the request and just after the answer. */
-int bt_http_clock(const struct bt_http *h, double *lo, double *hi);
-void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got);
-/* An HTTP date (IMF-fixdate) as seconds since the epoch, or -1. */
-double bt_http_date(const char *s);
-/* A uniform draw in [0, 1) for jitter. */
-double bt_http_rnd(struct bt_http *h);
 /* GET/POST returning a parsed JSON object, or jv_invalid() with resp->err */
 jv bt_http_json(struct bt_http *h, const char *method, const char *path,
                 struct bt_resp *resp);
+/* The server's clock, learnt from the Date headers of its answers (a
+ * second's resolution): its time less ours lies in [*lo, *hi].  -1 when
+ * no answer has said yet.  Every transfer feeds it. */
+int bt_http_clock(const struct bt_http *h, double *lo, double *hi);
+/* A Date seen, with our times just before the request and just after
+ * the answer (a date of -1 is ignored). */
+void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got);
+/* An HTTP date (IMF-fixdate) as seconds since the epoch, or -1. */
+double bt_http_date(const char *s);
+
+/* The engine: many transfers at once, at most parallel attempts in
+ * flight, over kept-alive connections (HTTP/2 multiplexed where the
+ * server offers it), each retried by the one rule.  A program adds
+ * transfers and turns bt_engine_run; each transfer's done is called once,
+ * from bt_engine_run, when it succeeded (rc 0: a 2xx) or failed for good
+ * (rc -1, resp->err says why).  resp belongs to the engine: take its body
+ * by moving it out (and zeroing resp->body). */
+struct bt_engine;
+struct bt_xfer;
+typedef void bt_done_fn(int rc, struct bt_resp *resp, void *arg);
+struct bt_engine *bt_engine_new(struct bt_http *h, int parallel);
+void bt_engine_free(struct bt_engine *e);
+/* Queue a transfer; req is copied (its path too), but its body, file,
+ * label and the callbacks' args must live until done. */
+struct bt_xfer *bt_engine_add(struct bt_engine *e, const struct bt_req *req,
+                              bt_done_fn *done, void *arg);
+/* Start no attempt before bt_mono() reaches until (a rate limit). */
+void bt_engine_hold(struct bt_engine *e, double until);
+/* Transfers added and not yet done. */
+size_t bt_engine_live(const struct bt_engine *e);
+/* Whether an attempt could start now (fewer than parallel in flight). */
+int bt_engine_idle(const struct bt_engine *e);
+/* Start what is due, wait for progress (at most wait seconds, less when
+ * a retry falls due; extra descriptors wake it too), move it on, and call
+ * done for what ended.  Returns bt_engine_live().  With nothing live and
+ * no extra descriptors it returns at once. */
+size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra,
+                     unsigned nextra);
 
 /* ---- api.c: the Message Batches API, call by call --------------------- */
 

@@ -1,7 +1,15 @@
-/* http.c — the HTTP client over libcurl: one connection reused, the API's
- * headers, bodies streamed from files, the retry policy of the design, and
- * the knowledge of whether a failed request may be repeated. */
+/* http.c — the HTTP client over libcurl.
+ *
+ * The transfer engine: many requests at once on one curl multi handle (a
+ * pool of kept-alive connections; HTTP/2 multiplexing where the server
+ * offers it), each tagged with its state (CURLOPT_PRIVATE), bodies
+ * streamed both ways, and one place (finish) that decides per transfer
+ * what happens next by the one retry rule of retry.c: done, retry at T,
+ * or give up.  bt_http is one transfer run to its end; bt-wait and
+ * bt-send run many.  Every answer's Date header feeds the server's clock.
+ */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +22,6 @@
 #define ERR_BODY_CAP (64 * 1024)
 
 struct bt_http {
-	CURL *curl;
 	char *base_url;
 	struct curl_slist *hdrs;        /* key, version, Expect, user agent */
 	struct curl_slist *hdrs_json;   /* the same and content-type */
@@ -24,23 +31,59 @@ struct bt_http {
 	 * the Date headers seen (clock_n of them) */
 	double clock_lo, clock_hi;
 	int clock_n;
-	char errbuf[CURL_ERROR_SIZE];
+	struct bt_engine *one;          /* bt_http's own engine */
 };
 
-/* the state of one attempt */
-struct xfer {
-	const struct bt_req *req;
-	struct bt_resp *resp;
+/* The headers of an answer that the engine reads itself. */
+struct bt_hdrs {
+	char request_id[80];
+	double retry_after;     /* -1: none given */
+	int should_retry;       /* x-should-retry: -1 unsaid, 0 false, 1 true */
+	double date;            /* the Date header, seconds since the epoch; -1 */
+};
+
+struct bt_engine {
 	struct bt_http *h;
-	off_t pos;              /* next body byte to send, from the start */
-	int sent;               /* some body byte was handed to libcurl */
-	int got;                /* some 2xx byte went to the sink */
-	int sink_failed;
-	int ended;              /* req->body_end was called */
-	struct bt_hdrs hdrs;
+	CURLM *multi;
+	int parallel, inflight;
+	struct bt_xfer *flying;         /* attempts under way */
+	size_t live;                    /* added, and not done */
+	struct bt_xfer *ready, **ready_tail;   /* to start, in order */
+	struct bt_xfer *later;          /* waiting to retry (due) */
+	double hold;                    /* no attempt starts before this */
+};
+
+/* One request, through all its attempts. */
+struct bt_xfer {
+	struct bt_engine *e;
+	struct bt_req req;              /* the caller's, path copied */
+	char *path;
+	bt_done_fn *done;
+	void *arg;
+	CURL *easy;                     /* while an attempt is under way */
+	struct bt_resp resp;
+	struct bt_hdrs hdrs;            /* the last answer's */
+	off_t pos;                      /* next body byte to send */
+	int sent;                       /* some body byte went to libcurl */
+	int got;                        /* some 2xx byte went to the sink */
+	int sink_failed, ended;
+	double first;                   /* bt_mono() of the first attempt */
+	double waited;                  /* seconds waited on 429s */
+	double due;                     /* bt_mono() the next attempt may start */
+	char errbuf[CURL_ERROR_SIZE];
+	struct bt_xfer *next;           /* in ready, later or flying */
 };
 
 static int curl_ready;
+
+static void curl_start(void)
+{
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT))
+			bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+		curl_ready = 1;
+	}
+}
 
 struct bt_http *bt_http_new(const struct bt_config *c)
 {
@@ -48,14 +91,7 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 	const char *b;
 	char *line;
 
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT))
-			bt_die(BT_EXIT_FAIL, "libcurl failed to start");
-		curl_ready = 1;
-	}
-	h->curl = curl_easy_init();
-	if (!h->curl)
-		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	curl_start();
 	h->base_url = bt_strdup(c->base_url);
 	if (c->key) {
 		line = bt_asprintf("x-api-key: %s", c->key);
@@ -87,7 +123,7 @@ void bt_http_free(struct bt_http *h)
 
 	if (!h)
 		return;
-	curl_easy_cleanup(h->curl);
+	bt_engine_free(h->one);
 	for (s = h->hdrs; s; s = s->next)   /* the key is in here */
 		memset(s->data, 0, strlen(s->data));
 	for (s = h->hdrs_json; s; s = s->next)
@@ -98,23 +134,62 @@ void bt_http_free(struct bt_http *h)
 	free(h);
 }
 
-double bt_http_get_budget(const struct bt_http *h)
-{
-	return h->budget;
-}
-
 void bt_resp_free(struct bt_resp *resp)
 {
 	bt_buf_free(&resp->body);
 }
 
-double bt_http_rnd(struct bt_http *h)
+static double rnd(struct bt_http *h)
 {
 	h->rng ^= h->rng << 13;
 	h->rng ^= h->rng >> 7;
 	h->rng ^= h->rng << 17;
 	return (double)(h->rng >> 11) / 9007199254740992.0;
 }
+
+/* ---- the server's clock ---- */
+
+double bt_http_date(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+
+	/* IMF-fixdate, the one form a server must send: "Sun, 06 Nov 1994
+	 * 08:49:37 GMT" (the C locale's day and month names) */
+	memset(&tm, 0, sizeof tm);
+	rest = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!rest || *rest)
+		return -1;
+	return (double)timegm(&tm);
+}
+
+void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got)
+{
+	/* the server stamped the Date while we waited: at a time in
+	 * [sent, got] of ours, and its second in [date, date + 1) */
+	double lo = date - got, hi = date + 1 - sent;
+
+	if (date < 0)
+		return;
+	if (h->clock_n && (lo > h->clock_hi || hi < h->clock_lo))
+		h->clock_n = 0;     /* its clock jumped: start again */
+	if (!h->clock_n || lo > h->clock_lo)
+		h->clock_lo = lo;
+	if (!h->clock_n || hi < h->clock_hi)
+		h->clock_hi = hi;
+	h->clock_n++;
+}
+
+int bt_http_clock(const struct bt_http *h, double *lo, double *hi)
+{
+	if (!h->clock_n)
+		return -1;
+	*lo = h->clock_lo;
+	*hi = h->clock_hi;
+	return 0;
+}
+
+/* ---- bodies ---- */
 
 #define CHUNK_HEAD "{\"requests\":["
 #define CHUNK_HEAD_LEN 13
@@ -175,8 +250,8 @@ static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t
 
 static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 {
-	struct xfer *x = arg;
-	const struct bt_req *r = x->req;
+	struct bt_xfer *x = arg;
+	const struct bt_req *r = &x->req;
 	size_t want = size * nmemb;
 	off_t left = body_size(r) - x->pos;
 	ssize_t n;
@@ -207,15 +282,15 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 
 static int seek_cb(void *arg, curl_off_t off, int origin)
 {
-	struct xfer *x = arg;
+	struct bt_xfer *x = arg;
 
 	if (origin != SEEK_SET || off < 0)
 		return CURL_SEEKFUNC_CANTSEEK;
 	/* libcurl rewinds to send a body again on its own, e.g. when a reused
 	 * connection died under it: a body that may have been taken must
-	 * not go twice behind our back.  The failure comes to bt_http, which
-	 * knows it is ambiguous. */
-	if (x->sent && !x->req->may_repeat)
+	 * not go twice behind our back.  The failure comes to finish(),
+	 * which knows it is ambiguous. */
+	if (x->sent && !x->req.may_repeat)
 		return CURL_SEEKFUNC_FAIL;
 	x->pos = (off_t)off;
 	return CURL_SEEKFUNC_OK;
@@ -223,278 +298,401 @@ static int seek_cb(void *arg, curl_off_t off, int origin)
 
 static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct bt_hdrs *x = arg;
+	struct bt_xfer *x = arg;
+	struct bt_hdrs *hd = &x->hdrs;
 	size_t n = size * nmemb, k, v;
 	char val[100];
 	const char *colon = memchr(p, ':', n);
 
 	if (!colon)
-		return n;
+		return size * nmemb;
 	k = (size_t)(colon - p);
 	v = k + 1;
 	while (v < n && (p[v] == ' ' || p[v] == '\t'))
 		v++;
 	while (n > v && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' '))
 		n--;
+	if (x->req.header)
+		x->req.header(p, k, p + v, n - v, x->req.header_arg);
 	if (n - v >= sizeof val)
 		return size * nmemb;
 	memcpy(val, p + v, n - v);
 	val[n - v] = 0;
 	if (k == 10 && !strncasecmp(p, "request-id", k))
-		snprintf(x->request_id, sizeof x->request_id, "%.79s", val);
-	else if (k == 11 && !strncasecmp(p, "retry-after", k) && x->retry_after < 0) {
+		snprintf(hd->request_id, sizeof hd->request_id, "%.79s", val);
+	else if (k == 11 && !strncasecmp(p, "retry-after", k) && hd->retry_after < 0) {
 		char *end;
 		double d = strtod(val, &end);
 		if (end != val && !*end && d >= 0)
-			x->retry_after = d;
+			hd->retry_after = d;
 		/* an HTTP date is not honoured: the backoff applies */
 	} else if (k == 14 && !strncasecmp(p, "retry-after-ms", k)) {
 		char *end;
 		double d = strtod(val, &end);
 		if (end != val && !*end && d >= 0)
-			x->retry_after = d / 1000;
+			hd->retry_after = d / 1000;
 	} else if (k == 14 && !strncasecmp(p, "x-should-retry", k))
-		x->should_retry = !strcasecmp(val, "true");
+		hd->should_retry = !strcasecmp(val, "true");
 	else if (k == 4 && !strncasecmp(p, "date", k))
-		x->date = bt_http_date(val);
+		hd->date = bt_http_date(val);
 	return size * nmemb;
 }
 
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct xfer *x = arg;
+	struct bt_xfer *x = arg;
+	struct bt_buf *body = &x->resp.body;
 	size_t n = size * nmemb;
 	long status = 0;
 
-	curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300) {
-		if (x->req->sink) {
+		if (x->req.sink) {
 			x->got = 1;
-			if (x->req->sink(p, n, x->req->sink_arg)) {
+			if (x->req.sink(p, n, x->req.sink_arg)) {
 				x->sink_failed = 1;
 				return 0;
 			}
 		} else
-			bt_buf_add(&x->resp->body, p, n);
-	} else if (x->resp->body.len < ERR_BODY_CAP) {
-		size_t room = ERR_BODY_CAP - x->resp->body.len;
-		bt_buf_add(&x->resp->body, p, n < room ? n : room);
+			bt_buf_add(body, p, n);
+	} else if (body->len < ERR_BODY_CAP) {
+		size_t room = ERR_BODY_CAP - body->len;
+		bt_buf_add(body, p, n < room ? n : room);
 	}
 	return n;
 }
 
-/* What every transfer has: the URL, the API's headers, sane timeouts. */
-static void setup(struct bt_http *h, CURL *c, const char *url, int has_body,
-                  struct bt_hdrs *hdrs)
+/* ---- the engine ---- */
+
+struct bt_engine *bt_engine_new(struct bt_http *h, int parallel)
 {
+	struct bt_engine *e = bt_calloc(1, sizeof *e);
+
+	curl_start();
+	e->h = h;
+	e->parallel = parallel > 0 ? parallel : 1;
+	e->ready_tail = &e->ready;
+	if (!(e->multi = curl_multi_init()))
+		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(e->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e->parallel);
+	curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, (long)e->parallel);
+	return e;
+}
+
+static void xfer_free(struct bt_xfer *x)
+{
+	if (x->easy) {
+		curl_multi_remove_handle(x->e->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+	}
+	bt_resp_free(&x->resp);
+	free(x->path);
+	free(x);
+}
+
+void bt_engine_free(struct bt_engine *e)
+{
+	struct bt_xfer *x, *next;
+
+	if (!e)
+		return;
+	for (x = e->ready; x; x = next) {
+		next = x->next;
+		xfer_free(x);
+	}
+	for (x = e->later; x; x = next) {
+		next = x->next;
+		xfer_free(x);
+	}
+	for (x = e->flying; x; x = next) {
+		next = x->next;
+		xfer_free(x);
+	}
+	curl_multi_cleanup(e->multi);
+	free(e);
+}
+
+struct bt_xfer *bt_engine_add(struct bt_engine *e, const struct bt_req *req,
+                              bt_done_fn *done, void *arg)
+{
+	struct bt_xfer *x = bt_calloc(1, sizeof *x);
+
+	x->e = e;
+	x->req = *req;
+	x->path = bt_strdup(req->path);
+	x->req.path = x->path;
+	x->done = done;
+	x->arg = arg;
+	x->first = -1;
+	*e->ready_tail = x;
+	e->ready_tail = &x->next;
+	e->live++;
+	return x;
+}
+
+void bt_engine_hold(struct bt_engine *e, double until)
+{
+	if (until > e->hold)
+		e->hold = until;
+}
+
+size_t bt_engine_live(const struct bt_engine *e)
+{
+	return e->live;
+}
+
+int bt_engine_idle(const struct bt_engine *e)
+{
+	return e->inflight < e->parallel;
+}
+
+/* What every attempt has: the URL, the API's headers, sane timeouts. */
+static void start(struct bt_xfer *x)
+{
+	struct bt_http *h = x->e->h;
+	const struct bt_req *r = &x->req;
+	int has_body = r->body_fd >= 0 || r->body;
+	char *url = bt_asprintf("%s%s", h->base_url, r->path);
+	CURL *c = curl_easy_init();
+
+	if (!c)
+		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
+	x->easy = c;
+	x->pos = 0;
+	x->sent = x->got = x->sink_failed = x->ended = 0;
+	x->errbuf[0] = 0;
+	x->resp.body.len = 0;
+	x->resp.status = 0;
+	memset(&x->hdrs, 0, sizeof x->hdrs);
+	x->hdrs.retry_after = -1;
+	x->hdrs.should_retry = -1;
+	x->hdrs.date = -1;
+	if (x->first < 0)
+		x->first = bt_mono();
+	x->resp.attempts++;
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	free(url);      /* libcurl copies it */
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* a transfer that stalls for two minutes is dead */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+	if (r->timeout > 0)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, hdrs);
-}
-
-static size_t keep_cb(char *p, size_t size, size_t nmemb, void *arg)
-{
-	struct bt_buf *b = arg;
-	size_t n = size * nmemb;
-
-	if (b->len < (1 << 20))
-		bt_buf_add(b, p, n);
-	return n;
-}
-
-CURL *bt_http_get_handle(struct bt_http *h, const char *path,
-                         struct bt_hdrs *hdrs, struct bt_buf *body)
-{
-	CURL *c = curl_easy_init();
-	char *url;
-
-	if (!c)
-		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
-	memset(hdrs, 0, sizeof *hdrs);
-	hdrs->retry_after = -1;
-	hdrs->should_retry = -1;
-	hdrs->date = -1;
-	url = bt_asprintf("%s%s", h->base_url, path);
-	setup(h, c, url, 0, hdrs);
-	free(url);      /* libcurl copies it */
-	curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	return c;
-}
-
-double bt_http_date(const char *s)
-{
-	struct tm tm;
-	const char *rest;
-
-	/* IMF-fixdate, the one form a server must send: "Sun, 06 Nov 1994
-	 * 08:49:37 GMT" (the C locale's day and month names) */
-	memset(&tm, 0, sizeof tm);
-	rest = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (!rest || *rest)
-		return -1;
-	return (double)timegm(&tm);
-}
-
-void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got)
-{
-	/* the server stamped the Date while we waited: at a time in
-	 * [sent, got] of ours, and its second in [date, date + 1) */
-	double lo = date - got, hi = date + 1 - sent;
-
-	if (date < 0)
-		return;
-	if (h->clock_n && (lo > h->clock_hi || hi < h->clock_lo))
-		h->clock_n = 0;     /* its clock jumped: start again */
-	if (!h->clock_n || lo > h->clock_lo)
-		h->clock_lo = lo;
-	if (!h->clock_n || hi < h->clock_hi)
-		h->clock_hi = hi;
-	h->clock_n++;
-}
-
-int bt_http_clock(const struct bt_http *h, double *lo, double *hi)
-{
-	if (!h->clock_n)
-		return -1;
-	*lo = h->clock_lo;
-	*hi = h->clock_hi;
-	return 0;
-}
-
-/* Transport errors that prove nothing was sent. */
-static int before_send(CURLcode rc)
-{
-	return rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-	       rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
-	       rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
-}
-
-static CURLcode attempt(struct bt_http *h, const struct bt_req *req,
-                        struct bt_resp *resp, struct xfer *x)
-{
-	CURL *c = h->curl;
-	char *url;
-	int has_body = req->body_fd >= 0 || req->body;
-	CURLcode rc;
-
-	memset(x, 0, sizeof *x);
-	x->req = req;
-	x->resp = resp;
-	x->h = h;
-	x->hdrs.retry_after = -1;
-	x->hdrs.should_retry = -1;
-	x->hdrs.date = -1;
-	resp->body.len = 0;
-	resp->request_id[0] = 0;
-	resp->status = 0;
-	h->errbuf[0] = 0;
-
-	curl_easy_reset(c);
-	url = bt_asprintf("%s%s", h->base_url, req->path);
-	setup(h, c, url, has_body, &x->hdrs);
-	/* a request that must not be repeated goes on a new connection: a
-	 * reused one may be closed by the server just as we send */
-	if (!req->may_repeat)
-		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	if (!strcmp(req->method, "GET")) {
+	/* a request that must not be repeated goes on a new connection: a
+	 * reused one may be closed by the server just as we send */
+	if (!r->may_repeat)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+	if (!strcmp(r->method, "GET")) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else if (!strcmp(req->method, "POST")) {
+	} else if (!strcmp(r->method, "POST")) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(c, CURLOPT_READDATA, x);
 		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
 		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		                 (curl_off_t)body_size(req));
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_size(r));
 	} else {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
 	}
-	resp->t_start = bt_now();
-	rc = curl_easy_perform(c);
+	x->resp.t_start = bt_now();
+	if (curl_multi_add_handle(x->e->multi, c) != CURLM_OK)
+		bt_die(BT_EXIT_FAIL, "libcurl: cannot add a transfer");
+	x->next = x->e->flying;
+	x->e->flying = x;
+	x->e->inflight++;
+}
+
+/* Start what is due, as far as the pool allows. */
+static void start_due(struct bt_engine *e, double now)
+{
+	struct bt_xfer **p, *x;
+
+	if (now < e->hold)
+		return;
+	for (p = &e->later; *p && e->inflight < e->parallel;) {
+		x = *p;
+		if (x->due > now) {
+			p = &x->next;
+			continue;
+		}
+		*p = x->next;
+		start(x);
+	}
+	while (e->ready && e->inflight < e->parallel) {
+		x = e->ready;
+		e->ready = x->next;
+		if (!e->ready)
+			e->ready_tail = &e->ready;
+		start(x);
+	}
+}
+
+/* The transfer is over: tell its owner, and forget it. */
+static void complete(struct bt_xfer *x, int rc)
+{
+	struct bt_engine *e = x->e;
+
+	e->live--;
+	if (x->done)
+		x->done(rc, &x->resp, x->arg);
+	xfer_free(x);
+}
+
+/* An attempt is over: done, retry at some time, or give up. */
+static void finish(struct bt_xfer *x, CURLcode rc)
+{
+	struct bt_engine *e = x->e;
+	struct bt_resp *resp = &x->resp;
+	struct bt_xfer **p;
+	struct bt_attempt a;
+	double now, delay;
+	size_t k;
+	int what;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	resp->t_end = bt_now();
-	bt_http_clock_seen(h, x->hdrs.date, resp->t_start, resp->t_end);
-	free(url);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	bt_http_clock_seen(e->h, x->hdrs.date, resp->t_start, resp->t_end);
 	memcpy(resp->request_id, x->hdrs.request_id, sizeof resp->request_id);
-	return rc;
+	curl_multi_remove_handle(e->multi, x->easy);
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
+	for (p = &e->flying; *p != x; p = &(*p)->next)
+		;
+	*p = x->next;
+	x->next = NULL;
+	e->inflight--;
+	resp->ambiguous = 0;
+	if (rc == CURLE_OK && resp->status >= 200 && resp->status < 300) {
+		complete(x, 0);
+		return;
+	}
+	if (x->sink_failed) {
+		snprintf(resp->err, sizeof resp->err, "%s %s: output failed",
+		         x->req.method, x->req.path);
+		complete(x, -1);
+		return;
+	}
+	memset(&a, 0, sizeof a);
+	a.transport = rc != CURLE_OK;
+	a.before_send = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	                rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
+	                rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+	a.status = a.transport ? 0 : resp->status;
+	a.sent = x->sent;
+	a.may_repeat = x->req.may_repeat;
+	a.should_retry = x->hdrs.should_retry;
+	if (a.transport) {
+		snprintf(resp->err, sizeof resp->err, "%s %s: %s", x->req.method,
+		         x->req.path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		resp->status = 0;
+	} else
+		bt_api_error(resp->status, resp->body.p, resp->body.len,
+		             resp->request_id, resp->err, sizeof resp->err);
+	what = bt_retry_decide(&a);
+	if (what == BT_AMBIGUOUS)
+		resp->ambiguous = 1;
+	if (what != BT_RETRY) {
+		complete(x, -1);
+		return;
+	}
+	now = bt_mono();
+	delay = bt_backoff(resp->attempts, x->hdrs.retry_after, rnd(e->h));
+	if (x->req.patient && a.status == 429)
+		x->waited += delay;     /* a rate limit is waited out, not counted */
+	if (now - x->first - x->waited + delay > e->h->budget) {
+		k = strlen(resp->err);
+		snprintf(resp->err + k, sizeof resp->err - k,
+		         " (gave up after %d attempt%s in %.0fs)", resp->attempts,
+		         resp->attempts == 1 ? "" : "s", now - x->first);
+		complete(x, -1);
+		return;
+	}
+	if (bt_verbose)
+		bt_warn("%s%s%s; retrying in %.1fs", x->req.label ? x->req.label : "",
+		        x->req.label ? ": " : "", resp->err, delay);
+	if (x->got && x->req.sink_restart && x->req.sink_restart(x->req.sink_arg)) {
+		k = strlen(resp->err);
+		snprintf(resp->err + k, sizeof resp->err - k, " (cannot restart)");
+		complete(x, -1);
+		return;
+	}
+	x->due = now + delay;
+	x->next = e->later;
+	e->later = x;
+}
+
+size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra,
+                     unsigned nextra)
+{
+	struct bt_xfer *x;
+	double now = bt_mono(), next = now + (wait > 0 ? wait : 0);
+	CURLMsg *m;
+	int running, left, ms;
+
+	start_due(e, now);
+	if (e->inflight < e->parallel)
+		for (x = e->later; x; x = x->next)
+			next = fmin(next, fmax(x->due, e->hold));
+	if (e->ready && e->inflight < e->parallel)
+		next = fmin(next, e->hold);
+	if (e->live == 0 && nextra == 0)
+		return 0;
+	ms = next <= now ? 0 : next - now > 3600 ? 3600000 : (int)ceil((next - now) * 1000);
+	if (curl_multi_poll(e->multi, extra, nextra, ms, NULL) != CURLM_OK)
+		bt_die(BT_EXIT_FAIL, "libcurl: poll failed");
+	if (curl_multi_perform(e->multi, &running) != CURLM_OK)
+		bt_die(BT_EXIT_FAIL, "libcurl: transfer failed");
+	while ((m = curl_multi_info_read(e->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		finish(x, m->data.result);
+	}
+	start_due(e, bt_mono());
+	return e->live;
+}
+
+/* ---- one call ---- */
+
+struct one {
+	struct bt_resp *resp;
+	int rc, over;
+};
+
+static void one_done(int rc, struct bt_resp *resp, void *arg)
+{
+	struct one *o = arg;
+
+	*o->resp = *resp;
+	memset(&resp->body, 0, sizeof resp->body);     /* it is the caller's now */
+	o->rc = rc;
+	o->over = 1;
 }
 
 int bt_http(struct bt_http *h, const struct bt_req *req, struct bt_resp *resp)
 {
-	double start = bt_mono(), delay;
-	struct xfer x;
-	CURLcode rc;
-	int retry, n;
+	struct one o = { resp, -1, 0 };
 
 	memset(resp, 0, sizeof *resp);
-	for (n = 1;; n++) {
-		resp->attempts = n;
-		resp->ambiguous = 0;
-		rc = attempt(h, req, resp, &x);
-		if (rc == CURLE_OK && resp->status >= 200 && resp->status < 300)
-			return 0;
-		if (x.sink_failed) {
-			snprintf(resp->err, sizeof resp->err, "%s %s: output failed",
-			         req->method, req->path);
-			return -1;
-		}
-		if (rc != CURLE_OK) {
-			snprintf(resp->err, sizeof resp->err, "%s %s: %s", req->method,
-			         req->path, h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
-			resp->status = 0;
-			/* a body that may have been taken cannot simply go again */
-			if (req->may_repeat || before_send(rc) || !x.sent)
-				retry = 1;
-			else {
-				retry = 0;
-				resp->ambiguous = 1;
-			}
-		} else {
-			bt_api_error(resp->status, resp->body.p, resp->body.len,
-			             resp->request_id, resp->err, sizeof resp->err);
-			retry = bt_retryable_status(resp->status);
-			if (x.hdrs.should_retry == 1)
-				retry = 1;
-			if (x.hdrs.should_retry == 0)
-				retry = 0;
-			if (retry && !req->may_repeat && x.sent &&
-			    !bt_status_not_taken(resp->status)) {
-				retry = 0;
-				resp->ambiguous = 1;
-			}
-		}
-		if (!retry)
-			return -1;
-		delay = bt_backoff(n, x.hdrs.retry_after, bt_http_rnd(h));
-		if (bt_mono() - start + delay > h->budget) {
-			size_t k = strlen(resp->err);
-			snprintf(resp->err + k, sizeof resp->err - k,
-			         " (gave up after %d attempt%s in %.0fs)", n,
-			         n == 1 ? "" : "s", bt_mono() - start);
-			return -1;
-		}
-		if (bt_verbose)
-			bt_warn("%s; retrying in %.1fs", resp->err, delay);
-		if (x.got && req->sink_restart && req->sink_restart(req->sink_arg)) {
-			snprintf(resp->err + strlen(resp->err),
-			         sizeof resp->err - strlen(resp->err), " (cannot restart)");
-			return -1;
-		}
-		bt_sleep(delay);
-	}
+	if (!h->one)
+		h->one = bt_engine_new(h, 1);
+	bt_engine_add(h->one, req, one_done, &o);
+	while (!o.over)
+		bt_engine_run(h->one, 60, NULL, 0);
+	return o.rc;
 }
 
 jv bt_http_json(struct bt_http *h, const char *method, const char *path,

@@ -20,6 +20,26 @@ int bt_status_not_taken(long status)
 	return status == 408 || status == 429 || status == 529;
 }
 
+int bt_retry_decide(const struct bt_attempt *a)
+{
+	int retry;
+
+	if (a->transport) {
+		/* a body that may have been taken cannot simply go again */
+		if (a->may_repeat || a->before_send || !a->sent)
+			return BT_RETRY;
+		return BT_AMBIGUOUS;
+	}
+	retry = bt_retryable_status(a->status);
+	if (a->should_retry >= 0)
+		retry = a->should_retry;
+	if (!retry)
+		return BT_GIVE_UP;
+	if (!a->may_repeat && a->sent && !bt_status_not_taken(a->status))
+		return BT_AMBIGUOUS;
+	return BT_RETRY;
+}
+
 double bt_backoff(int attempt, double retry_after, double rnd)
 {
 	double d;

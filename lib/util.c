@@ -15,6 +15,7 @@
 
 const char *bt_prog = "bt";
 int bt_verbose;
+void (*bt_before_warn)(void);
 
 void bt_init(const char *argv0)
 {
@@ -36,6 +37,8 @@ void bt_vwarn(const char *fmt, va_list ap)
 	int e = errno;
 	size_t n = strlen(fmt);
 
+	if (bt_before_warn)
+		bt_before_warn();
 	fflush(stdout);
 	fprintf(stderr, "%s: ", bt_prog);
 	vfprintf(stderr, fmt, ap);
