@@ -1,8 +1,9 @@
 /* bt-join — results in, every record out once, with its outcome.
  *
  * The results are read first and indexed by custom_id: for each id, where
- * its deciding result line is (a success beats any failure; otherwise the
- * last one wins).  A seekable results file is indexed in place; a pipe is
+ * its deciding result line is, by the one precedence rule of lib/result.c
+ * (an uncut success beats a cut one, which beats any failure; among
+ * equals the last wins).  A seekable results file is indexed in place; a pipe is
  * spooled to an unlinked temporary file.  Memory grows with the number of
  * results, not their size.  Then the records are read in order, each one's
  * custom_id made again by the rule bt-format used, and each is written
@@ -22,6 +23,7 @@ struct entry {
 	unsigned long long off;     /* the deciding result line */
 	size_t len;
 	int kind;                   /* BT_R_* */
+	int truncated;              /* succeeded, cut at max_tokens */
 	int used;                   /* a record took it */
 };
 
@@ -52,58 +54,15 @@ static void usage(FILE *f, int status)
 
 /* ---- the results ---- */
 
-struct peek {
-	const char *id, *result;
-	size_t idlen, resultlen;
-	const char *type;
-	size_t typelen;
-};
-
-static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct peek *p = arg;
-
-	if (kn == 9 && !memcmp(k, "custom_id", 9) && *v == '"') {
-		p->id = v + 1;
-		p->idlen = vn - 2;
-	} else if (kn == 6 && !memcmp(k, "result", 6) && *v == '{') {
-		p->result = v;
-		p->resultlen = vn;
-	}
-	return 0;
-}
-
-static int inner(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct peek *p = arg;
-
-	if (kn == 4 && !memcmp(k, "type", 4) && *v == '"') {
-		p->type = v + 1;
-		p->typelen = vn - 2;
-	}
-	return 0;
-}
-
-static int kind_of(const char *t, size_t n)
-{
-	int k;
-
-	for (k = 0; k < BT_R_MISSING; k++)
-		if (strlen(bt_result_kind_name(k)) == n &&
-		    !memcmp(bt_result_kind_name(k), t, n))
-			return k;
-	return -1;
-}
-
 static void index_results(const char *path)
 {
 	struct bt_lines l;
-	struct peek p;
+	struct bt_result_peek p;
 	struct stat st;
-	char id[BT_ID_MAX + 1], err[256];
+	char err[256];
 	unsigned long long off, spooled = 0, have;
 	struct entry *e;
-	int spool = -1, k;
+	int spool = -1;
 	size_t n;
 	char *s;
 
@@ -129,17 +88,9 @@ static void index_results(const char *path)
 	while ((s = bt_lines_next(&l, &n))) {
 		if (bt_blank(s, n))
 			continue;
-		memset(&p, 0, sizeof p);
 		/* by shape only: a line a record takes is parsed in full later */
-		if (bt_json_members_quick(s, n, top, &p, err, sizeof err) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:%llu: invalid JSON: %s", l.name, l.lineno, err);
-		if (!p.id || !bt_custom_id_ok(p.id, p.idlen) || !p.result)
-			bt_die(BT_EXIT_USAGE, "%s:%llu: not a result (custom_id and result)",
-			       l.name, l.lineno);
-		bt_json_members(p.result, p.resultlen, inner, &p, NULL, 0);
-		if (!p.type || (k = kind_of(p.type, p.typelen)) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:%llu: not a result: no known result.type",
-			       l.name, l.lineno);
+		if (bt_result_peek(s, n, 1, &p, err, sizeof err) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l.name, l.lineno, err);
 		if (spool >= 0) {
 			off = spooled;
 			s[n] = '\n';
@@ -148,12 +99,9 @@ static void index_results(const char *path)
 			spooled += n + 1;
 		} else
 			off = l.off;
-		memcpy(id, p.id, p.idlen);
-		id[p.idlen] = 0;
-		if ((have = bt_idset_get(&R.ids, id))) {
+		if ((have = bt_idset_get(&R.ids, p.id))) {
 			e = &R.e[have - 1];
-			/* a success beats any failure; otherwise the last wins */
-			if (e->kind == BT_R_SUCCEEDED && k != BT_R_SUCCEEDED)
+			if (!bt_result_wins(p.kind, p.truncated, e->kind, e->truncated))
 				continue;
 		} else {
 			if (R.n == R.cap) {
@@ -161,11 +109,12 @@ static void index_results(const char *path)
 				R.e = bt_realloc(R.e, R.cap * sizeof *R.e);
 			}
 			e = &R.e[R.n++];
-			bt_idset_add(&R.ids, id, R.n);
+			bt_idset_add(&R.ids, p.id, R.n);
 		}
 		e->off = off;
 		e->len = n;
-		e->kind = k;
+		e->kind = p.kind;
+		e->truncated = p.truncated;
 		e->used = 0;
 	}
 	bt_lines_close(&l);

@@ -6,13 +6,13 @@
 
 #include "bt.h"
 
-/* What is kept of each custom_id of the results: what decides. */
-#define OK_FULL     1       /* a round succeeded */
-#define OK_CUT      2       /* a round succeeded, cut at max_tokens */
+/* What is kept of each custom_id of the results: the deciding result,
+ * by the one precedence rule (bt_result_wins). */
 #define MATCHED     4       /* some request has this id */
 
 struct outcome {
-	unsigned char kind;     /* BT_R_* of the last round */
+	unsigned char kind;     /* BT_R_* of the deciding result */
+	unsigned char truncated;
 	unsigned char flags;
 	uint32_t type;          /* errored: the error type, an index in T.names */
 	char *message;          /* errored with an error that needs a person */
@@ -122,16 +122,17 @@ static void read_results(const char *path)
 			}
 			o = &R.o[R.n];
 			memset(o, 0, sizeof *o);
+			o->kind = BT_R_MISSING;
 			bt_idset_add(&R.ids, r.id, ++R.n);
 		}
-		if (o->flags & OK_FULL)
-			continue;       /* done for good */
+		if (o->kind != BT_R_MISSING &&
+		    !bt_result_wins(r.kind, r.truncated, o->kind, o->truncated))
+			continue;
 		o->kind = (unsigned char)r.kind;
+		o->truncated = (unsigned char)r.truncated;
 		free(o->message);
 		o->message = NULL;
-		if (r.kind == BT_R_SUCCEEDED)
-			o->flags |= r.truncated ? OK_CUT : OK_FULL;
-		else if (r.kind == BT_R_ERRORED) {
+		if (r.kind == BT_R_ERRORED) {
 			o->type = reason(r.type);
 			if (!bt_error_retryable(r.type))
 				o->message = bt_strdup(r.message);
@@ -204,11 +205,11 @@ static void decide(struct tally *t, const char *name, unsigned long long line,
 	t->requests++;
 	if (o)
 		o->flags |= MATCHED;
-	if (o && (o->flags & OK_FULL)) {
+	if (o && kind == BT_R_SUCCEEDED && !o->truncated) {
 		t->done++;
 		return;
 	}
-	if (o && (o->flags & OK_CUT)) {
+	if (o && kind == BT_R_SUCCEEDED) {
 		if (!truncated) {
 			t->done++;
 			return;

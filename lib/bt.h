@@ -172,6 +172,11 @@ int bt_json_members_quick(const char *s, size_t n,
                                     size_t vlen, void *arg),
                           void *arg, char *err, size_t errsz);
 
+/* Whether a member's key, as written (without its quotes, escapes and
+ * all), is want: "custom_id" and "custom\u005fid" both are "custom_id".
+ * For short plain keys; every program compares keys this way. */
+int bt_json_key_is(const char *k, size_t n, const char *want);
+
 /* Next JSON value from a JSONL stream.  Blank lines are skipped.
  * Returns the value; at end of input jv_invalid() without a message; for
  * a bad line jv_invalid_with_msg("FILE:LINE: invalid JSON: ...").
@@ -265,6 +270,27 @@ const char *bt_result_kind_name(int kind);
  * tool_use block when it has exactly one; else its text blocks joined
  * (without a separator); null when it has neither. */
 jv bt_result_response(jv line);
+/* A result line checked by its shape, as bt-fetch, bt-join and bt-cost
+ * all check it: a JSON object with whole strings and matched brackets,
+ * a valid custom_id, and a result object of a known type.  (The values
+ * inside are the API's own and are not parsed one by one.)  Keys are
+ * compared with their escapes undone. */
+struct bt_result_peek {
+	char id[BT_ID_MAX + 1];
+	int kind;               /* BT_R_* */
+	const char *result;     /* the text of the result object */
+	size_t result_len;
+	int truncated;          /* with deep: succeeded, cut at max_tokens */
+};
+/* 0, or -1 with what is wrong in err.  deep: also look into a
+ * succeeded message for its stop_reason. */
+int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
+                   char *err, size_t errsz);
+/* The one precedence rule when a custom_id has several results: an
+ * uncut success beats a success cut at max_tokens, which beats any
+ * failure; among equals the later wins.  1 when the newer (kind,
+ * truncated) replaces the older. */
+int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated);
 /* Errors worth another try as they are: api_error, overloaded_error,
  * rate_limit_error, timeout_error. */
 int bt_error_retryable(const char *type);

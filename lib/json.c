@@ -693,3 +693,48 @@ int bt_json_members_quick(const char *s, size_t n,
 {
 	return members(s, n, fn, arg, err, errsz, 1);
 }
+
+int bt_json_key_is(const char *k, size_t n, const char *want)
+{
+	char tmp[32];
+	size_t i, j, m = 0;
+	unsigned u;
+	int c;
+
+	if (!memchr(k, '\\', n))
+		return n == strlen(want) && !memcmp(k, want, n);
+	/* the keys we look for are short and plain: a longer one, or one
+	 * with an escape of something else, comes out unequal */
+	for (i = 0; i < n && m < sizeof tmp; i++) {
+		if (k[i] != '\\') {
+			tmp[m++] = k[i];
+			continue;
+		}
+		if (++i >= n)
+			return 0;
+		switch (k[i]) {
+		case 'u':
+			/* four hex digits; no sscanf: the key need not be
+			 * followed by a NUL */
+			if (i + 4 >= n)
+				return 0;
+			for (u = 0, j = 1; j <= 4; j++) {
+				c = k[i + j];
+				if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')))
+					return 0;
+				u = u << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+			}
+			if (u == 0 || u > 0x7f)
+				return 0;
+			tmp[m++] = (char)u;
+			i += 4;
+			break;
+		case '"': case '\\': case '/':
+			tmp[m++] = k[i];
+			break;
+		default:
+			return 0;   /* \b \f \n \r \t: in no key we know */
+		}
+	}
+	return i == n && m == strlen(want) && !memcmp(tmp, want, m);
+}

@@ -132,3 +132,95 @@ int bt_error_retryable(const char *type)
 	return !strcmp(type, "api_error") || !strcmp(type, "overloaded_error") ||
 	       !strcmp(type, "rate_limit_error") || !strcmp(type, "timeout_error");
 }
+
+int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated)
+{
+	int rank = kind == BT_R_SUCCEEDED ? 2 - !!truncated : 0;
+	int old = old_kind == BT_R_SUCCEEDED ? 2 - !!old_truncated : 0;
+
+	return rank >= old;
+}
+
+/* ---- the shape check ---- */
+
+struct peek {
+	struct bt_result_peek *p;
+	const char *id, *type, *msg, *stop;
+	size_t idlen, typelen, msglen, stoplen;
+};
+
+static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct peek *c = arg;
+
+	if (bt_json_key_is(k, kn, "custom_id") && *v == '"') {
+		c->id = v + 1;
+		c->idlen = vn - 2;
+	} else if (bt_json_key_is(k, kn, "result") && *v == '{') {
+		c->p->result = v;
+		c->p->result_len = vn;
+	}
+	return 0;
+}
+
+static int inner(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct peek *c = arg;
+
+	if (bt_json_key_is(k, kn, "type") && *v == '"') {
+		c->type = v + 1;
+		c->typelen = vn - 2;
+	} else if (bt_json_key_is(k, kn, "message") && *v == '{') {
+		c->msg = v;
+		c->msglen = vn;
+	}
+	return 0;
+}
+
+static int in_message(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct peek *c = arg;
+
+	if (bt_json_key_is(k, kn, "stop_reason") && *v == '"') {
+		c->stop = v + 1;
+		c->stoplen = vn - 2;
+		return 1;   /* all we want */
+	}
+	return 0;
+}
+
+int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
+                   char *err, size_t errsz)
+{
+	struct peek c;
+	char perr[200];
+	int k;
+
+	memset(&c, 0, sizeof c);
+	memset(p, 0, sizeof *p);
+	c.p = p;
+	if (bt_json_members_quick(s, n, top, &c, perr, sizeof perr) < 0) {
+		snprintf(err, errsz, "invalid JSON: %s", perr);
+		return -1;
+	}
+	if (!c.id || !bt_custom_id_ok(c.id, c.idlen) || !p->result) {
+		snprintf(err, errsz, "not a result (custom_id and result)");
+		return -1;
+	}
+	memcpy(p->id, c.id, c.idlen);
+	p->id[c.idlen] = 0;
+	bt_json_members_quick(p->result, p->result_len, inner, &c, NULL, 0);
+	for (k = 0; k < BT_R_MISSING; k++)
+		if (c.type && strlen(kinds[k]) == c.typelen && !memcmp(kinds[k], c.type, c.typelen))
+			break;
+	if (k == BT_R_MISSING) {
+		snprintf(err, errsz, "not a result: no known result.type");
+		return -1;
+	}
+	p->kind = k;
+	if (deep && k == BT_R_SUCCEEDED && c.msg) {
+		bt_json_members_quick(c.msg, c.msglen, in_message, &c, NULL, 0);
+		p->truncated = c.stop && c.stoplen == 10 && !memcmp(c.stop, "max_tokens", 10);
+	}
+	return 0;
+}

@@ -158,4 +158,19 @@ test_expect_success 'a full disk: exit 1, said' '
 	test_cmp expect err
 '
 
+test_expect_success 'one precedence rule: an uncut success beats a cut one, which beats a failure, in any order' '
+	printf "{\"id\":\"p\"}\n{\"id\":\"q\"}\n{\"id\":\"r\"}\n" >prec.jsonl &&
+	{ ok p whole; ok p cut max_tokens; err q api_error x; ok q cut2 max_tokens; err q api_error y; ok r first; ok r second; } >prec1 &&
+	{ ok p cut max_tokens; ok p whole; ok q cut2 max_tokens; err q api_error y; ok r first; ok r second; } >prec2 &&
+	bt-join --id .id prec.jsonl <prec1 | jq -c "[.id, .response]" >actual1 &&
+	bt-join --id .id prec.jsonl <prec2 | jq -c "[.id, .response]" >actual2 &&
+	printf "[\"p\",\"whole\"]\n[\"q\",\"cut2\"]\n[\"r\",\"second\"]\n" >expect &&
+	test_cmp expect actual1 && test_cmp expect actual2 &&
+	printf "{\"custom_id\":\"p\",\"params\":{}}\n{\"custom_id\":\"q\",\"params\":{}}\n" >prec.req &&
+	bt-retry --results prec1 prec.req >none &&
+	test_must_be_empty none &&
+	bt-retry --truncated --results prec2 prec.req | jq -r .custom_id >again &&
+	echo q >expect && test_cmp expect again
+'
+
 test_done
