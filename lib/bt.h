@@ -291,6 +291,18 @@ int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
  * failure; among equals the later wins.  1 when the newer (kind,
  * truncated) replaces the older. */
 int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated);
+/* Append a result line (with its newline) for id: kind succeeded with
+ * json the Message, errored with json the error envelope, canceled or
+ * expired with no json.  json must be one line of compact JSON. */
+void bt_result_write(struct bt_buf *b, const char *id, int kind,
+                     const char *json, size_t n);
+/* Append the API's error envelope: {"type":"error","error":{"type":T,
+ * "message":M},"request_id":R|null}. */
+void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,
+                       const char *request_id);
+/* The error type the API gives with an HTTP status (api_error for
+ * another, or none). */
+const char *bt_error_type_of(long status);
 /* Errors worth another try as they are: api_error, overloaded_error,
  * rate_limit_error, timeout_error. */
 int bt_error_retryable(const char *type);
@@ -496,6 +508,34 @@ int bt_engine_idle(const struct bt_engine *e);
  * no extra descriptors it returns at once. */
 size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra,
                      unsigned nextra);
+
+/* ---- ratelimit.c: the synchronous API's rate limits, on our side ----- */
+
+enum { BT_LIM_REQUESTS, BT_LIM_INPUT, BT_LIM_OUTPUT };
+struct bt_bucket {
+	double user;            /* the user's ceiling per minute; 0: none */
+	double server;          /* the server's, from its -limit headers; 0 */
+	double limit;           /* the tighter of the two; 0: no bucket */
+	double level;           /* what may be taken now */
+};
+struct bt_limits {
+	struct bt_bucket b[3];  /* requests, input tokens, output tokens */
+	double at;              /* bt_mono() the levels were brought to */
+};
+/* Buckets with the user's ceilings per minute (0: none until the server
+ * says), full, refilled continuously at limit/60 a second. */
+void bt_limits_init(struct bt_limits *l, double rpm, double itpm, double otpm);
+/* Seconds until a request needing need[] (1, input tokens, max_tokens)
+ * may start; 0 now. */
+double bt_limits_wait(struct bt_limits *l, const double need[3]);
+/* It starts: take what it needs. */
+void bt_limits_take(struct bt_limits *l, const double need[3]);
+/* An answer's header (any; the anthropic-ratelimit-* ones count): a
+ * -limit sets the server's ceiling, a -remaining brings the level down. */
+void bt_limits_header(struct bt_limits *l, const char *name, size_t nlen,
+                      const char *val, size_t vlen);
+/* A 429: the server's buckets are empty, whatever ours thought. */
+void bt_limits_backoff(struct bt_limits *l, double seconds);
 
 /* ---- api.c: the Message Batches API, call by call --------------------- */
 

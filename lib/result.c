@@ -224,3 +224,51 @@ int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
 	}
 	return 0;
 }
+
+/* ---- writing result lines ---- */
+
+void bt_result_write(struct bt_buf *b, const char *id, int kind,
+                     const char *json, size_t n)
+{
+	bt_buf_adds(b, "{\"custom_id\":");
+	bt_json_write_str(b, id, strlen(id));
+	bt_buf_adds(b, ",\"result\":{\"type\":\"");
+	bt_buf_adds(b, kinds[kind]);
+	bt_buf_addc(b, '"');
+	if (kind == BT_R_SUCCEEDED || kind == BT_R_ERRORED) {
+		bt_buf_adds(b, kind == BT_R_SUCCEEDED ? ",\"message\":" : ",\"error\":");
+		bt_buf_add(b, json, n);
+	}
+	bt_buf_adds(b, "}}\n");
+}
+
+void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,
+                       const char *request_id)
+{
+	bt_buf_adds(b, "{\"type\":\"error\",\"error\":{\"type\":");
+	bt_json_write_str(b, type, strlen(type));
+	bt_buf_adds(b, ",\"message\":");
+	bt_json_write_str(b, message, strlen(message));
+	bt_buf_adds(b, "},\"request_id\":");
+	if (request_id && *request_id)
+		bt_json_write_str(b, request_id, strlen(request_id));
+	else
+		bt_buf_adds(b, "null");
+	bt_buf_addc(b, '}');
+}
+
+const char *bt_error_type_of(long status)
+{
+	switch (status) {
+	case 400: return "invalid_request_error";
+	case 401: return "authentication_error";
+	case 402: return "billing_error";
+	case 403: return "permission_error";
+	case 404: return "not_found_error";
+	case 408: case 504: return "timeout_error";
+	case 413: return "request_too_large";
+	case 429: return "rate_limit_error";
+	case 529: return "overloaded_error";
+	}
+	return "api_error";
+}

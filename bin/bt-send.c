@@ -1,0 +1,536 @@
+/* bt-send — requests in, results out, through the synchronous Messages API.
+ *
+ * Every request line is checked first, as bt-submit checks it, and the
+ * custom_ids must be unique; then each request's params go to
+ * POST /v1/messages through lib's transfer engine, -c at once, within the
+ * rate limits (lib/ratelimit.c), each retried by the one rule.  Each
+ * answer is written as the result line bt-fetch would write for it, with
+ * one write(2), so bt-join, bt-retry and bt-cost read both modes alike.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bt.h"
+
+#define TICK 0.5        /* seconds between looks at the clock */
+
+/* A request line: where it is. */
+struct item {
+	int file;
+	off_t off;
+	size_t len;
+};
+
+/* A request on its way. */
+struct call {
+	char id[BT_ID_MAX + 1];
+	char *line;             /* the request line; its params are the body */
+	double out_tokens;      /* max_tokens, for the progress line */
+};
+
+static struct {
+	struct bt_config cfg;
+	struct bt_http *http;
+	struct bt_engine *engine;
+	struct bt_limits limits;
+	int parallel;
+	double timeout, rpm, itpm, otpm;
+	/* the input */
+	int *fds;
+	int nfds;
+	struct item *items;
+	size_t n, cap, next;
+	/* the output */
+	const char *out_path;
+	int out;
+	struct bt_idset answered;   /* custom_ids already in -o */
+	/* how it goes */
+	size_t flying;
+	unsigned long long sent, ok, errored, skipped, waits;
+	unsigned long long in_tokens, out_tokens;
+	double start, hold_until;
+	int progress, tty, on_screen;
+} S = { .parallel = 8, .timeout = 600, .out = 1 };
+
+static volatile sig_atomic_t interrupted;
+
+static void usage(FILE *f, int status)
+{
+	fprintf(f, "usage: bt-send [-v] [-c N] [-o FILE] [--rpm N] [--itpm N] [--otpm N]\n"
+	        "               [--timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n");
+	exit(status);
+}
+
+static void on_int(int sig)
+{
+	(void)sig;
+	interrupted++;
+	if (interrupted > 1)
+		_exit(BT_EXIT_FAIL);    /* the second: abandon what is in flight */
+}
+
+/* ---- the progress line ---- */
+
+static void clear_progress(void)
+{
+	if (S.on_screen) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		S.on_screen = 0;
+	}
+}
+
+static void show_progress(int final)
+{
+	static double shown;
+	double now = bt_mono(), secs = now - S.start;
+
+	if (!S.progress || (!final && now - shown < (S.tty ? 0.25 : 5)))
+		return;
+	shown = now;
+	if (bt_before_warn)
+		bt_before_warn();
+	fprintf(stderr, "%s%s: %llu sent, %llu answered, %llu errored, %zu in flight, "
+	        "%llu waits; %.0f input and %.0f output tokens/s%s",
+	        S.tty ? "\r" : "", bt_prog, S.sent, S.ok, S.errored, S.flying, S.waits,
+	        secs > 0 ? S.in_tokens / secs : 0, secs > 0 ? S.out_tokens / secs : 0,
+	        S.tty && !final ? "\033[K" : "\n");
+	fflush(stderr);
+	S.on_screen = S.tty && !final;
+}
+
+/* ---- the input: every line checked before anything is sent ---- */
+
+struct parts {
+	const char *params;
+	size_t len;
+};
+
+static int params_of(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct parts *p = arg;
+
+	if (bt_json_key_is(k, kn, "params")) {
+		p->params = v;
+		p->len = vn;
+	}
+	return 0;
+}
+
+/* The requests of fd (named so in messages). */
+static void read_input(int file, int fd, const char *name, struct bt_idset *ids)
+{
+	struct bt_lines l;
+	char id[BT_ID_MAX + 1], err[300];
+	unsigned long long first;
+	size_t n;
+	char *s;
+
+	bt_lines_fd(&l, fd, name);
+	S.fds[file] = fd;   /* read again when sending */
+	while ((s = bt_lines_next(&l, &n))) {
+		if (bt_blank(s, n))
+			continue;
+		if (bt_request_check(s, n, id, err, sizeof err) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l.name, l.lineno, err);
+		if ((first = bt_idset_add(ids, id, l.lineno)))
+			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
+			       "(first on line %llu)", l.name, l.lineno, id, first);
+		if (S.n == S.cap) {
+			S.cap = S.cap ? 2 * S.cap : 1024;
+			S.items = bt_realloc(S.items, S.cap * sizeof *S.items);
+		}
+		S.items[S.n].file = file;
+		S.items[S.n].off = (off_t)l.off;
+		S.items[S.n++].len = n;
+	}
+	bt_lines_close(&l);
+}
+
+/* Standard input is read once: it is kept in an unlinked file to be read
+ * again when sending. */
+static int spool_stdin(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmp = bt_asprintf("%s/bt-send.XXXXXX", dir && *dir ? dir : "/tmp");
+	char buf[1 << 16];
+	ssize_t r;
+	int fd = mkstemp(tmp);
+
+	if (fd < 0 || unlink(tmp) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", tmp);
+	while ((r = read(0, buf, sizeof buf)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			bt_die(BT_EXIT_FAIL, "stdin: read error:");
+		if (bt_write_all(fd, buf, (size_t)r) < 0)
+			bt_die(BT_EXIT_FAIL, "%s: write error:", tmp);
+	}
+	free(tmp);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		bt_die(BT_EXIT_FAIL, "stdin: spool:");
+	return fd;
+}
+
+/* -o FILE: the custom_ids it answers already are not sent again. */
+static void read_answered(void)
+{
+	struct bt_result_peek p;
+	struct bt_lines l;
+	char err[300];
+	size_t n;
+	char *s;
+
+	if (bt_lines_open(&l, S.out_path) < 0) {
+		if (errno == ENOENT)
+			return;
+		bt_die(BT_EXIT_FAIL, "%s:", S.out_path);
+	}
+	while ((s = bt_lines_next(&l, &n))) {
+		if (bt_blank(s, n))
+			continue;
+		if (bt_result_peek(s, n, 0, &p, err, sizeof err) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l.name, l.lineno, err);
+		bt_idset_add(&S.answered, p.id, l.lineno);
+	}
+	bt_lines_close(&l);
+}
+
+/* ---- answers ---- */
+
+static void out_line(struct bt_buf *b)
+{
+	if (bt_write_all(S.out, b->p, b->len) < 0) {
+		if (errno == EPIPE)
+			bt_epipe();
+		bt_die(BT_EXIT_FAIL, "%s: write error:", S.out_path ? S.out_path : "stdout");
+	}
+}
+
+/* A 2xx body as one line: the API writes compact JSON; anything else is
+ * written again by our writer. */
+static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body)
+{
+	char err[200];
+	size_t n = body->len;
+	jv v;
+
+	while (n && (body->p[n - 1] == '\n' || body->p[n - 1] == '\r' ||
+	             body->p[n - 1] == ' '))
+		n--;
+	if (n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
+	    bt_json_skip(body->p, n, NULL, 0) == n) {
+		bt_result_write(out, id, BT_R_SUCCEEDED, body->p, n);
+		return;
+	}
+	v = bt_json_parse(body->p ? body->p : "", body->len, err, sizeof err);
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		struct bt_buf m = { 0 };
+		bt_json_write(&m, v);
+		bt_result_write(out, id, BT_R_SUCCEEDED, m.p, m.len);
+		bt_buf_free(&m);
+	} else {
+		struct bt_buf e = { 0 };
+		bt_error_envelope(&e, "api_error", "the answer is not a JSON object", NULL);
+		bt_result_write(out, id, BT_R_ERRORED, e.p, e.len);
+		bt_buf_free(&e);
+		S.errored++;
+		S.ok--;
+	}
+	jv_free(v);
+}
+
+/* The tokens an answer used, for the progress line. */
+static int usage_of(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	double *t = arg;
+
+	if (bt_json_key_is(k, kn, "input_tokens"))
+		t[0] = strtod(v, NULL);
+	else if (bt_json_key_is(k, kn, "output_tokens"))
+		t[1] = strtod(v, NULL);
+	(void)vn;
+	return 0;
+}
+
+static int find_usage(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	if (bt_json_key_is(k, kn, "usage") && *v == '{')
+		bt_json_members_quick(v, vn, usage_of, arg, NULL, 0);
+	return 0;
+}
+
+/* An error as the API's envelope: the body when it is one, else one made
+ * from the status (or the transport error). */
+static void error_line(struct bt_buf *out, const char *id, const struct bt_resp *resp)
+{
+	struct bt_buf e = { 0 };
+	char err[200];
+	size_t n = resp->body.len;
+	jv v = n ? bt_json_parse(resp->body.p, n, err, sizeof err) : jv_invalid();
+	jv t = jv_get_kind(v) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(v), jv_string("error")) : jv_invalid();
+
+	if (jv_get_kind(t) == JV_KIND_OBJECT)
+		bt_json_write(&e, v);
+	else
+		bt_error_envelope(&e, resp->status ? bt_error_type_of(resp->status) :
+		                  strstr(resp->err, "timed out") ? "timeout_error" : "api_error",
+		                  resp->err, resp->request_id);
+	jv_free(t);
+	jv_free(v);
+	bt_result_write(out, id, BT_R_ERRORED, e.p, e.len);
+	bt_buf_free(&e);
+}
+
+static void done(int rc, struct bt_resp *resp, void *arg)
+{
+	struct call *c = arg;
+	struct bt_buf out = { 0 };
+	double t[2] = { 0, 0 };
+
+	S.flying--;
+	if (rc == 0) {
+		S.ok++;
+		message_line(&out, c->id, &resp->body);
+		if (S.progress && resp->body.len)
+			bt_json_members_quick(resp->body.p, resp->body.len, find_usage, t, NULL, 0);
+		S.in_tokens += (unsigned long long)t[0];
+		S.out_tokens += (unsigned long long)t[1];
+	} else {
+		S.errored++;
+		error_line(&out, c->id, resp);
+		if (bt_verbose)
+			bt_warn("%s: %s", c->id, resp->err);
+	}
+	out_line(&out);
+	bt_buf_free(&out);
+	free(c->line);
+	free(c);
+}
+
+/* ---- sending ---- */
+
+static void header(const char *name, size_t nlen, const char *val, size_t vlen, void *arg)
+{
+	char v[32], *end;
+	double ra;
+
+	(void)arg;
+	bt_limits_header(&S.limits, name, nlen, val, vlen);
+	if (nlen == 11 && !strncasecmp(name, "retry-after", 11) && vlen < sizeof v) {
+		/* a 429 or 529: everyone waits, not just this one */
+		memcpy(v, val, vlen);
+		v[vlen] = 0;
+		ra = strtod(v, &end);
+		if (end != v && ra >= 0) {
+			S.waits++;
+			bt_limits_backoff(&S.limits, ra);
+			bt_engine_hold(S.engine, bt_mono() + fmin(ra, BT_RETRY_AFTER_MAX));
+		}
+	}
+}
+
+/* The line of item i, read again. */
+static char *line_of(const struct item *it)
+{
+	char *s = bt_malloc(it->len + 1);
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < it->len) {
+		r = pread(S.fds[it->file], s + got, it->len - got, it->off + (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			bt_die(BT_EXIT_FAIL, "the requests changed while being sent");
+		got += (size_t)r;
+	}
+	s[it->len] = 0;
+	return s;
+}
+
+/* What a request takes from the buckets: itself, its input by the
+ * estimate rule, its max_tokens. */
+static void need_of(const char *params, size_t n, double need[3])
+{
+	char err[100];
+	jv p = bt_json_parse(params, n, err, sizeof err), m;
+
+	need[0] = 1;
+	need[1] = jv_get_kind(p) == JV_KIND_OBJECT ? (double)bt_cost_estimate_input(jv_copy(p)) : 1;
+	m = jv_get_kind(p) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(p), jv_string("max_tokens")) : jv_invalid();
+	need[2] = jv_get_kind(m) == JV_KIND_NUMBER ? jv_number_value(m) : 0;
+	jv_free(m);
+	jv_free(p);
+}
+
+/* Start requests while there is room, in the pool and in the buckets.
+ * Returns the seconds to wait before the next may start (0: none due). */
+static double admit(void)
+{
+	struct bt_req req;
+	struct parts parts;
+	struct call *c;
+	char err[300];
+	double need[3], wait;
+
+	while (!interrupted && S.next < S.n && S.flying < (size_t)S.parallel) {
+		c = bt_calloc(1, sizeof *c);
+		c->line = line_of(&S.items[S.next]);
+		if (bt_request_check(c->line, S.items[S.next].len, c->id, err, sizeof err) < 0)
+			bt_die(BT_EXIT_FAIL, "the requests changed while being sent");
+		if (bt_idset_get(&S.answered, c->id)) {
+			S.skipped++;
+			S.next++;
+			free(c->line);
+			free(c);
+			continue;
+		}
+		memset(&parts, 0, sizeof parts);
+		bt_json_members_quick(c->line, S.items[S.next].len, params_of, &parts, NULL, 0);
+		need_of(parts.params, parts.len, need);
+		if ((wait = bt_limits_wait(&S.limits, need)) > 0) {
+			free(c->line);
+			free(c);
+			return wait;
+		}
+		bt_limits_take(&S.limits, need);
+		c->out_tokens = need[2];
+		memset(&req, 0, sizeof req);
+		req.method = "POST";
+		req.path = "/v1/messages";
+		req.body = parts.params;
+		req.body_len = parts.len;
+		req.body_fd = -1;
+		req.may_repeat = 1;     /* it has no idempotency key: see CAVEATS */
+		req.patient = 1;
+		req.timeout = S.timeout;
+		req.header = header;
+		req.label = c->id;
+		bt_engine_add(S.engine, &req, done, c);
+		S.flying++;
+		S.sent++;
+		S.next++;
+	}
+	return 0;
+}
+
+static void run(void)
+{
+	double wait;
+
+	S.start = bt_mono();
+	for (;;) {
+		wait = admit();
+		if (S.flying == 0 && (S.next >= S.n || interrupted))
+			break;
+		bt_engine_run(S.engine, wait > 0 ? fmin(wait, TICK) : TICK, NULL, 0);
+		show_progress(0);
+	}
+	show_progress(1);
+	clear_progress();
+}
+
+static double per_minute(const char *s, const char *what)
+{
+	return (double)bt_num(s, 1, 1000000000LL, what);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "concurrency", required_argument, 0, 'c' },
+		{ "output", required_argument, 0, 'o' },
+		{ "rpm", required_argument, 0, 'R' },
+		{ "itpm", required_argument, 0, 'I' },
+		{ "otpm", required_argument, 0, 'O' },
+		{ "timeout", required_argument, 0, 't' },
+		{ "api-key-file", required_argument, 0, 'k' },
+		{ "help", no_argument, 0, 'h' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ 0, 0, 0, 0 }
+	};
+	struct bt_idset ids = { 0 };
+	struct sigaction sa;
+	int c, i, fd;
+
+	bt_init(argv[0]);
+	bt_config_init(&S.cfg);
+	while ((c = getopt_long(argc, argv, "hvc:o:", opts, NULL)) != -1)
+		switch (c) {
+		case 'c': S.parallel = (int)bt_num(optarg, 1, 1024, "-c"); break;
+		case 'o': S.out_path = optarg; break;
+		case 'R': S.rpm = per_minute(optarg, "--rpm"); break;
+		case 'I': S.itpm = per_minute(optarg, "--itpm"); break;
+		case 'O': S.otpm = per_minute(optarg, "--otpm"); break;
+		case 't':
+			S.timeout = bt_duration(optarg, "--timeout");
+			if (S.timeout <= 0)
+				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
+			break;
+		case 'k': bt_config_key_file(&S.cfg, optarg); break;
+		case 'v': bt_verbose = 1; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, BT_EXIT_USAGE);
+		}
+	argc -= optind;
+	argv += optind;
+	bt_config_need_key(&S.cfg);
+
+	S.nfds = argc ? argc : 1;
+	S.fds = bt_calloc((size_t)S.nfds, sizeof *S.fds);
+	for (i = 0; i < argc; i++) {
+		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:", argv[i]);
+		read_input(i, fd, argv[i], &ids);
+	}
+	if (!argc)
+		read_input(0, spool_stdin(), "stdin", &ids);
+	bt_idset_free(&ids);
+	if (S.out_path) {
+		read_answered();
+		S.out = open(S.out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+		if (S.out < 0)
+			bt_die(BT_EXIT_FAIL, "%s:", S.out_path);
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_int;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	S.tty = isatty(2);
+	S.progress = S.tty || bt_verbose;
+	bt_before_warn = clear_progress;
+	bt_limits_init(&S.limits, S.rpm, S.itpm, S.otpm);
+	S.http = bt_http_new(&S.cfg);
+	S.engine = bt_engine_new(S.http, S.parallel);
+	run();
+	bt_engine_free(S.engine);
+	bt_http_free(S.http);
+	if (S.skipped && bt_verbose)
+		bt_warn("%llu already answered in %s: not sent again", S.skipped, S.out_path);
+	if (interrupted) {
+		bt_warn("interrupted: %zu of %zu requests not sent", S.n - S.next, S.n);
+		return BT_EXIT_FAIL;
+	}
+	for (i = 0; i < S.nfds; i++)
+		close(S.fds[i]);
+	free(S.fds);
+	free(S.items);
+	bt_idset_free(&S.answered);
+	bt_config_free(&S.cfg);
+	if (S.out_path && close(S.out) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", S.out_path);
+	return BT_EXIT_OK;
+}

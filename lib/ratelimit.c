@@ -1,0 +1,160 @@
+/* ratelimit.c — the synchronous API's rate limits, on our side.
+ *
+ * Three token buckets (requests, input tokens, output tokens per minute),
+ * continuously refilled as the API's own are.  Each holds the tighter of
+ * two ceilings: the user's (--rpm, --itpm, --otpm), and the server's, as
+ * its anthropic-ratelimit-*-limit headers give it; and each answer's
+ * -remaining and -reset headers bring the level down to what the server
+ * says is left, so that a job slows down before a 429 rather than after
+ * many.  A request takes, when it starts, one request, its estimated
+ * input tokens and its max_tokens of output (the API counts output at
+ * max_tokens on arrival).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bt.h"
+
+static void bucket_init(struct bt_bucket *b, double user)
+{
+	memset(b, 0, sizeof b[0]);
+	b->user = user;
+	b->limit = user;
+	b->level = user;
+}
+
+void bt_limits_init(struct bt_limits *l, double rpm, double itpm, double otpm)
+{
+	memset(l, 0, sizeof *l);
+	bucket_init(&l->b[BT_LIM_REQUESTS], rpm);
+	bucket_init(&l->b[BT_LIM_INPUT], itpm);
+	bucket_init(&l->b[BT_LIM_OUTPUT], otpm);
+	l->at = bt_mono();
+}
+
+/* Bring every bucket to now. */
+static void refill(struct bt_limits *l, double now)
+{
+	double dt = now - l->at;
+	int i;
+
+	if (dt <= 0)
+		return;
+	for (i = 0; i < 3; i++) {
+		struct bt_bucket *b = &l->b[i];
+		if (b->limit > 0) {
+			b->level += b->limit / 60 * dt;
+			if (b->level > b->limit)
+				b->level = b->limit;
+		}
+	}
+	l->at = now;
+}
+
+double bt_limits_wait(struct bt_limits *l, const double need[3])
+{
+	double now = bt_mono(), wait = 0, w, want;
+	int i;
+
+	refill(l, now);
+	for (i = 0; i < 3; i++) {
+		struct bt_bucket *b = &l->b[i];
+		if (b->limit <= 0)
+			continue;
+		/* a request bigger than the bucket waits for a full one */
+		want = need[i] < b->limit ? need[i] : b->limit;
+		if (b->level >= want)
+			continue;
+		w = (want - b->level) / (b->limit / 60);
+		if (w > wait)
+			wait = w;
+	}
+	return wait;
+}
+
+void bt_limits_take(struct bt_limits *l, const double need[3])
+{
+	int i;
+
+	refill(l, bt_mono());
+	for (i = 0; i < 3; i++)
+		if (l->b[i].limit > 0)
+			l->b[i].level -= need[i];
+}
+
+/* "anthropic-ratelimit-requests-remaining" and the like. */
+static int which(const char *name, size_t n, const char **field, size_t *flen)
+{
+	static const char prefix[] = "anthropic-ratelimit-";
+	static const struct { const char *s; int i; } kinds[] = {
+		{ "requests-", BT_LIM_REQUESTS },
+		{ "input-tokens-", BT_LIM_INPUT },
+		{ "output-tokens-", BT_LIM_OUTPUT },
+	};
+	size_t p = sizeof prefix - 1, k, kl;
+
+	if (n <= p || strncasecmp(name, prefix, p))
+		return -1;
+	for (k = 0; k < 3; k++) {
+		kl = strlen(kinds[k].s);
+		if (n > p + kl && !strncasecmp(name + p, kinds[k].s, kl)) {
+			*field = name + p + kl;
+			*flen = n - p - kl;
+			return kinds[k].i;
+		}
+	}
+	return -1;
+}
+
+void bt_limits_header(struct bt_limits *l, const char *name, size_t nlen,
+                      const char *val, size_t vlen)
+{
+	char v[64], *end;
+	const char *field;
+	size_t flen;
+	struct bt_bucket *b;
+	double d, now;
+	int i = which(name, nlen, &field, &flen);
+
+	if (i < 0 || vlen == 0 || vlen >= sizeof v)
+		return;
+	memcpy(v, val, vlen);
+	v[vlen] = 0;
+	b = &l->b[i];
+	now = bt_mono();
+	refill(l, now);
+	if (flen == 5 && !strncasecmp(field, "limit", 5)) {
+		d = strtod(v, &end);
+		if (end == v || *end || d <= 0)
+			return;
+		b->server = d;
+		b->limit = b->user > 0 && b->user < d ? b->user : d;
+		if (b->level > b->limit)
+			b->level = b->limit;
+	} else if (flen == 9 && !strncasecmp(field, "remaining", 9)) {
+		d = strtod(v, &end);
+		if (end == v || *end || d < 0)
+			return;
+		/* the server counts what we started before this answer too;
+		 * what we started since, it will count: take the lower */
+		if (b->limit <= 0 && b->server > 0)
+			b->limit = b->server;
+		if (b->limit > 0 && d < b->level)
+			b->level = d;
+	}
+	/* -reset: the refill rate of a continuous bucket says as much */
+}
+
+void bt_limits_backoff(struct bt_limits *l, double seconds)
+{
+	int i;
+
+	(void)seconds;
+	/* a 429: the server's bucket is empty, whatever ours thought */
+	refill(l, bt_mono());
+	for (i = 0; i < 3; i++)
+		if (l->b[i].limit > 0 && l->b[i].level > 0)
+			l->b[i].level = 0;
+}
