@@ -175,16 +175,19 @@ char *bt_registry_dir(void)
 	return NULL;
 }
 
-static char *registry_file(const char *leaf)
+/* REGISTRY[/SUB]/LEAF, its directory made; NULL with no registry. */
+static char *registry_file(const char *sub, const char *leaf)
 {
-	char *dir = bt_registry_dir(), *path;
+	char *top = bt_registry_dir(), *dir, *path;
 
-	if (!dir)
+	if (!top)
 		return NULL;
+	dir = sub ? bt_asprintf("%s/%s", top, sub) : bt_strdup(top);
 	if (bt_mkdirs(dir) < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", dir);
 	path = bt_asprintf("%s/%s", dir, leaf);
 	free(dir);
+	free(top);
 	return path;
 }
 
@@ -205,7 +208,7 @@ static int has_line(const struct bt_buf *b, const char *line)
 
 void bt_registry_add(const char *journal_dir)
 {
-	char *path = registry_file("journals"), *abs, *line;
+	char *path = registry_file(NULL, "journals"), *abs, *line;
 	struct bt_buf b = { 0 };
 	int fd;
 
@@ -230,7 +233,7 @@ void bt_registry_add(const char *journal_dir)
 
 char **bt_registry_journals(const char *extra)
 {
-	char *path = registry_file("journals"), **v = NULL, *abs;
+	char *path = registry_file(NULL, "journals"), **v = NULL, *abs;
 	size_t n = 0, i;
 	struct bt_lines l;
 	char *s;
@@ -273,14 +276,10 @@ void bt_strv_free(char **v)
 
 static char *mark_path(const char *batch_id)
 {
-	char *dir = registry_file("adopted"), *path;
+	char *leaf = bt_asprintf("%s.json", batch_id), *path;
 
-	if (!dir)
-		return NULL;
-	if (bt_mkdirs(dir) < 0)
-		bt_die(BT_EXIT_FAIL, "%s:", dir);
-	path = bt_asprintf("%s/%s.json", dir, batch_id);
-	free(dir);
+	path = registry_file("adopted", leaf);
+	free(leaf);
 	return path;
 }
 
