@@ -90,9 +90,11 @@ static void clear_progress(void)
 
 static void show_progress(int final)
 {
-	static double shown;
+	static double shown = -1;
 	double now = bt_mono(), secs = now - S.start;
 
+	if (shown < 0)
+		shown = S.start;
 	if (!S.progress || (!final && now - shown < (S.tty ? 0.25 : 5)))
 		return;
 	shown = now;
