@@ -41,6 +41,12 @@ UNITS    = $(UNIT_SRC:.c=)
 MANS     = $(wildcard man/*.1 man/*.7)
 SHIMS    = tests/shim/readfail.so
 
+# Fuzzing (tests/fuzz/README).  Each tests/fuzz/NAME.c but replay.c is a
+# harness with its seed corpus in tests/fuzz/corpus/NAME/; make check
+# replays the corpus through tests/fuzz/replay-NAME, built as the tests are.
+FUZZ_NAMES  = $(filter-out replay,$(notdir $(basename $(wildcard tests/fuzz/*.c))))
+FUZZ_REPLAY = $(FUZZ_NAMES:%=tests/fuzz/replay-%)
+
 all: deps $(PROGS)
 
 lib/libbt.a: $(LIB_OBJ)
@@ -55,6 +61,9 @@ bin/%: bin/%.c lib/libbt.a lib/bt.h | deps
 
 tests/unit/%: tests/unit/%.c tests/tap.h lib/libbt.a lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BT_LDLIBS)
+
+tests/fuzz/replay-%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/libbt.a lib/bt.h | deps
+	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BT_LDLIBS)
 
 # LD_PRELOAD shims for the tests, built plain: no sanitizer in a preload
 tests/shim/%.so: tests/shim/%.c
@@ -80,11 +89,11 @@ deps: .deps-ok
 	  fi; \
 	fi; touch $@
 
-check: all $(UNITS) $(SHIMS)
+check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	$(PROVE) $(PROVEFLAGS) tests/*.t
 
 # Every bt program the tests run goes through valgrind (see tests/lib.sh).
-check-valgrind: all $(UNITS) $(SHIMS)
+check-valgrind: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	@command -v valgrind >/dev/null || { echo "make: valgrind is missing: apt-get install -y valgrind" >&2; exit 1; }
 	BT_VALGRIND=1 $(PROVE) $(PROVEFLAGS) tests/*.t
 
@@ -114,7 +123,7 @@ uninstall:
 	  *.7) rm -f $(DESTDIR)$(MANDIR)/man7/$$m;; esac; done
 
 clean:
-	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS) $(SHIMS)
+	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	rm -rf tests/trash.*
 
 .PHONY: all deps check check-valgrind check-asan demo bench install uninstall clean
