@@ -625,6 +625,7 @@ static int members(const char *s, size_t n,
 		return -1;
 	}
 	P.p++;
+	P.depth = 1;    /* the object is a level of nesting, as to the parser */
 	ws(&P);
 	if (P.p < P.end && *P.p == '}') {
 		P.p++;
