@@ -157,7 +157,8 @@ FUZZ_LIBS  = -ljq $(PKG_LIBS) -lm -lpthread
 FUZZERS    = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz-%)
 AFL_PROGS  = bt-split bt-submit bt-join bt-retry bt-cost bt-format
 AFL_BINS   = $(AFL_PROGS:%=$(AFL_BUILD)/%) $(AFL_BUILD)/records.jsonl $(AFL_BUILD)/requests.jsonl
-# seconds for each harness: its share of FUZZ_TIME, at least 1
+# seconds for each harness: its share of FUZZ_TIME, at least 1 (or give
+# it: make fuzz-run-json FUZZ_EACH=300)
 FUZZ_EACH  = $(shell n=$$(($(FUZZ_TIME) / $(words $(FUZZ_NAMES)))); [ $$n -ge 1 ] && echo $$n || echo 1)
 
 fuzz: fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
