@@ -4,6 +4,8 @@
 #   make check      build, then run the TAP tests under tests/ with prove
 #   make check-valgrind   the same tests with every bt program under valgrind
 #   make check-asan       the same tests with an ASan/UBSan build
+#   make fuzz       libFuzzer harnesses and AFL++ builds (tests/fuzz/README);
+#                   fuzz each harness, FUZZ_TIME seconds in all (-j2: both cores)
 #   make demo       a whole job against the local emulator (no key, no network)
 #   make install    PREFIX=/usr/local DESTDIR= : programs and man pages
 #
@@ -41,6 +43,12 @@ UNITS    = $(UNIT_SRC:.c=)
 MANS     = $(wildcard man/*.1 man/*.7)
 SHIMS    = tests/shim/readfail.so
 
+# Fuzzing (tests/fuzz/README).  Each tests/fuzz/NAME.c but replay.c is a
+# harness with its seed corpus in tests/fuzz/corpus/NAME/; make check
+# replays the corpus through tests/fuzz/replay-NAME, built as the tests are.
+FUZZ_NAMES  = $(filter-out replay,$(notdir $(basename $(wildcard tests/fuzz/*.c))))
+FUZZ_REPLAY = $(FUZZ_NAMES:%=tests/fuzz/replay-%)
+
 all: deps $(PROGS)
 
 lib/libbt.a: $(LIB_OBJ)
@@ -56,6 +64,9 @@ bin/%: bin/%.c lib/libbt.a lib/bt.h | deps
 tests/unit/%: tests/unit/%.c tests/tap.h lib/libbt.a lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BT_LDLIBS)
 
+tests/fuzz/replay-%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/libbt.a lib/bt.h | deps
+	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BT_LDLIBS)
+
 # LD_PRELOAD shims for the tests, built plain: no sanitizer in a preload
 tests/shim/%.so: tests/shim/%.c
 	$(CC) -std=c99 -Wall -Wextra -O2 -fPIC -shared -o $@ $< -ldl
@@ -66,8 +77,11 @@ deps: .deps-ok
 .deps-ok:
 	@missing=; for f in $(DEP_FILES); do [ -e $$f ] || missing=1; done; \
 	for c in pkg-config curl-config curl jq prove groff; do command -v $$c >/dev/null || missing=1; done; \
-	if [ -n "$$missing" ]; then \
-	  line="apt-get install -y $(DEB_PKGS)"; \
+	if [ -n "$$missing" ]; then $(call apt_install,$(DEB_PKGS)); fi; touch $@
+
+# $(call apt_install,PACKAGES): a recipe's shell fragment that installs
+# them as root or with sudo, or stops with the command to run.
+apt_install = line="apt-get install -y $(1)"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "make: installing build dependencies: $$line"; \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$line -qq) >/dev/null || exit 1; \
@@ -77,14 +91,13 @@ deps: .deps-ok
 	  else \
 	    echo "make: missing build dependencies; install them with:" >&2; \
 	    echo "  sudo $$line" >&2; exit 1; \
-	  fi; \
-	fi; touch $@
+	  fi
 
-check: all $(UNITS) $(SHIMS)
+check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	$(PROVE) $(PROVEFLAGS) tests/*.t
 
 # Every bt program the tests run goes through valgrind (see tests/lib.sh).
-check-valgrind: all $(UNITS) $(SHIMS)
+check-valgrind: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	@command -v valgrind >/dev/null || { echo "make: valgrind is missing: apt-get install -y valgrind" >&2; exit 1; }
 	BT_VALGRIND=1 $(PROVE) $(PROVEFLAGS) tests/*.t
 
@@ -114,7 +127,96 @@ uninstall:
 	  *.7) rm -f $(DESTDIR)$(MANDIR)/man7/$$m;; esac; done
 
 clean:
-	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS) $(SHIMS)
-	rm -rf tests/trash.*
+	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
+	rm -rf tests/trash.* $(FUZZ_BUILD) $(AFL_BUILD)
 
-.PHONY: all deps check check-valgrind check-asan demo bench install uninstall clean
+# ---- make fuzz -------------------------------------------------------
+#
+# The harnesses under libFuzzer, with ASan and UBSan, in $(FUZZ_BUILD);
+# the programs that read stdin, built by AFL++'s compiler (with ASan and
+# UBSan too), in $(AFL_BUILD), never over bin/.  Then each harness is
+# fuzzed for its share of FUZZ_TIME seconds, one after another (make -j2
+# runs two at a time), from its seed corpus and the scratch corpus in
+# $(FUZZ_WORK)/NAME (git-ignored, kept between runs: rm -rf it to start
+# over).  A crash, a sanitizer error or a disagreement fails make and
+# leaves the input in $(FUZZ_WORK)/NAME-crash-*.
+
+FUZZ_TIME  ?= 60
+FUZZ_CC    ?= clang
+AFL_CC     ?= afl-clang-fast
+FUZZ_CFLAGS ?= -O1 -g
+FUZZ_WORK  ?= tests/fuzz/work
+FUZZ_BUILD  = tests/fuzz/build
+AFL_BUILD   = tests/fuzz/afl-build
+FUZZ_DEB_PKGS = clang libclang-rt-14-dev afl++
+
+FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Ilib $(PKG_CFLAGS) $(CPPFLAGS) \
+             $(FUZZ_CFLAGS) $(FUZZ_SAN)
+FUZZ_LIBS  = -ljq $(PKG_LIBS) -lm -lpthread
+FUZZERS    = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz-%)
+AFL_PROGS  = bt-split bt-submit bt-join bt-retry bt-cost bt-format
+AFL_BINS   = $(AFL_PROGS:%=$(AFL_BUILD)/%) $(AFL_BUILD)/records.jsonl $(AFL_BUILD)/requests.jsonl
+# seconds for each harness: its share of FUZZ_TIME, at least 1 (or give
+# it: make fuzz-run-json FUZZ_EACH=300)
+FUZZ_EACH  = $(shell n=$$(($(FUZZ_TIME) / $(words $(FUZZ_NAMES)))); [ $$n -ge 1 ] && echo $$n || echo 1)
+
+fuzz: fuzz-build $(FUZZ_NAMES:%=fuzz-run-%)
+
+fuzz-build: $(FUZZERS) $(AFL_BINS)
+
+fuzz-run-%: $(FUZZ_BUILD)/fuzz-%
+	@mkdir -p $(FUZZ_WORK)/$*
+	@echo "fuzz: $* for $(FUZZ_EACH)s (log in $(FUZZ_WORK)/$*.log)"
+	@if ./$< -max_total_time=$(FUZZ_EACH) -timeout=10 -print_final_stats=1 \
+	     -dict=tests/fuzz/json.dict -artifact_prefix=$(FUZZ_WORK)/$*- \
+	     $(FUZZ_WORK)/$* tests/fuzz/corpus/$* >$(FUZZ_WORK)/$*.log 2>&1; then \
+	  grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' \
+	    $(FUZZ_WORK)/$*.log | sed 's/^/fuzz: $*: /'; \
+	  echo "fuzz: $*: corpus of $$(ls $(FUZZ_WORK)/$* | wc -l) inputs, no crash"; \
+	else \
+	  tail -n 60 $(FUZZ_WORK)/$*.log >&2; \
+	  echo "fuzz: $*: FAILED; the input: $$(ls $(FUZZ_WORK)/$*-* 2>/dev/null | tail -n 1)" >&2; \
+	  exit 1; \
+	fi
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c lib/bt.h | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_BUILD)/libbt.a: $(LIB_SRC:lib/%.c=$(FUZZ_BUILD)/lib/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libbt.a
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libbt.a $(FUZZ_LIBS)
+
+$(AFL_BUILD)/lib/%.o: lib/%.c lib/bt.h | fuzz-deps
+	@mkdir -p $(@D)
+	AFL_QUIET=1 $(AFL_CC) $(FUZZ_FLAGS) -c -o $@ $<
+
+$(AFL_BUILD)/libbt.a: $(LIB_SRC:lib/%.c=$(AFL_BUILD)/lib/%.o)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(AFL_BUILD)/bt-%: bin/bt-%.c $(AFL_BUILD)/libbt.a lib/bt.h
+	AFL_QUIET=1 $(AFL_CC) $(FUZZ_FLAGS) -o $@ $< $(AFL_BUILD)/libbt.a $(FUZZ_LIBS)
+
+# the fixed files bt-join and bt-retry read beside the results on stdin
+$(AFL_BUILD)/%.jsonl: tests/fuzz/afl/%.jsonl
+	@mkdir -p $(@D)
+	cp $< $@
+
+# clang with libFuzzer and AFL++, installed as deps installs the rest
+fuzz-deps: .fuzz-deps-ok
+.fuzz-deps-ok: | deps
+	@ok=1; command -v $(FUZZ_CC) >/dev/null && command -v $(AFL_CC) >/dev/null || ok=; \
+	if [ -n "$$ok" ]; then \
+	  t=$$(mktemp -d) && \
+	  echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return (int)(d[0] & n); }' >$$t/t.c && \
+	  $(FUZZ_CC) -fsanitize=fuzzer,address -o $$t/t $$t/t.c >/dev/null 2>&1 || ok=; rm -rf $$t; \
+	fi; \
+	if [ -z "$$ok" ]; then $(call apt_install,$(FUZZ_DEB_PKGS)); fi; touch $@
+
+.PHONY: all deps check check-valgrind check-asan demo bench install uninstall clean \
+        fuzz fuzz-build fuzz-deps

@@ -4,6 +4,8 @@
  * faster than jq 1.6's jv_parser, which rebuilds every token through a
  * state machine.  Differences from jq's parser are on the strict side:
  * raw control characters in strings, NaN, and leading zeros are errors.
+ * But one: a \ud800-\udbff escape with no low surrogate after it is
+ * U+FFFD, as jq 1.7 reads it, where jq 1.6 refuses the text.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -242,7 +244,7 @@ static jv string(struct parser *P)
 					u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
 					p += 6;
 				} else
-					u = 0xfffd;     /* a lone surrogate, as jq */
+					u = 0xfffd;     /* a lone surrogate, as jq 1.7 */
 			} else if (u >= 0xdc00 && u < 0xe000)
 				u = 0xfffd;
 			if (P->build)
@@ -625,6 +627,7 @@ static int members(const char *s, size_t n,
 		return -1;
 	}
 	P.p++;
+	P.depth = 1;    /* the object is a level of nesting, as to the parser */
 	ws(&P);
 	if (P.p < P.end && *P.p == '}') {
 		P.p++;

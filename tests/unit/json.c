@@ -157,6 +157,38 @@ int main(void)
 	   "quick: and the full check still finds what is wrong (%s)", quick(big));
 	free(big);
 
+	/* The object whose members are walked is a level of nesting, as it
+	 * is to the parser: an object 10000 deep in all is JSON to both, one
+	 * 10001 deep to neither (and no request to bt_request_check). */
+	big = bt_malloc(2 * 10001 + 64);
+	for (k = 9999; k <= 10000; k++) {
+		char id[BT_ID_MAX + 1], e2[256] = "";
+		int i;
+
+		/* params of k levels: an object, k - 2 arrays, an object */
+		n = (size_t)sprintf(big, "{\"custom_id\":\"a\",\"params\":{\"x\":");
+		for (i = 0; i < k - 2; i++)
+			big[n++] = '[';
+		big[n++] = '{';
+		big[n++] = '}';
+		for (i = 0; i < k - 2; i++)
+			big[n++] = ']';
+		big[n++] = '}';
+		big[n++] = '}';
+		big[n] = 0;
+		v = bt_json_parse(big, n, err, sizeof err);
+		ok(jv_is_valid(v) == (k == 9999), "%d levels in all: %s by the parser",
+		   k + 1, k == 9999 ? "accepted" : "refused");
+		jv_free(v);
+		ok(bt_json_members(big, n, NULL, NULL, err, sizeof err) == (k == 9999 ? 0 : -1),
+		   "%d levels in all: the same by members (%s)", k + 1, err);
+		ok(bt_json_members_quick(big, n, NULL, NULL, err, sizeof err) == (k == 9999 ? 0 : -1),
+		   "%d levels in all: the same by members_quick (%s)", k + 1, err);
+		ok(bt_request_check(big, n, id, e2, sizeof e2) == (k == 9999 ? 0 : -1),
+		   "%d levels in all: the same by bt_request_check (%s)", k + 1, e2);
+	}
+	free(big);
+
 	/* the JSONL reader: CRLF, blank lines, no final newline, line numbers */
 	s = "{\"a\":1}\r\n\n   \n[2]\r\n{bad}\n\"last\"";
 	path = tmpfile_with(s, strlen(s));
