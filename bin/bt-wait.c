@@ -19,7 +19,12 @@
 
 #define MAX_INFLIGHT    8       /* GETs at once */
 #define EXPIRY_WARN     3600.0  /* warn this close to expires_at */
-#define FIRST_STEP      1.0     /* the wait after the first in-progress poll */
+#define LAG             0.1     /* a batch is seen ended at most this part of
+                                   the time waited late (and 1 s, or
+                                   --interval; and at most a minute) */
+#define MIN_STEP        1.0     /* no batch is polled more often, unless
+                                   --interval says */
+#define MAX_STEP        60.0
 #define MAX_WAIT        3600.0  /* the longest sleep when nothing is due */
 
 enum { WAITING, POLLING, ENDED, FAILED, SEEN };  /* SEEN: --once, not ended */
@@ -31,7 +36,7 @@ struct batch {
 	char id[BT_BATCH_ID_MAX];
 	int state;
 	double due;             /* bt_mono() of the next poll */
-	double step;            /* wait after the next in-progress answer */
+	double seen;            /* bt_mono() when it came */
 	int warned;             /* the expiry warning was given */
 	int counted;            /* counts[] hold the last answer's counts */
 	long long counts[5];
@@ -154,7 +159,7 @@ static void add(const char *s, size_t n, const char *where,
 	memcpy(b->id, id, sizeof b->id);
 	b->state = WAITING;
 	b->due = bt_mono();
-	b->step = W.interval < FIRST_STEP ? W.interval : FIRST_STEP;
+	b->seen = bt_mono();
 	W.b[W.n++] = b;
 }
 
@@ -266,6 +271,17 @@ static void check_expiry(struct batch *b, jv v)
 	    when, stamp, bt_batch_count(v, "processing"));
 }
 
+/* The wait before the next poll of a batch waited for so long: a tenth
+ * of it, so that the lag stays a small part of the wait; at least a
+ * second (or --interval), at most a minute (or --interval). */
+static double step(double waited)
+{
+	double lo = W.interval > 0 ? W.interval : MIN_STEP;
+	double hi = lo > MAX_STEP ? lo : MAX_STEP;
+
+	return fmin(hi, fmax(lo, LAG * waited));
+}
+
 /* A 2xx answer: the batch now. */
 static void answer(struct batch *b, const struct bt_resp *resp)
 {
@@ -298,8 +314,7 @@ static void answer(struct batch *b, const struct bt_resp *resp)
 	} else {
 		check_expiry(b, v);
 		b->state = W.once ? SEEN : WAITING;
-		b->due = now + b->step;
-		b->step = b->step * 2 < W.interval ? b->step * 2 : W.interval;
+		b->due = now + step(now - b->seen);
 	}
 	jv_free(v);
 }
@@ -427,7 +442,6 @@ int main(int argc, char **argv)
 	size_t unseen;
 
 	bt_init(argv[0]);
-	W.interval = 60;
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
 		case 'P': W.progress = 1; break;
