@@ -18,13 +18,13 @@ static struct bt_config cfg;
 static struct bt_http *http;
 static struct bt_prices *prices;
 static struct bt_cost cost;
-static int exact, human, kind = NONE;
+static int exact, human, sync, kind = NONE;
 static char kind_where[300];            /* the line that set the kind */
 static long long not_billed[3];         /* errored, canceled, expired */
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-cost [-H] [--exact] [--prices FILE] "
+	fprintf(f, "usage: bt-cost [-H] [--exact] [--sync] [--prices FILE] "
 	        "[--api-key-file FILE] [FILE...]\n");
 	exit(status);
 }
@@ -143,7 +143,7 @@ static void request(const char *where, const char *s, size_t n)
 	if (bt_price(prices, jv_string_value(model), &in, &out) < 0)
 		unknown(where, jv_string_value(model));
 	t[0] = exact ? count_tokens(where, params) : bt_cost_estimate_input(params);
-	bt_cost_add(&cost, jv_string_value(model), t);
+	bt_cost_add(&cost, jv_string_value(model), sync ? BT_TIER_STANDARD : BT_TIER_BATCH, t);
 	jv_free(model);
 	jv_free(params);
 }
@@ -172,7 +172,8 @@ static void result(const char *where, const char *s, size_t n)
 	struct bt_result r;
 	long long t[4];
 	char err[300];
-	jv line, msg, model, usage;
+	int st;
+	jv line, msg, model, usage, tier;
 
 	line = bt_json_parse(s, n, err, sizeof err);
 	if (bt_result_read(line, &r, err, sizeof err) < 0)
@@ -195,7 +196,14 @@ static void result(const char *where, const char *s, size_t n)
 	t[1] = tokens(where, usage, "output_tokens", 1);
 	t[2] = tokens(where, usage, "cache_creation_input_tokens", 0);
 	t[3] = tokens(where, usage, "cache_read_input_tokens", 0);
-	if (!bt_cost_add(&cost, jv_string_value(model), t))
+	/* priced as it was served: the synchronous API says "standard" (or
+	 * "priority"), a batch "batch"; results from before the field, batch */
+	tier = get(usage, "service_tier");
+	st = jv_get_kind(tier) == JV_KIND_STRING &&
+	     (!strcmp(jv_string_value(tier), "standard") ||
+	      !strcmp(jv_string_value(tier), "priority")) ? BT_TIER_STANDARD : BT_TIER_BATCH;
+	jv_free(tier);
+	if (!bt_cost_add(&cost, jv_string_value(model), st, t))
 		unknown(where, jv_string_value(model));
 	jv_free(usage);
 	jv_free(model);
@@ -234,9 +242,15 @@ static void input(const char *path)
 
 struct fig {
 	const char *model;          /* NULL: the total */
+	int tier;
 	long long requests, tokens[4];
-	struct bt_usd batch, standard, input;
+	struct bt_usd batch, standard, input, cost;
 };
+
+static const char *tier_name(int tier)
+{
+	return tier == BT_TIER_STANDARD ? "standard" : "batch";
+}
 
 static void fig_json(struct bt_buf *b, const struct fig *f)
 {
@@ -244,6 +258,8 @@ static void fig_json(struct bt_buf *b, const struct fig *f)
 	if (f->model) {
 		bt_buf_adds(b, "\"model\":");
 		bt_json_write_str(b, f->model, strlen(f->model));
+		if (kind != REQUESTS)
+			bt_buf_printf(b, ",\"tier\":\"%s\"", tier_name(f->tier));
 		bt_buf_adds(b, ",");
 	}
 	bt_buf_printf(b, "\"requests\":%lld,\"input_tokens\":%lld,\"output_tokens\":%lld,"
@@ -258,13 +274,16 @@ static void fig_json(struct bt_buf *b, const struct fig *f)
 		bt_buf_adds(b, ",\"input_usd\":");
 		bt_usd_json(b, f->input);
 		bt_buf_adds(b, ",\"upper_bound_usd\":");
-		bt_usd_json(b, f->batch);
+		bt_usd_json(b, sync ? f->standard : f->batch);
+	} else {
+		bt_buf_adds(b, ",\"cost_usd\":");
+		bt_usd_json(b, f->cost);
 	}
 	bt_buf_adds(b, "}");
 }
 
 /* A table: the first column left-aligned, the others right-aligned. */
-#define COLS 9
+#define COLS 11
 static void table(struct bt_buf *b, char *cell[][COLS], int rows, int cols)
 {
 	size_t w[COLS] = { 0 }, len;
@@ -276,8 +295,8 @@ static void table(struct bt_buf *b, char *cell[][COLS], int rows, int cols)
 				w[j] = len;
 	for (i = 0; i < rows; i++) {
 		for (j = 0; j < cols; j++) {
-			if (j == 0)
-				bt_buf_printf(b, "%-*s", (int)w[j], cell[i][j]);
+			if (j == 0 || (j == 1 && kind != REQUESTS))    /* words */
+				bt_buf_printf(b, "%s%-*s", j ? "  " : "", (int)w[j], cell[i][j]);
 			else
 				bt_buf_printf(b, "  %*s", (int)w[j], cell[i][j]);
 		}
@@ -287,19 +306,23 @@ static void table(struct bt_buf *b, char *cell[][COLS], int rows, int cols)
 
 static void fig_cells(char **c, const struct fig *f)
 {
-	char usd[3][32];
+	char usd[4][32];
 	int k = 0;
 
 	bt_usd_cents(usd[0], f->batch);
 	bt_usd_cents(usd[1], f->standard);
 	bt_usd_cents(usd[2], bt_usd_sub(f->standard, f->batch));
+	bt_usd_cents(usd[3], f->cost);
 	c[k++] = bt_strdup(f->model ? f->model : "total");
+	if (kind != REQUESTS)
+		c[k++] = bt_strdup(f->model ? tier_name(f->tier) : "");
 	c[k++] = bt_asprintf("%lld", f->requests);
 	c[k++] = bt_asprintf("%lld", f->tokens[0]);
 	c[k++] = bt_asprintf("%lld", f->tokens[1]);
 	if (kind != REQUESTS) {
 		c[k++] = bt_asprintf("%lld", f->tokens[2]);
 		c[k++] = bt_asprintf("%lld", f->tokens[3]);
+		c[k++] = bt_strdup(usd[3]);
 	}
 	c[k++] = bt_strdup(usd[0]);
 	c[k++] = bt_strdup(usd[1]);
@@ -308,20 +331,22 @@ static void fig_cells(char **c, const struct fig *f)
 
 static void print(void)
 {
-	static const char *head_results[] = { "model", "requests", "input", "output",
-		"cache write", "cache read", "batch", "standard", "saving" };
+	static const char *head_results[] = { "model", "tier", "requests", "input",
+		"output", "cache write", "cache read", "cost", "at batch", "at standard",
+		"saving" };
 	static const char *head_estimate[] = { "model", "requests", "input",
 		"max output", "batch", "standard", "saving" };
 	struct fig *f = bt_calloc(cost.n + 1, sizeof *f), *total = &f[cost.n];
 	struct bt_buf b = { 0 };
 	size_t i;
-	int j, k, cols = kind == REQUESTS ? 7 : 9;
+	int j, k, cols = kind == REQUESTS ? 7 : 11;
 	char *(*cell)[COLS];
 	char usd[32];
 
 	bt_cost_sort(&cost);
 	for (i = 0; i < cost.n; i++) {
 		f[i].model = cost.rows[i].model;
+		f[i].tier = cost.rows[i].tier;
 		f[i].requests = cost.rows[i].requests;
 		total->requests += f[i].requests;
 		for (k = 0; k < 4; k++) {
@@ -332,12 +357,15 @@ static void print(void)
 		bt_usd_add(&total->batch, f[i].batch);
 		bt_usd_add(&total->standard, f[i].standard);
 		bt_usd_add(&total->input, f[i].input);
+		f[i].cost = f[i].tier == BT_TIER_STANDARD ? f[i].standard : f[i].batch;
+		bt_usd_add(&total->cost, f[i].cost);
 	}
 	if (human) {
 		if (kind == REQUESTS)
 			bt_buf_printf(&b, "estimate: input %s, output at most max_tokens; "
-			              "the costs are upper bounds\n", exact ?
-			              "counted by the API" : "estimated as ceil(bytes/4) of the text");
+			              "the costs are upper bounds%s\n", exact ?
+			              "counted by the API" : "estimated as ceil(bytes/4) of the text",
+			              sync ? " (--sync: the standard one)" : "");
 		cell = bt_calloc(cost.n + 2, sizeof *cell);
 		for (j = 0; j < cols; j++)
 			cell[0][j] = bt_strdup(kind == REQUESTS ? head_estimate[j] : head_results[j]);
@@ -357,8 +385,8 @@ static void print(void)
 	} else {
 		bt_buf_printf(&b, "{\"kind\":\"%s\",", kind == REQUESTS ? "estimate" : "results");
 		if (kind == REQUESTS)
-			bt_buf_printf(&b, "\"estimate\":true,\"exact_input\":%s,",
-			              exact ? "true" : "false");
+			bt_buf_printf(&b, "\"estimate\":true,\"exact_input\":%s,\"tier\":\"%s\",",
+			              exact ? "true" : "false", sync ? "standard" : "batch");
 		bt_buf_adds(&b, "\"models\":[");
 		for (i = 0; i < cost.n; i++) {
 			if (i)
@@ -383,6 +411,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "exact", no_argument, 0, 'x' },
+		{ "sync", no_argument, 0, 's' },
 		{ "prices", required_argument, 0, 'p' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
@@ -396,6 +425,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'k': bt_config_key_file(&cfg, optarg); break;
 		case 'x': exact = 1; break;
+		case 's': sync = 1; break;
 		case 'p': prices_file = optarg; break;
 		case 'H': human = 1; break;
 		case 'h': usage(stdout, 0); break;

@@ -669,8 +669,10 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 
 /* A job's tokens, model by model.  tokens[]: input, output, cache write,
  * cache read. */
+enum { BT_TIER_BATCH, BT_TIER_STANDARD };  /* usage.service_tier */
 struct bt_cost_row {
 	char *model;                /* as the request or result names it */
+	int tier;                   /* BT_TIER_*: which prices were paid */
 	long long in_price, out_price;  /* standard, micro-dollars per million */
 	long long requests, tokens[4];
 };
@@ -679,16 +681,16 @@ struct bt_cost {
 	struct bt_cost_row *rows;
 	size_t n, cap;
 };
-/* Count one request of model with these tokens: its row, or NULL when no
- * price is known for model. */
-struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model,
+/* Count one request of model, answered at tier, with these tokens: its
+ * row (one a model and tier), or NULL when no price is known for model. */
+struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
                                 const long long tokens[4]);
 /* Count a request line as an estimate: the estimate rule for input,
  * max_tokens for output.  0, or -1 with err (a bad line, an unknown
  * model). */
 int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
                         char *err, size_t errsz);
-/* Rows in order of model name. */
+/* Rows in order of model name, then tier. */
 void bt_cost_sort(struct bt_cost *c);
 /* A row's cost at batch and at standard prices, and the batch cost of its
  * input side alone (input and cache tokens); any may be NULL. */

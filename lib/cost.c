@@ -410,7 +410,7 @@ fail:
 
 /* ---- a job's cost, model by model ---- */
 
-struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model,
+struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
                                 const long long tokens[4])
 {
 	struct bt_cost_row *r = NULL;
@@ -418,7 +418,7 @@ struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model,
 	int k;
 
 	for (i = 0; i < c->n; i++)
-		if (!strcmp(c->rows[i].model, model)) {
+		if (!strcmp(c->rows[i].model, model) && c->rows[i].tier == tier) {
 			r = &c->rows[i];
 			break;
 		}
@@ -433,6 +433,7 @@ struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model,
 		r = &c->rows[c->n++];
 		memset(r, 0, sizeof *r);
 		r->model = bt_strdup(model);
+		r->tier = tier;
 		r->in_price = in;
 		r->out_price = out;
 	}
@@ -456,7 +457,7 @@ int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
 		return -1;
 	t[0] = bt_cost_estimate_input(params);
 	model = get(params, "model");
-	if (!bt_cost_add(c, jv_string_value(model), t)) {
+	if (!bt_cost_add(c, jv_string_value(model), BT_TIER_BATCH, t)) {
 		snprintf(err, errsz, "unknown model \"%s\": no price known for it "
 		         "(give its prices in BT_PRICES)", jv_string_value(model));
 		r = -1;
@@ -468,8 +469,10 @@ int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
 
 static int by_model(const void *a, const void *b)
 {
-	return strcmp(((const struct bt_cost_row *)a)->model,
-	              ((const struct bt_cost_row *)b)->model);
+	const struct bt_cost_row *x = a, *y = b;
+	int r = strcmp(x->model, y->model);
+
+	return r ? r : x->tier - y->tier;
 }
 
 void bt_cost_sort(struct bt_cost *c)

@@ -47,7 +47,7 @@ test_expect_success 'results: exact costs per model, cache tokens priced, sorted
 	} >results.jsonl &&
 	bt-cost results.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"results","models":[{"model":"claude-3-5-haiku-20241022","requests":1,"input_tokens":3,"output_tokens":7,"cache_write_tokens":11,"cache_read_tokens":13,"batch_usd":0.000021,"standard_usd":0.000042,"saving_usd":0.000021},{"model":"claude-3-haiku","requests":1,"input_tokens":6,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000001,"standard_usd":0.000002,"saving_usd":0.000001},{"model":"claude-haiku-4-5-20251001","requests":2,"input_tokens":124000,"output_tokens":7000,"cache_write_tokens":1000,"cache_read_tokens":300,"batch_usd":0.080140,"standard_usd":0.160280,"saving_usd":0.080140},{"model":"claude-opus-4-5","requests":1,"input_tokens":1000,"output_tokens":2000,"cache_write_tokens":4000,"cache_read_tokens":10000,"batch_usd":0.042500,"standard_usd":0.085000,"saving_usd":0.042500}],"total":{"requests":5,"input_tokens":125009,"output_tokens":9007,"cache_write_tokens":5011,"cache_read_tokens":10313,"batch_usd":0.122662,"standard_usd":0.245324,"saving_usd":0.122662},"not_billed":{"errored":2,"canceled":1,"expired":1}}
+	{"kind":"results","models":[{"model":"claude-3-5-haiku-20241022","tier":"batch","requests":1,"input_tokens":3,"output_tokens":7,"cache_write_tokens":11,"cache_read_tokens":13,"batch_usd":0.000021,"standard_usd":0.000042,"saving_usd":0.000021,"cost_usd":0.000021},{"model":"claude-3-haiku","tier":"batch","requests":1,"input_tokens":6,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000001,"standard_usd":0.000002,"saving_usd":0.000001,"cost_usd":0.000001},{"model":"claude-haiku-4-5-20251001","tier":"batch","requests":2,"input_tokens":124000,"output_tokens":7000,"cache_write_tokens":1000,"cache_read_tokens":300,"batch_usd":0.080140,"standard_usd":0.160280,"saving_usd":0.080140,"cost_usd":0.080140},{"model":"claude-opus-4-5","tier":"batch","requests":1,"input_tokens":1000,"output_tokens":2000,"cache_write_tokens":4000,"cache_read_tokens":10000,"batch_usd":0.042500,"standard_usd":0.085000,"saving_usd":0.042500,"cost_usd":0.042500}],"total":{"requests":5,"input_tokens":125009,"output_tokens":9007,"cache_write_tokens":5011,"cache_read_tokens":10313,"batch_usd":0.122662,"standard_usd":0.245324,"saving_usd":0.122662,"cost_usd":0.122662},"not_billed":{"errored":2,"canceled":1,"expired":1}}
 	EOF
 	test_cmp expect out &&
 	bt-cost <results.jsonl >stdin.out &&
@@ -58,7 +58,7 @@ test_expect_success 'errored, canceled and expired cost nothing and are counted 
 	{ errored e1; canceled c1; canceled c2; expired x1; expired x2; expired x3; } >unbilled.jsonl &&
 	bt-cost unbilled.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"results","models":[],"total":{"requests":0,"input_tokens":0,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000},"not_billed":{"errored":1,"canceled":2,"expired":3}}
+	{"kind":"results","models":[],"total":{"requests":0,"input_tokens":0,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000,"cost_usd":0.000000},"not_billed":{"errored":1,"canceled":2,"expired":3}}
 	EOF
 	test_cmp expect out
 '
@@ -68,7 +68,7 @@ test_expect_success 'errored, canceled and expired cost nothing and are counted 
 test_expect_success 'large counts stay exact to the micro-dollar, halves rounded up' '
 	ok b1 claude-opus-4-1 3000000000 1000000001 0 0 >big.jsonl &&
 	bt-cost big.jsonl >out &&
-	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038\\}" out
+	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038,\"cost_usd\":60000.000038\\}" out
 '
 
 test_expect_success 'several files are one job' '
@@ -117,7 +117,7 @@ test_expect_success 'requests: an estimate, labelled, with its upper bound' '
 	req s2 claude-sonnet-4-5 1000 "\"messages\":[{\"role\":\"user\",\"content\":\"$text\"}]" >>two.jsonl &&
 	bt-cost two.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"estimate","estimate":true,"exact_input":false,"models":[{"model":"claude-sonnet-4-5","requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}],"total":{"requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}}
+	{"kind":"estimate","estimate":true,"exact_input":false,"tier":"batch","models":[{"model":"claude-sonnet-4-5","requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}],"total":{"requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}}
 	EOF
 	test_cmp expect out
 '
@@ -237,15 +237,34 @@ test_expect_success 'bad input names file and line, exit 2' '
 
 # Cents, half up: opus 4.25c -> $0.04, 8.5c -> $0.09; haiku 8.014c -> $0.08,
 # 16.028c -> $0.16; total 12.2662c -> $0.12, 24.5324c -> $0.25.
+test_expect_success 'each result priced by its service_tier: batch and standard apart' '
+	{ ok t1 claude-haiku-4-5 1000000 0 0 0 | sed "s/\"usage\":{/\"usage\":{\"service_tier\":\"batch\",/" &&
+	  ok t2 claude-haiku-4-5 1000000 0 0 0 | sed "s/\"usage\":{/\"usage\":{\"service_tier\":\"standard\",/" &&
+	  ok t3 claude-haiku-4-5 1000000 0 0 0; } >tiers.jsonl &&
+	bt-cost tiers.jsonl | jq -c "[.models[] | [.model, .tier, .requests, .cost_usd]], .total.cost_usd" >actual &&
+	printf "[[\"claude-haiku-4-5\",\"batch\",2,1],[\"claude-haiku-4-5\",\"standard\",1,1]]\n2\n" >expect &&
+	test_cmp expect actual &&
+	bt-cost -H tiers.jsonl | cut -c1-40 >table &&
+	test_grep "^claude-haiku-4-5  standard" table &&
+	test_grep "^claude-haiku-4-5  batch  " table
+'
+
+test_expect_success '--sync: an estimate at standard prices' '
+	bt-cost --sync two.jsonl | jq -c "[.tier, .total.upper_bound_usd, .total.standard_usd]" >actual &&
+	echo "[\"standard\",0.0306,0.0306]" >expect && test_cmp expect actual &&
+	bt-cost --sync -H two.jsonl | head -n 1 >head &&
+	test_grep "upper bounds \(--sync: the standard one\)" head
+'
+
 test_expect_success '-H: a table for people, cents rounded half up' '
 	bt-cost -H results.jsonl >out &&
 	cat >expect <<-\EOF &&
-	model                      requests   input  output  cache write  cache read  batch  standard  saving
-	claude-3-5-haiku-20241022         1       3       7           11          13  $0.00     $0.00   $0.00
-	claude-3-haiku                    1       6       0            0           0  $0.00     $0.00   $0.00
-	claude-haiku-4-5-20251001         2  124000    7000         1000         300  $0.08     $0.16   $0.08
-	claude-opus-4-5                   1    1000    2000         4000       10000  $0.04     $0.09   $0.04
-	total                             5  125009    9007         5011       10313  $0.12     $0.25   $0.12
+	model                      tier   requests   input  output  cache write  cache read   cost  at batch  at standard  saving
+	claude-3-5-haiku-20241022  batch         1       3       7           11          13  $0.00     $0.00        $0.00   $0.00
+	claude-3-haiku             batch         1       6       0            0           0  $0.00     $0.00        $0.00   $0.00
+	claude-haiku-4-5-20251001  batch         2  124000    7000         1000         300  $0.08     $0.08        $0.16   $0.08
+	claude-opus-4-5            batch         1    1000    2000         4000       10000  $0.04     $0.04        $0.09   $0.04
+	total                                    5  125009    9007         5011       10313  $0.12     $0.12        $0.25   $0.12
 	not billed: 2 errored, 1 canceled, 1 expired
 	EOF
 	test_cmp expect out
