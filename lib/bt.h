@@ -170,6 +170,12 @@ int bt_json_members_quick(const char *s, size_t n,
                                     size_t vlen, void *arg),
                           void *arg, char *err, size_t errsz);
 
+/* The member key of o (borrowed), or jv_invalid() when o is not an
+ * object or has no such member. */
+jv bt_jv_get(jv o, const char *key);
+/* 1 when v (borrowed) is the string s. */
+int bt_jv_is(jv v, const char *s);
+
 /* Next JSON value from a JSONL stream.  Blank lines are skipped.
  * Returns the value; at end of input jv_invalid() without a message; for
  * a bad line jv_invalid_with_msg("FILE:LINE: invalid JSON: ...").

@@ -693,3 +693,14 @@ int bt_json_members_quick(const char *s, size_t n,
 {
 	return members(s, n, fn, arg, err, errsz, 1);
 }
+
+jv bt_jv_get(jv o, const char *key)
+{
+	return jv_get_kind(o) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(o), jv_string(key)) : jv_invalid();
+}
+
+int bt_jv_is(jv v, const char *s)
+{
+	return jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
+}
