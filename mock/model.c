@@ -11,12 +11,14 @@ struct tokens {
 	size_t total;           /* bytes of all input text */
 	size_t sys;             /* bytes of the system prompt */
 	int cached;             /* the system prompt has cache_control */
+	int hour;               /* and the last one says "ttl":"1h" */
 	uint64_t prefix;        /* hash of the system prompt */
 };
 
 /* What a Message's usage says. */
 struct usage {
 	long long in, out, created, read;
+	int hour;               /* the cache write lives an hour, not 5 minutes */
 };
 
 static long long ceil4(size_t n)
@@ -62,10 +64,11 @@ void pset_free(struct pset *s)
 
 /* Input bytes by the library's rule (bt-cost estimates by the same one),
  * and the cached prefix: the system prompt's text, and whether one of its
- * blocks asks to be cached. */
+ * blocks asks to be cached (for an hour, when the last one that asks says
+ * so). */
 static void count_tokens(jv params, struct tokens *t)
 {
-	jv sys, blk, v;
+	jv sys, blk, v, ttl;
 	int i, n;
 
 	memset(t, 0, sizeof *t);
@@ -89,8 +92,12 @@ static void count_tokens(jv params, struct tokens *t)
 		}
 		jv_free(v);
 		v = bt_jv_get(blk, "cache_control");
-		if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL)
+		if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL) {
+			ttl = bt_jv_get(v, "ttl");
 			t->cached = 1;
+			t->hour = bt_jv_is(ttl, "1h");
+			jv_free(ttl);
+		}
 		jv_free(v);
 		jv_free(blk);
 	}
@@ -197,9 +204,10 @@ static void input_usage(jv params, struct usage *u, struct pset *cache,
 		fresh = pset_add(cache, t.prefix);
 		if (cache_mu)
 			pthread_mutex_unlock(cache_mu);
-		if (fresh)
+		if (fresh) {
 			u->created = ceil4(t.sys);
-		else
+			u->hour = t.hour;
+		} else
 			u->read = ceil4(t.sys);
 		u->in = ceil4(t.total - t.sys);
 	} else {
@@ -234,11 +242,17 @@ static void content_json(struct bt_buf *o, jv params, uint64_t h,
 	jv_free(tool);
 }
 
+/* Append ,"usage":{...}: all nine members of the API's Usage, those that
+ * do not apply (no region, no thinking, no server tools) null. */
 static void usage_json(struct bt_buf *o, const struct usage *u, const char *tier)
 {
 	bt_buf_printf(o, ",\"usage\":{\"input_tokens\":%lld,\"output_tokens\":%lld,"
 	              "\"cache_creation_input_tokens\":%lld,\"cache_read_input_tokens\":%lld,"
-	              "\"service_tier\":\"%s\"}", u->in, u->out, u->created, u->read, tier);
+	              "\"cache_creation\":{\"ephemeral_5m_input_tokens\":%lld,"
+	              "\"ephemeral_1h_input_tokens\":%lld},\"inference_geo\":null,"
+	              "\"output_tokens_details\":null,\"server_tool_use\":null,"
+	              "\"service_tier\":\"%s\"}", u->in, u->out, u->created, u->read,
+	              u->hour ? 0 : u->created, u->hour ? u->created : 0, tier);
 }
 
 void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
