@@ -218,7 +218,8 @@ static void input_usage(jv params, struct usage *u, struct pset *cache,
 }
 
 /* Append ,"content":[...]: the reply as text, or as the input of the
- * forced tool (then *stop becomes tool_use, unless it is max_tokens). */
+ * forced tool, called by the model itself (then *stop becomes tool_use,
+ * unless it is max_tokens). */
 static void content_json(struct bt_buf *o, jv params, uint64_t h,
                          const struct bt_buf *r, const char **stop)
 {
@@ -231,7 +232,7 @@ static void content_json(struct bt_buf *o, jv params, uint64_t h,
 		bt_json_write(o, tool);
 		bt_buf_adds(o, ",\"input\":{\"text\":");
 		bt_json_write_str(o, r->p ? r->p : "", r->len);
-		bt_buf_adds(o, "}}]");
+		bt_buf_adds(o, "},\"caller\":{\"type\":\"direct\"}}]");
 		if (strcmp(*stop, "max_tokens"))
 			*stop = "tool_use";
 	} else {

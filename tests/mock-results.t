@@ -112,8 +112,8 @@ test_expect_success 'tool_choice forces a tool_use block' '
 	run_batch reqs &&
 	jq -c "[.custom_id, .result.message.stop_reason, .result.message.content[0]]" results | mask >actual &&
 	cat >expect <<-\EOF &&
-	["tool","tool_use",{"type":"tool_use","id":"toolu_X","name":"b","input":{"text":"do it"}}]
-	["any","tool_use",{"type":"tool_use","id":"toolu_X","name":"a","input":{"text":"go"}}]
+	["tool","tool_use",{"type":"tool_use","id":"toolu_X","name":"b","input":{"text":"do it"},"caller":{"type":"direct"}}]
+	["any","tool_use",{"type":"tool_use","id":"toolu_X","name":"a","input":{"text":"go"},"caller":{"type":"direct"}}]
 	["auto","end_turn",{"type":"text","text":"go","citations":null}]
 	EOF
 	test_cmp expect actual
