@@ -20,10 +20,12 @@ PROVE   ?= prove
 PROVEFLAGS ?= -j2
 
 # Build dependencies: Debian package, and a file that shows it is installed.
+# python3-jsonschema: tests/mock-schema.t checks bt-mock's bodies against
+# the API's schemas with it (tests/schema-check.py).
 DEB_PKGS = pkg-config libcurl4-openssl-dev libjq-dev libonig-dev libssl-dev \
-           libmicrohttpd-dev curl jq perl groff-base
+           libmicrohttpd-dev curl jq perl groff-base python3-jsonschema
 DEP_FILES = /usr/include/jq.h /usr/include/jv.h /usr/include/microhttpd.h \
-            /usr/include/openssl/sha.h
+            /usr/include/openssl/sha.h /usr/lib/python3/dist-packages/jsonschema/__init__.py
 
 PKGS     = libcurl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -74,8 +76,10 @@ tests/shim/%.so: tests/shim/%.c
 
 # Install what the build and the tests need, on Debian/Ubuntu as root or
 # with sudo; elsewhere stop and name the exact command.
+# The stamp is remade when the Makefile changes, so a new dependency is
+# installed in an existing clone too.
 deps: .deps-ok
-.deps-ok:
+.deps-ok: Makefile
 	@missing=; for f in $(DEP_FILES); do [ -e $$f ] || missing=1; done; \
 	for c in pkg-config curl-config curl jq prove groff; do command -v $$c >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
