@@ -1,6 +1,7 @@
 # bt — batch LLM jobs from the shell.  GNU make.
 #
-#   make            build lib/libbt.a and every program into bin/
+#   make            build lib/libbt.a and every program into bin/ (bt-mock
+#                   from mock/*.c)
 #   make check      build, then run the TAP tests under tests/ with prove
 #   make check-valgrind   the same tests with every bt program under valgrind
 #   make check-asan       the same tests with an ASan/UBSan build
@@ -21,14 +22,19 @@ PROVE   ?= prove
 PROVEFLAGS ?= -j2
 
 # Build dependencies: Debian package, and a file that shows it is installed.
+# python3-jsonschema: tests/mock-schema.t checks bt-mock's bodies against
+# the API's schemas with it (tests/schema-check.py).
 DEB_PKGS = pkg-config libcurl4-openssl-dev libjq-dev libonig-dev libssl-dev \
-           libmicrohttpd-dev curl jq perl groff-base
+           libmicrohttpd-dev curl jq perl groff-base python3-jsonschema
 DEP_FILES = /usr/include/jq.h /usr/include/jv.h /usr/include/microhttpd.h \
-            /usr/include/openssl/sha.h
+            /usr/include/openssl/sha.h /usr/lib/python3/dist-packages/jsonschema/__init__.py
 
-PKGS     = libcurl libcrypto libmicrohttpd
+PKGS     = libcurl libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# only bt-mock is linked with libmicrohttpd
+MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 
 BT_CFLAGS  = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Ilib $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 BT_LDLIBS  = lib/libbt.a -ljq $(PKG_LIBS) -lm -lpthread $(LDLIBS)
@@ -36,7 +42,9 @@ BT_LDLIBS  = lib/libbt.a -ljq $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 PROG_SRC = $(wildcard bin/bt-*.c)
-PROGS    = $(PROG_SRC:.c=)
+MOCK_SRC = $(wildcard mock/*.c)
+MOCK_OBJ = $(MOCK_SRC:.c=.o)
+PROGS    = $(PROG_SRC:.c=) bin/bt-mock
 SCRIPTS  = $(filter-out $(PROG_SRC) $(PROGS),$(wildcard bin/bt-*))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:.c=)
@@ -61,6 +69,12 @@ lib/%.o: lib/%.c lib/bt.h | deps
 bin/%: bin/%.c lib/libbt.a lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ $< $(BT_LDLIBS)
 
+mock/%.o: mock/%.c mock/mock.h lib/bt.h | deps
+	$(CC) $(BT_CFLAGS) $(MHD_CFLAGS) -c -o $@ $<
+
+bin/bt-mock: $(MOCK_OBJ) lib/libbt.a
+	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ $(MOCK_OBJ) $(BT_LDLIBS) $(MHD_LIBS)
+
 tests/unit/%: tests/unit/%.c tests/tap.h lib/libbt.a lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BT_LDLIBS)
 
@@ -73,8 +87,10 @@ tests/shim/%.so: tests/shim/%.c
 
 # Install what the build and the tests need, on Debian/Ubuntu as root or
 # with sudo; elsewhere stop and name the exact command.
+# The stamp is remade when the Makefile changes, so a new dependency is
+# installed in an existing clone too.
 deps: .deps-ok
-.deps-ok:
+.deps-ok: Makefile
 	@missing=; for f in $(DEP_FILES); do [ -e $$f ] || missing=1; done; \
 	for c in pkg-config curl-config curl jq prove groff; do command -v $$c >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then $(call apt_install,$(DEB_PKGS)); fi; touch $@
@@ -127,7 +143,7 @@ uninstall:
 	  *.7) rm -f $(DESTDIR)$(MANDIR)/man7/$$m;; esac; done
 
 clean:
-	rm -f lib/*.o lib/libbt.a $(PROGS) $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
+	rm -f lib/*.o lib/libbt.a mock/*.o $(PROGS) $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	rm -rf tests/trash.* $(FUZZ_BUILD) $(AFL_BUILD)
 
 # ---- make fuzz -------------------------------------------------------

@@ -176,6 +176,11 @@ int bt_json_members_quick(const char *s, size_t n,
  * all), is want: "custom_id" and "custom\u005fid" both are "custom_id".
  * For short plain keys; every program compares keys this way. */
 int bt_json_key_is(const char *k, size_t n, const char *want);
+/* The member key of o (borrowed), or jv_invalid() when o is not an
+ * object or has no such member. */
+jv bt_jv_get(jv o, const char *key);
+/* 1 when v (borrowed) is the string s. */
+int bt_jv_is(jv v, const char *s);
 
 /* Next JSON value from a JSONL stream.  Blank lines are skipped.
  * Returns the value; at end of input jv_invalid() without a message; for

@@ -741,3 +741,14 @@ int bt_json_key_is(const char *k, size_t n, const char *want)
 	}
 	return i == n && m == strlen(want) && !memcmp(tmp, want, m);
 }
+
+jv bt_jv_get(jv o, const char *key)
+{
+	return jv_get_kind(o) == JV_KIND_OBJECT ?
+	       jv_object_get(jv_copy(o), jv_string(key)) : jv_invalid();
+}
+
+int bt_jv_is(jv v, const char *s)
+{
+	return jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
+}

@@ -319,12 +319,17 @@ void bt_rfc3339(double t, char out[32])
 {
 	time_t sec = (time_t)t;
 	struct tm tm;
-	long us = (long)((t - (double)sec) * 1e6);
+	/* to the nearest microsecond: a double holds t only to a fraction of
+	 * one, so truncating would print ...455Z for a time parsed from
+	 * ...456Z about half the time */
+	long us = lround((t - (double)sec) * 1e6);
 
 	if (us < 0)
 		us = 0;
-	if (us > 999999)
-		us = 999999;
+	if (us > 999999) {
+		sec++;
+		us = 0;
+	}
 	char tmp[64];
 
 	gmtime_r(&sec, &tm);
@@ -375,6 +380,8 @@ int bt_write_file(const char *path, const void *p, size_t n)
 		errno = e;
 		goto bad;
 	}
+	/* fd is closed once, whatever close says: after a failed close the
+	 * number may already belong to a file another thread opened */
 	if (close(fd) < 0 || rename(tmp, path) < 0) {
 		e = errno;
 		unlink(tmp);

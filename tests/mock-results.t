@@ -26,7 +26,7 @@ test_expect_success 'a succeeded result, exactly' '
 	echo "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude-test\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}}" >reqs &&
 	run_batch reqs &&
 	mask results >actual &&
-	printf "%s\n" "{\"custom_id\":\"a\",\"result\":{\"type\":\"succeeded\",\"message\":{\"id\":\"msg_X\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[{\"type\":\"text\",\"text\":\"hello world\",\"citations\":null}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"stop_details\":null,\"container\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":3,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"service_tier\":\"batch\"}}}}" >expect &&
+	printf "%s\n" "{\"custom_id\":\"a\",\"result\":{\"type\":\"succeeded\",\"message\":{\"id\":\"msg_X\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[{\"type\":\"text\",\"text\":\"hello world\",\"citations\":null}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"stop_details\":null,\"container\":null,\"usage\":{\"input_tokens\":3,\"output_tokens\":3,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"cache_creation\":{\"ephemeral_5m_input_tokens\":0,\"ephemeral_1h_input_tokens\":0},\"inference_geo\":null,\"output_tokens_details\":null,\"server_tool_use\":null,\"service_tier\":\"batch\"}}}}" >expect &&
 	test_cmp expect actual
 '
 
@@ -112,8 +112,8 @@ test_expect_success 'tool_choice forces a tool_use block' '
 	run_batch reqs &&
 	jq -c "[.custom_id, .result.message.stop_reason, .result.message.content[0]]" results | mask >actual &&
 	cat >expect <<-\EOF &&
-	["tool","tool_use",{"type":"tool_use","id":"toolu_X","name":"b","input":{"text":"do it"}}]
-	["any","tool_use",{"type":"tool_use","id":"toolu_X","name":"a","input":{"text":"go"}}]
+	["tool","tool_use",{"type":"tool_use","id":"toolu_X","name":"b","input":{"text":"do it"},"caller":{"type":"direct"}}]
+	["any","tool_use",{"type":"tool_use","id":"toolu_X","name":"a","input":{"text":"go"},"caller":{"type":"direct"}}]
 	["auto","end_turn",{"type":"text","text":"go","citations":null}]
 	EOF
 	test_cmp expect actual
@@ -167,7 +167,7 @@ test_expect_success 'another seed gives other results' '
 test_expect_success 'POST /v1/messages: a Message, service_tier standard' '
 	api POST /v1/messages -D hdr -o msg --data-binary "{\"model\":\"claude-test\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi there\"}]}" &&
 	mask msg >actual && echo >>actual &&
-	printf "%s\n" "{\"id\":\"msg_X\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[{\"type\":\"text\",\"text\":\"hi there\",\"citations\":null}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"stop_details\":null,\"container\":null,\"usage\":{\"input_tokens\":2,\"output_tokens\":2,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"service_tier\":\"standard\"}}" >expect &&
+	printf "%s\n" "{\"id\":\"msg_X\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[{\"type\":\"text\",\"text\":\"hi there\",\"citations\":null}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"stop_details\":null,\"container\":null,\"usage\":{\"input_tokens\":2,\"output_tokens\":2,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"cache_creation\":{\"ephemeral_5m_input_tokens\":0,\"ephemeral_1h_input_tokens\":0},\"inference_geo\":null,\"output_tokens_details\":null,\"server_tool_use\":null,\"service_tier\":\"standard\"}}" >expect &&
 	test_cmp expect actual &&
 	tr -d "\r" <hdr | tr A-Z a-z | test_grep "^request-id: req_" -
 '

@@ -1,0 +1,263 @@
+/* mock.h — bt-mock, a local emulator of the Anthropic Message Batches
+ * API, and its table of contents.
+ *
+ * One process, libmicrohttpd with a thread per connection; http.c is the
+ * only file that sees libmicrohttpd.  All batch state sits behind one
+ * mutex, mu (store.c), and nothing slow runs while it is held: a create's
+ * body is spooled to a file and validated outside it, and a batch's
+ * results are made (once, when it is first seen ended) under the batch's
+ * own mutex.  A batch's state is computed lazily from the clock.
+ *
+ * Prototypes are grouped under the file that defines them.  "Under mu"
+ * means the caller holds mu.  jv arguments are borrowed.
+ */
+#ifndef MOCK_H
+#define MOCK_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "bt.h"
+
+#define US              1000000LL       /* microseconds in a second */
+#define DEFAULT_PORT    4080
+#define MAX_FAULTS      256
+#define WBUF            (1 << 20)       /* bytes gathered before a write */
+
+/* Endpoints, as routed and as faults name them: those before EP_ANY are
+ * the API's, those after it bt-mock's own /_mock paths. */
+enum ep {
+	EP_NONE, EP_CREATE, EP_GET, EP_LIST, EP_CANCEL, EP_DELETE, EP_RESULTS,
+	EP_MESSAGES, EP_COUNT, EP_ANY,
+	EP_MOCK_FAULTS, EP_MOCK_CLEAR, EP_MOCK_STATS
+};
+
+/* What a fault does (bt-mock(1), FAULTS). */
+enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW, A_LOST };
+
+struct fault {
+	int ep, act, status;
+	double arg;
+	int has_arg;
+	long count;             /* left; 0: always */
+};
+
+/* A batch.  Times are microseconds since the epoch, by our clock; all of
+ * it is fixed at creation but cancel, deleted, finalized and cnt. */
+struct batch {
+	char id[40];
+	uint64_t seq;           /* creation order, from 1 */
+	long n;                 /* requests */
+	int64_t created, pt, ct, expires, archive;  /* pt, ct: durations */
+	int64_t cancel;         /* when it was canceled; 0: not canceled */
+	int deleted, finalized; /* finalized: its results file is made */
+	long cnt[4];            /* results by kind (BT_R_*), once finalized */
+	pthread_mutex_t fin;    /* held while its results are made */
+};
+
+/* Where a batch is, as computed from its times (batch_state). */
+struct bstate {
+	int64_t ended;          /* when it ends (or ended) */
+	long k;                 /* requests processed, in request order */
+	int rest;               /* BT_R_CANCELED or BT_R_EXPIRED for the others */
+};
+
+/* A set of 64-bit hashes (prompt-cache prefixes). */
+struct pset {
+	uint64_t *v;
+	size_t cap, n;
+};
+
+/* One HTTP request. */
+struct conn {
+	enum ep ep;
+	char id[80];            /* the batch id in the path */
+	char method[16];
+	char *url;
+	char rid[32];           /* its request-id */
+	struct fault fault;     /* the fault it met, if faulted */
+	int faulted;
+	int fd;                 /* create: the spool of its body; -1 none */
+	char *spool;
+	long long got;          /* body bytes so far */
+	int over;               /* the body passed --max-body */
+	struct bt_buf body;     /* the other endpoints' bodies */
+	const char *limit, *after_id, *before_id;   /* list: the query */
+};
+
+/* What an endpoint answers. */
+struct out {
+	unsigned status;
+	struct bt_buf body;
+	const char *ctype;
+	int fd;                 /* a file body (results) instead of body; -1 */
+	uint64_t fdsize;
+	char retry_after[32];
+};
+
+/* ---- main.c: options, and the process from start to stop ---------------- */
+
+extern const char *opt_addr;
+extern int opt_port;
+extern char *opt_dir;                   /* the state directory */
+extern const char *opt_key;             /* the one key accepted; NULL: any */
+extern uint64_t opt_seed;
+extern int64_t opt_pt, opt_ct, opt_expire, opt_archive;    /* microseconds */
+extern double opt_error_rate, opt_expire_rate, opt_lifetime;
+extern long long opt_max_body;
+extern long opt_max_requests;
+extern long long opt_queue_limit;
+extern int opt_ordered;
+extern int64_t opt_skew;                /* our clock less the machine's */
+
+extern char base_url[128];              /* http://ADDR:PORT, no '/' at the end */
+extern volatile int stopping;           /* set once the server is to stop */
+
+/* ---- util.c: the clock, hashes and ids, files ----------------------------- */
+
+/* Now, in microseconds, by our clock (--clock-skew moves it). */
+int64_t now_us(void);
+/* A duration option in microseconds; exits 2 naming what when bad. */
+int64_t dur_us(const char *s, const char *what);
+/* Sleep sec seconds, or less when the server is stopping. */
+void nap(double sec);
+
+/* A 64-bit mix (splitmix64's finalizer). */
+uint64_t hash_mix(uint64_t x);
+/* FNV-1a of p[0..n), from h. */
+uint64_t hash_fnv(uint64_t h, const void *p, size_t n);
+#define FNV_START 0xcbf29ce484222325ULL
+/* A value in [0, 1) from a hash. */
+double hash_unit(uint64_t h);
+/* prefix + 24 base62 characters from h, into out (sz > strlen(prefix) + 24). */
+void make_id(char *out, size_t sz, const char *prefix, uint64_t h);
+
+/* OPT_DIR/ID EXT, to free. */
+char *path_of(const char *id, const char *ext);
+/* Write w to fd and empty it; -1 (warned, naming path) on error. */
+int flush_buf(int fd, struct bt_buf *w, const char *path);
+/* The whole file of fd, read-only, with its size; NULL (warned) on error.
+ * An empty file maps to "".  Undo with unmap_file. */
+void *map_file(int fd, size_t *size, const char *path);
+void unmap_file(void *p, size_t size);
+
+/* ---- store.c: the batches, their state files, the counters ------------------ */
+
+extern pthread_mutex_t mu;              /* guards everything below, and faults */
+extern struct batch **batches;          /* in creation order; never freed till exit */
+extern size_t nbatches;
+extern uint64_t batch_counter, spool_counter, msg_counter;
+extern unsigned long long st_creates, st_http;  /* for /_mock/stats */
+extern struct pset msg_cache;           /* prefixes seen by POST /v1/messages */
+
+/* A new request-id.  Under mu. */
+void new_rid(char out[32]);
+/* A zeroed batch with its mutex made; batch_free undoes it. */
+struct batch *batch_new(void);
+void batch_free(struct batch *b);
+/* Add b to batches.  Under mu. */
+void batch_append(struct batch *b);
+/* The batch of id, deleted ones left out; NULL.  Under mu. */
+struct batch *batch_find(const char *id);
+/* Where b is by its times (when it ends, what is processed, what the rest
+ * becomes).  Under mu. */
+void batch_state(const struct batch *b, struct bstate *s);
+/* Whether b has ended by now.  Under mu. */
+int batch_ended(const struct batch *b, int64_t now);
+/* Append b as a MessageBatch object as of now (ended only once its results
+ * are made).  Under mu. */
+void batch_json(struct bt_buf *o, const struct batch *b, int64_t now);
+/* Requests waiting in batches not ended by now.  Under mu. */
+long long queued(int64_t now);
+/* Write b's ID.meta, or the batch counter, whole (bt_write_file); -1
+ * (warned) on error.  Under mu, which also keeps two writes of one file
+ * from sharing bt_write_file's temporary name. */
+int meta_save(const struct batch *b);
+int counter_save(void);
+/* Load the batches of --state-dir and remove leftovers of a crash; exits
+ * 1 when the directory cannot be read.  Before the server starts. */
+void state_load(void);
+/* Remove the state directory and all in it (a temporary one, at exit). */
+void state_remove(void);
+/* Free every batch and the prompt cache, at exit. */
+void store_free(void);
+
+/* ---- results.c: a batch's results file ------------------------------------ */
+
+/* Make the results file of an ended batch (ID.results), once, and publish
+ * its counts: 0, or -1 (warned).  Called without mu. */
+int finalize(struct batch *b);
+/* Bring b up to date as of now: finalize it if it has ended.  Without mu. */
+int refresh(struct batch *b, int64_t now);
+
+/* ---- model.c: the fake model ------------------------------------------------ */
+
+/* Append the Message for params (valid by check_params): the text of the
+ * last user message, cut at max_tokens × 4 bytes, as text or as the input
+ * of a forced tool, with its usage; tier is usage.service_tier.  h seeds
+ * its ids; cache is the set of prompt prefixes seen so far (cache_mu, if
+ * not NULL, guards it). */
+void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
+                  struct pset *cache, pthread_mutex_t *cache_mu);
+/* Add h to s: 1 when it is new. */
+int pset_add(struct pset *s, uint64_t h);
+void pset_free(struct pset *s);
+
+/* ---- validate.c: create bodies and params ----------------------------------- */
+
+/* Walk a create body; write its requests to fd (path for messages), one
+ * line {"custom_id":ID,"params":{...}} each.  The count of requests, or -1
+ * with the API's message in msg ("cannot ..." when the fault is ours). */
+long validate_create(const char *body, size_t size, int fd, const char *path,
+                     char *msg, size_t sz);
+/* 0 when params p can make a Message; else -1 with the API's message.
+ * batch: p is a batch request's (stream is refused in other words). */
+int check_params(jv p, int batch, char *msg, size_t sz);
+/* 0 when a count_tokens body p has a model and messages (a list of one
+ * or more); else -1 with the API's message. */
+int check_count_params(jv p, char *msg, size_t sz);
+
+/* ---- faults.c: scripted faults ------------------------------------------------ */
+
+/* Parse spec (ENDPOINT:ACTION[:ARG][*COUNT]) and add it; -1 with err.
+ * Under mu, or before the server starts. */
+int fault_add(const char *spec, char *err, size_t errsz);
+/* The first fault for endpoint ep, used up by one: 1 with it in out, or 0.
+ * Under mu. */
+int fault_take(int ep, struct fault *out);
+/* Remove every fault.  Under mu. */
+void fault_clear(void);
+/* The number of faults pending.  Under mu. */
+size_t fault_count(void);
+
+/* ---- http.c: libmicrohttpd, routing, answers ------------------------------------ */
+
+/* Listen on sa with a thread per connection: the port bound, or -1. */
+int http_start(const struct sockaddr *sa);
+/* Stop listening; every connection's thread has ended when it returns. */
+void http_stop(void);
+/* Replace o's answer with the error envelope of status st. */
+void out_error(struct out *o, const struct conn *x, unsigned st, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Append {"type":"error","error":{"type":TYPE,"message":MSG},"request_id":RID}. */
+void error_envelope(struct bt_buf *o, const char *type, const char *msg,
+                    const char *rid);
+
+/* ---- endpoints.c: one function an endpoint ------------------------------------ */
+
+/* Each answers x in o: a status, and a body or an error envelope. */
+void do_create(struct conn *x, struct out *o);
+void do_get(struct conn *x, struct out *o);
+void do_list(struct conn *x, struct out *o);
+void do_cancel(struct conn *x, struct out *o);
+void do_delete(struct conn *x, struct out *o);
+void do_results(struct conn *x, struct out *o);
+void do_messages(struct conn *x, struct out *o);
+void do_count(struct conn *x, struct out *o);
+void do_faults(struct conn *x, struct out *o);
+void do_faults_clear(struct conn *x, struct out *o);
+void do_stats(struct conn *x, struct out *o);
+
+#endif
