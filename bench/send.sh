@@ -3,7 +3,7 @@
 # hand (make bench), not by make check.
 #
 #   sh bench/send.sh     (BENCH_N=requests, default 10000; BENCH_DIR=scratch;
-#                         BENCH_PART=1 or 2 for one part)
+#                         BENCH_PART=1, 2 or 3 for one part)
 #
 # 1. Throughput: BENCH_N requests to POST /v1/messages, no latency, no
 #    limits, 64 at once, each way, best of 3 (xargs: once, on a fifth):
@@ -13,6 +13,10 @@
 #      curl -Z --parallel-max 64 (libcurl's own multi loop)
 #      xargs -P 64 curl, one process a request
 #    Goal: >= 2x the SDK's requests/s, >= 0.5x curl -Z's, peak RSS <= 32 MB.
+# 3. Under a limit: bt-mock --latency 300ms --rpm 3000, bt-send -c 64 on
+#    6,000 requests: the first ~3,700 empty the full bucket, the rest
+#    come at the refill rate.  Goal: the rate over the last 30 s >= 95%
+#    of the limit (50/s), and at most 1% of requests answered 429.
 # 2. Tail: bt-run over 1,000 records on bt-mock --processing-time 10s
 #    --error-rate 0.1, with --sync-below 200 against --sync-below 0
 #    (every retry round a batch).  Goal: the whole job in <= 1.3x one
@@ -56,7 +60,7 @@ run() {
 }
 
 part=${BENCH_PART:-all}
-if [ "$part" != 2 ]; then
+if [ "$part" != 2 ] && [ "$part" != 3 ]; then
 echo "preparing $n requests and the SDK (npm install)..." >&2
 perl -e 'print qq({"custom_id":"r$_","params":{"model":"claude-haiku-4-5","max_tokens":20,"messages":[{"role":"user","content":"say $_"}]}}\n) for 1..'"$n" >req.jsonl
 mkdir p
@@ -93,6 +97,21 @@ ONCE=1 run "xargs -P 64 curl (n/5)" "$nx" sh -c "seq 1 $nx | xargs -P 64 -I{} cu
 perl -e "printf qq(bt-send: %.2fx the SDK (goal >= 2), %.2fx curl -Z (goal >= 0.5)\n), $send / $sdk, $send / $curlz"
 fi
 [ "$part" = 1 ] && exit 0
+
+if [ "$part" != 2 ]; then
+printf '\n3. under a limit: --latency 300ms --rpm 3000, 6000 requests, -c 64\n'
+perl -e 'print qq({"custom_id":"l$_","params":{"model":"claude-haiku-4-5","max_tokens":20,"messages":[{"role":"user","content":"say $_"}]}}\n) for 1..6000' >lim.jsonl
+mock --latency 300ms --rpm 3000
+bt-send -v -c 64 lim.jsonl 2>lim.err | perl -MTime::HiRes=time -ne 'print time, "\n"' >lim.times
+perl -e '
+	open F, "lim.times"; my @t = <F>; chomp @t;
+	my $n = grep { $_ >= $t[-1] - 30 } @t;
+	my $rate = $n / 30;
+	printf "  the last 30 s (the bucket long empty): %.1f requests/s = %.1f%% of the limit (goal >= 95%%)\n", $rate, $rate / 50 * 100;'
+waits=$(tail -n 1 lim.err | sed -n "s/.* \([0-9]*\) waits.*/\1/p")
+perl -e "printf qq(  answered 429: %d of 6000 = %.2f%% (goal <= 1%%)\n), $waits, $waits / 60"
+fi
+[ "$part" = 3 ] && exit 0
 
 printf '\n2. the tail: 1,000 records, batches of 10 s, 10%% errors\n'
 perl -e 'print qq({"id":$_,"text":"record $_"}\n) for 1..1000' >recs.jsonl

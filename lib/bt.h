@@ -522,6 +522,8 @@ struct bt_bucket {
 	double server;          /* the server's, from its -limit headers; 0 */
 	double limit;           /* the tighter of the two; 0: no bucket */
 	double level;           /* what may be taken now */
+	double remaining;       /* the server's last -remaining; -1 */
+	double untracked;       /* taken while no limit was known */
 };
 struct bt_limits {
 	struct bt_bucket b[3];  /* requests, input tokens, output tokens */

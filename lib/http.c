@@ -476,7 +476,10 @@ static void start(struct bt_xfer *x)
 	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+	/* over TLS, wait to share a connection that may multiplex (HTTP/2)
+	 * rather than open another; plain http is HTTP/1.1, one at a time */
+	if (!strncmp(h->base_url, "https:", 6))
+		curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
 	/* a transfer that stalls for two minutes is dead */

@@ -20,6 +20,7 @@
 static void bucket_init(struct bt_bucket *b, double user)
 {
 	memset(b, 0, sizeof b[0]);
+	b->remaining = -1;
 	b->user = user;
 	b->limit = user;
 	b->level = user;
@@ -82,6 +83,8 @@ void bt_limits_take(struct bt_limits *l, const double need[3])
 	for (i = 0; i < 3; i++)
 		if (l->b[i].limit > 0)
 			l->b[i].level -= need[i];
+		else
+			l->b[i].untracked += need[i];
 }
 
 /* "anthropic-ratelimit-requests-remaining" and the like. */
@@ -129,6 +132,10 @@ void bt_limits_header(struct bt_limits *l, const char *name, size_t nlen,
 		d = strtod(v, &end);
 		if (end == v || *end || d <= 0)
 			return;
+		/* first word of it: as full as it says, less what we started
+		 * before we knew (the server may not have counted it yet) */
+		if (b->limit <= 0)
+			b->level = (b->remaining >= 0 ? b->remaining : d) - b->untracked;
 		b->server = d;
 		b->limit = b->user > 0 && b->user < d ? b->user : d;
 		if (b->level > b->limit)
@@ -137,10 +144,9 @@ void bt_limits_header(struct bt_limits *l, const char *name, size_t nlen,
 		d = strtod(v, &end);
 		if (end == v || *end || d < 0)
 			return;
-		/* the server counts what we started before this answer too;
-		 * what we started since, it will count: take the lower */
-		if (b->limit <= 0 && b->server > 0)
-			b->limit = b->server;
+		/* the server counts what we started before this answer; what
+		 * we started since, it will count: take the lower */
+		b->remaining = d;
 		if (b->limit > 0 && d < b->level)
 			b->level = d;
 	}

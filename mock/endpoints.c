@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,14 +404,28 @@ void do_messages(struct conn *x, struct out *o)
 {
 	char msg[256];
 	uint64_t h;
-	jv p;
+	double wait;
+	jv p, m;
 
 	p = parse_body(x, o);
 	if (!jv_is_valid(p))
 		return;
 	if (check_params(p, 0, msg, sizeof msg) < 0) {
 		out_error(o, x, 400, "%s", msg);
+		jv_free(p);
+		return;
+	}
+	m = bt_jv_get(p, "max_tokens");
+	wait = limits_take((double)bt_cost_estimate_input(jv_copy(p)),
+	                   jv_get_kind(m) == JV_KIND_NUMBER ? jv_number_value(m) : 0, o);
+	jv_free(m);
+	if (wait > 0) {
+		out_error(o, x, 429, "This request would exceed your organization's "
+		          "rate limit; please retry after %.0f s", ceil(wait));
+		snprintf(o->retry_after, sizeof o->retry_after, "%.0f", ceil(wait));
 	} else {
+		if (opt_latency > 0)
+			nap((double)opt_latency / 1e6);
 		pthread_mutex_lock(&mu);
 		h = hash_mix(opt_seed ^ 0x6d657373ULL) ^ hash_mix(++msg_counter);
 		pthread_mutex_unlock(&mu);

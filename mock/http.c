@@ -76,6 +76,7 @@ static void out_reset(struct out *o)
 	o->fd = -1;
 	o->ctype = "application/json";
 	o->retry_after[0] = 0;
+	o->nhdr = 0;
 }
 
 void out_error(struct out *o, const struct conn *x, unsigned st, const char *fmt, ...)
@@ -189,6 +190,8 @@ static enum MHD_Result send_out(struct MHD_Connection *mc, struct conn *x, struc
 	MHD_add_response_header(r, "Date", date);
 	if (o->retry_after[0])
 		MHD_add_response_header(r, "retry-after", o->retry_after);
+	for (int i = 0; i < o->nhdr; i++)
+		MHD_add_response_header(r, o->hdr[i].name, o->hdr[i].value);
 	if (bt_verbose)
 		fprintf(stderr, "%s: %s %s %u\n", bt_prog, x->method, x->url ? x->url : "",
 		        o->status);

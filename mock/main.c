@@ -41,14 +41,15 @@ static void usage(FILE *f, int status)
 	        "               [--expire-after dur] [--archive-after dur]\n"
 	        "               [--error-rate r] [--expire-rate r] [--max-body size]\n"
 	        "               [--max-requests n] [--queue-limit n] [--fault spec]...\n"
-	        "               [--lifetime dur] [--ordered] [--clock-skew [-]dur]\n");
+	        "               [--lifetime dur] [--ordered] [--clock-skew [-]dur]\n"
+	        "               [--latency dur] [--rpm n] [--itpm n] [--otpm n]\n");
 	exit(status);
 }
 
 enum {
 	O_STATE = 256, O_KEY, O_SEED, O_PT, O_CT, O_EXPIRE, O_ARCHIVE,
 	O_ERATE, O_XRATE, O_MAXBODY, O_MAXREQ, O_QUEUE, O_FAULT,
-	O_LIFETIME, O_ORDERED, O_SKEW
+	O_LIFETIME, O_ORDERED, O_SKEW, O_LATENCY, O_RPM, O_ITPM, O_OTPM
 };
 
 static const struct option longopts[] = {
@@ -68,6 +69,10 @@ static const struct option longopts[] = {
 	{ "lifetime", required_argument, NULL, O_LIFETIME },
 	{ "ordered", no_argument, NULL, O_ORDERED },
 	{ "clock-skew", required_argument, NULL, O_SKEW },
+	{ "latency", required_argument, NULL, O_LATENCY },
+	{ "rpm", required_argument, NULL, O_RPM },
+	{ "itpm", required_argument, NULL, O_ITPM },
+	{ "otpm", required_argument, NULL, O_OTPM },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -104,6 +109,10 @@ static void option(int ch, char *arg)
 			bt_die(BT_EXIT_USAGE, "--fault: %s", err);
 		break;
 	case O_LIFETIME: opt_lifetime = bt_duration(arg, "--lifetime"); break;
+	case O_LATENCY: opt_latency = dur_us(arg, "--latency"); break;
+	case O_RPM: opt_rpm = (double)bt_num(arg, 1, 1000000000LL, "--rpm"); break;
+	case O_ITPM: opt_itpm = (double)bt_num(arg, 1, 1000000000LL, "--itpm"); break;
+	case O_OTPM: opt_otpm = (double)bt_num(arg, 1, 1000000000LL, "--otpm"); break;
 	case O_SKEW:
 		opt_skew = *arg == '-' ? -dur_us(arg + 1, "--clock-skew") :
 		           dur_us(arg + (*arg == '+'), "--clock-skew");

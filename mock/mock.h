@@ -88,6 +88,7 @@ struct conn {
 };
 
 /* What an endpoint answers. */
+#define OUT_HEADERS 12
 struct out {
 	unsigned status;
 	struct bt_buf body;
@@ -95,6 +96,10 @@ struct out {
 	int fd;                 /* a file body (results) instead of body; -1 */
 	uint64_t fdsize;
 	char retry_after[32];
+	struct {                /* more headers (rate limits) */
+		char name[64], value[48];
+	} hdr[OUT_HEADERS];
+	int nhdr;
 };
 
 /* ---- main.c: options, and the process from start to stop ---------------- */
@@ -111,9 +116,19 @@ extern long opt_max_requests;
 extern long long opt_queue_limit;
 extern int opt_ordered;
 extern int64_t opt_skew;                /* our clock less the machine's */
+extern double opt_rpm, opt_itpm, opt_otpm;  /* per minute; 0: no limit */
+extern int64_t opt_latency;             /* before an answer of /v1/messages */
 
 extern char base_url[128];              /* http://ADDR:PORT, no '/' at the end */
 extern volatile int stopping;           /* set once the server is to stop */
+
+/* ---- limits.c: the synchronous API's rate limits ----------------------- */
+
+/* A POST /v1/messages of these tokens (input by the estimate rule,
+ * output its max_tokens) arrives: 0 when it may go on (its share taken),
+ * else the seconds until it could (a 429).  The anthropic-ratelimit-*
+ * headers go into o either way. */
+double limits_take(double input, double output, struct out *o);
 
 /* ---- util.c: the clock, hashes and ids, files ----------------------------- */
 

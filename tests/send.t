@@ -131,4 +131,37 @@ test_expect_success 'usage errors: exit 2' '
 	test_grep "no API key" err
 '
 
+mock_start -v --rpm 60 --latency 50ms || exit 1
+test_expect_success 'bt-mock: past --rpm, a 429 with retry-after; the rate-limit headers on every answer' '
+	body="{\"model\":\"claude-haiku-4-5\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" &&
+	api POST /v1/messages -H "content-type: application/json" -d "$body" -D h1 -o /dev/null &&
+	test_grep "^anthropic-ratelimit-requests-limit: 60" h1 &&
+	test_grep "^anthropic-ratelimit-requests-remaining: 59" h1 &&
+	test_grep "^anthropic-ratelimit-requests-reset: 20..-..-..T..:..:..Z" h1 &&
+	test_grep "^anthropic-ratelimit-output-tokens-remaining: " h1 &&
+	for i in $(seq 1 70); do api POST /v1/messages -H "content-type: application/json" -d "$body" -o /dev/null -w "%{http_code}\n"; done >codes &&
+	test "$(grep -c 200 codes)" -ge 58 && test_grep "^429" codes &&
+	api POST /v1/messages -H "content-type: application/json" -d "$body" -D h2 -o err.json &&
+	test_grep "^retry-after: [1-9]" h2 &&
+	jq -r .error.type err.json >type && echo rate_limit_error >expect && test_cmp expect type
+'
+
+mock_start -v --rpm 60 --latency 50ms || exit 1
+test_expect_success 'bt-send keeps under the limit the headers give: it slows down, no 429' '
+	requests k 64 >k.jsonl &&
+	: >"$TRASH/mock.log" &&
+	bt-send -v -c 8 <k.jsonl >out 2>err &&
+	own k 64 out &&
+	test_must_fail grep "POST /v1/messages 429" "$TRASH/mock.log" &&
+	test_grep "64 sent, 64 answered, 0 errored, 0 in flight, 0 waits" err
+'
+
+test_expect_success '--rpm: a ceiling of our own, below the server'"'"'s' '
+	requests l 5 >l.jsonl &&
+	start=$(date +%s.%N) &&
+	bt-send --rpm 120 -c 8 <l.jsonl >out 2>err &&
+	end=$(date +%s.%N) &&
+	own l 5 out
+'
+
 test_done
