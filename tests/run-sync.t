@@ -42,6 +42,12 @@ test_expect_success 'a larger job: one batch, then the retry tail through bt-sen
 	test_must_fail test -e c.work/round.02/batches.jsonl
 '
 
+test_expect_success '-v: what the job cost, and what the part through bt-send would have cost in batches' '
+	bt-run -v -w c.work --sync-below 60 -m claude-haiku-4-5 --id .id -p .text c.jsonl >c2.out 2>err &&
+	test_cmp c.out c2.out &&
+	test_grep "^bt-run: cost [0-9.]+ USD, of which [0-9.]+ through bt-send at standard prices; all in batches: [0-9.]+ USD" err
+'
+
 test_expect_success '--sync-below 0: every round is a batch' '
 	records d 25 &&
 	before=$(stat creates) &&
