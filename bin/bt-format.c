@@ -266,6 +266,155 @@ static char *slurp_text(const char *path)
 	return s;
 }
 
+/* What the options say. */
+static struct {
+	const char *prompt, *id, *system, *params, *model;
+	char *params_text, *system_text;
+	long long max_tokens;
+	double temperature;
+	int raw, cache;
+	jv args;                /* --arg, --argjson, --rawfile */
+} O = { .max_tokens = 1024, .temperature = -1 };
+
+static void option(int c, int argc, char **argv)
+{
+	const char *name;
+	jv v;
+
+	switch (c) {
+	case 'p': O.prompt = optarg; break;
+	case 'i': O.id = optarg; break;
+	case 's':
+		if (O.system_text)
+			bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
+		O.system = optarg;
+		break;
+	case 'S':
+		if (O.system)
+			bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
+		free(O.system_text);
+		O.system_text = slurp_text(optarg);
+		break;
+	case 'C': O.cache = 1; break;
+	case 'm': O.model = optarg; break;
+	case 'M': O.max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
+	case 'T': O.temperature = bt_real(optarg, 0, 1, "--temperature"); break;
+	case 'P':
+		if (O.params_text)
+			bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
+		O.params = optarg;
+		break;
+	case 'f':
+		if (O.params)
+			bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
+		v = bt_jq_rawfile("-f", optarg);
+		free(O.params_text);
+		O.params_text = bt_strdup(jv_string_value(v));
+		jv_free(v);
+		break;
+	case 'a': case 'j': case 'r':
+		name = optarg;
+		if (optind >= argc)
+			bt_die(BT_EXIT_USAGE, "--%s %s: a value is missing",
+			       c == 'a' ? "arg" : c == 'j' ? "argjson" : "rawfile", name);
+		v = c == 'a' ? jv_string(argv[optind]) :
+		    c == 'j' ? bt_jq_argjson(name, argv[optind]) :
+		    bt_jq_rawfile(name, argv[optind]);
+		optind++;
+		O.args = jv_object_set(O.args, jv_string(name), v);
+		break;
+	case 'x': F.reject_path = optarg; break;
+	case 'R': O.raw = 1; break;
+	case 'h': usage(stdout, 0); break;
+	default: usage(stderr, BT_EXIT_USAGE);
+	}
+}
+
+/* The params the options make, in a fixed order, and the text every
+ * request starts with. */
+static void base_params(void)
+{
+	const char *model = O.model, *system = O.system;
+
+	F.base = jv_object();
+	if (model && *model)
+		F.base = jv_object_set(F.base, jv_string("model"), jv_string(model));
+	F.base = jv_object_set(F.base, jv_string("max_tokens"), jv_number((double)O.max_tokens));
+	if (O.temperature >= 0)
+		F.base = jv_object_set(F.base, jv_string("temperature"), jv_number(O.temperature));
+	if (system)
+		F.base = jv_object_set(F.base, jv_string("system"), !O.cache ? jv_string(system) :
+		        JV_ARRAY(JV_OBJECT(jv_string("type"), jv_string("text"),
+		                           jv_string("text"), jv_string(system),
+		                           jv_string("cache_control"),
+		                           JV_OBJECT(jv_string("type"), jv_string("ephemeral")))));
+	bt_json_write(&F.prefix, F.base);
+	F.prefix.len--;     /* reopen the object */
+	bt_buf_adds(&F.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
+}
+
+static void compile(void)
+{
+	char *wrapped;
+
+	if (O.prompt)
+		F.prompt = bt_jq_compile("-p", O.prompt, jv_copy(O.args));
+	if (O.id)
+		F.id = bt_jq_compile("--id", O.id, jv_copy(O.args));
+	if (O.params) {
+		/* run on [record, params]: $params changes with every record */
+		wrapped = bt_asprintf(".[1] as $params | .[0] | (%s\n)", O.params);
+		F.params = bt_jq_compile("--params", wrapped, jv_copy(O.args));
+		free(wrapped);
+	}
+}
+
+/* --reject FILE: written aside, renamed into place at the end. */
+static void reject_open(void)
+{
+	const char *slash = strrchr(F.reject_path, '/');
+	int fd;
+
+	F.reject_tmp = bt_asprintf("%.*s.%s.tmp.XXXXXX",
+	        slash ? (int)(slash - F.reject_path + 1) : 0, F.reject_path,
+	        slash ? slash + 1 : F.reject_path);
+	fd = mkstemp(F.reject_tmp);
+	if (fd < 0 || !(F.reject = fdopen(fd, "w")))
+		bt_die(BT_EXIT_FAIL, "%s:", F.reject_tmp);
+}
+
+static void reject_close(void)
+{
+	if (fclose(F.reject) == EOF)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", F.reject_tmp);
+	if (rename(F.reject_tmp, F.reject_path) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", F.reject_path);
+	free(F.reject_tmp);
+	F.reject_tmp = NULL;
+}
+
+static void format(char **files, int nfiles)
+{
+	struct bt_records r;
+	int n;
+	jv v;
+
+	F.files = nfiles ? files : (char *[]){ "stdin" };
+	F.nfiles = nfiles;
+	bt_records_init(&r, files, nfiles, O.raw);
+	while ((n = bt_records_next(&r, &v)) != 0) {
+		if (n < 0) {
+			bad(&r, jv_invalid(), "%s", r.err);
+			continue;
+		}
+		one(&r, v, &F.out);
+		if (F.out.len >= 1 << 20)
+			bt_flush(&F.out);
+	}
+	bt_flush(&F.out);
+	bt_records_close(&r);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -287,143 +436,38 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *prompt = NULL, *id = NULL, *system = NULL, *params = NULL;
-	const char *model = getenv("BT_MODEL"), *name;
-	char *params_text = NULL, *system_text = NULL;
-	long long max_tokens = 1024;
-	double temperature = -1;
-	int c, raw = 0, cache = 0, n;
-	jv args = jv_object(), v;
-	struct bt_records r;
+	int c;
 
 	bt_init(argv[0]);
+	O.model = getenv("BT_MODEL");
+	O.args = jv_object();
 	while ((c = getopt_long(argc, argv, "hRm:p:s:f:", opts, NULL)) != -1)
-		switch (c) {
-		case 'p': prompt = optarg; break;
-		case 'i': id = optarg; break;
-		case 's':
-			if (system_text)
-				bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
-			system = optarg;
-			break;
-		case 'S':
-			if (system)
-				bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
-			free(system_text);
-			system_text = slurp_text(optarg);
-			break;
-		case 'C': cache = 1; break;
-		case 'm': model = optarg; break;
-		case 'M': max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
-		case 'T': temperature = bt_real(optarg, 0, 1, "--temperature"); break;
-		case 'P':
-			if (params_text)
-				bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
-			params = optarg;
-			break;
-		case 'f':
-			if (params)
-				bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
-			v = bt_jq_rawfile("-f", optarg);
-			free(params_text);
-			params_text = bt_strdup(jv_string_value(v));
-			jv_free(v);
-			break;
-		case 'a': case 'j': case 'r':
-			name = optarg;
-			if (optind >= argc)
-				bt_die(BT_EXIT_USAGE, "--%s %s: a value is missing",
-				       c == 'a' ? "arg" : c == 'j' ? "argjson" : "rawfile", name);
-			v = c == 'a' ? jv_string(argv[optind]) :
-			    c == 'j' ? bt_jq_argjson(name, argv[optind]) :
-			    bt_jq_rawfile(name, argv[optind]);
-			optind++;
-			args = jv_object_set(args, jv_string(name), v);
-			break;
-		case 'x': F.reject_path = optarg; break;
-		case 'R': raw = 1; break;
-		case 'h': usage(stdout, 0); break;
-		default: usage(stderr, BT_EXIT_USAGE);
-		}
+		option(c, argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (params_text)
-		params = params_text;
-	if (system_text)
-		system = system_text;
-	if (!prompt && !params)
+	if (O.params_text)
+		O.params = O.params_text;
+	if (O.system_text)
+		O.system = O.system_text;
+	if (!O.prompt && !O.params)
 		bt_die(BT_EXIT_USAGE, "no prompt: give -p EXPR (or --params EXPR)");
-	if (!params && (!model || !*model))
+	if (!O.params && (!O.model || !*O.model))
 		bt_die(BT_EXIT_USAGE, "no model: give -m MODEL or set BT_MODEL");
-	if (cache && !system)
+	if (O.cache && !O.system)
 		bt_die(BT_EXIT_USAGE, "--cache-system: there is no system prompt (-s or --system-file)");
 
-	/* the params the options make, in a fixed order */
 	atexit(cleanup);
-	F.base = jv_object();
-	if (model && *model)
-		F.base = jv_object_set(F.base, jv_string("model"), jv_string(model));
-	F.base = jv_object_set(F.base, jv_string("max_tokens"), jv_number((double)max_tokens));
-	if (temperature >= 0)
-		F.base = jv_object_set(F.base, jv_string("temperature"), jv_number(temperature));
-	if (system)
-		F.base = jv_object_set(F.base, jv_string("system"), !cache ? jv_string(system) :
-		        JV_ARRAY(JV_OBJECT(jv_string("type"), jv_string("text"),
-		                           jv_string("text"), jv_string(system),
-		                           jv_string("cache_control"),
-		                           JV_OBJECT(jv_string("type"), jv_string("ephemeral")))));
-	bt_json_write(&F.prefix, F.base);
-	F.prefix.len--;     /* reopen the object */
-	bt_buf_adds(&F.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
-
-	if (prompt)
-		F.prompt = bt_jq_compile("-p", prompt, jv_copy(args));
-	if (id)
-		F.id = bt_jq_compile("--id", id, jv_copy(args));
-	if (params) {
-		/* run on [record, params]: $params changes with every record */
-		char *wrapped = bt_asprintf(".[1] as $params | .[0] | (%s\n)", params);
-		F.params = bt_jq_compile("--params", wrapped, jv_copy(args));
-		free(wrapped);
-	}
-	jv_free(args);
-
-	if (F.reject_path) {
-		const char *slash = strrchr(F.reject_path, '/');
-		int fd;
-		F.reject_tmp = bt_asprintf("%.*s.%s.tmp.XXXXXX",
-		        slash ? (int)(slash - F.reject_path + 1) : 0, F.reject_path,
-		        slash ? slash + 1 : F.reject_path);
-		fd = mkstemp(F.reject_tmp);
-		if (fd < 0 || !(F.reject = fdopen(fd, "w")))
-			bt_die(BT_EXIT_FAIL, "%s:", F.reject_tmp);
-	}
-
-	F.files = argc ? argv : (char *[]){ "stdin" };
-	F.nfiles = argc;
-	bt_records_init(&r, argv, argc, raw);
-	while ((n = bt_records_next(&r, &v)) != 0) {
-		if (n < 0) {
-			bad(&r, jv_invalid(), "%s", r.err);
-			continue;
-		}
-		one(&r, v, &F.out);
-		if (F.out.len >= 1 << 20)
-			bt_flush(&F.out);
-	}
-	bt_flush(&F.out);
-	bt_records_close(&r);
-
-	if (F.reject) {
-		if (fclose(F.reject) == EOF)
-			bt_die(BT_EXIT_FAIL, "%s: write error:", F.reject_tmp);
-		if (rename(F.reject_tmp, F.reject_path) < 0)
-			bt_die(BT_EXIT_FAIL, "%s:", F.reject_path);
-		free(F.reject_tmp);
-		F.reject_tmp = NULL;
-	}
-	free(params_text);
-	free(system_text);
+	base_params();
+	compile();
+	jv_free(O.args);
+	if (F.reject_path)
+		reject_open();
+	format(argv, argc);
+	if (F.reject)
+		reject_close();
+	free(O.params_text);
+	free(O.system_text);
+	bt_close_stdout();
 	if (F.rejected) {
 		bt_warn("%llu record%s rejected: see %s", F.rejected,
 		        F.rejected == 1 ? "" : "s", F.reject_path);
