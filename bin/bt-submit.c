@@ -374,26 +374,17 @@ static void known_free(struct known *k)
 
 /* ---- reconciliation ---- */
 
-/* The batches that an unanswered create of c in window w may have made:
- * created inside the window (on the server's clock), with as many
- * requests, named by no journal on this machine.  Their number, with
- * them in *cands; -1 with err when it cannot be told (the list failed, or
- * a candidate is also in the window of another unanswered create); -2
- * when such a create is still under way (wait, and look again). */
-static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
-                     char *err, size_t errsz)
+/* The batches of the list made in [lo, hi] (hi < 0: no end) with n
+ * requests and not in known, appended to cands.  0, or -1 with err. */
+static int list_candidates(double lo, double hi, long long n, const struct known *k,
+                           jv *cands, char *err, size_t errsz)
 {
-	struct known k;
 	struct bt_resp resp;
 	char path[300], after[BT_BATCH_ID_MAX] = "", id[BT_BATCH_ID_MAX], at[40];
-	double lo = w->from, hi, t;
-	int i, n, more, older = 0, r = 0;
-	size_t j;
+	int i, len, more, older = 0;
+	double t;
 	jv page, data, b;
 
-	hi = w->to >= 0 ? w->to + grace : w->sent >= 0 ? w->sent + grace : -1;
-	*cands = jv_array();
-	known_load(&k, c);
 	do {
 		snprintf(path, sizeof path, "/v1/messages/batches?limit=100%s%s",
 		         after[0] ? "&after_id=" : "", after);
@@ -401,16 +392,15 @@ static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
 		if (!jv_is_valid(page)) {
 			snprintf(err, errsz, "cannot list batches to check: %s", resp.err);
 			bt_resp_free(&resp);
-			r = -1;
-			goto out;
+			return -1;
 		}
 		bt_resp_free(&resp);
 		data = jv_object_get(jv_copy(page), jv_string("data"));
 		b = jv_object_get(jv_copy(page), jv_string("has_more"));
 		more = jv_get_kind(b) == JV_KIND_TRUE;
 		jv_free(b);
-		n = jv_get_kind(data) == JV_KIND_ARRAY ? jv_array_length(jv_copy(data)) : 0;
-		for (i = 0; i < n && !older; i++) {
+		len = jv_get_kind(data) == JV_KIND_ARRAY ? jv_array_length(jv_copy(data)) : 0;
+		for (i = 0; i < len && !older; i++) {
 			b = jv_array_get(jv_copy(data), i);
 			bt_batch_field(b, "id", id, sizeof id);
 			bt_batch_field(b, "created_at", at, sizeof at);
@@ -423,9 +413,8 @@ static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
 			t = bt_rfc3339_parse(at);
 			if (t >= 0 && t < lo)
 				older = 1;      /* newest first: the rest are older */
-			else if (t >= 0 && (hi < 0 || t <= hi) &&
-			         bt_batch_count(b, "total") == c->requests &&
-			         !bt_idset_get(&k.ids, id)) {
+			else if (t >= 0 && (hi < 0 || t <= hi) && bt_batch_count(b, "total") == n &&
+			         !bt_idset_get(&k->ids, id)) {
 				*cands = jv_array_append(*cands, b);
 				continue;
 			}
@@ -434,43 +423,71 @@ static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
 		jv_free(data);
 		jv_free(page);
 	} while (more && !older && after[0]);
+	return 0;
+}
 
-	/* a candidate another unanswered create may have made is not ours
-	 * to take */
-	n = jv_array_length(jv_copy(*cands));
+/* Whether a candidate (borrowed) lies in the window of another
+ * unanswered create: 0 no; -2 one under way (wait); -1 one that died
+ * (refuse).  err says which. */
+static int contested(const struct chunk *c, jv cand, const struct known *k,
+                     char *err, size_t errsz)
+{
+	char id[BT_BATCH_ID_MAX], at[40];
+	double t;
+	size_t j;
+
+	bt_batch_field(cand, "id", id, sizeof id);
+	bt_batch_field(cand, "created_at", at, sizeof at);
+	t = bt_rfc3339_parse(at);
+	for (j = 0; j < k->nclaims; j++) {
+		const struct claim *cl = &k->claims[j];
+		if (t < cl->from || (cl->to >= 0 && t > cl->to))
+			continue;
+		if (cl->busy) {
+			snprintf(err, errsz, "batch %s (created %s) may be that of a "
+			         "create under way for %s (%s)", id, at, cl->chunk, cl->where);
+			return -2;
+		}
+		snprintf(err, errsz, "batch %s (created %s, %lld requests) may be "
+		         "this chunk's, or that of an unanswered create for %s (%s); "
+		         "run bt-submit for that one first, or settle it with "
+		         "--adopt %s or --force", id, at, c->requests, cl->chunk,
+		         cl->where, id);
+		return -1;
+	}
+	return 0;
+}
+
+/* The batches that an unanswered create of c in window w may have made:
+ * created inside the window (on the server's clock), with as many
+ * requests, named by no journal on this machine.  Their number, with
+ * them in *cands; -1 with err when it cannot be told (the list failed, or
+ * a candidate is also in the window of another unanswered create); -2
+ * when such a create is still under way (wait, and look again). */
+static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
+                     char *err, size_t errsz)
+{
+	struct known k;
+	double hi = w->to >= 0 ? w->to + grace : w->sent >= 0 ? w->sent + grace : -1;
+	int i, n, r;
+	jv b;
+
+	*cands = jv_array();
+	known_load(&k, c);
+	r = list_candidates(w->from, hi, c->requests, &k, cands, err, errsz);
+	n = r < 0 ? 0 : jv_array_length(jv_copy(*cands));
 	for (i = 0; i < n && r == 0; i++) {
 		b = jv_array_get(jv_copy(*cands), i);
-		bt_batch_field(b, "id", id, sizeof id);
-		bt_batch_field(b, "created_at", at, sizeof at);
-		t = bt_rfc3339_parse(at);
-		for (j = 0; j < k.nclaims && r == 0; j++) {
-			struct claim *cl = &k.claims[j];
-			if (t < cl->from || (cl->to >= 0 && t > cl->to))
-				continue;
-			if (cl->busy) {
-				snprintf(err, errsz, "batch %s (created %s) may be that of a "
-				         "create under way for %s (%s)", id, at, cl->chunk, cl->where);
-				r = -2;
-			} else {
-				snprintf(err, errsz, "batch %s (created %s, %lld requests) may be "
-				         "this chunk's, or that of an unanswered create for %s (%s); "
-				         "run bt-submit for that one first, or settle it with "
-				         "--adopt %s or --force", id, at, c->requests, cl->chunk,
-				         cl->where, id);
-				r = -1;
-			}
-		}
+		r = contested(c, b, &k, err, errsz);
 		jv_free(b);
 	}
-	if (r == 0)
-		r = n;
-out:
 	known_free(&k);
 	if (r < 0) {
 		jv_free(*cands);
 		*cands = jv_invalid();
+		return r;
 	}
-	return r;
+	return n;
 }
 
 /* The digest of the chunk's custom_ids (see bt_idlist_digest). */
@@ -809,45 +826,38 @@ static void dry(struct chunk *c)
 	jv_free(rec);
 }
 
-static void submit(struct chunk *c)
+/* The record of c, when there is one: for this endpoint, else one made
+ * against the same server under another key whose batch this key sees,
+ * else an old one left "sending" (from before endpoints were kept).
+ * c->superseded and c->since are taken from it; state is set. */
+static jv load_record(struct chunk *c, char state[16])
 {
-	char state[16] = "", why[1200], id[BT_BATCH_ID_MAX];
-	jv rec, prior = jv_invalid(), batch = jv_invalid(), x;
-	struct win w;
-	int lock, tries, r;
+	char *legacy, ep[16];
+	jv rec = bt_journal_read(journal_dir, c->key), batch, x;
 
-	snprintf(c->key, sizeof c->key, "%s%s%s%s%s", tag ? tag : "", tag ? "." : "",
-	         c->sha, dry_run && !cfg.key ? "" : ".", dry_run && !cfg.key ? "" : key_fp);
-	if (dry_run) {
-		dry(c);
-		return;
-	}
-	lock = bt_journal_lock(journal_dir, c->key);
-	rec = bt_journal_read(journal_dir, c->key);
+	state[0] = 0;
 	c->superseded = jv_array();
 	if (!jv_is_valid(rec) && !adopt_id) {
-		/* none for this endpoint: one made elsewhere, or before keys */
 		batch = elsewhere(c);
 		if (jv_is_valid(batch)) {
 			journal(c, "created", batch, NULL);
 			rec = bt_journal_read(journal_dir, c->key);
 			jv_free(batch);
-			batch = jv_invalid();
 		} else {
-			/* an old record still "sending" is this endpoint's to settle */
-			char *legacy = bt_asprintf("%s%s%s", tag ? tag : "", tag ? "." : "", c->sha);
+			legacy = bt_asprintf("%s%s%s", tag ? tag : "", tag ? "." : "", c->sha);
 			rec = bt_journal_read(journal_dir, legacy);
-			bt_batch_field(rec, "state", state, sizeof state);
-			if (strcmp(state, "sending") || bt_batch_field(rec, "endpoint", why, sizeof why) == 0) {
+			bt_batch_field(rec, "state", state, 16);
+			if (strcmp(state, "sending") ||
+			    bt_batch_field(rec, "endpoint", ep, sizeof ep) == 0) {
 				jv_free(rec);
 				rec = jv_invalid();
 			}
-			state[0] = 0;
 			free(legacy);
 		}
 	}
+	state[0] = 0;
 	if (jv_is_valid(rec)) {
-		bt_batch_field(rec, "state", state, sizeof state);
+		bt_batch_field(rec, "state", state, 16);
 		bt_batch_field(rec, "since", c->since, sizeof c->since);
 		x = jv_object_get(jv_copy(rec), jv_string("superseded"));
 		if (jv_get_kind(x) == JV_KIND_ARRAY) {
@@ -856,72 +866,105 @@ static void submit(struct chunk *c)
 		} else
 			jv_free(x);
 	}
-	if (!strcmp(state, "created") && (force || adopt_id)) {
-		/* the batch made before is superseded, unless sending fails */
-		x = jv_object_get(jv_copy(rec), jv_string("batch"));
-		if (bt_batch_field(x, "id", id, sizeof id) == 0 &&
-		    !(adopt_id && !strcmp(id, adopt_id)))
-			c->superseded = jv_array_append(c->superseded, jv_string(id));
-		jv_free(x);
-		prior = jv_copy(rec);
-	}
-	if (adopt_id) {
-		batch = adopt_named(c);
-		goto print;
-	}
-	if (!strcmp(state, "created") && !force) {
-		batch = jv_object_get(jv_copy(rec), jv_string("batch"));
-		x = jv_object_get(jv_copy(rec), jv_string("provisional"));
-		bt_batch_field(batch, "id", id, sizeof id);
-		if (jv_get_kind(x) == JV_KIND_TRUE)
-			bt_warn("%s: %s was adopted provisionally; bt-fetch checks it",
-			        c->path, id);
-		else if (bt_verbose)
-			bt_warn("%s: sent before as %s; not sending it again", c->path, id);
-		jv_free(x);
-		goto print;
-	}
-	if (!strcmp(state, "sending") && !force) {
-		/* the last create got no clear answer: did it make the batch? */
-		if (win_read(rec, &w) == 0)
-			c->win = w;
-		if (c->win.from >= 0 && w.sent < 0) {
-			if (bt_verbose)
-				bt_warn("%s: an earlier create died before its body went "
-				        "whole: it made nothing", c->path);
-		} else {
-			r = settle(c, &w, "an earlier create got no answer", &batch);
-			if (r < 0)
-				goto out;
-			if (r == 1)
-				goto print;
-		}
-	}
+	return rec;
+}
+
+/* A batch made before, for --force or --adopt: superseded unless the
+ * new one fails, when it is put back.  The record to put back, or
+ * jv_invalid(). */
+static jv supersede(struct chunk *c, jv rec)
+{
+	char id[BT_BATCH_ID_MAX];
+	jv x = jv_object_get(jv_copy(rec), jv_string("batch"));
+
+	if (bt_batch_field(x, "id", id, sizeof id) == 0 &&
+	    !(adopt_id && !strcmp(id, adopt_id)))
+		c->superseded = jv_array_append(c->superseded, jv_string(id));
+	jv_free(x);
+	return jv_copy(rec);
+}
+
+/* The batch a record "created" holds, said on stderr when it is on trust. */
+static jv recorded(const struct chunk *c, jv rec)
+{
+	char id[BT_BATCH_ID_MAX];
+	jv batch = jv_object_get(jv_copy(rec), jv_string("batch"));
+	jv x = jv_object_get(jv_copy(rec), jv_string("provisional"));
+
+	bt_batch_field(batch, "id", id, sizeof id);
+	if (jv_get_kind(x) == JV_KIND_TRUE)
+		bt_warn("%s: %s was adopted provisionally; bt-fetch checks it", c->path, id);
+	else if (bt_verbose)
+		bt_warn("%s: sent before as %s; not sending it again", c->path, id);
+	jv_free(x);
+	return batch;
+}
+
+/* Send c: at most three creates, each that gets no clear answer settled
+ * before the next.  The batch, or jv_invalid() (reported). */
+static jv send_chunk(struct chunk *c, jv prior)
+{
+	char why[1200];
+	int tries, r;
+	jv batch, x;
+
 	for (tries = 1; tries <= 3; tries++) {
 		batch = create(c, prior);
-		if (jv_is_valid(batch))
-			goto print;
-		if (!jv_invalid_has_msg(jv_copy(batch)))
-			goto out;       /* failed for sure: reported */
+		if (jv_is_valid(batch) || !jv_invalid_has_msg(jv_copy(batch)))
+			return batch;   /* made, or failed for sure (reported) */
 		x = jv_invalid_get_msg(batch);
 		snprintf(why, sizeof why, "the create got no clear answer (%s)", jv_string_value(x));
 		jv_free(x);
 		if (bt_verbose)
 			bt_warn("%s: %s; checking whether the batch was made", c->path, why);
 		r = settle(c, &c->win, why, &batch);
-		if (r < 0)
-			goto out;
-		if (r == 1)
-			goto print;
+		if (r != 0)
+			return batch;   /* adopted, or refused (reported) */
 		/* not made: it may be sent again */
 	}
 	chunk_fail(c, "no clear answer after 3 creates, and no batch was made; "
 	           "run bt-submit again later");
-	goto out;
-print:
+	return jv_invalid();
+}
+
+static void submit(struct chunk *c)
+{
+	char state[16];
+	jv rec, prior = jv_invalid(), batch = jv_invalid();
+	struct win w;
+	int lock, r = 0;
+
+	snprintf(c->key, sizeof c->key, "%s%s%s%s%s", tag ? tag : "", tag ? "." : "",
+	         c->sha, dry_run && !cfg.key ? "" : ".", dry_run && !cfg.key ? "" : key_fp);
+	if (dry_run) {
+		dry(c);
+		return;
+	}
+	lock = bt_journal_lock(journal_dir, c->key);
+	rec = load_record(c, state);
+	if (!strcmp(state, "created") && (force || adopt_id))
+		prior = supersede(c, rec);
+	if (adopt_id)
+		batch = adopt_named(c);
+	else if (!strcmp(state, "created") && !force)
+		batch = recorded(c, rec);
+	else {
+		if (!strcmp(state, "sending") && !force) {
+			/* the last create got no clear answer: did it make the batch? */
+			if (win_read(rec, &w) == 0)
+				c->win = w;
+			if (c->win.from >= 0 && w.sent < 0) {
+				if (bt_verbose)
+					bt_warn("%s: an earlier create died before its body went "
+					        "whole: it made nothing", c->path);
+			} else
+				r = settle(c, &w, "an earlier create got no answer", &batch);
+		}
+		if (r == 0)
+			batch = send_chunk(c, prior);
+	}
 	if (jv_is_valid(batch))
 		bt_print_json(batch);
-out:
 	jv_free(batch);
 	jv_free(rec);
 	jv_free(prior);
@@ -1205,6 +1248,36 @@ static void cost_list(struct bt_lines *l, char *s, size_t n)
 	free(wheres);
 }
 
+static void option(int c)
+{
+	switch (c) {
+	case 'k': bt_config_key_file(&cfg, optarg); break;
+	case 'D': dry_run = 1; break;
+	case 'F': force = 1; break;
+	case 'T':
+		if (!*optarg || strlen(optarg) > 32 ||
+		    !bt_custom_id_ok(optarg, strlen(optarg)))
+			bt_die(BT_EXIT_USAGE, "--tag: 1 to 32 of A-Z a-z 0-9 _ -: '%s'", optarg);
+		tag = optarg;
+		break;
+	case 'A':
+		if (!bt_custom_id_ok(optarg, strlen(optarg)))
+			bt_die(BT_EXIT_USAGE, "--adopt: not a batch id: '%.80s'", optarg);
+		adopt_id = optarg;
+		break;
+	case 'M':
+		if (bt_usd_parse(optarg, &max_cost_micro) < 0)
+			bt_die(BT_EXIT_USAGE, "--max-cost: not an amount of dollars: '%s'", optarg);
+		max_cost = optarg;
+		break;
+	case 'n': max_requests = bt_num(optarg, 1, BT_MAX_REQUESTS, "-n"); break;
+	case 'b': max_bytes = bt_size(optarg, 1, BT_CHUNK_MAX, "-b"); break;
+	case 'v': bt_verbose = 1; break;
+	case 'h': usage(stdout, 0); break;
+	default: usage(stderr, BT_EXIT_USAGE);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1227,32 +1300,7 @@ int main(int argc, char **argv)
 	bt_init(argv[0]);
 	bt_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "hvn:b:", opts, NULL)) != -1)
-		switch (c) {
-		case 'k': bt_config_key_file(&cfg, optarg); break;
-		case 'D': dry_run = 1; break;
-		case 'F': force = 1; break;
-		case 'T':
-			if (!*optarg || strlen(optarg) > 32 ||
-			    !bt_custom_id_ok(optarg, strlen(optarg)))
-				bt_die(BT_EXIT_USAGE, "--tag: 1 to 32 of A-Z a-z 0-9 _ -: '%s'", optarg);
-			tag = optarg;
-			break;
-		case 'A':
-			if (!bt_custom_id_ok(optarg, strlen(optarg)))
-				bt_die(BT_EXIT_USAGE, "--adopt: not a batch id: '%.80s'", optarg);
-			adopt_id = optarg;
-			break;
-		case 'M':
-			if (bt_usd_parse(optarg, &max_cost_micro) < 0)
-				bt_die(BT_EXIT_USAGE, "--max-cost: not an amount of dollars: '%s'", optarg);
-			max_cost = optarg;
-			break;
-		case 'n': max_requests = bt_num(optarg, 1, BT_MAX_REQUESTS, "-n"); break;
-		case 'b': max_bytes = bt_size(optarg, 1, BT_CHUNK_MAX, "-b"); break;
-		case 'v': bt_verbose = 1; break;
-		case 'h': usage(stdout, 0); break;
-		default: usage(stderr, BT_EXIT_USAGE);
-		}
+		option(c);
 	argc -= optind;
 	argv += optind;
 	if (adopt_id && (force || dry_run))
