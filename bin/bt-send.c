@@ -369,7 +369,7 @@ static void need_of(const char *params, size_t n, double need[3])
 	jv p = bt_json_parse(params, n, err, sizeof err), m;
 
 	need[0] = 1;
-	need[1] = jv_get_kind(p) == JV_KIND_OBJECT ? (double)bt_cost_estimate_input(jv_copy(p)) : 1;
+	need[1] = jv_get_kind(p) == JV_KIND_OBJECT ? (double)bt_cost_estimate_input(p) : 1;
 	m = jv_get_kind(p) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(p), jv_string("max_tokens")) : jv_invalid();
 	need[2] = jv_get_kind(m) == JV_KIND_NUMBER ? jv_number_value(m) : 0;

@@ -416,7 +416,7 @@ void do_messages(struct conn *x, struct out *o)
 		return;
 	}
 	m = bt_jv_get(p, "max_tokens");
-	wait = limits_take((double)bt_cost_estimate_input(jv_copy(p)),
+	wait = limits_take((double)bt_cost_estimate_input(p),
 	                   jv_get_kind(m) == JV_KIND_NUMBER ? jv_number_value(m) : 0, o);
 	jv_free(m);
 	if (wait > 0) {
