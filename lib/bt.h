@@ -104,7 +104,7 @@ size_t bt_utf8_valid(const char *s, size_t n);
 /* s[0..n), bad input, made fit to quote in a message: at most
  * BT_QUOTE_MAX bytes, cut at a character and then "..."; every byte that
  * is not printable (a control, NUL, bad UTF-8) as \xHH.  Returns out. */
-#define BT_QUOTE_MAX    60
+#define BT_QUOTE_MAX    40
 #define BT_QUOTE_SIZE   (BT_QUOTE_MAX + 4)
 const char *bt_quote(char out[BT_QUOTE_SIZE], const char *s, size_t n);
 

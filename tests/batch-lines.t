@@ -60,14 +60,14 @@ for p in bt-wait bt-fetch bt-cancel; do
 		bad_arg $p \"not a batch id or a batch object: 'msgbatch_\$(printf '\\303\\251')'\" \"\$(printf 'msgbatch_\\303\\251')\" &&
 		bad_arg $p \"not a batch id or a batch object: 'msgbatch_\\\\xff\\\\xc3'\" \"\$(printf 'msgbatch_\\377\\303')\" &&
 		id118=msgbatch_\$(printf 'a%.0s' \$(seq 1 118)) &&
-		bad_arg $p \"not a batch id or a batch object: '\$(echo \$id118 | cut -c 1-60)...'\" \"\${id118}x\" &&
+		bad_arg $p \"not a batch id or a batch object: '\$(echo \$id118 | cut -c 1-40)...'\" \"\${id118}x\" &&
 		test_expect_code 1 $p \"\$id118\" >out 2>err &&
 		test_grep \"^$p: \$id118: not_found_error\" err
 	"
 
 	test_expect_success "$p: a long bad line is quoted cut, not whole" "
-		bad $p \"not a batch id or a batch object: '\$(printf 'x%.0s' \$(seq 1 60))...'\" '$long\n' &&
-		bad_arg $p \"not a batch id or a batch object: '\$(printf 'x%.0s' \$(seq 1 60))...'\" '$long'
+		bad $p \"not a batch id or a batch object: '\$(printf 'x%.0s' \$(seq 1 40))...'\" '$long\n' &&
+		bad_arg $p \"not a batch id or a batch object: '\$(printf 'x%.0s' \$(seq 1 40))...'\" '$long'
 	"
 
 	test_expect_success "$p: objects: an id, and a type that is message_batch if any" "

@@ -193,6 +193,25 @@ test_expect_success 'an unknown model exits 2 naming it and the line, never a si
 	test_grep "^bt-cost: stdin:1: unknown model \"gpt-9\"" err
 '
 
+test_expect_success 'a model name at length or with a control character: quoted cut and shown' '
+	m=$(head -c 100000 /dev/zero | tr "\0" m) &&
+	req r1 "$m" 10 "\"messages\":[]" >long-req.jsonl &&
+	test_expect_code 2 bt-cost long-req.jsonl 2>err &&
+	echo "bt-cost: long-req.jsonl:1: unknown model \"$(printf "m%.0s" $(seq 1 40))...\": no price known for it (give its prices with --prices FILE or BT_PRICES)" >expect &&
+	test_cmp expect err &&
+	ok u1 "gpt\\u001b[2J" 1 1 0 0 >esc.jsonl &&
+	test_expect_code 2 bt-cost esc.jsonl 2>err &&
+	echo "bt-cost: esc.jsonl:1: unknown model \"gpt\\x1b[2J\": no price known for it (give its prices with --prices FILE or BT_PRICES)" >expect &&
+	test_cmp expect err &&
+	req r1 "claude-haiku-4-5\\u0000x" 10 "\"messages\":[]" >nul-req.jsonl &&
+	test_expect_code 2 bt-cost nul-req.jsonl 2>err &&
+	echo "bt-cost: nul-req.jsonl:1: params.model: not a model name" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-submit --dry-run --max-cost 10 <long-req.jsonl >out 2>err &&
+	echo "bt-submit: stdin:1: unknown model \"$(printf "m%.0s" $(seq 1 40))...\": no price known for it (give its prices in BT_PRICES)" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'dated and -latest names take their model prices; others do not' '
 	for m in claude-3-5-haiku-20241022 claude-3-5-haiku-latest claude-3-5-haiku; do
 		ok d1 $m 1000000 0 0 0 | bt-cost | jq -r .total.standard_usd || echo failed

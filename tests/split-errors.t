@@ -61,6 +61,15 @@ test_expect_success 'an unknown member, or a member given twice' '
 		"duplicate member \"custom_id\""
 '
 
+test_expect_success 'a member named at length: quoted cut to 40 bytes, at a character' '
+	k=$(head -c 100000 /dev/zero | tr "\0" k) &&
+	bad longunk "{\"custom_id\":\"x\",\"params\":{},\"$k\":1}" \
+		"unknown member \"$(printf "k%.0s" $(seq 1 40))...\" (a request has only custom_id and params)" &&
+	k=$(printf "k%.0s" $(seq 1 39)) && e=$(printf "\303\251") &&
+	bad utfunk "{\"custom_id\":\"x\",\"params\":{},\"$k$e\":1}" \
+		"unknown member \"$k...\" (a request has only custom_id and params)"
+'
+
 test_expect_success 'custom_id not a string' '
 	bad idnum "{\"custom_id\":7,\"params\":{}}" "custom_id is a number, not a string" &&
 	bad idnull "{\"custom_id\":null,\"params\":{}}" "custom_id is null, not a string" &&

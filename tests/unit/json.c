@@ -210,6 +210,28 @@ int main(void)
 
 	ok(bt_blank(" \t\r", 3) && bt_blank("", 0) && !bt_blank(" x", 2), "blank lines");
 
+	/* quoting bad input for a message */
+	{
+		char q[BT_QUOTE_SIZE];
+
+		is_str(bt_quote(q, "ab\0c\x01\x7f\xff", 7), "ab\\x00c\\x01\\x7f\\xff",
+		       "quote: controls, NUL, DEL and bad UTF-8 as \\xHH");
+		is_str(bt_quote(q, "caf\xc3\xa9", 5), "caf\xc3\xa9", "quote: good UTF-8 as it is");
+		big = bt_malloc(100000);
+		memset(big, 'x', 100000);
+		is_str(bt_quote(q, big, 100000), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...",
+		       "quote: 100 kB cut to 40 bytes and ...");
+		is_str(bt_quote(q, big, 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		       "quote: 40 bytes whole");
+		memcpy(big + 38, "\xc3\xa9", 2);
+		is_int((int)strlen(bt_quote(q, big, 41)), 43,
+		       "quote: a character that would cross 40 is left out whole");
+		memcpy(big + 37, "\x01", 1);
+		is_int((int)strlen(bt_quote(q, big, 100)), 40,
+		       "quote: and so is an escape (37 and ...)");
+		free(big);
+	}
+
 	/* String scanning, 32, 16 and 1 bytes at a time: every length to 100
 	 * (bytes of 0x80 and up, and letters that are no escape) and a stop
 	 * at every place, read from a buffer of exactly its size
@@ -247,5 +269,6 @@ int main(void)
 		ok(!bad, "strings of 0 to 100 bytes, a stop at each place (%s)",
 		   k == 2 ? "AVX2" : "SSE2");
 	}
+
 	return done_testing();
 }
