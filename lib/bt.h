@@ -98,7 +98,9 @@ void bt_epipe(void) __attribute__((noreturn));
  * U+10FFFF, cut short, a stray continuation byte) or n is 0. */
 size_t bt_utf8_char(const char *s, size_t n);
 /* The length of the longest well-formed UTF-8 prefix of s[0..n): n when
- * all of it is, else the offset of the first bad byte. */
+ * all of it is, else the offset of the first bad byte.  ASCII is skipped
+ * 128 bytes at a time, the rest checked 32 at a time (Keiser and Lemire's
+ * lookup) where the CPU has AVX2. */
 size_t bt_utf8_valid(const char *s, size_t n);
 
 /* s[0..n), bad input, made fit to quote in a message: at most
@@ -151,8 +153,8 @@ int bt_blank(const char *s, size_t n);
 
 /* ---- json.c: JSON text to jv, quickly --------------------------------- */
 
-/* Nonzero when strings are scanned with AVX2 (set at start-up from the
- * CPU); the tests clear it to run the SSE2 path too. */
+/* Nonzero when strings are scanned, and UTF-8 checked, with AVX2 (set at
+ * start-up from the CPU); the tests clear it to run the SSE2 path too. */
 extern int bt_json_avx2;
 
 /* Parse exactly one JSON value in s[0..n) (white space around it allowed).
@@ -175,10 +177,18 @@ int bt_json_members(const char *s, size_t n,
                     int (*fn)(const char *key, size_t klen, const char *val,
                               size_t vlen, void *arg),
                     void *arg, char *err, size_t errsz);
-/* The same, but the members' values are only skipped by their shape
- * (strings whole, brackets balanced and matched; numbers and literals not
- * checked): for a line whose full check comes later, or from a trusted
- * source.  Several times faster on large values. */
+/* The same, and text the API would refuse is an error too: bad UTF-8
+ * (see bt_utf8_char), "invalid UTF-8 at column N", or the JSON's error
+ * when that comes first; fn is not called on such text.  For request
+ * lines, which go to the API as they are. */
+int bt_json_members_utf8(const char *s, size_t n,
+                         int (*fn)(const char *key, size_t klen, const char *val,
+                                   size_t vlen, void *arg),
+                         void *arg, char *err, size_t errsz);
+/* As bt_json_members, but the members' values are only skipped by their
+ * shape (strings whole, brackets balanced and matched; numbers and
+ * literals not checked): for a line whose full check comes later, or from
+ * a trusted source.  Several times faster on large values. */
 int bt_json_members_quick(const char *s, size_t n,
                           int (*fn)(const char *key, size_t klen, const char *val,
                                     size_t vlen, void *arg),

@@ -105,8 +105,10 @@ int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
 		snprintf(err, errsz, "not a JSON object");
 		return -1;
 	}
-	if (bt_json_members(s, n, member, &r, perr, sizeof perr) != 0) {
-		snprintf(err, errsz, "invalid JSON: %s", perr);
+	if (bt_json_members_utf8(s, n, member, &r, perr, sizeof perr) != 0) {
+		/* bad UTF-8 is no JSON syntax error: jq takes it, replaced */
+		snprintf(err, errsz, "%s%s", strncmp(perr, "invalid UTF-8", 13) ?
+		         "invalid JSON: " : "", perr);
 		return -1;
 	}
 	if (r.dup)
