@@ -1,7 +1,6 @@
 /* bt-cancel — cancel batches, or delete ended ones */
 #include <getopt.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "bt.h"
 
@@ -10,7 +9,7 @@ static struct {
 	struct bt_http *http;
 	struct bt_resp resp;
 	int delete;
-	int bad, failed;
+	int failed;
 } C;
 
 static void usage(FILE *f, int status)
@@ -27,34 +26,23 @@ static void cleanup(void)
 	bt_config_free(&C.cfg);
 }
 
-/* Cancel or delete the batch on one line (or argument); where names it. */
-static void one(const char *s, size_t n, const char *where)
+/* Cancel or delete one batch. */
+static int each(const char *id, jv stale, void *arg)
 {
-	char id[BT_BATCH_ID_MAX], err[300];
 	jv v;
 
-	if (bt_batch_ref(s, n, id, &v, err, sizeof err) < 0) {
-		bt_warn("%s: %s", where, err);
-		C.bad = 1;
-		return;
-	}
-	jv_free(v);
+	(void)stale;
+	(void)arg;
 	v = C.delete ? bt_batch_delete(C.http, id, &C.resp) :
 	               bt_batch_cancel(C.http, id, &C.resp);
 	bt_resp_free(&C.resp);
 	if (!jv_is_valid(v)) {
 		bt_warn("%s: %s", id, C.resp.err);
 		C.failed = 1;
-		return;
+		return 0;
 	}
 	bt_print_json(v);
 	jv_free(v);
-}
-
-static int each(const char *item, void *arg)
-{
-	(void)arg;
-	one(item, strlen(item), bt_arg_where);
 	return 0;
 }
 
@@ -68,9 +56,7 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL;
-	char id[BT_BATCH_ID_MAX], err[300];
-	int c, i;
-	jv v;
+	int c, bad;
 
 	bt_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
@@ -89,13 +75,8 @@ int main(int argc, char **argv)
 	if (keyfile)
 		bt_config_key_file(&C.cfg, keyfile);
 	bt_config_need_key(&C.cfg);     /* before any input is read */
-	for (i = 0; i < argc; i++) {    /* every argument checked first */
-		if (bt_batch_ref(argv[i], strlen(argv[i]), id, &v, err, sizeof err) < 0)
-			bt_die(BT_EXIT_USAGE, "argument %d: %s", i + 1, err);
-		jv_free(v);
-	}
 	C.http = bt_http_new(&C.cfg);
-	bt_each_arg(argc, argv, each, NULL);
+	bad = bt_each_batch(argc, argv, each, NULL);
 	bt_close_stdout();
-	return C.bad ? BT_EXIT_USAGE : C.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
+	return bad ? bad : C.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
 }

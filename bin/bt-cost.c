@@ -80,8 +80,11 @@ static int line_kind(const char *where, const char *s, size_t n)
 
 static void unknown(const char *where, const char *model)
 {
+	char q[BT_QUOTE_SIZE];
+
 	bt_die(BT_EXIT_USAGE, "%s: unknown model \"%s\": no price known for it "
-	       "(give its prices with --prices FILE or BT_PRICES)", where, model);
+	       "(give its prices with --prices FILE or BT_PRICES)", where,
+	       bt_quote(q, model, strlen(model)));
 }
 
 /* ---- requests ---- */

@@ -297,16 +297,13 @@ done:
 
 static struct bt_idset done;   /* batches fetched: each once */
 
-static int each(const char *item, void *arg)
+static int each(const char *id, jv stale, void *arg)
 {
-	char id[BT_BATCH_ID_MAX], err[300];
 	struct bt_resp resp;
 	jv batch;
 
+	(void)stale;
 	(void)arg;
-	if (bt_batch_ref(item, strlen(item), id, &batch, err, sizeof err) < 0)
-		bt_die(BT_EXIT_USAGE, "%s: %s", bt_arg_where, err);
-	jv_free(batch);
 	if (bt_idset_add(&done, id, 1))
 		return 0;   /* its results are out already */
 	/* always the fresh object: the one on the input may be stale */
@@ -328,7 +325,7 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
-	int c;
+	int c, bad;
 
 	bt_init(argv[0]);
 	bt_config_init(&cfg);
@@ -343,10 +340,10 @@ int main(int argc, char **argv)
 	argv += optind;
 	bt_config_need_key(&cfg);
 	http = bt_http_new(&cfg);
-	bt_each_arg(argc, argv, each, NULL);
+	bad = bt_each_batch(argc, argv, each, NULL);
 	bt_idset_free(&done);
 	bt_http_free(http);
 	bt_config_free(&cfg);
 	bt_close_stdout();
-	return failed ? BT_EXIT_FAIL : 0;
+	return bad ? bad : failed ? BT_EXIT_FAIL : 0;
 }

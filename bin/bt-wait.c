@@ -135,9 +135,10 @@ static void show_progress(int final)
 	W.shown_secs = secs;
 }
 
-/* A line of input (trimmed), or an argument: a batch to wait for. */
-static void add(const char *s, size_t n, const char *where,
-                unsigned long long line)
+/* A line of input (trimmed), or an argument: a batch to wait for.  -1
+ * after saying what is wrong with it. */
+static int add(const char *s, size_t n, const char *where,
+               unsigned long long line)
 {
 	char id[BT_BATCH_ID_MAX], err[300];
 	struct batch *b;
@@ -145,12 +146,11 @@ static void add(const char *s, size_t n, const char *where,
 
 	if (bt_batch_ref(s, n, id, &obj, err, sizeof err) < 0) {
 		say("%s: %s", where, err);
-		W.bad = 1;
-		return;
+		return -1;
 	}
 	jv_free(obj);   /* stale: it is fetched afresh */
 	if (bt_idset_add(&W.ids, id, line))
-		return;     /* already waited for */
+		return 0;   /* already waited for */
 	if (W.n == W.cap) {
 		W.cap = W.cap ? W.cap * 2 : 16;
 		W.b = bt_realloc(W.b, W.cap * sizeof *W.b);
@@ -161,6 +161,23 @@ static void add(const char *s, size_t n, const char *where,
 	b->due = bt_mono();
 	b->seen = bt_mono();
 	W.b[W.n++] = b;
+	return 0;
+}
+
+/* A bad line ends the input, as in every reader of batches (bt.7): the
+ * batches before it are waited for, nothing after it is read, and the
+ * pipe is let go so that the writer learns it at once. */
+static void end_input(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	W.bad = 1;
+	W.in_open = 0;
+	W.in_len = W.in_scan = 0;
+	if (fd >= 0 && fd != 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
 }
 
 static void in_line(char *s, size_t n)
@@ -173,7 +190,8 @@ static void in_line(char *s, size_t n)
 	if (bt_blank(s, n))
 		return;
 	snprintf(where, sizeof where, "stdin:%llu", W.lineno);
-	add(s, n, where, W.lineno);
+	if (add(s, n, where, W.lineno) < 0)
+		end_input();
 }
 
 /* Standard input is readable: one read(2), so it never blocks. */
@@ -203,6 +221,8 @@ static void read_stdin(void)
 	W.in_len += (size_t)r;
 	while ((nl = memchr(W.in + W.in_scan, '\n', W.in_len - W.in_scan))) {
 		in_line(W.in + start, (size_t)(nl - W.in) - start);
+		if (!W.in_open)
+			return;     /* a bad line: nothing more is read */
 		start = (size_t)(nl - W.in) + 1;
 		W.in_scan = start;
 	}
@@ -472,12 +492,11 @@ int main(int argc, char **argv)
 	W.tty = isatty(2);
 	W.progress |= W.tty;
 	bt_before_warn = clear_progress;
+	bt_batch_args(argc, argv);      /* every one checked first */
 	for (i = 0; i < argc; i++) {
 		snprintf(where, sizeof where, "argument %d", i + 1);
 		add(argv[i], strlen(argv[i]), where, (unsigned long long)i + 1);
 	}
-	if (W.bad)
-		exit(BT_EXIT_USAGE);
 	W.in_open = argc == 0;
 
 	W.http = bt_http_new(&W.cfg);

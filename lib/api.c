@@ -3,13 +3,13 @@
 
 #include "bt.h"
 
-static int id_ok(const char *s, size_t n)
+int bt_batch_id_ok(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n < 1 || n >= BT_BATCH_ID_MAX)
+	if (n <= 9 || n >= BT_BATCH_ID_MAX || memcmp(s, "msgbatch_", 9))
 		return 0;
-	for (i = 0; i < n; i++)
+	for (i = 9; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
 			return 0;
@@ -19,7 +19,8 @@ static int id_ok(const char *s, size_t n)
 int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
                  char *err, size_t errsz)
 {
-	char perr[200];
+	char perr[200], q[BT_QUOTE_SIZE];
+	size_t good;
 	jv v, x;
 
 	*batch = jv_invalid();
@@ -27,15 +28,20 @@ int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
 		s++, n--;
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
 		n--;
-	if (n && *s != '{') {
-		if (!id_ok(s, n)) {
-			snprintf(err, errsz, "not a batch id or a batch object: '%.*s'",
-			         (int)(n > 80 ? 80 : n), s);
+	if (!n || *s != '{') {
+		if (!bt_batch_id_ok(s, n)) {
+			snprintf(err, errsz, "not a batch id or a batch object: '%s'",
+			         bt_quote(q, s, n));
 			return -1;
 		}
 		memcpy(id, s, n);
 		id[n] = 0;
 		return 0;
+	}
+	/* the parser would take bad UTF-8, replaced */
+	if ((good = bt_utf8_valid(s, n)) < n) {
+		snprintf(err, errsz, "invalid UTF-8 at column %zu", good + 1);
+		return -1;
 	}
 	v = bt_json_parse(s, n, perr, sizeof perr);
 	if (jv_get_kind(v) != JV_KIND_OBJECT) {
@@ -46,9 +52,18 @@ int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
 		jv_free(v);
 		return -1;
 	}
+	x = jv_object_get(jv_copy(v), jv_string("type"));
+	if (jv_is_valid(x) && (jv_get_kind(x) != JV_KIND_STRING ||
+	                       strcmp(jv_string_value(x), "message_batch"))) {
+		snprintf(err, errsz, "not a batch object: its \"type\" is not \"message_batch\"");
+		jv_free(x);
+		jv_free(v);
+		return -1;
+	}
+	jv_free(x);
 	x = jv_object_get(jv_copy(v), jv_string("id"));
 	if (jv_get_kind(x) != JV_KIND_STRING ||
-	    !id_ok(jv_string_value(x), strlen(jv_string_value(x)))) {
+	    !bt_batch_id_ok(jv_string_value(x), (size_t)jv_string_length_bytes(jv_copy(x)))) {
 		snprintf(err, errsz, "a batch object without a valid \"id\"");
 		jv_free(x);
 		jv_free(v);

@@ -96,6 +96,25 @@ void bt_flush(struct bt_buf *b);
 /* Called when a write met EPIPE: end quietly by SIGPIPE. */
 void bt_epipe(void) __attribute__((noreturn));
 
+/* ---- utf8.c: UTF-8, strictly, and bad input quoted for messages ------ */
+
+/* The length of the UTF-8 character that starts s[0..n): 1 to 4, or 0
+ * when it is not well-formed (an overlong form, a surrogate, past
+ * U+10FFFF, cut short, a stray continuation byte) or n is 0. */
+size_t bt_utf8_char(const char *s, size_t n);
+/* The length of the longest well-formed UTF-8 prefix of s[0..n): n when
+ * all of it is, else the offset of the first bad byte.  ASCII is skipped
+ * 128 bytes at a time, the rest checked 32 at a time (Keiser and Lemire's
+ * lookup) where the CPU has AVX2. */
+size_t bt_utf8_valid(const char *s, size_t n);
+
+/* s[0..n), bad input, made fit to quote in a message: at most
+ * BT_QUOTE_MAX bytes, cut at a character and then "..."; every byte that
+ * is not printable (a control, NUL, bad UTF-8) as \xHH.  Returns out. */
+#define BT_QUOTE_MAX    40
+#define BT_QUOTE_SIZE   (BT_QUOTE_MAX + 4)
+const char *bt_quote(char out[BT_QUOTE_SIZE], const char *s, size_t n);
+
 /* ---- buf.c: growable byte buffer ------------------------------------- */
 
 struct bt_buf {
@@ -139,8 +158,8 @@ int bt_blank(const char *s, size_t n);
 
 /* ---- json.c: JSON text to jv, quickly --------------------------------- */
 
-/* Nonzero when strings are scanned with AVX2 (set at start-up from the
- * CPU); the tests clear it to run the SSE2 path too. */
+/* Nonzero when strings are scanned, and UTF-8 checked, with AVX2 (set at
+ * start-up from the CPU); the tests clear it to run the SSE2 path too. */
 extern int bt_json_avx2;
 
 /* Parse exactly one JSON value in s[0..n) (white space around it allowed).
@@ -163,10 +182,18 @@ int bt_json_members(const char *s, size_t n,
                     int (*fn)(const char *key, size_t klen, const char *val,
                               size_t vlen, void *arg),
                     void *arg, char *err, size_t errsz);
-/* The same, but the members' values are only skipped by their shape
- * (strings whole, brackets balanced and matched; numbers and literals not
- * checked): for a line whose full check comes later, or from a trusted
- * source.  Several times faster on large values. */
+/* The same, and text the API would refuse is an error too: bad UTF-8
+ * (see bt_utf8_char), "invalid UTF-8 at column N", or the JSON's error
+ * when that comes first; fn is not called on such text.  For request
+ * lines, which go to the API as they are. */
+int bt_json_members_utf8(const char *s, size_t n,
+                         int (*fn)(const char *key, size_t klen, const char *val,
+                                   size_t vlen, void *arg),
+                         void *arg, char *err, size_t errsz);
+/* As bt_json_members, but the members' values are only skipped by their
+ * shape (strings whole, brackets balanced and matched; numbers and
+ * literals not checked): for a line whose full check comes later, or from
+ * a trusted source.  Several times faster on large values. */
 int bt_json_members_quick(const char *s, size_t n,
                           int (*fn)(const char *key, size_t klen, const char *val,
                                     size_t vlen, void *arg),
@@ -353,12 +380,26 @@ jv bt_jq_rawfile(const char *name, const char *path);
 /* ---- args.c: the "arguments, else stdin lines" loop ------------------- */
 
 /* Call fn on each argument, or when there are none on each non-blank line
- * of stdin (trimmed).  Stops at the first nonzero fn result and returns
- * it. */
+ * of stdin (trimmed; its length given, for a line may hold a NUL).  Stops
+ * at the first nonzero fn result and returns it. */
 int bt_each_arg(int argc, char **argv,
-                int (*fn)(const char *item, void *arg), void *arg);
+                int (*fn)(const char *item, size_t len, void *arg), void *arg);
 /* Where the item given to fn came from: "stdin:LINE" or "argument N". */
 extern char bt_arg_where[64];
+
+/* The batches stream of bt-wait, bt-fetch and bt-cancel, from the
+ * arguments, else from stdin: fn gets each batch's id and its object
+ * (borrowed; jv_invalid() for a bare id), with bt_arg_where set.  One
+ * rule for a bad line (bt_batch_ref), in every program: every argument is
+ * checked before fn sees any (bt_batch_args); a bad stdin line ends the
+ * input there, said as "stdin:LINE: what is wrong": the lines before it
+ * were handled, none after it is read, and BT_EXIT_USAGE is returned.
+ * Otherwise fn's first nonzero result, which stops the loop, or 0. */
+int bt_each_batch(int argc, char **argv,
+                  int (*fn)(const char *id, jv batch, void *arg), void *arg);
+/* Check every argument as a batch; exit 2 naming the first bad one
+ * ("argument N: ...").  For bt-wait, which reads stdin its own way. */
+void bt_batch_args(int argc, char **argv);
 
 /* ---- config.c: configuration from the environment --------------------- */
 
@@ -548,9 +589,15 @@ void bt_limits_backoff(struct bt_limits *l, double seconds);
 
 #define BT_BATCH_ID_MAX 128
 
-/* A line of a batches stream: a MessageBatch object or a bare batch id.
- * Fills id; *batch is the object when the line was one (else jv_invalid()).
- * -1 with err when the line is neither. */
+/* 1 when s[0..n) is a batch id: "msgbatch_" and then letters, digits, '_'
+ * or '-', at most BT_BATCH_ID_MAX - 1 bytes in all.  The API's ids are
+ * msgbatch_ and letters and digits; the rest is room for it to change. */
+int bt_batch_id_ok(const char *s, size_t n);
+/* A line of a batches stream: a bare batch id, or a MessageBatch object
+ * (a JSON object, UTF-8, with a batch id as "id" and, if it has a "type",
+ * "message_batch").  Fills id; *batch is the object when the line was one
+ * (else jv_invalid()).  -1 with err when the line is neither (the line
+ * quoted by bt_quote). */
 int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
                  char *err, size_t errsz);
 /* GET, cancel, DELETE one batch: the answer, or jv_invalid() with resp->err. */

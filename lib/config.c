@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bt.h"
 
@@ -32,11 +33,18 @@ void bt_config_init(struct bt_config *c)
 void bt_config_key_file(struct bt_config *c, const char *path)
 {
 	struct bt_lines l;
-	size_t n;
+	struct stat st;
+	size_t n, i;
 	char *s;
 
 	if (bt_lines_open(&l, path) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: cannot open the key file:", path);
+	if (fstat(l.fd, &st) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", path);
+	if (S_ISDIR(st.st_mode)) {
+		bt_lines_close(&l);
+		bt_die(BT_EXIT_USAGE, "%s: is a directory", path);
+	}
 	s = bt_lines_next(&l, &n);
 	while (s && n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		s[--n] = 0;
@@ -46,6 +54,16 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 		bt_lines_close(&l);
 		bt_die(BT_EXIT_USAGE, "%s: no key on the first line of the key file", path);
 	}
+	for (i = 0; i < n; i++)     /* it goes into a header: no \r, no NUL */
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
+			memset(l.buf, 0, l.cap);
+			bt_lines_close(&l);
+			bt_die(BT_EXIT_USAGE, "%s: a control character or a NUL byte in the key", path);
+		}
+	/* as ssh does for keys; a pipe (<(pass show key)) has no mode to say */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 044))
+		bt_warn("%s: the key file is readable by others (mode %04o); chmod 600 %s",
+		        path, (unsigned)(st.st_mode & 07777), path);
 	if (c->key) {
 		memset(c->key, 0, strlen(c->key));
 		free(c->key);

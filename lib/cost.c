@@ -387,7 +387,9 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 	*params = get(line, "params");
 	jv_free(line);
 	x = get(*params, "model");
-	if (jv_get_kind(x) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(x))) {
+	/* a NUL would cut it short: priced as another model */
+	if (jv_get_kind(x) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(x)) ||
+	    strlen(jv_string_value(x)) != (size_t)jv_string_length_bytes(jv_copy(x))) {
 		jv_free(x);
 		snprintf(err, errsz, "params.model: not a model name");
 		goto fail;
@@ -450,6 +452,7 @@ int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
                         char *err, size_t errsz)
 {
 	long long t[4] = { 0, 0, 0, 0 };
+	char q[BT_QUOTE_SIZE];
 	jv params, model;
 	int r = 0;
 
@@ -459,7 +462,8 @@ int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
 	model = get(params, "model");
 	if (!bt_cost_add(c, jv_string_value(model), BT_TIER_BATCH, t)) {
 		snprintf(err, errsz, "unknown model \"%s\": no price known for it "
-		         "(give its prices in BT_PRICES)", jv_string_value(model));
+		         "(give its prices in BT_PRICES)", bt_quote(q, jv_string_value(model),
+		         strlen(jv_string_value(model))));
 		r = -1;
 	}
 	jv_free(model);

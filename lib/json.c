@@ -26,6 +26,7 @@ struct parser {
 	int build;      /* 0: validate only */
 	int depth;
 	int failed;
+	const char *at;     /* where the first failure was said to be */
 	struct bt_buf tmp;  /* unescaped string text */
 };
 
@@ -40,6 +41,7 @@ static void fail(struct parser *P, const char *at, const char *fmt, ...)
 	if (P->failed)
 		return;
 	P->failed = 1;
+	P->at = at;
 	if (!P->err || !P->errsz)
 		return;
 	va_start(ap, fmt);
@@ -600,10 +602,20 @@ static void quick_value(struct parser *P)
 	unexpected(P, p, depth ? "'}' or ']'" : "a value");
 }
 
+/* r, with *stop (when given) where the walk stopped: at the failure,
+ * after the member fn stopped at, or at the end. */
+static int done(const struct parser *P, const char **stop, int r)
+{
+	if (stop)
+		*stop = P->failed ? P->at : P->p;
+	return r;
+}
+
 static int members(const char *s, size_t n,
                    int (*fn)(const char *key, size_t klen, const char *val,
                              size_t vlen, void *arg),
-                   void *arg, char *err, size_t errsz, int quick)
+                   void *arg, char *err, size_t errsz, int quick,
+                   const char **stop)
 {
 	struct parser P;
 	const char *k, *v;
@@ -624,7 +636,7 @@ static int members(const char *s, size_t n,
 			fail(&P, P.p, "not a JSON object");
 		else
 			unexpected(&P, P.p, "'{'");
-		return -1;
+		return done(&P, stop, -1);
 	}
 	P.p++;
 	P.depth = 1;    /* the object is a level of nesting, as to the parser */
@@ -637,17 +649,17 @@ static int members(const char *s, size_t n,
 		ws(&P);
 		if (P.p >= P.end || *P.p != '"') {
 			unexpected(&P, P.p, "a string key");
-			return -1;
+			return done(&P, stop, -1);
 		}
 		k = ++P.p;
 		string(&P);
 		if (P.failed)
-			return -1;
+			return done(&P, stop, -1);
 		klen = (size_t)(P.p - 1 - k);
 		ws(&P);
 		if (P.p >= P.end || *P.p != ':') {
 			unexpected(&P, P.p, "':'");
-			return -1;
+			return done(&P, stop, -1);
 		}
 		P.p++;
 		ws(&P);
@@ -657,9 +669,9 @@ static int members(const char *s, size_t n,
 		else
 			value(&P);
 		if (P.failed)
-			return -1;
+			return done(&P, stop, -1);
 		if (fn && (r = fn(k, klen, v, (size_t)(P.p - v), arg)) != 0)
-			return r;
+			return done(&P, stop, r);
 		ws(&P);
 		if (P.p < P.end && *P.p == ',') {
 			P.p++;
@@ -670,15 +682,15 @@ static int members(const char *s, size_t n,
 			break;
 		}
 		unexpected(&P, P.p, "',' or '}'");
-		return -1;
+		return done(&P, stop, -1);
 	}
 end:
 	ws(&P);
 	if (P.p < P.end) {
 		fail(&P, P.p, "trailing data after the value");
-		return -1;
+		return done(&P, stop, -1);
 	}
-	return 0;
+	return done(&P, stop, 0);
 }
 
 int bt_json_members(const char *s, size_t n,
@@ -686,7 +698,28 @@ int bt_json_members(const char *s, size_t n,
                               size_t vlen, void *arg),
                     void *arg, char *err, size_t errsz)
 {
-	return members(s, n, fn, arg, err, errsz, 0);
+	return members(s, n, fn, arg, err, errsz, 0, NULL);
+}
+
+int bt_json_members_utf8(const char *s, size_t n,
+                         int (*fn)(const char *key, size_t klen, const char *val,
+                                   size_t vlen, void *arg),
+                         void *arg, char *err, size_t errsz)
+{
+	size_t bad = bt_utf8_valid(s, n);
+	const char *stop;
+	int r;
+
+	if (bad == n)
+		return members(s, n, fn, arg, err, errsz, 0, NULL);
+	/* the first error in the text is said: the JSON's if it comes before
+	 * (or at the same byte, which JSON does not take either) */
+	r = members(s, n, NULL, NULL, err, errsz, 0, &stop);
+	if (r && stop <= s + bad)
+		return r;
+	if (err && errsz)
+		snprintf(err, errsz, "invalid UTF-8 at column %zu", bad + 1);
+	return -1;
 }
 
 int bt_json_members_quick(const char *s, size_t n,
@@ -694,7 +727,7 @@ int bt_json_members_quick(const char *s, size_t n,
                                     size_t vlen, void *arg),
                           void *arg, char *err, size_t errsz)
 {
-	return members(s, n, fn, arg, err, errsz, 1);
+	return members(s, n, fn, arg, err, errsz, 1, NULL);
 }
 
 int bt_json_key_is(const char *k, size_t n, const char *want)

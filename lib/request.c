@@ -6,8 +6,6 @@
 
 #include "bt.h"
 
-#define SHOW 40     /* bytes of a bad value quoted in messages */
-
 struct req {
 	const char *id, *params, *unknown, *dup;
 	size_t idlen, paramslen, unknownlen, duplen;
@@ -98,7 +96,7 @@ int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz)
 {
 	struct req r = { 0 };
-	char perr[256];
+	char perr[256], q[BT_QUOTE_SIZE];
 	const char *p = s;
 
 	while (p < s + n && (*p == ' ' || *p == '\t' || *p == '\r'))
@@ -107,26 +105,25 @@ int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
 		snprintf(err, errsz, "not a JSON object");
 		return -1;
 	}
-	if (bt_json_members(s, n, member, &r, perr, sizeof perr) != 0) {
-		snprintf(err, errsz, "invalid JSON: %s", perr);
+	if (bt_json_members_utf8(s, n, member, &r, perr, sizeof perr) != 0) {
+		/* bad UTF-8 is no JSON syntax error: jq takes it, replaced */
+		snprintf(err, errsz, "%s%s", strncmp(perr, "invalid UTF-8", 13) ?
+		         "invalid JSON: " : "", perr);
 		return -1;
 	}
 	if (r.dup)
-		snprintf(err, errsz, "duplicate member \"%.*s\"", (int)r.duplen, r.dup);
+		snprintf(err, errsz, "duplicate member \"%s\"", bt_quote(q, r.dup, r.duplen));
 	else if (r.unknown)
-		snprintf(err, errsz, "unknown member \"%.*s%s\" "
+		snprintf(err, errsz, "unknown member \"%s\" "
 		         "(a request has only custom_id and params)",
-		         (int)(r.unknownlen > SHOW ? SHOW : r.unknownlen), r.unknown,
-		         r.unknownlen > SHOW ? "..." : "");
+		         bt_quote(q, r.unknown, r.unknownlen));
 	else if (!r.id)
 		snprintf(err, errsz, "missing custom_id");
 	else if (*r.id != '"')
 		snprintf(err, errsz, "custom_id is %s, not a string", kind(r.id));
 	else if (!bt_custom_id_ok(r.id + 1, r.idlen - 2))
-		snprintf(err, errsz, "invalid custom_id %.*s%s: it must "
-		         "match ^[a-zA-Z0-9_-]{1,64}$",
-		         (int)(r.idlen > SHOW ? SHOW : r.idlen), r.id,
-		         r.idlen > SHOW ? "..." : "");
+		snprintf(err, errsz, "invalid custom_id %s: it must "
+		         "match ^[a-zA-Z0-9_-]{1,64}$", bt_quote(q, r.id, r.idlen));
 	else if (!r.params)
 		snprintf(err, errsz, "missing params");
 	else if (*r.params != '{')

@@ -193,6 +193,40 @@ test_expect_success 'an unknown model exits 2 naming it and the line, never a si
 	test_grep "^bt-cost: stdin:1: unknown model \"gpt-9\"" err
 '
 
+test_expect_success 'requests with bad UTF-8: exit 2 naming line and column; results are read as jq reads them' '
+	req r1 claude-haiku-4-5 10 "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" >u.jsonl &&
+	printf "{\"custom_id\":\"r2\",\"params\":{\"model\":\"claude-haiku-4-5\",\"max_tokens\":10,\"system\":\"caf\351\"}}\n" >>u.jsonl &&
+	test_expect_code 2 bt-cost u.jsonl >out 2>err &&
+	echo "bt-cost: u.jsonl:2: invalid UTF-8 at column 85" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out &&
+	test_expect_code 2 bt-submit --dry-run --max-cost 10 <u.jsonl >out 2>err &&
+	echo "bt-submit: stdin:2: invalid UTF-8 at column 85" >expect &&
+	test_cmp expect err &&
+	ok g1 claude-haiku-4-5 1000000 0 0 0 | sed "s/\"hi\"/\"h$(printf "\351")\"/" >ur.jsonl &&
+	bt-cost ur.jsonl | jq -r .total.standard_usd >actual &&
+	echo 1 >expect && test_cmp expect actual
+'
+
+test_expect_success 'a model name at length or with a control character: quoted cut and shown' '
+	m=$(head -c 100000 /dev/zero | tr "\0" m) &&
+	req r1 "$m" 10 "\"messages\":[]" >long-req.jsonl &&
+	test_expect_code 2 bt-cost long-req.jsonl 2>err &&
+	echo "bt-cost: long-req.jsonl:1: unknown model \"$(printf "m%.0s" $(seq 1 40))...\": no price known for it (give its prices with --prices FILE or BT_PRICES)" >expect &&
+	test_cmp expect err &&
+	ok u1 "gpt\\u001b[2J" 1 1 0 0 >esc.jsonl &&
+	test_expect_code 2 bt-cost esc.jsonl 2>err &&
+	echo "bt-cost: esc.jsonl:1: unknown model \"gpt\\x1b[2J\": no price known for it (give its prices with --prices FILE or BT_PRICES)" >expect &&
+	test_cmp expect err &&
+	req r1 "claude-haiku-4-5\\u0000x" 10 "\"messages\":[]" >nul-req.jsonl &&
+	test_expect_code 2 bt-cost nul-req.jsonl 2>err &&
+	echo "bt-cost: nul-req.jsonl:1: params.model: not a model name" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-submit --dry-run --max-cost 10 <long-req.jsonl >out 2>err &&
+	echo "bt-submit: stdin:1: unknown model \"$(printf "m%.0s" $(seq 1 40))...\": no price known for it (give its prices in BT_PRICES)" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'dated and -latest names take their model prices; others do not' '
 	for m in claude-3-5-haiku-20241022 claude-3-5-haiku-latest claude-3-5-haiku; do
 		ok d1 $m 1000000 0 0 0 | bt-cost | jq -r .total.standard_usd || echo failed

@@ -116,6 +116,49 @@ test_expect_success '--api-key-file: the first line, trimmed; empty or missing f
 	echo "http-call: nosuch: cannot open the key file: No such file or directory" >expect && test_cmp expect err
 '
 
+test_expect_success '--api-key-file readable by others: a warning as ssh gives, then the call' '
+	echo sk-test-key >key &&
+	chmod 644 key &&
+	"$call" -k key -r GET /v1/messages/batches >out 2>err &&
+	cat >expect <<-\EOF &&
+	http-call: key: the key file is readable by others (mode 0644); chmod 600 key
+	status=200 attempts=1 ambiguous=0
+	EOF
+	test_cmp expect err &&
+	chmod 640 key &&
+	"$call" -k key -r GET /v1/messages/batches >out 2>err &&
+	sed -n 1p err >actual &&
+	echo "http-call: key: the key file is readable by others (mode 0640); chmod 600 key" >expect &&
+	test_cmp expect actual &&
+	test_must_fail grep sk-test-key err &&
+	chmod 600 key &&
+	"$call" -k key -r GET /v1/messages/batches >out 2>err &&
+	echo "status=200 attempts=1 ambiguous=0" >expect &&
+	test_cmp expect err &&
+	chmod 644 key &&
+	cat key | "$call" -k /dev/stdin -r GET /v1/messages/batches >out 2>err &&
+	test_cmp expect err
+'
+
+test_expect_success '--api-key-file DIRECTORY: exit 2 naming it, a usage error' '
+	mkdir keydir &&
+	test_expect_code 2 "$call" -k keydir GET / >out 2>err &&
+	echo "http-call: keydir: is a directory" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success '--api-key-file with a NUL byte or a control character in the key: exit 2' '
+	printf "sk-test-key\0tail\n" >key0 &&
+	printf "sk-test-key\rX-Evil: 1\n" >keyr &&
+	chmod 600 key0 keyr &&
+	test_expect_code 2 "$call" -k key0 GET / >out 2>err &&
+	echo "http-call: key0: a control character or a NUL byte in the key" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 "$call" -k keyr GET / >out 2>err &&
+	echo "http-call: keyr: a control character or a NUL byte in the key" >expect &&
+	test_cmp expect err
+'
+
 mock_stop
 mock_start --key sk-right
 test_expect_success 'a wrong key: 401 with the API message, and the key is never printed' '

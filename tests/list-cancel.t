@@ -118,11 +118,12 @@ test_expect_success 'bt-cancel of an unknown id: exit 1 with not_found_error' '
 	test_grep "^bt-cancel: msgbatch_nosuch: not_found_error: " err
 '
 
-test_expect_success 'bt-cancel: a bad line on stdin: exit 2 naming stdin:LINE, the rest done' '
-	{ echo; echo "bad id"; cat id2; } | test_expect_code 2 bt-cancel --delete >out 2>err &&
-	echo "bt-cancel: stdin:2: not a batch id or a batch object: '"'"'bad id'"'"'" >expect &&
+test_expect_success 'bt-cancel: a bad line on stdin ends the input: exit 2 naming stdin:LINE, the lines before it done' '
+	{ echo; cat id2; echo "bad id"; cat id1; } | test_expect_code 2 bt-cancel --delete >out 2>err &&
+	echo "bt-cancel: stdin:3: not a batch id or a batch object: '"'"'bad id'"'"'" >expect &&
 	test_cmp expect err &&
-	test "$(jq -r .type out)" = message_batch_deleted
+	test "$(jq -r .type out)" = message_batch_deleted &&
+	test "$(jq -r .id out)" = "$(cat id2)"
 '
 
 test_expect_success 'bt-cancel: a bad argument: exit 2, nothing sent' '

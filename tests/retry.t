@@ -357,6 +357,13 @@ test_expect_success 'a bad request line: exit 2 naming FILE:LINE' '
 	test_grep "^bt-retry: r.jsonl:2: " err
 '
 
+test_expect_success 'a request with bad UTF-8: exit 2 naming FILE:LINE and the column' '
+	{ req 1 && printf "{\"custom_id\":\"over\",\"params\":{\"t\":\"\300\257\"}}\n"; } >r.jsonl &&
+	test_expect_code 2 bt-retry r.jsonl <results.jsonl >out 2>err &&
+	echo "bt-retry: r.jsonl:2: invalid UTF-8 at column 36" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'a duplicate custom_id across REQUESTS files: exit 2 naming both lines' '
 	{ echo "{\"custom_id\":\"new\",\"params\":{}}" && req 9; } >more.jsonl &&
 	echo "bt-retry: more.jsonl:2: duplicate custom_id \"expired\" (first at requests.jsonl:9)" >expect &&

@@ -92,7 +92,8 @@ test_expect_success '-o: killed and run again, every request answered once, no h
 	requests h 40 >h.jsonl &&
 	mock_fault "messages:slow:0.2*0" &&
 	{ bt-send -c 4 -o h.out h.jsonl 2>/dev/null & } && pid=$! &&
-	sleep 1 && kill -9 $pid && wait $pid;
+	i=0 && until [ -s h.out ] || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done &&
+	sleep 0.3 && kill -9 $pid && wait $pid;
 	curl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
 	n=$(wc -l <h.out) && test $n -gt 0 && test $n -lt 40 &&
 	jq -c . h.out >/dev/null &&

@@ -40,6 +40,52 @@ test_expect_success 'not JSON' '
 		"invalid JSON: control character 0x09 in string at column 34"
 '
 
+test_expect_success 'invalid UTF-8: the column of its first byte, whatever the kind' '
+	bad overlong "$(printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"caf\300\251\"}}")" \
+		"invalid UTF-8 at column 36" &&
+	bad surrogate "$(printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"\355\240\200\"}}")" \
+		"invalid UTF-8 at column 33" &&
+	bad past "$(printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"\364\220\200\200\"}}")" \
+		"invalid UTF-8 at column 33" &&
+	bad cut "$(printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"caf\303\"}}")" \
+		"invalid UTF-8 at column 36" &&
+	bad cutesc "$(printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"caf\303\\\\n\"}}")" \
+		"invalid UTF-8 at column 36" &&
+	bad stray "$(printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"\200\"}}")" \
+		"invalid UTF-8 at column 33" &&
+	bad latin1 "$(printf "{\"custom_id\":\"x\",\"params\":{\"caf\351\":1}}")" \
+		"invalid UTF-8 at column 32" &&
+	bad idlatin1 "$(printf "{\"custom_id\":\"caf\351\",\"params\":{}}")" \
+		"invalid UTF-8 at column 18" &&
+	bad unklatin1 "$(printf "{\"custom_id\":\"x\",\"params\":{},\"caf\351\":1}")" \
+		"invalid UTF-8 at column 34"
+'
+
+test_expect_success 'invalid UTF-8 on stdin: stdin:LINE, and nothing left' '
+	mkdir u1 && { reqs 1 2 &&
+		printf "{\"custom_id\":\"r3\",\"params\":{\"messages\":[{\"content\":\"x na\357ve\"}]}}\n" &&
+		reqs 4 5; } >u1/in &&
+	test_expect_code 2 bt-split -d u1/d <u1/in >u1/out 2>u1/err &&
+	echo "bt-split: stdin:3: invalid UTF-8 at column 57" >expect &&
+	test_cmp expect u1/err &&
+	test_must_fail test -s u1/out &&
+	ls -A u1/d >files && test_must_fail test -s files
+'
+
+test_expect_success 'good UTF-8 of every length passes byte for byte' '
+	printf "{\"custom_id\":\"u\",\"params\":{\"t\":\"\177 \302\200 \337\277 \340\240\200 \355\237\277 \356\200\200 \357\277\277 \360\220\200\200 \364\217\277\277 \360\237\230\200\"}}\n" >u.jsonl &&
+	bt-split u.jsonl >out &&
+	test_cmp u.jsonl chunk.0001.jsonl
+'
+
+test_expect_success 'a long bad line: named, not quoted whole' '
+	mkdir u2 && { reqs 1 1 &&
+		printf "{\"custom_id\":\"x\",\"params\":{\"t\":\"%s\351\"}}\n" "$(head -c 100000 /dev/zero | tr "\0" a)"; } >u2/in &&
+	test_expect_code 2 bt-split -d u2/d <u2/in >u2/out 2>u2/err &&
+	echo "bt-split: stdin:2: invalid UTF-8 at column 100033" >expect &&
+	test_cmp expect u2/err
+'
+
 test_expect_success 'JSON that is not an object' '
 	bad array "[{\"custom_id\":\"x\",\"params\":{}}]" "not a JSON object" &&
 	bad string "\"x\"" "not a JSON object" &&
@@ -59,6 +105,15 @@ test_expect_success 'an unknown member, or a member given twice' '
 		"unknown member \"Custom_id\" (a request has only custom_id and params)" &&
 	bad twice "{\"custom_id\":\"x\",\"params\":{},\"custom_id\":\"y\"}" \
 		"duplicate member \"custom_id\""
+'
+
+test_expect_success 'a member named at length: quoted cut to 40 bytes, at a character' '
+	k=$(head -c 100000 /dev/zero | tr "\0" k) &&
+	bad longunk "{\"custom_id\":\"x\",\"params\":{},\"$k\":1}" \
+		"unknown member \"$(printf "k%.0s" $(seq 1 40))...\" (a request has only custom_id and params)" &&
+	k=$(printf "k%.0s" $(seq 1 39)) && e=$(printf "\303\251") &&
+	bad utfunk "{\"custom_id\":\"x\",\"params\":{},\"$k$e\":1}" \
+		"unknown member \"$k...\" (a request has only custom_id and params)"
 '
 
 test_expect_success 'custom_id not a string' '

@@ -105,6 +105,29 @@ test_expect_success '--dry-run prints the plan and sends nothing' '
 	test_cmp expect actual
 '
 
+test_expect_success 'bad UTF-8 in a request: exit 2 naming line and column, nothing sent' '
+	{ requests u 2 &&
+	  printf "{\"custom_id\":\"u3\",\"params\":{\"t\":\"\355\240\200\"}}\n"; } >u.jsonl &&
+	before=$(creates) &&
+	test_expect_code 2 bt-submit --dry-run <u.jsonl >out 2>err &&
+	echo "bt-submit: stdin:3: invalid UTF-8 at column 34" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -s out &&
+	test_expect_code 2 bt-submit <u.jsonl >out 2>err &&
+	test_cmp expect err &&
+	test $(creates) -eq $before &&
+	mkdir uc && cp u.jsonl uc/chunk.jsonl &&
+	test_expect_code 2 bt-submit --dry-run uc/chunk.jsonl >out 2>err &&
+	echo "bt-submit: uc/chunk.jsonl:3: invalid UTF-8 at column 34" >expect &&
+	test_cmp expect err &&
+	requests v 2 >v.jsonl &&
+	printf "{\"custom_id\":\"v3\",\"params\":{\"t\":\"na\303\257ve \360\237\230\200\"}}\n" >>v.jsonl &&
+	bt-submit --dry-run <v.jsonl >plan &&
+	jq -c "[.requests, .bytes]" plan >actual &&
+	echo "[3,$(( $(wc -c <v.jsonl) + 14 ))]" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'the dry run needs no key; a real run without one exits 2 before reading' '
 	(unset ANTHROPIC_API_KEY; bt-submit --dry-run <g.jsonl >/dev/null) &&
 	mkfifo never &&

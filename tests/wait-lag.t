@@ -3,6 +3,10 @@
 # waited late: a tenth of it, at least a second apart (or --interval).
 . "${0%/*}/lib.sh"
 
+if [ "${BT_VALGRIND:-}" = 1 ]; then
+	test_skip 'the lag and the polls' 'timing, under valgrind'
+	test_done
+fi
 mock_start --processing-time 4 || exit 1
 now() { date +%s.%N; }
 

@@ -56,6 +56,63 @@ static const char *quick(const char *s)
 	return bt_buf_str(&b);
 }
 
+static const char *members_utf8(const char *s, size_t n)
+{
+	static struct bt_buf b;
+	int r;
+
+	b.len = 0;
+	r = bt_json_members_utf8(s, n, member, &b, err, sizeof err);
+	if (r)
+		bt_buf_printf(&b, "r=%d %s", r, r < 0 ? err : "");
+	return bt_buf_str(&b);
+}
+
+static const char *strict(const char *s)
+{
+	return members_utf8(s, strlen(s));
+}
+
+/* UTF-8 that is well-formed, and that is not, with why */
+static const struct {
+	const char *s;
+	int good;
+	const char *what;
+} utf8[] = {
+	{ "\x7f", 1, "U+007F" },
+	{ "\xc2\x80", 1, "U+0080" },
+	{ "\xdf\xbf", 1, "U+07FF" },
+	{ "\xe0\xa0\x80", 1, "U+0800" },
+	{ "\xed\x9f\xbf", 1, "U+D7FF" },
+	{ "\xee\x80\x80", 1, "U+E000" },
+	{ "\xef\xbf\xbf", 1, "U+FFFF" },
+	{ "\xf0\x90\x80\x80", 1, "U+10000" },
+	{ "\xf3\xbf\xbf\xbf", 1, "U+FFFFF" },
+	{ "\xf4\x8f\xbf\xbf", 1, "U+10FFFF" },
+	{ "\xc3\xa9\xe4\xb8\xad", 1, "two characters" },
+	{ "\x80", 0, "a stray continuation byte" },
+	{ "\xbf", 0, "a stray continuation byte" },
+	{ "\xc0\x80", 0, "an overlong NUL" },
+	{ "\xc1\xbf", 0, "an overlong 2-byte form" },
+	{ "\xe0\x80\x80", 0, "an overlong 3-byte form" },
+	{ "\xe0\x9f\xbf", 0, "an overlong 3-byte form" },
+	{ "\xed\xa0\x80", 0, "a surrogate, U+D800" },
+	{ "\xed\xbf\xbf", 0, "a surrogate, U+DFFF" },
+	{ "\xf0\x80\x80\x80", 0, "an overlong 4-byte form" },
+	{ "\xf0\x8f\xbf\xbf", 0, "an overlong 4-byte form" },
+	{ "\xf4\x90\x80\x80", 0, "past U+10FFFF" },
+	{ "\xf5\x80\x80\x80", 0, "a lead byte past F4" },
+	{ "\xf8\x88\x80\x80\x80", 0, "a 5-byte form" },
+	{ "\xfe", 0, "FE" },
+	{ "\xff", 0, "FF" },
+	{ "\xc2", 0, "a 2-byte form cut short" },
+	{ "\xe1\x80", 0, "a 3-byte form cut short" },
+	{ "\xf1\x80\x80", 0, "a 4-byte form cut short" },
+	{ "\xc2\x41", 0, "a lead byte, then ASCII" },
+	{ "\xe1\x80\x41", 0, "a 3-byte form, then ASCII" },
+	{ "\xf1\x80\x80\xc0", 0, "a 4-byte form, then a lead byte" },
+};
+
 static char *tmpfile_with(const char *data, size_t n)
 {
 	static char path[64];
@@ -242,6 +299,64 @@ int main(void)
 
 	ok(bt_blank(" \t\r", 3) && bt_blank("", 0) && !bt_blank(" x", 2), "blank lines");
 
+	/* UTF-8, strictly */
+	for (k = 0; k < (int)(sizeof utf8 / sizeof utf8[0]); k++) {
+		n = strlen(utf8[k].s);
+		ok(utf8[k].good ? bt_utf8_valid(utf8[k].s, n) == n :
+		   bt_utf8_valid(utf8[k].s, n) == 0 && bt_utf8_char(utf8[k].s, n) == 0,
+		   "UTF-8: %s is %s", utf8[k].what, utf8[k].good ? "good" : "bad");
+	}
+	is_int(bt_utf8_valid("ab\0c", 4), 4, "UTF-8: a NUL is a character (the JSON rules refuse it)");
+	is_int(bt_utf8_valid("abcdefghij\xc3\xa9klmnopq\xe9", 20), 19,
+	       "UTF-8: the offset of the first bad byte, past ASCII words");
+	is_int(bt_utf8_char("\xf0\x9f\x98\x80", 4), 4, "UTF-8: the length of a character");
+	is_int(bt_utf8_char("\xf0\x9f\x98\x80", 3), 0, "UTF-8: none when it is cut by the end");
+	is_str(strict("{\"a\":\"caf\xc3\xa9\"}"), "a=\"caf\xc3\xa9\";",
+	       "strict: good UTF-8 passes");
+	is_str(strict("{\"a\":\"caf\xe9\"}"), "r=-1 invalid UTF-8 at column 10",
+	       "strict: bad UTF-8 in a value, its column");
+	is_str(strict("{\"\xe9\":1}"), "r=-1 invalid UTF-8 at column 3",
+	       "strict: in a key");
+	is_str(strict("{\"a\":[{\"b\":\"\xc3\"}]}"), "r=-1 invalid UTF-8 at column 13",
+	       "strict: deep in a value, cut by the quote");
+	is_str(strict("{\"a\":\"\xc3\\n\xa9\"}"), "r=-1 invalid UTF-8 at column 7",
+	       "strict: a character cut by an escape");
+	is_str(strict("{\"a\":\"x\xff\ty\"}"), "r=-1 invalid UTF-8 at column 8",
+	       "strict: the first error in the line wins (UTF-8 before a control)");
+	is_str(strict("{\"a\":\"x\ty\xff\"}"), "r=-1 control character 0x09 in string at column 8",
+	       "strict: the first error in the line wins (a control before UTF-8)");
+	is_str(strict("{\"a\":\"x\xff"), "r=-1 unterminated string at column 6",
+	       "strict: a string left open is said so");
+	is_str(strict("{\"a\":\xff}"), "r=-1 unexpected byte 0xff, expected a value at column 6",
+	       "strict: outside strings, a byte JSON does not take");
+	is_str(members("{\"a\":\"caf\xe9\"}"), "a=\"caf\xe9\";",
+	       "members: bad UTF-8 passes (user data: replaced later, as jq does)");
+	is_str(quick("{\"a\":\"caf\xe9\"}"), "a=\"caf\xe9\";", "quick: and here");
+	is_str(rt("\"\xed\xa0\x80\xc0\x80\""), "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"",
+	       "parse: bad UTF-8 still becomes U+FFFD, as jq does");
+
+	/* quoting bad input for a message */
+	{
+		char q[BT_QUOTE_SIZE];
+
+		is_str(bt_quote(q, "ab\0c\x01\x7f\xff", 7), "ab\\x00c\\x01\\x7f\\xff",
+		       "quote: controls, NUL, DEL and bad UTF-8 as \\xHH");
+		is_str(bt_quote(q, "caf\xc3\xa9", 5), "caf\xc3\xa9", "quote: good UTF-8 as it is");
+		big = bt_malloc(100000);
+		memset(big, 'x', 100000);
+		is_str(bt_quote(q, big, 100000), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...",
+		       "quote: 100 kB cut to 40 bytes and ...");
+		is_str(bt_quote(q, big, 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		       "quote: 40 bytes whole");
+		memcpy(big + 38, "\xc3\xa9", 2);
+		is_int((int)strlen(bt_quote(q, big, 41)), 43,
+		       "quote: a character that would cross 40 is left out whole");
+		memcpy(big + 37, "\x01", 1);
+		is_int((int)strlen(bt_quote(q, big, 100)), 40,
+		       "quote: and so is an escape (37 and ...)");
+		free(big);
+	}
+
 	/* String scanning, 32, 16 and 1 bytes at a time: every length to 100
 	 * (bytes of 0x80 and up, and letters that are no escape) and a stop
 	 * at every place, read from a buffer of exactly its size
@@ -278,6 +393,99 @@ int main(void)
 		bt_json_avx2 = avx2;
 		ok(!bad, "strings of 0 to 100 bytes, a stop at each place (%s)",
 		   k == 2 ? "AVX2" : "SSE2");
+	}
+
+	/* bt_utf8_valid the same way: every sequence above at every place of
+	 * texts to 100 bytes, read from a buffer of exactly their size; and
+	 * every good character cut short, by the end of the text or by an
+	 * 'a', which is bad at its lead byte */
+	for (k = bt_json_avx2 ? 2 : 1; k > 0; k--) {
+		int avx2 = bt_json_avx2, bad = 0, tries = 0;
+		size_t len, i, u, sl, cut, want, got;
+
+		bt_json_avx2 = k == 2;
+		for (len = 0; len <= 100; len++) {
+			for (u = 0; u < sizeof utf8 / sizeof utf8[0]; u++) {
+				sl = strlen(utf8[u].s);
+				for (cut = utf8[u].good && bt_utf8_char(utf8[u].s, sl) == sl ? 1 : sl;
+				     cut <= sl; cut++) {
+					for (i = 0; i + cut <= len; i++) {
+						char *p = bt_malloc(len ? len : 1);
+
+						memset(p, 'a', len);
+						memcpy(p + i, utf8[u].s, cut);
+						if (cut < sl)
+							want = i;
+						else
+							want = utf8[u].good ? len : i + bt_utf8_valid(utf8[u].s, sl);
+						got = bt_utf8_valid(p, len);
+						tries++;
+						if (got != want && bad++ < 5)
+							printf("# %s (%zu of %zu bytes) at %zu of %zu: %zu, want %zu\n",
+							       utf8[u].what, cut, sl, i, len, got, want);
+						free(p);
+					}
+				}
+			}
+		}
+		bt_json_avx2 = avx2;
+		ok(!bad && tries > 100000, "bt_utf8_valid on texts of 0 to 100 bytes, %d cases (%s)",
+		   tries, k == 2 ? "AVX2" : "SSE2");
+	}
+
+	/* And in request-like lines, through bt_json_members_utf8: every
+	 * sequence above at every place of every string to 100 bytes,
+	 * followed by the rest of the string or by an escape at once; the
+	 * error's column, or none, wherever 16 and 32 fall. */
+	for (k = bt_json_avx2 ? 2 : 1; k > 0; k--) {
+		int avx2 = bt_json_avx2, bad = 0, tries = 0;
+		size_t len, i, j, u, sl;
+		char want[64];
+		const char *got;
+
+		bt_json_avx2 = k == 2;
+		for (len = 0; len <= 100; len++) {
+			char *p = bt_malloc(len + 16);
+
+			for (u = 0; u < sizeof utf8 / sizeof utf8[0]; u++) {
+				sl = strlen(utf8[u].s);
+				for (i = 0; i + sl <= len; i++) {
+					/* {"k":"aaa<seq>aaa"} and {"k":"aaa<seq>\naaa"} */
+					for (j = i + sl; j <= len; j = j < len ? len : len + 1) {
+						size_t m = 0;
+
+						memcpy(p, "{\"k\":\"", 6);
+						m = 6;
+						memset(p + m, 'a', len);
+						memcpy(p + m + i, utf8[u].s, sl);
+						m += j;
+						if (j < len) {      /* an escape at j */
+							memmove(p + m + 2, p + m, len - j);
+							memcpy(p + m, "\\n", 2);
+							m += 2 + (len - j);
+						}
+						memcpy(p + m, "\"}", 2);
+						m += 2;
+						got = members_utf8(p, m);
+						if (utf8[u].good)
+							want[0] = 0;
+						else
+							snprintf(want, sizeof want, "r=-1 invalid UTF-8 at column %zu",
+							         7 + i + bt_utf8_valid(utf8[u].s, sl));
+						tries++;
+						if (utf8[u].good ? strncmp(got, "k=", 2) != 0 : strcmp(got, want) != 0) {
+							if (bad++ < 5)
+								printf("# %s at %zu of %zu, stop at %zu: %s\n",
+								       utf8[u].what, i, len, j, got);
+						}
+					}
+				}
+			}
+			free(p);
+		}
+		bt_json_avx2 = avx2;
+		ok(!bad && tries > 100000, "UTF-8 in strings of 0 to 100 bytes, %d cases (%s)",
+		   tries, k == 2 ? "AVX2" : "SSE2");
 	}
 	return done_testing();
 }
