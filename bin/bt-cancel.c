@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	const char *keyfile = NULL;
 	int c, bad;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
 		case 'd': C.delete = 1; break;

@@ -47,9 +47,9 @@ static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 
 	(void)v;
 	(void)vn;
-	if (kn == 6 && !memcmp(k, "params", 6))
+	if (bt_json_key_is(k, kn, "params"))
 		c->params = 1;
-	else if (kn == 6 && !memcmp(k, "result", 6))
+	else if (bt_json_key_is(k, kn, "result"))
 		c->result = 1;
 	return 0;
 }
@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 	const char *prices_file = NULL;
 	int c, i;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	bt_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "hH", opts, NULL)) != -1)
 		switch (c) {

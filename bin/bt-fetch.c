@@ -33,12 +33,6 @@ static void usage(FILE *f, int status)
 	exit(status);
 }
 
-struct line_check {
-	const char *id;
-	size_t idlen;
-	int has_result;
-};
-
 static void fail(const char *id, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void fail(const char *id, const char *fmt, ...)
@@ -112,51 +106,31 @@ static void settle(struct fetch *f, jv mark)
 		bt_warn("%s: its custom_ids are those of %s: adopted for good", f->id, chunk);
 }
 
-static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct line_check *c = arg;
-
-	if (kn == 9 && !memcmp(k, "custom_id", 9) && vn >= 2 && *v == '"') {
-		c->id = v + 1;
-		c->idlen = vn - 2;
-	} else if (kn == 6 && !memcmp(k, "result", 6) && *v == '{')
-		c->has_result = 1;
-	return 0;
-}
-
 /* A complete result line: check it, write it unless it was written by an
  * earlier try.  Nonzero stops the download. */
 static int line(struct fetch *f, char *s, size_t n)
 {
-	struct line_check c = { 0 };
-	char id[BT_ID_MAX + 1], err[200];
+	struct bt_result_peek p;
+	char err[200];
 
 	if (n && s[n - 1] == '\r')
 		n--;
 	if (bt_blank(s, n))
 		return 0;
-	/* the API's own lines: their shape is checked, not every number */
-	if (bt_json_members_quick(s, n, member, &c, err, sizeof err) < 0) {
-		snprintf(f->err, sizeof f->err, "result line %llu: invalid JSON: %s",
-		         f->lines + 1, err);
+	/* the API's own lines: their shape is checked (lib/result.c), not
+	 * every number */
+	if (bt_result_peek(s, n, 0, &p, err, sizeof err) < 0) {
+		snprintf(f->err, sizeof f->err, "result line %llu: %s", f->lines + 1, err);
 		return -1;
 	}
-	if (!c.id || !bt_custom_id_ok(c.id, c.idlen) || !c.has_result) {
-		snprintf(f->err, sizeof f->err,
-		         "result line %llu is not a result (custom_id and result)",
-		         f->lines + 1);
-		return -1;
-	}
-	memcpy(id, c.id, c.idlen);
-	id[c.idlen] = 0;
-	if (bt_idset_add(&f->seen, id, f->lines + 1)) {
+	if (bt_idset_add(&f->seen, p.id, f->lines + 1)) {
 		if (f->attempt == 1)    /* the API sent one id twice */
 			f->dups++;
 		return 0;               /* written already */
 	}
 	f->lines++;
 	if (f->hold >= 0)
-		bt_idlist_add(&f->ids, id, c.idlen);
+		bt_idlist_add(&f->ids, p.id, strlen(p.id));
 	bt_buf_add(&f->out, s, n);
 	bt_buf_addc(&f->out, '\n');
 	if (f->out.len >= (1 << 20))
@@ -327,7 +301,7 @@ int main(int argc, char **argv)
 	};
 	int c, bad;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	bt_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {

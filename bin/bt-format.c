@@ -438,7 +438,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	O.model = getenv("BT_MODEL");
 	O.args = jv_object();
 	while ((c = getopt_long(argc, argv, "hRm:p:s:f:", opts, NULL)) != -1)

@@ -327,7 +327,7 @@ int main(int argc, char **argv)
 	jv args = jv_object(), v;
 	int c, raw = 0, i;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	J.as = "response";
 	while ((c = getopt_long(argc, argv, "hvR", opts, NULL)) != -1)
 		switch (c) {

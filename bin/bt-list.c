@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 	int c, more, i, n;
 	jv data, b;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	L.page = jv_null();
 	while ((c = getopt_long(argc, argv, "hvn:", opts, NULL)) != -1)
 		switch (c) {

@@ -329,7 +329,7 @@ int main(int argc, char **argv)
 	int c, i, kinds = 0, dash = 0, strict = 0;
 	size_t j;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
 		case 'E': want[BT_R_ERRORED] = 1; kinds = 1; break;

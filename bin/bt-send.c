@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int c, i, fd;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	bt_config_init(&S.cfg);
 	while ((c = getopt_long(argc, argv, "hvc:o:", opts, NULL)) != -1)
 		switch (c) {

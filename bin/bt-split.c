@@ -581,9 +581,9 @@ int main(int argc, char **argv)
 	struct bt_lines in;
 	int c;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	C.width = 4;
-	while ((c = getopt_long(argc, argv, ":a:b:d:hn:sv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:b:d:hn:sv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': C.width = (int)bt_num(optarg, 1, 18, "-a"); break;
 		case 'b': maxbytes = (unsigned long long)bt_size(optarg, 1,
@@ -594,20 +594,7 @@ int main(int argc, char **argv)
 		                                  BT_MAX_REQUESTS, "-n"); break;
 		case 's': syncing = 1; break;
 		case 'v': bt_verbose = 1; break;
-		case ':':
-			if (!strncmp(argv[optind - 1], "--", 2))
-				bt_warn("option '%s' requires an argument",
-				        argv[optind - 1]);
-			else
-				bt_warn("option requires an argument -- '%c'", optopt);
-			usage(stderr, BT_EXIT_USAGE);
-			break;
-		default:
-			if (optopt)
-				bt_warn("invalid option -- '%c'", optopt);
-			else
-				bt_warn("unrecognized option '%s'", argv[optind - 1]);
-			usage(stderr, BT_EXIT_USAGE);
+		default: usage(stderr, BT_EXIT_USAGE);
 		}
 	}
 	argc -= optind;

@@ -1297,7 +1297,7 @@ int main(int argc, char **argv)
 	char *s;
 	int c, i;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	bt_config_init(&cfg);
 	while ((c = getopt_long(argc, argv, "hvn:b:", opts, NULL)) != -1)
 		option(c);

@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 	int c, i, timed_out;
 	size_t unseen;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
 		case 'P': W.progress = 1; break;

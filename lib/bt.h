@@ -39,10 +39,11 @@ extern int bt_verbose;          /* -v given */
 /* Called before every diagnostic (to clear a progress line, say). */
 extern void (*bt_before_warn)(void);
 
-/* Set the program name (basename of argv0) and SIGPIPE's default; a
- * closed stdin, stdout or stderr is opened on /dev/null, so that no
- * socket or file takes its number. */
-void bt_init(const char *argv0);
+/* Set the program name (basename of argv[0]), and argv[0] to it, so that
+ * getopt's own messages say "bt-NAME:" too; SIGPIPE's default; a closed
+ * stdin, stdout or stderr is opened on /dev/null, so that no socket or
+ * file takes its number. */
+void bt_init(char **argv);
 /* "bt-NAME: message\n" on stderr; a format ending in ':' appends
  * ": strerror(errno)". */
 void bt_warn(const char *fmt, ...)

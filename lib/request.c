@@ -24,56 +24,16 @@ static const char *kind(const char *v)
 	}
 }
 
-/* Key text as written, with its escapes undone when it has any; the keys
- * we look for are short, so longer ones just come out unequal. */
-static int key_is(const char *k, size_t n, const char *want)
-{
-	char tmp[16];
-	size_t i, j, m = 0;
-	unsigned u;
-	int c;
-
-	if (!memchr(k, '\\', n))
-		return n == strlen(want) && !memcmp(k, want, n);
-	for (i = 0; i < n && m < sizeof tmp; i++) {
-		if (k[i] != '\\') {
-			tmp[m++] = k[i];
-			continue;
-		}
-		i++;    /* the parser checked the escape is whole */
-		switch (k[i]) {
-		case 'u':
-			/* four hex digits, whole (the parser checked); no sscanf:
-			 * the key need not be followed by a NUL */
-			for (u = 0, j = 1; j <= 4; j++) {
-				c = k[i + j];
-				u = u << 4 | (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-			}
-			if (u == 0 || u > 0x7f)
-				return 0;
-			tmp[m++] = (char)u;
-			i += 4;
-			break;
-		case '"': case '\\': case '/':
-			tmp[m++] = k[i];
-			break;
-		default:
-			return 0;   /* \b \f \n \r \t: in no key we know */
-		}
-	}
-	return i == n && m == strlen(want) && !memcmp(tmp, want, m);
-}
-
 static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 {
 	struct req *r = arg;
 	const char **at;
 	size_t *atn;
 
-	if (key_is(k, kn, "custom_id")) {
+	if (bt_json_key_is(k, kn, "custom_id")) {
 		at = &r->id;
 		atn = &r->idlen;
-	} else if (key_is(k, kn, "params")) {
+	} else if (bt_json_key_is(k, kn, "params")) {
 		at = &r->params;
 		atn = &r->paramslen;
 	} else {

@@ -17,13 +17,14 @@ const char *bt_prog = "bt";
 int bt_verbose;
 void (*bt_before_warn)(void);
 
-void bt_init(const char *argv0)
+void bt_init(char **argv)
 {
 	const char *s;
 
-	if (argv0 && *argv0) {
-		s = strrchr(argv0, '/');
-		bt_prog = s ? s + 1 : argv0;
+	if (argv && argv[0] && *argv[0]) {
+		s = strrchr(argv[0], '/');
+		bt_prog = s ? s + 1 : argv[0];
+		argv[0] = (char *)bt_prog;     /* getopt's messages say it too */
 	}
 	signal(SIGPIPE, SIG_DFL);
 	for (int fd = 0; fd < 3; fd++)

@@ -232,7 +232,7 @@ int main(int argc, char *argv[])
 	sigset_t sigs;
 	int port;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	options(argc, argv);
 	sa = listen_address();
 	state_open();

@@ -9,28 +9,27 @@ create() {
 		'{"requests":[{"custom_id":"a","params":{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}]}' &&
 	echo
 }
-gets() { curl -sS "$MOCK_URL/_mock/stats" | jq .http; }
 canceled() { api GET "/v1/messages/batches/$1" | jq -e ".cancel_initiated_at != null" >/dev/null; }
 
 # bad PROG WHAT LINE-PRINTF-FORMAT: the line, alone on stdin, is exit 2
 # with "PROG: stdin:1: WHAT", nothing sent to the API, nothing written
 bad() {
-	_before=$(gets) &&
+	_before=$(mock_stat http) &&
 	printf "$3" >in &&
 	test_expect_code 2 "$1" <in >out 2>err &&
 	echo "$1: stdin:1: $2" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
-	test "$(gets)" = "$_before"
+	test_must_be_empty out &&
+	test "$(mock_stat http)" = "$_before"
 }
 # bad_arg PROG WHAT ARG: the same as an argument: "PROG: argument 1: WHAT"
 bad_arg() {
-	_before=$(gets) &&
+	_before=$(mock_stat http) &&
 	test_expect_code 2 "$1" "$3" >out 2>err &&
 	echo "$1: argument 1: $2" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
-	test "$(gets)" = "$_before"
+	test_must_be_empty out &&
+	test "$(mock_stat http)" = "$_before"
 }
 
 mock_start --processing-time 0.2 || exit 1
@@ -83,12 +82,12 @@ for p in bt-wait bt-fetch bt-cancel; do
 	"
 
 	test_expect_success "$p: a bad argument among good ones: exit 2, nothing done" "
-		before=\$(gets) &&
+		before=\$(mock_stat http) &&
 		test_expect_code 2 $p \"\$(cat id1)\" 'no id' \"\$(cat id2)\" >out 2>err &&
 		echo \"$p: argument 2: not a batch id or a batch object: 'no id'\" >expect &&
 		test_cmp expect err &&
-		test_must_fail test -s out &&
-		test \"\$(gets)\" = \"\$before\"
+		test_must_be_empty out &&
+		test \"\$(mock_stat http)\" = \"\$before\"
 	"
 done
 

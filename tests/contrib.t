@@ -25,7 +25,6 @@ mkjob() {
 	all: \$(WORK)/joined.jsonl
 	EOF
 }
-stat_of() { curl -sS "$MOCK_URL/_mock/stats" | jq -r ".$1"; }
 # every file and directory under DIR, with its size and mtime to the ns
 snapshot() { ls -lR --time-style=+%s.%N "$1"; }
 # the distinct batches recorded in DIR's journals
@@ -49,37 +48,37 @@ test_expect_success 'bt.mk: the whole job, with retry rounds, joined in input or
 	n=$(wc -l <job/bt-work/results.jsonl) && test "$n" -gt 60 &&
 	ok=$(jq -r "select(.status == \"succeeded\") | .id" job/bt-work/joined.jsonl | wc -l) &&
 	test "$ok" -ge 57 &&
-	test "$(stat_of creates)" = "$(journal_batches job/bt-work)" &&
+	test "$(mock_stat creates)" = "$(journal_batches job/bt-work)" &&
 	cp job/bt-work/joined.jsonl joined.first
 '
 
 test_expect_success 'bt.mk: run again, nothing is done: no API call, no file touched' '
 	snapshot job >before &&
-	http=$(stat_of http) &&
+	http=$(mock_stat http) &&
 	$MAKE -C job >out 2>&1 &&
 	test_grep "Nothing to be done" out &&
 	snapshot job >after &&
 	test_cmp before after &&
-	test "$(stat_of http)" = "$http"
+	test "$(mock_stat http)" = "$http"
 '
 
 test_expect_success 'bt.mk: joined.jsonl removed: made again, the same bytes, no API call' '
-	http=$(stat_of http) &&
+	http=$(mock_stat http) &&
 	rm job/bt-work/joined.jsonl &&
 	$MAKE -C job >out 2>&1 &&
 	test_cmp joined.first job/bt-work/joined.jsonl &&
-	test "$(stat_of http)" = "$http"
+	test "$(mock_stat http)" = "$http"
 '
 
 test_expect_success 'bt.mk: stages run again (records touched, a round redone): nothing paid twice' '
-	creates=$(stat_of creates) &&
+	creates=$(mock_stat creates) &&
 	rm job/bt-work/round.01/ended.jsonl &&
 	touch job/records.jsonl &&
 	$MAKE -C job >out 2>&1 &&
 	test_grep "bt-work/round.01/batches.jsonl" out &&
 	test_grep "bt-work/round.02/batches.jsonl" out &&
 	test_cmp joined.first job/bt-work/joined.jsonl &&
-	test "$(stat_of creates)" = "$creates"
+	test "$(mock_stat creates)" = "$creates"
 '
 
 test_expect_success 'bt.mk: a new prompt makes new requests; the same one does not' '
@@ -120,13 +119,13 @@ test_expect_success 'bt.mk: bt-status says every batch ended' '
 test_expect_success 'bt.mk: a failing stage fails make and leaves no target for it' '
 	mkjob bad &&
 	cp records.jsonl bad/records.jsonl && echo "{\"id\":" >>bad/records.jsonl &&
-	creates=$(stat_of creates) &&
+	creates=$(mock_stat creates) &&
 	test_expect_code 2 $MAKE -C bad >out 2>err &&
 	test_grep "records.jsonl:61:" err &&
 	test_must_fail test -e bad/bt-work/requests.jsonl &&
 	test_must_fail test -e bad/bt-work/requests.jsonl.tmp &&
 	test_must_fail test -e bad/bt-work/round.01 &&
-	test "$(stat_of creates)" = "$creates"
+	test "$(mock_stat creates)" = "$creates"
 '
 
 test_expect_success 'bt.mk: a stage failing half way (bt-fetch) leaves no results; make again ends the job' '
@@ -175,10 +174,10 @@ test_expect_success 'bt.mk: killed after bt-submit, run again: the same output, 
 	test -e kill/bt-work/round.01/batches.jsonl &&
 	kill -KILL -$pid && { wait $pid; :; } &&
 	test_must_fail test -e kill/bt-work/round.01/ended.jsonl &&
-	test "$(stat_of creates)" = 3 &&
+	test "$(mock_stat creates)" = 3 &&
 	$MAKE -C kill >out 2>&1 &&
 	test_cmp joined.first kill/bt-work/joined.jsonl &&
-	test "$(stat_of creates)" = "$(journal_batches kill/bt-work)"
+	test "$(mock_stat creates)" = "$(journal_batches kill/bt-work)"
 '
 
 # A fresh one again: bt-submit settles a create that got no answer by the
@@ -187,7 +186,7 @@ mock_start --processing-time 2 --error-rate 0.2 --seed 7
 
 test_expect_success 'bt.mk: killed while a create waits for its answer: the batch is adopted, not paid twice' '
 	mkjob kill2 &&
-	creates=$(stat_of creates) &&
+	creates=$(mock_stat creates) &&
 	mock_fault create:slow:4 || exit 1
 	perl -e "setpgrp(0, 0); exec @ARGV" $MAKE -C kill2 >out 2>&1 &
 	pid=$! &&
@@ -196,10 +195,10 @@ test_expect_success 'bt.mk: killed while a create waits for its answer: the batc
 	sleep 0.5 &&
 	kill -KILL -$pid && { wait $pid; :; } &&
 	test_must_fail test -e kill2/bt-work/round.01/batches.jsonl &&
-	test "$(stat_of creates)" = $((creates + 1)) &&
+	test "$(mock_stat creates)" = $((creates + 1)) &&
 	$MAKE -C kill2 >out 2>&1 &&
 	test_lines 60 kill2/bt-work/joined.jsonl &&
-	test "$(stat_of creates)" = $((creates + $(journal_batches kill2/bt-work)))
+	test "$(mock_stat creates)" = $((creates + $(journal_batches kill2/bt-work)))
 '
 
 if [ "${BT_VALGRIND:-}" = 1 ]; then
@@ -272,7 +271,7 @@ test_expect_success 'completion: every option of every usage line is offered' '
 		bash -c ". \"\$BT_ROOT/contrib/bt.bash-completion\" && _bt_opts bt-$p" |
 			tr -s " \\t" "\\n\\n" | sort -u >offered.$p &&
 		comm -23 usage.$p offered.$p >missing.$p &&
-		{ test_must_fail test -s missing.$p || { echo "bt-$p:"; cat missing.$p; exit 1; }; } || exit 1
+		{ test_must_be_empty missing.$p || { echo "bt-$p:"; cat missing.$p; exit 1; }; } || exit 1
 	done
 '
 
@@ -303,9 +302,9 @@ test_expect_success 'completion: values: statuses, files, directories, nothing' 
 	complete_words bt-split --directory cdir/ >actual && test_cmp expect actual &&
 	complete_words bt-run -w cdir/ >actual && test_cmp expect actual &&
 	complete_words bt-format --rawfile cdir/f >actual &&
-	test_must_fail test -s actual &&
+	test_must_be_empty actual &&
 	complete_words bt-format -m cdir/f >actual &&
-	test_must_fail test -s actual
+	test_must_be_empty actual
 '
 
 test_done

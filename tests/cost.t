@@ -13,8 +13,6 @@ expired() { printf '{"custom_id":"%s","result":{"type":"expired"}}\n' "$1"; }
 # req ID MODEL MAX_TOKENS PARAMS_REST: a request line; PARAMS_REST is the
 # rest of params (JSON members, after model and max_tokens)
 req() { printf '{"custom_id":"%s","params":{"model":"%s","max_tokens":%s,%s}}\n' "$1" "$2" "$3" "$4"; }
-creates() { curl -sS "$MOCK_URL/_mock/stats" | jq .creates; }
-http_calls() { curl -sS "$MOCK_URL/_mock/stats" | jq .http; }
 
 mock_start --processing-time 0.3 || exit 1
 
@@ -123,9 +121,9 @@ test_expect_success 'requests: an estimate, labelled, with its upper bound' '
 '
 
 test_expect_success '--exact asks count_tokens, once per request' '
-	before=$(http_calls) &&
+	before=$(mock_stat http) &&
 	bt-cost --exact est.jsonl >out &&
-	test $(http_calls) -eq $((before + 8)) &&
+	test $(mock_stat http) -eq $((before + 8)) &&
 	jq -c "[.kind, .exact_input, .total.input_tokens, .total.requests]" out >actual &&
 	echo "[\"estimate\",true,31,8]" >expect &&
 	test_cmp expect actual
@@ -135,7 +133,7 @@ test_expect_success '--exact: an API failure exits 1 naming the line; no key exi
 	mock_fault "count_tokens:400" &&
 	test_expect_code 1 bt-cost --exact two.jsonl >out 2>err &&
 	test_grep "^bt-cost: two.jsonl:1: count_tokens: invalid_request_error" err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	(unset ANTHROPIC_API_KEY; test_expect_code 2 bt-cost --exact two.jsonl 2>err) &&
 	echo "bt-cost: no API key: set ANTHROPIC_API_KEY or use --api-key-file FILE" >expect &&
 	test_cmp expect err &&
@@ -187,7 +185,7 @@ test_expect_success 'an unknown model exits 2 naming it and the line, never a si
 	test_expect_code 2 bt-cost unknown.jsonl >out 2>err &&
 	echo "bt-cost: unknown.jsonl:2: unknown model \"claude-opus-4-6\": no price known for it (give its prices with --prices FILE or BT_PRICES)" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	req r1 gpt-9 10 "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]" >unknown-req.jsonl &&
 	test_expect_code 2 bt-cost <unknown-req.jsonl 2>err &&
 	test_grep "^bt-cost: stdin:1: unknown model \"gpt-9\"" err
@@ -199,7 +197,7 @@ test_expect_success 'requests with bad UTF-8: exit 2 naming line and column; res
 	test_expect_code 2 bt-cost u.jsonl >out 2>err &&
 	echo "bt-cost: u.jsonl:2: invalid UTF-8 at column 85" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_expect_code 2 bt-submit --dry-run --max-cost 10 <u.jsonl >out 2>err &&
 	echo "bt-submit: stdin:2: invalid UTF-8 at column 85" >expect &&
 	test_cmp expect err &&
@@ -243,7 +241,7 @@ test_expect_success 'requests and results mixed: exit 2 naming the line' '
 	test_expect_code 2 bt-cost mixed.jsonl >out 2>err &&
 	echo "bt-cost: mixed.jsonl:2: a result among requests (mixed.jsonl:1 was a request): give requests or results, not both" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_expect_code 2 bt-cost results.jsonl two.jsonl 2>err &&
 	echo "bt-cost: two.jsonl:1: a request among results (results.jsonl:1 was a result): give requests or results, not both" >expect &&
 	test_cmp expect err
@@ -324,25 +322,25 @@ test_expect_success 'bt-submit --max-cost: over the cap, nothing sent, exit 2, t
 	for i in 1 2 3; do
 		req o$i claude-opus-4-1 100000 "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]"
 	done >opus.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	test_expect_code 2 bt-submit --max-cost 10.00 <opus.jsonl >out 2>err &&
 	echo "bt-submit: the upper bound of this job is \$11.25 (batch prices), over --max-cost 10.00: nothing sent" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
-	test $(creates) -eq $before &&
+	test_must_be_empty out &&
+	test $(mock_stat creates) -eq $before &&
 	test_expect_code 2 bt-submit --max-cost 11.25 <opus.jsonl 2>err &&
 	echo "bt-submit: the upper bound of this job is \$11.250045 (batch prices), over --max-cost 11.25: nothing sent" >expect &&
 	test_cmp expect err &&
-	test $(creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	ls -a .bt/spool >spool &&
 	test_must_fail grep max-cost spool
 '
 
 test_expect_success 'bt-submit --max-cost: within the cap, the batch is made from the same lines' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit -v --max-cost 11.260 <opus.jsonl >out 2>err &&
 	test_lines 1 out &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	echo "bt-submit: the upper bound of this job is \$11.25 (batch prices), within --max-cost 11.260" >expect &&
 	test_cmp expect err &&
 	jq -r .request_counts.processing out >n && echo 3 >expect && test_cmp expect n &&
@@ -352,18 +350,18 @@ test_expect_success 'bt-submit --max-cost: within the cap, the batch is made fro
 
 test_expect_success 'bt-submit --max-cost: chunk files and chunk lists are costed whole first' '
 	bt-split -n 2 -d chunks <opus.jsonl >list &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	test_expect_code 2 bt-submit --max-cost 10 <list 2>err &&
 	test_grep "upper bound of this job is \\\$11.25 .*over --max-cost 10:" err &&
 	test_expect_code 2 bt-submit --max-cost 10 chunks/chunk.0001.jsonl chunks/chunk.0002.jsonl 2>err &&
 	test_grep "upper bound of this job is \\\$11.25 " err &&
-	test $(creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	bt-submit --max-cost 7.51 chunks/chunk.0001.jsonl >out &&
 	test_lines 1 out &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	bt-submit --max-cost 12 <list >out &&
 	test_lines 2 out &&
-	test $(creates) -eq $((before + 2))
+	test $(mock_stat creates) -eq $((before + 2))
 '
 
 test_expect_success 'bt-submit --max-cost: bad input and line numbers as without it' '

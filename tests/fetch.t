@@ -15,7 +15,6 @@ ended() { bt-wait --interval 0.1 "$@" >/dev/null; }
 # results ID: the results as curl downloads them
 results() { api GET "/v1/messages/batches/$1/results" -f; }
 # faults_left: faults the mock has not used up yet
-faults_left() { curl -sS "$MOCK_URL/_mock/stats" | jq .faults; }
 faults_clear() { curl -sS -f -X DELETE "$MOCK_URL/_mock/faults" >/dev/null; }
 # no_dups FILE: no line of FILE is there twice
 no_dups() {
@@ -43,7 +42,7 @@ test_expect_success 'an ended batch by id: the results as curl gets them, one pe
 	jq -r .custom_id out | sort >actual &&
 	perl -e "print qq(r\$_\n) for 1..20" | sort >expect &&
 	test_cmp expect actual &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 test_expect_success 'batch objects and bare ids on stdin; several batches in one run' '
@@ -54,7 +53,7 @@ test_expect_success 'batch objects and bare ids on stdin; several batches in one
 	{ cat b2; cat id3; } | bt-fetch >out 2>err &&
 	test_lines 12 out &&
 	cat r2 r3 >expect && same_set expect out &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	bt-fetch $(cat id1 id2 id3 id4) >out &&
 	test_lines 232 out &&
 	cat r1 r2 r3 r4 >expect && same_set expect out
@@ -70,20 +69,20 @@ test_expect_success 'the object on stdin is stale (in_progress): the fresh one i
 test_expect_success 'a 500 on the batch GET is retried' '
 	mock_fault "get:500*1" &&
 	bt-fetch $(cat id2) >out 2>err &&
-	test "$(faults_left)" = 0 &&
+	test "$(mock_stat faults)" = 0 &&
 	test_cmp r2 out &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 faults_clear
 test_expect_success 'a download cut after 300 bytes: complete, each line once' '
 	mock_fault "results:cut:300*1" &&
 	bt-fetch $(cat id4) >out 2>err &&
-	test "$(faults_left)" = 0 &&
+	test "$(mock_stat faults)" = 0 &&
 	no_dups out &&
 	test_lines 200 out &&
 	same_set r4 out &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 faults_clear
@@ -92,18 +91,18 @@ test_expect_success 'a download cut at half the file (lines already written): co
 	complete_lines $half r4 >first && test $(wc -l <first) -ge 90 &&
 	mock_fault "results:cut:$half*1" &&
 	bt-fetch $(cat id4) >out 2>err &&
-	test "$(faults_left)" = 0 &&
+	test "$(mock_stat faults)" = 0 &&
 	no_dups out &&
 	test_lines 200 out &&
 	same_set r4 out &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 faults_clear
 test_expect_success 'cut twice, at different places: complete, each line once' '
 	mock_fault "results:cut:20000*1" "results:cut:50000*1" &&
 	bt-fetch $(cat id4) >out 2>err &&
-	test "$(faults_left)" = 0 &&
+	test "$(mock_stat faults)" = 0 &&
 	no_dups out &&
 	same_set r4 out
 '
@@ -112,10 +111,10 @@ faults_clear
 test_expect_success 'a 500 on the results, then success: complete' '
 	mock_fault "results:500*1" &&
 	bt-fetch $(cat id4) >out 2>err &&
-	test "$(faults_left)" = 0 &&
+	test "$(mock_stat faults)" = 0 &&
 	no_dups out &&
 	same_set r4 out &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 faults_clear
@@ -143,7 +142,7 @@ test_expect_success 'an unknown id: exit 1, not_found_error and the id' '
 	test_expect_code 1 bt-fetch msgbatch_000000000000000000000000 >out 2>err &&
 	test_grep "^bt-fetch: msgbatch_000000000000000000000000: .*not_found_error.*msgbatch_000000000000000000000000" err &&
 	test_lines 1 err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'an unknown id among good ones: the others are still fetched' '
@@ -191,7 +190,7 @@ test_expect_success 'bt-fetch ID | head -n 1: ends quietly on the closed pipe' '
 	results "$id" >r5 && test $(wc -c <r5) -gt 1000000 &&
 	{ bt-fetch "$id" 2>err; echo $? >st; } | head -n 1 >first &&
 	echo 141 >expect && test_cmp expect st &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	test_lines 1 first &&
 	grep -F -x -f first r5 >/dev/null
 '
@@ -207,7 +206,7 @@ test_expect_success 'the pipeline: bt-format | bt-submit | bt-wait | bt-fetch, 5
 	perl -e "print qq({\"n\":\$_,\"text\":\"prompt number \$_\"}\n) for 1..50" >records &&
 	bt-format -m m -p .text <records | bt-submit | bt-wait --interval 0.2 | bt-fetch >res 2>err &&
 	test_lines 50 res &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	jq -r "[.custom_id, .result.type, .result.message.content[0].text] | @tsv" res | sort >actual &&
 	perl -e "print qq(\$_\tsucceeded\tprompt number \$_\n) for 1..50" | sort >expect &&
 	test_cmp expect actual
@@ -230,7 +229,7 @@ test_expect_success 'a batch canceling: not ended either' '
 	test_expect_code 1 bt-fetch "$id" >out 2>err &&
 	echo "bt-fetch: $id: not ended (canceling): its results are not ready; pipe it through bt-wait first" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 mock_start --processing-time 10 --expire-after 1 --cancel-time 0.2 || exit 1
@@ -241,7 +240,7 @@ test_expect_success 'an expired batch: partial results, expired lines, count = t
 	api GET "/v1/messages/batches/$id" >batch &&
 	test $(jq .request_counts.expired batch) -gt 0 &&
 	bt-fetch "$id" >out 2>err &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	test_lines 20 out &&
 	results "$id" >r && same_set r out &&
 	jq -r .result.type out | sort | uniq -c | awk "{print \$2, \$1}" >actual &&
@@ -256,7 +255,7 @@ test_expect_success 'a canceled batch: canceled lines, count = total, exit 0' '
 	ended "$id" &&
 	api GET "/v1/messages/batches/$id" >batch &&
 	bt-fetch "$id" >out 2>err &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	test_lines 20 out &&
 	results "$id" >r && same_set r out &&
 	jq -r .result.type out | sort | uniq -c | awk "{print \$2, \$1}" >actual &&
@@ -279,7 +278,7 @@ test_expect_success 'an archived batch: exit 1, its results are gone' '
 	test_expect_code 1 bt-fetch "$id" >out 2>err &&
 	echo "bt-fetch: $id: archived at $archived: its results are gone (they are kept 29 days)" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 mock_start --processing-time 0.3 --error-rate 0.3 --seed 7 || exit 1
@@ -289,7 +288,7 @@ test_expect_success 'errored results are passed through untouched, exit 0' '
 	api GET "/v1/messages/batches/$id" >batch &&
 	test $(jq .request_counts.errored batch) -gt 0 &&
 	bt-fetch "$id" >out 2>err &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	results "$id" >r &&
 	test_cmp r out &&
 	grep "\"type\":\"errored\"" out >actual &&
@@ -311,7 +310,7 @@ test_expect_success 'a wrong key: exit 1 with authentication_error' '
 	test_expect_code 1 env ANTHROPIC_API_KEY=sk-wrong bt-fetch "$id" >out 2>err &&
 	test_grep "^bt-fetch: $id: .*authentication_error" err &&
 	test_must_fail grep -q sk-wrong err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	bt-fetch "$id" >out &&
 	test_lines 2 out
 '

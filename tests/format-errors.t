@@ -40,7 +40,7 @@ test_expect_success '--reject writes each bad record with its line and reason, g
 test_expect_success '--reject with nothing bad: an empty file, exit 0' '
 	head -n 1 mixed.jsonl >good.jsonl &&
 	bt-format -m m -p .text --reject rej2.jsonl good.jsonl >out &&
-	test -f rej2.jsonl && test_must_fail test -s rej2.jsonl
+	test -f rej2.jsonl && test_must_be_empty rej2.jsonl
 '
 
 test_expect_success 'a duplicate custom_id names both lines, across files' '
@@ -141,7 +141,7 @@ test_expect_success 'a request larger than a batch may hold is an error' '
 	perl -e "print q({\"t\":\"), q(x) x 256000000, qq(\"}\n)" >huge.jsonl &&
 	test_expect_code 2 bt-format -m m -p .t huge.jsonl >out 2>err &&
 	test_grep "huge.jsonl:1: the request is 25600[0-9]+ bytes, more than a batch can hold \\(255999986\\)" err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 fi
 

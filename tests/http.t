@@ -7,9 +7,6 @@ call=http-call
 mock_start --processing-time 0.3 || exit 1
 perl -e 'print q({"requests":[{"custom_id":"a","params":{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}]})' >body.json
 
-creates() {
-	curl -sS "$MOCK_URL/_mock/stats" | jq .creates
-}
 
 test_expect_success 'a create: 200 and the batch, one attempt' '
 	"$call" -b body.json POST /v1/messages/batches >out 2>err &&
@@ -18,11 +15,11 @@ test_expect_success 'a create: 200 and the batch, one attempt' '
 '
 
 test_expect_success '529 twice on create: retried, one batch made' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:529*2" &&
 	"$call" -b body.json POST /v1/messages/batches >out 2>err &&
 	echo "status=200 attempts=3 ambiguous=0" >expect && test_cmp expect err &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success '429 with retry-after is honoured' '
@@ -35,28 +32,28 @@ test_expect_success '429 with retry-after is honoured' '
 '
 
 test_expect_success 'a create answered 500 after the body: ambiguous, not sent again' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:taken500*1" &&
 	test_expect_code 1 "$call" -b body.json POST /v1/messages/batches >out 2>err &&
 	test_grep "^error: api_error: .*request-id req_" err &&
 	test_grep "status=500 attempts=1 ambiguous=1" err &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success 'a create dropped after the body: ambiguous, one batch, not two' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:drop*1" &&
 	test_expect_code 1 "$call" -b body.json POST /v1/messages/batches >out 2>err &&
 	test_grep "status=0 attempts=1 ambiguous=1" err &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success 'a create dropped on a reused connection: not sent again behind our back' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:drop*1" &&
 	test_expect_code 1 "$call" -w -b body.json POST /v1/messages/batches >out 2>err &&
 	test_grep "ambiguous=1" err &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success 'a GET that may be repeated is retried after a drop and a 500' '

@@ -93,7 +93,7 @@ test_expect_success '--strict exits 3 unless every record succeeded' '
 
 test_expect_success 'quiet when every record succeeded; -v says it anyway' '
 	bt-join --id .id tools.jsonl <tools-results.jsonl >/dev/null 2>err &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	bt-join -v --id .id tools.jsonl <tools-results.jsonl >/dev/null 2>err &&
 	echo "bt-join: 2 records: 2 succeeded" >expect && test_cmp expect err
 '

@@ -202,6 +202,12 @@ mock_stop() {
 	return 1
 }
 
+# mock_stat NAME: one figure of bt-mock's /_mock/stats (creates, http,
+# batches, requests, faults).
+mock_stat() {
+	curl -sS "$MOCK_URL/_mock/stats" | jq -r ".$1"
+}
+
 # mock_fault SPEC...: script faults in the running bt-mock (see bt-mock(1)).
 mock_fault() {
 	for _f; do

@@ -7,13 +7,12 @@ create() {
 	api POST /v1/messages/batches -f --data-binary \
 		'{"requests":[{"custom_id":"a","params":{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}},{"custom_id":"b","params":{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"ho"}]}}]}'
 }
-gets() { curl -sS "$MOCK_URL/_mock/stats" | jq .http; }
 
 mock_start --processing-time 60 --cancel-time 4 || exit 1
 
 test_expect_success 'bt-list: an empty workspace: no output, exit 0' '
 	bt-list >out 2>err &&
-	test_must_fail test -s out && test_must_fail test -s err
+	test_must_be_empty out && test_must_be_empty err
 '
 
 for i in 1 2 3 4 5; do create >b$i || exit 1; done
@@ -27,20 +26,20 @@ test_expect_success 'bt-list: newest first, the API objects' '
 '
 
 test_expect_success 'bt-list: one GET when one page holds them all' '
-	before=$(gets) && bt-list >out && test $(( $(gets) - before )) -eq 1
+	before=$(mock_stat http) && bt-list >out && test $(( $(mock_stat http) - before )) -eq 1
 '
 
 test_expect_success 'bt-list --page-size 2: follows the cursor over three pages' '
-	before=$(gets) &&
+	before=$(mock_stat http) &&
 	bt-list --page-size 2 >out &&
-	test $(( $(gets) - before )) -eq 3 &&
+	test $(( $(mock_stat http) - before )) -eq 3 &&
 	jq -r .id out >actual && test_cmp newest actual
 '
 
 test_expect_success 'bt-list -n: the newest N, fetching no more than needed' '
-	before=$(gets) &&
+	before=$(mock_stat http) &&
 	bt-list -n 2 >out &&
-	test $(( $(gets) - before )) -eq 1 &&
+	test $(( $(mock_stat http) - before )) -eq 1 &&
 	jq -r .id out >actual && head -n 2 newest >expect && test_cmp expect actual &&
 	bt-list -n 3 --page-size 2 >out &&
 	jq -r .id out >actual && head -n 3 newest >expect && test_cmp expect actual &&
@@ -56,7 +55,7 @@ test_expect_success 'bt-list: a transient error on a page is retried' '
 test_expect_success 'bt-list: an API error: exit 1 with its message' '
 	mock_fault "list:403*1" &&
 	test_expect_code 1 bt-list >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_grep "^bt-list: permission_error: .*\\(request-id req_[A-Za-z0-9]+\\)$" err
 '
 
@@ -96,7 +95,7 @@ test_expect_success 'bt-cancel from stdin (objects and ids); bt-wait sees it end
 
 test_expect_success 'bt-cancel of an ended batch: exit 1 with the API message' '
 	test_expect_code 1 bt-cancel "$(cat id1)" >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_grep "^bt-cancel: $(cat id1): invalid_request_error: .*\\(request-id req_" err
 '
 
@@ -114,7 +113,7 @@ test_expect_success 'bt-cancel --delete of an in_progress batch: exit 1, the oth
 
 test_expect_success 'bt-cancel of an unknown id: exit 1 with not_found_error' '
 	test_expect_code 1 bt-cancel msgbatch_nosuch >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_grep "^bt-cancel: msgbatch_nosuch: not_found_error: " err
 '
 
@@ -127,10 +126,10 @@ test_expect_success 'bt-cancel: a bad line on stdin ends the input: exit 2 namin
 '
 
 test_expect_success 'bt-cancel: a bad argument: exit 2, nothing sent' '
-	before=$(gets) &&
+	before=$(mock_stat http) &&
 	test_expect_code 2 bt-cancel "$(jq -r .id b4)" "{}" >out 2>err &&
-	test_must_fail test -s out &&
-	test $(gets) -eq $before &&
+	test_must_be_empty out &&
+	test $(mock_stat http) -eq $before &&
 	(unset ANTHROPIC_API_KEY; test_expect_code 2 bt-cancel x 2>err) &&
 	test_grep "no API key" err
 '

@@ -20,8 +20,8 @@ for p in "$BT_ROOT"/bin/bt-*; do
 		$name --help >help.out 2>help.err &&
 		test_grep '^usage: $name' h.out &&
 		test_cmp h.out help.out &&
-		test_must_fail test -s h.err &&
-		test_must_fail test -s help.err &&
+		test_must_be_empty h.err &&
+		test_must_be_empty help.err &&
 		grep -q '^\\.It Fl h , Fl -help\$' '$BT_ROOT/man/$name.1'
 	"
 	if grep -q '^\.It Fl v' "$BT_ROOT/man/$name.1"; then
@@ -36,7 +36,7 @@ done
 for m in "$BT_ROOT"/man/*.[17]; do
 	test_expect_success "${m##*/} formats cleanly" "
 		groff -mandoc -ww -z '$m' 2>err &&
-		test_must_fail test -s err
+		test_must_be_empty err
 	"
 done
 

@@ -90,7 +90,7 @@ test_expect_success 'quiet when nothing is held back' '
 	grep -E "\"(api|over|rate|timeout)\"" results.jsonl >four.res &&
 	bt-retry four.jsonl <four.res >out 2>err &&
 	test_lines 4 out &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 test_expect_success 'other errors that are not retryable are held back too' '
@@ -115,13 +115,13 @@ test_expect_success 'other errors that are not retryable are held back too' '
 	EOF_
 	bt-retry r.jsonl <res.jsonl >out 2>actual &&
 	test_cmp expect actual &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'succeeded is not taken; nothing to retry is no output and exit 0' '
 	req 12 >r.jsonl &&
 	bt-retry r.jsonl <results.jsonl >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	echo "bt-retry: 11 results match no request" >expect &&
 	test_cmp expect err
 '
@@ -138,7 +138,7 @@ test_expect_success 'succeeded in round 1, errored in round 2: not taken' '
 	echo "bt-retry: 1 request: 0 to retry, 0 held back, 1 done" >expect &&
 	bt-retry -v r.jsonl <res.jsonl >out 2>actual &&
 	test_cmp expect actual &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'errored in round 1, succeeded in round 2: not taken' '
@@ -147,8 +147,8 @@ test_expect_success 'errored in round 1, succeeded in round 2: not taken' '
 	{"custom_id":"x","result":{"type":"succeeded","message":{"content":[],"stop_reason":"end_turn"}}}
 	EOF_
 	bt-retry --all-errors r.jsonl <res.jsonl >out 2>err &&
-	test_must_fail test -s out &&
-	test_must_fail test -s err
+	test_must_be_empty out &&
+	test_must_be_empty err
 '
 
 test_expect_success 'the last round decides among failures' '
@@ -203,7 +203,7 @@ test_expect_success '--expired takes only the expired' '
 	req 9 >expect &&
 	bt-retry --expired requests.jsonl <results.jsonl >actual 2>err &&
 	test_cmp expect actual &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 test_expect_success '--canceled --missing take only those; -v counts the rest as not selected' '
@@ -232,7 +232,7 @@ test_expect_success '--all-errors also takes the errors that need a person' '
 	{ req 1 && req 2 && req 3 && req 4 && req 5 && req 6 && req 7 && req 8 && req 9 && req 10 && req 11; } >expect &&
 	bt-retry --all-errors requests.jsonl <results.jsonl >actual 2>err &&
 	test_cmp expect actual &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 test_expect_success '--all-errors --errored: every error, nothing else' '
@@ -244,7 +244,7 @@ test_expect_success '--all-errors --errored: every error, nothing else' '
 test_expect_success '--all-errors without errored results selected is a usage error' '
 	test_expect_code 2 bt-retry --all-errors --expired requests.jsonl <results.jsonl >out 2>err &&
 	test_grep "^bt-retry: --all-errors: " err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success '--set amends the requests taken, as jq -c would print them' '
@@ -279,7 +279,7 @@ test_expect_success '--set that does not give a request: exit 2 naming the line'
 test_expect_success '--set that does not compile: exit 2' '
 	test_expect_code 2 bt-retry --set ".params |||" requests.jsonl <results.jsonl >out 2>err &&
 	test_grep "^bt-retry: --set: " err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'results that match no request are counted, not an error' '
@@ -294,7 +294,7 @@ test_expect_success 'results that match no request are counted, not an error' '
 	echo "bt-retry: 3 results match no request" >expect &&
 	bt-retry r.jsonl <res.jsonl >out 2>actual &&
 	test_cmp expect actual &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'a bad result line: exit 2 naming stdin:LINE' '
@@ -303,7 +303,7 @@ test_expect_success 'a bad result line: exit 2 naming stdin:LINE' '
 	test_expect_code 2 bt-retry requests.jsonl <res.jsonl >out 2>err &&
 	test_grep "^bt-retry: stdin:4: invalid JSON" err &&
 	test_lines 1 err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'a line that is not a result: exit 2 naming stdin:LINE' '
@@ -425,7 +425,7 @@ test_expect_success 'a closed pipe ends it quietly' '
 	test_cmp expect actual &&
 	echo 141 >expect.status &&
 	test_cmp expect.status status &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 test_expect_success 'a full disk: exit 1, said' '

@@ -4,7 +4,6 @@
 . "${0%/*}/lib.sh"
 
 mock_start --processing-time 1 --error-rate 0.2 || exit 1
-stat() { curl -sS "$MOCK_URL/_mock/stats" | jq ".$1"; }
 records() { perl -e 'print qq({"id":"'$1'$_","text":"'$1' text $_"}\n) for 1..'$2 >"$1.jsonl"; }
 # own FILE N: N records out, in input order, each answered with its own text
 own() {
@@ -17,27 +16,27 @@ own() {
 
 test_expect_success '--sync: the whole job through bt-send, no batch made' '
 	records a 30 &&
-	before=$(stat creates) &&
+	before=$(mock_stat creates) &&
 	bt-run -w a.work --sync -m claude-haiku-4-5 --id .id -p .text a.jsonl >a.out 2>err &&
 	own a.out 30 &&
-	test $(stat creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	test -s a.work/round.01/sync
 '
 
 test_expect_success 'a job under --sync-below (20 by default) goes through bt-send' '
 	records b 12 &&
-	before=$(stat creates) &&
+	before=$(mock_stat creates) &&
 	bt-run -w b.work -m claude-haiku-4-5 --id .id -p .text b.jsonl >b.out 2>err &&
 	own b.out 12 &&
-	test $(stat creates) -eq $before
+	test $(mock_stat creates) -eq $before
 '
 
 test_expect_success 'a larger job: one batch, then the retry tail through bt-send' '
 	records c 60 &&
-	before=$(stat creates) &&
+	before=$(mock_stat creates) &&
 	bt-run -w c.work --sync-below 60 -m claude-haiku-4-5 --id .id -p .text c.jsonl >c.out 2>err &&
 	own c.out 60 &&
-	test $(stat creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test -s c.work/round.02/sync &&
 	test_must_fail test -e c.work/round.02/batches.jsonl
 '
@@ -50,10 +49,10 @@ test_expect_success '-v: what the job cost, and what the part through bt-send wo
 
 test_expect_success '--sync-below 0: every round is a batch' '
 	records d 25 &&
-	before=$(stat creates) &&
+	before=$(mock_stat creates) &&
 	bt-run -w d.work --sync-below 0 -m claude-haiku-4-5 --id .id -p .text d.jsonl >d.out 2>err &&
 	own d.out 25 &&
-	test $(stat creates) -gt $((before + 1))
+	test $(mock_stat creates) -gt $((before + 1))
 '
 
 test_expect_success 'killed in a sync round and run again: every record once, no line twice' '

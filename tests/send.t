@@ -4,7 +4,6 @@
 . "${0%/*}/lib.sh"
 
 mock_start || exit 1
-stat() { curl -sS "$MOCK_URL/_mock/stats" | jq ".$1"; }
 requests() { perl -e 'print qq({"custom_id":"'$1'$_","params":{"model":"claude-haiku-4-5","max_tokens":20,"messages":[{"role":"user","content":"say '$1' $_"}]}}\n) for 1..'$2; }
 # own PREFIX N FILE: FILE has one succeeded result for each of PREFIX1..N,
 # each answering its own request
@@ -54,10 +53,10 @@ test_expect_success 'a 429 storm with retry-after is waited out, never a failure
 
 test_expect_success 'other 4xx are errored results at once, with the API'"'"'s envelope' '
 	requests d 3 >d.jsonl &&
-	before=$(stat http) &&
+	before=$(mock_stat http) &&
 	mock_fault "messages:400*1" &&
 	bt-send -c 1 <d.jsonl >out 2>err &&
-	test $(stat http) -eq $((before + 3)) &&
+	test $(mock_stat http) -eq $((before + 3)) &&
 	jq -r "select(.result.type == \"errored\") | [.custom_id, .result.error.type, .result.error.error.type] | @tsv" out >actual &&
 	printf "d1\terror\tinvalid_request_error\n" >expect &&
 	test_cmp expect actual &&
@@ -76,7 +75,7 @@ test_expect_success 'retries spent: an errored result with the last error' '
 
 test_expect_success 'a bad line: exit 2 naming file and line, nothing sent' '
 	{ requests f 2; echo "{\"custom_id\":\"f 3\",\"params\":{}}"; } >f.jsonl &&
-	before=$(stat http) &&
+	before=$(mock_stat http) &&
 	test_expect_code 2 bt-send <f.jsonl >out 2>err &&
 	echo "bt-send: stdin:3: invalid custom_id \"f 3\": it must match ^[a-zA-Z0-9_-]{1,64}\$" >expect &&
 	test_cmp expect err &&
@@ -85,7 +84,7 @@ test_expect_success 'a bad line: exit 2 naming file and line, nothing sent' '
 	test_expect_code 2 bt-send g.jsonl >out 2>err &&
 	echo "bt-send: g.jsonl:3: duplicate custom_id \"g1\" (first on line 1)" >expect &&
 	test_cmp expect err &&
-	test $(stat http) -eq $before
+	test $(mock_stat http) -eq $before
 '
 
 test_expect_success '-o: killed and run again, every request answered once, no half line' '

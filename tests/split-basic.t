@@ -193,14 +193,14 @@ test_expect_success 'the same input gives the same chunks, byte for byte' '
 test_expect_success 'empty input, or only blank lines: no chunks, no output, exit 0' '
 	mkdir empty && cd empty &&
 	bt-split </dev/null >out &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	printf "\n \r\n\n" | bt-split -d sub >out &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	ls -A >files &&
 	printf "%s\n" files out sub >expect &&
 	test_cmp expect files &&
 	ls -A sub >files.sub &&
-	test_must_fail test -s files.sub
+	test_must_be_empty files.sub
 '
 
 test_expect_success '-s syncs each chunk and gives the same chunks' '
@@ -226,9 +226,9 @@ test_expect_success '-h prints usage on stdout; a bad option prints it on stderr
 	echo "usage: bt-split [-sv] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] [FILE [PREFIX]]" >expect &&
 	bt-split -h >out 2>err &&
 	test_cmp expect out &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	test_expect_code 2 bt-split -x >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	echo "bt-split: invalid option -- '\''x'\''" >expect.err &&
 	cat expect >>expect.err &&
 	test_cmp expect.err err &&
@@ -291,13 +291,13 @@ test_expect_success 'long options: the same chunks as the short ones; bad ones n
 	test_grep "^bt-split: unrecognized option '\''--frob'\''\$" err &&
 	test_expect_code 2 bt-split --requests 2>err &&
 	test_grep "^bt-split: option '\''--requests'\'' requires an argument\$" err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success '--help prints the usage on stdout and succeeds' '
 	bt-split --help >out 2>err &&
 	test_grep "^usage: bt-split" out &&
-	test_must_fail test -s err
+	test_must_be_empty err
 '
 
 test_done

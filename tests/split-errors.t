@@ -68,8 +68,8 @@ test_expect_success 'invalid UTF-8 on stdin: stdin:LINE, and nothing left' '
 	test_expect_code 2 bt-split -d u1/d <u1/in >u1/out 2>u1/err &&
 	echo "bt-split: stdin:3: invalid UTF-8 at column 57" >expect &&
 	test_cmp expect u1/err &&
-	test_must_fail test -s u1/out &&
-	ls -A u1/d >files && test_must_fail test -s files
+	test_must_be_empty u1/out &&
+	ls -A u1/d >files && test_must_be_empty files
 '
 
 test_expect_success 'good UTF-8 of every length passes byte for byte' '
@@ -158,7 +158,7 @@ test_expect_success 'a duplicate far apart, in the same chunk, from stdin' '
 	test_expect_code 2 bt-split <in.jsonl >out 2>err &&
 	echo "bt-split: stdin:7: duplicate custom_id \"r4\" (first on line 4)" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	ls -A >files &&
 	printf "%s\n" err expect files in.jsonl out >expect.files &&
 	test_cmp expect.files files
@@ -195,9 +195,9 @@ test_expect_success 'the fixed lines are 64 bytes' '
 only_err() {
 	echo "$2" >"$1/expect" &&
 	test_cmp "$1/expect" "$1/err" &&
-	test_must_fail test -s "$1/out" &&
+	test_must_be_empty "$1/out" &&
 	ls -A "$1/d" >"$1/files" &&
-	test_must_fail test -s "$1/files"
+	test_must_be_empty "$1/files"
 }
 
 # fails NAME MESSAGE [OPTION...]: bt-split [OPTION...] -d NAME/d, on NAME/in
@@ -279,8 +279,8 @@ test_expect_success 'a write error after a bad line: the bad line, exit 2' '
 	(trap "" XFSZ; ulimit -f 600; test_expect_code 2 bt-split -d c3/d c3/in >c3/out 2>c3/err) &&
 	echo "bt-split: c3/in:10001: missing custom_id" >c3/expect &&
 	test_cmp c3/expect c3/err &&
-	test_must_fail test -s c3/out &&
-	ls -A c3/d >c3/files && test_must_fail test -s c3/files
+	test_must_be_empty c3/out &&
+	ls -A c3/d >c3/files && test_must_be_empty c3/files
 '
 
 test_expect_success 'a message with a long file name is whole' '
@@ -304,7 +304,7 @@ test_expect_success 'an input file that cannot be opened: exit 2, naming it' '
 	test_expect_code 2 bt-split no-such.jsonl >out 2>err &&
 	echo "bt-split: no-such.jsonl: No such file or directory" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_done

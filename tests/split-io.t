@@ -46,7 +46,7 @@ killed() {
 	test_cmp expect.files files &&
 	reqs 1 2 >expect.1 &&
 	test_cmp expect.1 d/chunk.0001.jsonl &&
-	test_must_fail test -s err
+	test_must_be_empty err
 }
 
 test_expect_success 'killed by TERM mid-chunk: no .tmp file, no partial chunk' '
@@ -70,8 +70,8 @@ test_expect_success 'killed before any chunk is whole: nothing at all' '
 	exec 3>&- &&
 	echo 143 >expect && test_cmp expect status &&
 	ls -A d >files &&
-	test_must_fail test -s files &&
-	test_must_fail test -s out
+	test_must_be_empty files &&
+	test_must_be_empty out
 '
 
 test_expect_success 'a write error (file size limit): exit 1 naming the chunk, no temp file' '
@@ -84,7 +84,7 @@ test_expect_success 'a write error (file size limit): exit 1 naming the chunk, n
 	echo "bt-split: d/chunk.0001.jsonl: write error: File too large" >expect.err &&
 	test_cmp expect.err err &&
 	ls -A d >files &&
-	test_must_fail test -s files
+	test_must_be_empty files
 '
 
 test_expect_success 'a path through a regular file: exit 1 naming it' '
@@ -101,7 +101,7 @@ test_expect_success 'a path through a regular file: exit 1 naming it' '
 	EOF
 	cat err.1 err.2 err.3 >err &&
 	test_cmp expect err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 # readfail N CMD...: run CMD with the Nth read of its stdin failing (EIO)
@@ -119,9 +119,9 @@ readfail() {
 
 # nothing_left: no path printed (out), no file in d
 nothing_left() {
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	ls -A d >files &&
-	test_must_fail test -s files
+	test_must_be_empty files
 }
 
 test_expect_success 'a read error: exit 1 naming stdin, no chunk, no temporary file' '
@@ -151,7 +151,7 @@ test_expect_success 'a temporary file that cannot be made: exit 1 naming the chu
 	test_expect_code 1 sh -c "mkdir -p d/.chunk.0001.jsonl.tmp.\$\$ && exec bt-split -d d in.jsonl" >out 2>err &&
 	echo "bt-split: cannot create a temporary file for d/chunk.0001.jsonl: File exists" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'the same, when the first line is bad: the bad line, exit 2' '
@@ -160,7 +160,7 @@ test_expect_success 'the same, when the first line is bad: the bad line, exit 2'
 	test_expect_code 2 sh -c "mkdir -p d/.chunk.0001.jsonl.tmp.\$\$ && exec bt-split -d d in.jsonl" >out 2>err &&
 	echo "bt-split: in.jsonl:1: invalid custom_id \"a b\": it must match ^[a-zA-Z0-9_-]{1,64}\$" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out
+	test_must_be_empty out
 '
 
 test_expect_success 'a closed pipe on stdout ends it quietly; completed chunks are whole' '
@@ -171,7 +171,7 @@ test_expect_success 'a closed pipe on stdout ends it quietly; completed chunks a
 	test_cmp expect out &&
 	echo 141 >expect.status &&
 	test_cmp expect.status status &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	test_must_fail has_tmp d &&
 	n=$(ls d | wc -l) &&
 	test "$n" -lt 8000 &&

@@ -7,7 +7,6 @@
 . "${0%/*}/lib.sh"
 
 mock_start --processing-time 1 || exit 1
-creates() { curl -sS "$MOCK_URL/_mock/stats" | jq .creates; }
 requests() { perl -e 'print qq({"custom_id":"'$1'$_","params":{"model":"m","max_tokens":20,"messages":[{"role":"user","content":"say '$1' $_"}]}}\n) for 1..'$2; }
 # a batch of N requests made by someone else (another machine, another tool)
 decoy() { requests decoy$2 $1 | perl -e 'print q({"requests":[), join(",", map { chomp; $_ } <STDIN>), q(]})' >decoy.json &&
@@ -38,10 +37,10 @@ test_expect_success 'a decoy made before the create began is never a candidate' 
 	decoy 4 a >decoy1 &&
 	sleep 1.5 &&
 	requests a 4 >a.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:drop*1" &&
 	bt-submit <a.jsonl >out 2>err &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_lines 1 out &&
 	test_must_fail test "$(jq -r .id out)" = "$(cat decoy1)" &&
 	test_grep "adopted msgbatch_.* provisionally" err &&
@@ -53,10 +52,10 @@ test_expect_success 'batches the journal knows under another tag are never adopt
 	requests c 6 >c.jsonl &&
 	bt-submit --tag r01 <c.jsonl >first &&
 	requests d 6 >d.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:drop*1" &&
 	bt-submit --tag r02 <d.jsonl >second 2>err &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_must_fail test "$(jq -r .id first)" = "$(jq -r .id second)"
 '
 
@@ -68,10 +67,10 @@ for j in A B; do
 done
 test_expect_success 'a job never takes another job'"'"'s batch (the audit'"'"'s case)' '
 	bt-run -w A.work -m claude-haiku-4-5 -p .text A.jsonl >A.out &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:500*1" &&
 	bt-run -w B.work -m claude-haiku-4-5 -p .text B.jsonl >B.out &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_lines 100 B.out &&
 	jq -r "select(.response != .text or .status != \"succeeded\") | .text" B.out >bad &&
 	test_must_be_empty bad
@@ -79,14 +78,14 @@ test_expect_success 'a job never takes another job'"'"'s batch (the audit'"'"'s 
 
 test_expect_success 'two jobs of one size at once: the one whose create was lost waits for the other, then sends its own' '
 	requests e 5 >e.jsonl && requests f 5 >f.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:lost:2*1" "create:slow:4*1" &&
 	{ BT_STATE_DIR=E.state bt-submit -v <e.jsonl >E.out 2>E.err & } &&
 	sleep 0.5 &&
 	BT_STATE_DIR=F.state bt-submit <f.jsonl >F.out 2>F.err &&
 	wait &&
 	test_grep "may be that of a create under way" E.err &&
-	test $(creates) -eq $((before + 2)) &&
+	test $(mock_stat creates) -eq $((before + 2)) &&
 	test_must_fail test "$(jq -r .id E.out)" = "$(jq -r .id F.out)" &&
 	bt-wait <E.out | bt-fetch >E.results && own e 5 E.results &&
 	bt-wait <F.out | bt-fetch >F.results && own f 5 F.results
@@ -94,27 +93,27 @@ test_expect_success 'two jobs of one size at once: the one whose create was lost
 
 test_expect_success 'killed at "sending" after the body went, nothing made: sent again once' '
 	requests g 3 >g.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:lost:10*1" &&
 	{ bt-submit <g.jsonl >/dev/null 2>&1 & } && pid=$! &&
 	wait_for ".state == \"sending\" and .window.sent != null and (.chunk | test(\"spool\"))" &&
 	kill -9 $pid && wait $pid;
 	bt-submit <g.jsonl >out 2>err &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_lines 1 out &&
 	bt-wait <out | bt-fetch >results && own g 3 results
 '
 
 test_expect_success 'killed at "sending" while the batch was made: it is adopted, not sent again' '
 	requests h 3 >h.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:slow:10*1" &&
 	{ bt-submit <h.jsonl >/dev/null 2>&1 & } && pid=$! &&
 	sleep 1 &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	kill -9 $pid && wait $pid;
 	bt-submit <h.jsonl >out 2>err &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_grep "an earlier create got no answer; adopted msgbatch_" err &&
 	bt-wait <out | bt-fetch >results && own h 3 results &&
 	record_has ".verified != null and .provisional == false"
@@ -136,7 +135,7 @@ test_expect_success 'a record that never sent its body whole made nothing: sent 
 
 test_expect_success 'one decoy inside the window: adopted on trust, disowned by bt-fetch, sent again' '
 	requests j 4 >j.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:lost:2*1" &&
 	{ bt-submit <j.jsonl >out 2>err & } && pid=$! &&
 	sleep 1 && decoy 4 j >decoy3 &&
@@ -151,7 +150,7 @@ test_expect_success 'one decoy inside the window: adopted on trust, disowned by 
 	test_must_be_empty results &&
 	test_grep "not this job.s batch" err &&
 	bt-submit <j.jsonl >again &&
-	test $(creates) -eq $((before + 2)) &&
+	test $(mock_stat creates) -eq $((before + 2)) &&
 	test_must_fail test "$(jq -r .id again)" = "$(cat decoy3)" &&
 	bt-wait <again | bt-fetch >results && own j 4 results
 '
@@ -161,10 +160,10 @@ test_expect_success 'two decoys inside the window: refused, each named; --adopt 
 	mock_fault "create:lost:2*1" &&
 	{ bt-submit <k.jsonl >out 2>err & } && pid=$! &&
 	sleep 0.5 && decoy 3 k1 >d1 && decoy 3 k2 >d2 &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	test_expect_code 1 wait $pid &&
 	test_must_be_empty out &&
-	test $(creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	test_grep "2 batches could be its: msgbatch_.* \(created 20..-..-..T.*Z, 3 requests\), msgbatch_.* \(created .*, 3 requests\); settle it with --adopt BATCH_ID" err &&
 	test_grep "$(cat d1)" err && test_grep "$(cat d2)" err &&
 	test_expect_code 1 bt-submit <k.jsonl >out 2>err &&
@@ -175,19 +174,19 @@ test_expect_success 'two decoys inside the window: refused, each named; --adopt 
 	test "$(jq -r .id out)" = "$(cat d1)" &&
 	bt-submit <k.jsonl >again 2>err &&
 	test_cmp out again &&
-	test $(creates) -eq $before
+	test $(mock_stat creates) -eq $before
 '
 
 test_expect_success 'a decoy after the window of a create killed at "sending": not a candidate' '
 	requests l 2 >l.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:lost:10*1" &&
 	{ bt-submit <l.jsonl >/dev/null 2>&1 & } && pid=$! &&
 	wait_for ".state == \"sending\" and .window.sent != null and (.chunk | test(\"spool\"))" &&
 	kill -9 $pid && wait $pid;
 	sleep 2.5 && decoy 2 l >decoy4 &&
 	BT_RECONCILE_GRACE=1 bt-submit <l.jsonl >out 2>err &&
-	test $(creates) -eq $((before + 2)) &&
+	test $(mock_stat creates) -eq $((before + 2)) &&
 	test_must_fail test "$(jq -r .id out)" = "$(cat decoy4)"
 '
 
@@ -197,7 +196,7 @@ test_expect_success 'the window is on the server'"'"'s clock (10 minutes behind 
 	requests m 3 >m.jsonl &&
 	mock_fault "create:drop*1" &&
 	bt-submit <m.jsonl >out 2>err &&
-	test "$(creates)" = 1 &&
+	test "$(mock_stat creates)" = 1 &&
 	record_has ".window.from != null and (.window.from | .[0:16]) < (now - 300 | todate | .[0:16])"
 '
 
@@ -208,7 +207,7 @@ test_expect_success 'and ten minutes ahead: a decoy made just before is still ou
 	requests n 3 >n.jsonl &&
 	mock_fault "create:lost*1" &&
 	bt-submit <n.jsonl >out 2>err &&
-	test "$(creates)" = 2 &&
+	test "$(mock_stat creates)" = 2 &&
 	test_must_fail test "$(jq -r .id out)" = "$(cat decoy5)"
 '
 

@@ -3,32 +3,31 @@
 . "${0%/*}/lib.sh"
 
 mock_start --processing-time 0.5 || exit 1
-creates() { curl -sS "$MOCK_URL/_mock/stats" | jq .creates; }
 requests() { perl -e 'print qq({"custom_id":"'$1'$_","params":{"model":"m","max_tokens":20,"messages":[{"role":"user","content":"say '$1' $_"}]}}\n) for 1..'$2; }
 
 test_expect_success 'requests on stdin: as few batches as -n allows, printed as they are made' '
 	requests a 10 >a.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit -n 4 <a.jsonl >batches &&
 	test_lines 3 batches &&
 	jq -r "[.type, .processing_status, .request_counts.processing] | @tsv" batches >actual &&
 	printf "message_batch\tin_progress\t4\nmessage_batch\tin_progress\t4\nmessage_batch\tin_progress\t2\n" >expect &&
 	test_cmp expect actual &&
-	test $(creates) -eq $((before + 3))
+	test $(mock_stat creates) -eq $((before + 3))
 '
 
 test_expect_success 'the same requests again: the recorded batches, nothing created' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit -n 4 <a.jsonl >again &&
 	jq -r .id batches >expect && jq -r .id again >actual &&
 	test_cmp expect actual &&
-	test $(creates) -eq $before
+	test $(mock_stat creates) -eq $before
 '
 
 test_expect_success '--force sends them again' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit -n 4 --force <a.jsonl >forced &&
-	test $(creates) -eq $((before + 3)) &&
+	test $(mock_stat creates) -eq $((before + 3)) &&
 	jq -r .id forced >ids && test_must_fail grep -F -x -f ids expect
 '
 
@@ -42,30 +41,30 @@ test_expect_success 'the body sent is the chunk: every request comes back' '
 test_expect_success 'a chunk list on stdin and chunk files as arguments' '
 	requests b 5 >b.jsonl &&
 	bt-split -n 3 -d chunks <b.jsonl >list &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit <list >out1 &&
 	test_lines 2 out1 &&
 	bt-submit chunks/chunk.0001.jsonl chunks/chunk.0002.jsonl >out2 &&
 	test_cmp out1 out2 &&
-	test $(creates) -eq $((before + 2))
+	test $(mock_stat creates) -eq $((before + 2))
 '
 
 test_expect_success '429 with retry-after and 529 on create are retried: one batch each' '
 	requests c 3 >c.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:429:1*1" "create:529*2" &&
 	bt-submit <c.jsonl >out &&
 	test_lines 1 out &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success 'a create dropped after the body: one batch, not two' '
 	requests d 3 >d.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:drop*1" &&
 	bt-submit <d.jsonl >out 2>err &&
 	test_lines 1 out &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	id=$(jq -r .id out) &&
 	api GET /v1/messages/batches/$id | jq -r "[.request_counts[]] | add" >n &&
 	echo 3 >expect && test_cmp expect n
@@ -73,33 +72,33 @@ test_expect_success 'a create dropped after the body: one batch, not two' '
 
 test_expect_success 'a 500 after the body was taken: one batch, not two' '
 	requests e 3 >e.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:taken500*1" &&
 	bt-submit <e.jsonl >out &&
 	test_lines 1 out &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success 'killed during a create and run again: one batch' '
 	requests f 4 >f.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	mock_fault "create:slow:2*1" &&
 	{ bt-submit <f.jsonl >/dev/null 2>&1 & pid=$!; } &&
 	sleep 1 && kill -9 $pid && wait $pid;
 	sleep 1.5 &&
 	bt-submit <f.jsonl >out &&
 	test_lines 1 out &&
-	test $(creates) -eq $((before + 1))
+	test $(mock_stat creates) -eq $((before + 1))
 '
 
 test_expect_success '--dry-run prints the plan and sends nothing' '
 	requests g 5 >g.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit --dry-run -n 2 <g.jsonl >plan &&
 	jq -c "[.chunk, .requests, .batch]" plan >actual &&
 	printf "%s\n" "[\"stdin\",2,null]" "[\"stdin\",2,null]" "[\"stdin\",1,null]" >expect &&
 	test_cmp expect actual &&
-	test $(creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	bt-submit --dry-run chunks/chunk.0001.jsonl | jq -c "[.chunk, .requests, .bytes, (.batch|type)]" >actual &&
 	echo "[\"chunks/chunk.0001.jsonl\",3,$(( $(wc -c <chunks/chunk.0001.jsonl) + 14 )),\"string\"]" >expect &&
 	test_cmp expect actual
@@ -108,14 +107,14 @@ test_expect_success '--dry-run prints the plan and sends nothing' '
 test_expect_success 'bad UTF-8 in a request: exit 2 naming line and column, nothing sent' '
 	{ requests u 2 &&
 	  printf "{\"custom_id\":\"u3\",\"params\":{\"t\":\"\355\240\200\"}}\n"; } >u.jsonl &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	test_expect_code 2 bt-submit --dry-run <u.jsonl >out 2>err &&
 	echo "bt-submit: stdin:3: invalid UTF-8 at column 34" >expect &&
 	test_cmp expect err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_expect_code 2 bt-submit <u.jsonl >out 2>err &&
 	test_cmp expect err &&
-	test $(creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	mkdir uc && cp u.jsonl uc/chunk.jsonl &&
 	test_expect_code 2 bt-submit --dry-run uc/chunk.jsonl >out 2>err &&
 	echo "bt-submit: uc/chunk.jsonl:3: invalid UTF-8 at column 34" >expect &&
@@ -176,12 +175,12 @@ test_expect_success 'a body over the limit: 413, exit 1, named' '
 '
 
 test_expect_success 'bad input: a line that is not a request names stdin and line, exit 2, nothing sent' '
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	{ requests j 2; echo "{\"custom_id\":\"x y\",\"params\":{}}"; } >j.jsonl &&
 	test_expect_code 2 bt-submit <j.jsonl >out 2>err &&
 	echo "bt-submit: stdin:3: invalid custom_id \"x y\": it must match ^[a-zA-Z0-9_-]{1,64}\$" >expect &&
 	test_cmp expect err &&
-	test $(creates) -eq $before &&
+	test $(mock_stat creates) -eq $before &&
 	{ requests k 2; requests k 1; } >k.jsonl &&
 	test_expect_code 2 bt-submit <k.jsonl 2>err &&
 	echo "bt-submit: stdin:3: duplicate custom_id \"k1\" (first on line 1)" >expect &&
@@ -204,12 +203,12 @@ test_expect_success 'a chunk file that is not what bt-split makes is refused' '
 test_expect_success '--tag: the same bytes under another tag are another chunk' '
 	requests t 3 >t.jsonl &&
 	bt-submit <t.jsonl >plain &&
-	before=$(creates) &&
+	before=$(mock_stat creates) &&
 	bt-submit --tag r02 <t.jsonl >tagged &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	bt-submit --tag r02 <t.jsonl >again &&
 	test_cmp tagged again &&
-	test $(creates) -eq $((before + 1)) &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_must_fail test "$(jq -r .id plain)" = "$(jq -r .id tagged)" &&
 	ls .bt/journal | grep -c "^r02\.[0-9a-f]\{64\}\.[0-9a-f]\{16\}\.json$" >n && echo 1 >expect && test_cmp expect n &&
 	test_expect_code 2 bt-submit --tag "a b" <t.jsonl 2>err &&
@@ -250,7 +249,7 @@ bt-submit <"$TRASH/r.jsonl" >"$TRASH/r.first" 2>/dev/null
 mock_start --processing-time 0.5 || exit 1
 test_expect_success 'a record made against another server is never reused' '
 	bt-submit <r.jsonl >second 2>err &&
-	test "$(creates)" = 1 &&
+	test "$(mock_stat creates)" = 1 &&
 	bt-wait <second | bt-fetch >results &&
 	jq -r .custom_id results | sort >got &&
 	printf "r1\nr2\nr3\n" >want && test_cmp want got
@@ -259,7 +258,7 @@ test_expect_success 'a record made against another server is never reused' '
 test_expect_success 'the same server under another key: the batch it sees is reused' '
 	ANTHROPIC_API_KEY=sk-rotated bt-submit <r.jsonl >third &&
 	test "$(jq -r .id second)" = "$(jq -r .id third)" &&
-	test "$(creates)" = 1 &&
+	test "$(mock_stat creates)" = 1 &&
 	cat .bt/journal/*.json | jq -r "select(.batch.id == \"$(jq -r .id third)\" and .endpoint == \"$MOCK_URL\") | .key_fp" | sort -u >fps &&
 	test_lines 2 fps
 '

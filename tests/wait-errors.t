@@ -44,14 +44,14 @@ test_expect_success 'polls run side by side: 8 slow answers take about one' '
 test_expect_success 'a dropped connection on get: retried, quietly without -v' '
 	mock_fault "get:drop*1" &&
 	bt-wait "$(jq -r .id b1)" >out 2>err &&
-	test_lines 1 out && test_must_fail test -s err
+	test_lines 1 out && test_must_be_empty err
 '
 
 test_expect_success 'retries end with the budget: exit 1, the error named' '
 	mock_fault "get:503*0" &&
 	BT_RETRY_BUDGET=1 test_expect_code 1 bt-wait "$(jq -r .id b1)" >out 2>err;
 	st=$? && curl -sS -X DELETE "$MOCK_URL/_mock/faults" && test $st = 0 &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test_grep "^bt-wait: $(jq -r .id b1): api_error: .*\\(gave up after [0-9]+ attempts? in [0-9]+s\\)$" err
 '
 
@@ -77,7 +77,7 @@ test_expect_success 'a bad input line ends the input: exit 2 naming stdin:LINE; 
 test_expect_success 'a bad argument: exit 2 before anything is fetched' '
 	before=$(curl -sS "$MOCK_URL/_mock/stats" | jq .http) &&
 	test_expect_code 2 bt-wait "$(jq -r .id b1)" "x y" >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	echo "bt-wait: argument 2: not a batch id or a batch object: '"'"'x y'"'"'" >expect &&
 	test_cmp expect err &&
 	test "$(curl -sS "$MOCK_URL/_mock/stats" | jq .http)" = "$before"
@@ -113,7 +113,7 @@ mock_start --key sk-right || exit 1
 
 test_expect_success 'a wrong key: exit 1, authentication_error for each, key never printed' '
 	ANTHROPIC_API_KEY=sk-wrong-secret test_expect_code 1 bt-wait -v msgbatch_a msgbatch_b >out 2>err &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	test "$(grep -c "^bt-wait: msgbatch_[ab]: authentication_error: " err)" -eq 2 &&
 	test_must_fail grep -q sk-wrong-secret err
 '

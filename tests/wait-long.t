@@ -22,7 +22,7 @@ test_expect_success '--timeout: exit 3, nothing printed, the unfinished named' '
 	start=$(now) &&
 	test_expect_code 3 bt-wait --timeout 1 "$(jq -r .id long1)" "$(jq -r .id long2)" >out 2>err &&
 	end=$(now) &&
-	test_must_fail test -s out &&
+	test_must_be_empty out &&
 	echo "bt-wait: timed out: 2 batches not ended: $(jq -r .id long1) $(jq -r .id long2)" >expect &&
 	test_cmp expect err &&
 	took 0.9 3 "$start" "$end"
@@ -41,7 +41,7 @@ test_expect_success '--once: exit 3 with an unfinished batch, the ended one prin
 	start=$(now) &&
 	test_expect_code 3 bt-wait --once <in >out 2>err && end=$(now) &&
 	jq -r .id short >expect && jq -r .id out >actual && test_cmp expect actual &&
-	test_must_fail test -s err &&
+	test_must_be_empty err &&
 	took 0 3 "$start" "$end" &&
 	test_expect_code 3 bt-wait -v --once <in >out 2>err &&
 	echo "bt-wait: --once: 1 batch not ended: $(jq -r .id long1)" >expect && test_cmp expect err

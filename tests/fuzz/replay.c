@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 {
 	int i = 1;
 
-	bt_init(argv[0]);
+	bt_init(argv);
 	if (argc > 1 && !strcmp(argv[1], "-v")) {
 		verbose = 1;
 		i++;

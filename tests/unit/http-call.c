@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	int c, use_sink = 0, rc, warm = 0;
 
-	bt_init("http-call");
+	bt_init(argv);
 	bt_config_init(&cfg);
 	memset(&req, 0, sizeof req);
 	req.body_fd = -1;

@@ -10,7 +10,7 @@ int main(int argc, char **argv)
 	int i, status = 0;
 	jv v;
 
-	bt_init("jsonl-echo");
+	bt_init(argv);
 	for (i = 1; i < argc || i == 1; i++) {
 		if (bt_lines_open(&l, i < argc ? argv[i] : "-") < 0)
 			bt_die(2, "%s:", argv[i]);
