@@ -168,96 +168,120 @@ static int restart(void *arg)
 	return 0;
 }
 
-static void fetch(const char *id, jv batch)
+/* Whether the batch (borrowed) has results to fetch: its request count,
+ * or -1 (reported). */
+static long long ready(const char *id, jv batch)
 {
-	char status[32], archived[64], path[BT_BATCH_ID_MAX + 64], state[16] = "";
-	char endpoint[512];
-	struct fetch f;
-	jv mark;
-	struct bt_req req;
-	struct bt_resp resp;
+	char status[32], archived[64];
 	long long total;
-	int tries;
 
 	bt_batch_field(batch, "processing_status", status, sizeof status);
 	if (strcmp(status, "ended")) {
 		fail(id, "not ended (%s): its results are not ready; pipe it through bt-wait first",
 		     status[0] ? status : "no status");
-		return;
+		return -1;
 	}
 	if (bt_batch_field(batch, "archived_at", archived, sizeof archived) == 0) {
 		fail(id, "archived at %s: its results are gone (they are kept 29 days)",
 		     archived);
-		return;
+		return -1;
 	}
 	total = bt_batch_count(batch, "total");
-	if (total < 0) {
+	if (total < 0)
 		fail(id, "the batch has no request_counts");
-		return;
-	}
-	mark = bt_adopted_get(id);
-	/* a mark is for a batch of one server */
-	if (bt_batch_field(mark, "endpoint", endpoint, sizeof endpoint) == 0 &&
-	    !strcmp(endpoint, cfg.base_url))
-		bt_batch_field(mark, "state", state, sizeof state);
-	if (!strcmp(state, "disowned")) {
-		fail(id, "not this job's batch: adopted provisionally, its custom_ids "
-		     "proved it another's; run bt-submit again to send its chunk");
-		jv_free(mark);
-		return;
-	}
+	return total;
+}
 
-	memset(&f, 0, sizeof f);
-	f.id = id;
-	f.hold = !strcmp(state, "provisional") ? hold_file() : -1;
+/* The state of the batch's adoption mark, for this server: "", or
+ * "provisional", or "disowned" (*mark is the mark; the caller frees it). */
+static void mark_state(const char *id, jv *mark, char state[16])
+{
+	char endpoint[512];
+
+	state[0] = 0;
+	*mark = bt_adopted_get(id);
+	/* a mark is for a batch of one server */
+	if (bt_batch_field(*mark, "endpoint", endpoint, sizeof endpoint) == 0 &&
+	    !strcmp(endpoint, cfg.base_url))
+		bt_batch_field(*mark, "state", state, 16);
+}
+
+/* Download until every result is there (three tries: a download that
+ * ends early without an error is tried again too).  0, or -1 (reported). */
+static int download(struct fetch *f, long long total)
+{
+	char path[BT_BATCH_ID_MAX + 64];
+	struct bt_req req;
+	struct bt_resp resp;
+	int tries, r = 0;
+
 	memset(&req, 0, sizeof req);
-	snprintf(path, sizeof path, "/v1/messages/batches/%s/results", id);
+	snprintf(path, sizeof path, "/v1/messages/batches/%s/results", f->id);
 	req.method = "GET";
 	req.path = path;
 	req.body_fd = -1;
 	req.may_repeat = 1;
 	req.sink = sink;
 	req.sink_restart = restart;
-	req.sink_arg = &f;
-	/* a download that ends early without an error is tried again too */
-	for (tries = 1; tries <= 3; tries++) {
-		f.attempt = tries == 1 ? 1 : f.attempt + 1;
-		f.part.len = 0;
-		f.err[0] = 0;
+	req.sink_arg = f;
+	for (tries = 1; tries <= 3 && r == 0; tries++) {
+		f->attempt = tries == 1 ? 1 : f->attempt + 1;
+		f->part.len = 0;
+		f->err[0] = 0;
 		if (bt_http(http, &req, &resp) < 0) {
-			if (f.err[0])
-				fail(id, "%s", f.err);
-			else if (resp.status == 404)
-				fail(id, "%s (archived, or deleted?)", resp.err);
+			if (f->err[0])
+				fail(f->id, "%s", f->err);
 			else
-				fail(id, "%s", resp.err);
-			goto done;
+				fail(f->id, "%s%s", resp.err, resp.status == 404 ?
+				     " (archived, or deleted?)" : "");
+			r = -1;
+		} else if (f->part.len && line(f, f->part.p, f->part.len)) {
+			fail(f->id, "%s", f->err);
+			r = -1;
 		}
 		bt_resp_free(&resp);
-		if (f.part.len && line(&f, f.part.p, f.part.len)) {
-			fail(id, "%s", f.err);
-			goto done;
-		}
-		f.part.len = 0;
-		if ((long long)f.lines >= total)
+		f->part.len = 0;
+		if (r < 0 || (long long)f->lines >= total)
 			break;
 		if (bt_verbose)
 			bt_warn("%s: got %llu of %lld results; downloading again",
-			        id, f.lines, total);
+			        f->id, f->lines, total);
 	}
-	if (f.hold < 0)
-		out(&f);
-	if ((long long)f.lines != total)
-		fail(id, "got %llu results, the batch has %lld requests", f.lines, total);
-	else if (f.dups)
-		fail(id, "the results repeat %llu custom_id%s (each was written once)",
-		     f.dups, f.dups == 1 ? "" : "s");
-	else if (f.hold >= 0)
-		settle(&f, mark);
-	else if (bt_verbose)
-		bt_warn("%s: %llu results", id, f.lines);
-done:
-	bt_resp_free(&resp);
+	return r;
+}
+
+static void fetch(const char *id, jv batch)
+{
+	char state[16];
+	struct fetch f;
+	long long total;
+	jv mark;
+
+	if ((total = ready(id, batch)) < 0)
+		return;
+	mark_state(id, &mark, state);
+	if (!strcmp(state, "disowned")) {
+		fail(id, "not this job's batch: adopted provisionally, its custom_ids "
+		     "proved it another's; run bt-submit again to send its chunk");
+		jv_free(mark);
+		return;
+	}
+	memset(&f, 0, sizeof f);
+	f.id = id;
+	f.hold = !strcmp(state, "provisional") ? hold_file() : -1;
+	if (download(&f, total) == 0) {
+		if (f.hold < 0)
+			out(&f);
+		if ((long long)f.lines != total)
+			fail(id, "got %llu results, the batch has %lld requests", f.lines, total);
+		else if (f.dups)
+			fail(id, "the results repeat %llu custom_id%s (each was written once)",
+			     f.dups, f.dups == 1 ? "" : "s");
+		else if (f.hold >= 0)
+			settle(&f, mark);
+		else if (bt_verbose)
+			bt_warn("%s: %llu results", id, f.lines);
+	}
 	if (f.hold < 0)
 		out(&f);
 	else

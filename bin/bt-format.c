@@ -168,30 +168,42 @@ static const char *params_problem(jv p)
 	return why;
 }
 
+/* The custom_id of a record (borrowed): 0 with id, or -1 (reported). */
+static int id_of(struct bt_records *r, jv rec, char id[BT_ID_MAX + 1])
+{
+	char err[128];
+	jv v;
+
+	if (!F.id) {
+		bt_custom_id_num(r->number, id);
+		return 0;
+	}
+	v = bt_jq_one(F.id, jv_copy(rec));
+	if (!jv_is_valid(v)) {
+		badjv(r, jv_copy(rec), v);
+		return -1;
+	}
+	if (bt_custom_id(v, id, err, sizeof err) < 0) {
+		jv_free(v);
+		bad(r, jv_copy(rec), "--id: %s", err);
+		return -1;
+	}
+	jv_free(v);
+	return 0;
+}
+
 static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 {
-	char id[BT_ID_MAX + 1], err[128];
+	char id[BT_ID_MAX + 1];
 	size_t start = out->len;
 	unsigned long long pos, first;
 	const char *why;
 	jv v, prompt = jv_invalid(), params;
 
-	/* the custom_id */
-	if (F.id) {
-		v = bt_jq_one(F.id, jv_copy(rec));
-		if (!jv_is_valid(v)) {
-			badjv(r, rec, v);
-			return 0;
-		}
-		if (bt_custom_id(v, id, err, sizeof err) < 0) {
-			jv_free(v);
-			bad(r, rec, "--id: %s", err);
-			return 0;
-		}
-		jv_free(v);
-	} else
-		bt_custom_id_num(r->number, id);
-
+	if (id_of(r, rec, id) < 0) {
+		jv_free(rec);
+		return 0;
+	}
 	if (F.prompt) {
 		prompt = bt_jq_one(F.prompt, jv_copy(rec));
 		if (!jv_is_valid(prompt)) {

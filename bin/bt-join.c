@@ -306,6 +306,7 @@ static void summary(void)
 	bt_buf_free(&b);
 }
 
+/* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

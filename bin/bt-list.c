@@ -55,6 +55,7 @@ static jv check_page(jv page, const char *path, int *more, char *last, size_t la
 	return data;
 }
 
+/* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -444,6 +444,24 @@ static void run(void)
 	clear_progress();
 }
 
+/* Every request of the files named, or of standard input, checked. */
+static void read_all(int argc, char **argv)
+{
+	struct bt_idset ids = { 0 };
+	int i, fd;
+
+	S.nfds = argc ? argc : 1;
+	S.fds = bt_calloc((size_t)S.nfds, sizeof *S.fds);
+	for (i = 0; i < argc; i++) {
+		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:", argv[i]);
+		read_input(i, fd, argv[i], &ids);
+	}
+	if (!argc)
+		read_input(0, spool_stdin(), "stdin", &ids);
+	bt_idset_free(&ids);
+}
+
 static double per_minute(const char *s, const char *what)
 {
 	return (double)bt_num(s, 1, 1000000000LL, what);
@@ -463,9 +481,8 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
-	struct bt_idset ids = { 0 };
 	struct sigaction sa;
-	int c, i, fd;
+	int c, i;
 
 	bt_init(argv);
 	bt_config_init(&S.cfg);
@@ -490,16 +507,7 @@ int main(int argc, char **argv)
 	argv += optind;
 	bt_config_need_key(&S.cfg);
 
-	S.nfds = argc ? argc : 1;
-	S.fds = bt_calloc((size_t)S.nfds, sizeof *S.fds);
-	for (i = 0; i < argc; i++) {
-		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:", argv[i]);
-		read_input(i, fd, argv[i], &ids);
-	}
-	if (!argc)
-		read_input(0, spool_stdin(), "stdin", &ids);
-	bt_idset_free(&ids);
+	read_all(argc, argv);
 	if (S.out_path) {
 		read_answered();
 		S.out = open(S.out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);

@@ -1248,6 +1248,35 @@ static void cost_list(struct bt_lines *l, char *s, size_t n)
 	free(wheres);
 }
 
+/* Standard input: requests (spooled into chunks), or a chunk list. */
+static void from_stdin(void)
+{
+	struct bt_lines l;
+	char where[40];
+	size_t n;
+	char *s;
+
+	bt_lines_fd(&l, 0, "stdin");
+	while ((s = bt_lines_next(&l, &n)) && bt_blank(s, n))
+		;
+	if (s && *s == '{' && max_cost)
+		cost_spool(&l, &s, &n);
+	if (s && *s == '{')
+		requests(&l, s, n);
+	else if (s && max_cost)
+		cost_list(&l, s, n);
+	else if (s) {
+		do {
+			while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+				s[--n] = 0;
+			snprintf(where, sizeof where, "stdin:%llu", l.lineno);
+			if (n)
+				chunk_file(s, where);
+		} while ((s = bt_lines_next(&l, &n)));
+	}
+	bt_lines_close(&l);
+}
+
 static void option(int c)
 {
 	switch (c) {
@@ -1291,9 +1320,6 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
-	struct bt_lines l;
-	char where[40];
-	size_t n;
 	char *s;
 	int c, i;
 
@@ -1333,27 +1359,8 @@ int main(int argc, char **argv)
 			cost_check();
 		for (i = 0; i < argc; i++)
 			chunk_file(argv[i], NULL);
-	} else {
-		bt_lines_fd(&l, 0, "stdin");
-		while ((s = bt_lines_next(&l, &n)) && bt_blank(s, n))
-			;
-		if (s && *s == '{' && max_cost)
-			cost_spool(&l, &s, &n);
-		if (s && *s == '{')
-			requests(&l, s, n);
-		else if (s && max_cost)
-			cost_list(&l, s, n);
-		else if (s) {
-			do {
-				while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-					s[--n] = 0;
-				snprintf(where, sizeof where, "stdin:%llu", l.lineno);
-				if (n)
-					chunk_file(s, where);
-			} while ((s = bt_lines_next(&l, &n)));
-		}
-		bt_lines_close(&l);
-	}
+	} else
+		from_stdin();
 	bt_http_free(http);
 	bt_config_free(&cfg);
 	free(journal_dir);
