@@ -10,7 +10,7 @@ static struct {
 	struct bt_resp resp;
 	int delete;
 	int failed;
-} C;
+} job;
 
 static void usage(FILE *f, int status)
 {
@@ -20,10 +20,10 @@ static void usage(FILE *f, int status)
 
 static void cleanup(void)
 {
-	bt_resp_free(&C.resp);
-	bt_http_free(C.http);
-	C.http = NULL;
-	bt_config_free(&C.cfg);
+	bt_resp_free(&job.resp);
+	bt_http_free(job.http);
+	job.http = NULL;
+	bt_config_free(&job.cfg);
 }
 
 /* Cancel or delete one batch. */
@@ -33,12 +33,12 @@ static int each(const char *id, jv stale, void *arg)
 
 	(void)stale;
 	(void)arg;
-	v = C.delete ? bt_batch_delete(C.http, id, &C.resp) :
-	               bt_batch_cancel(C.http, id, &C.resp);
-	bt_resp_free(&C.resp);
+	v = job.delete ? bt_batch_delete(job.http, id, &job.resp) :
+	               bt_batch_cancel(job.http, id, &job.resp);
+	bt_resp_free(&job.resp);
 	if (!jv_is_valid(v)) {
-		bt_warn("%s: %s", id, C.resp.err);
-		C.failed = 1;
+		bt_warn("%s: %s", id, job.resp.err);
+		job.failed = 1;
 		return 0;
 	}
 	bt_print_json(v);
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	bt_init(argv);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
-		case 'd': C.delete = 1; break;
+		case 'd': job.delete = 1; break;
 		case 'k': keyfile = optarg; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
@@ -70,13 +70,13 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	bt_config_init(&C.cfg);
+	bt_config_init(&job.cfg);
 	atexit(cleanup);
 	if (keyfile)
-		bt_config_key_file(&C.cfg, keyfile);
-	bt_config_need_key(&C.cfg);     /* before any input is read */
-	C.http = bt_http_new(&C.cfg);
+		bt_config_key_file(&job.cfg, keyfile);
+	bt_config_need_key(&job.cfg);     /* before any input is read */
+	job.http = bt_http_new(&job.cfg);
 	bad = bt_each_batch(argc, argv, each, NULL);
 	bt_close_stdout();
-	return bad ? bad : C.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
+	return bad ? bad : job.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
 }

@@ -20,7 +20,7 @@ static struct {
 	struct bt_buf out;      /* requests not yet written */
 	char **files;
 	int nfiles;
-} F;
+} form;
 
 static void usage(FILE *f, int status)
 {
@@ -37,19 +37,19 @@ static void usage(FILE *f, int status)
 /* At every exit, bt_die's too: no temp file left, no jq state live. */
 static void cleanup(void)
 {
-	if (F.reject_tmp)
-		unlink(F.reject_tmp);
-	free(F.reject_tmp);
-	F.reject_tmp = NULL;
-	bt_jq_free(F.prompt);
-	bt_jq_free(F.id);
-	bt_jq_free(F.params);
-	F.prompt = F.id = F.params = NULL;
-	bt_buf_free(&F.out);
-	bt_buf_free(&F.prefix);
-	bt_idset_free(&F.ids);
-	jv_free(F.base);
-	F.base = jv_null();
+	if (form.reject_tmp)
+		unlink(form.reject_tmp);
+	free(form.reject_tmp);
+	form.reject_tmp = NULL;
+	bt_jq_free(form.prompt);
+	bt_jq_free(form.id);
+	bt_jq_free(form.params);
+	form.prompt = form.id = form.params = NULL;
+	bt_buf_free(&form.out);
+	bt_buf_free(&form.prefix);
+	bt_idset_free(&form.ids);
+	jv_free(form.base);
+	form.base = jv_null();
 }
 
 /* A bad record: exit 2, or into the reject file. */
@@ -65,12 +65,12 @@ static void bad(struct bt_records *r, jv rec, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 
-	if (!F.reject) {
+	if (!form.reject) {
 		jv_free(rec);
-		bt_flush(&F.out);   /* what came before the bad record stands */
+		bt_flush(&form.out);   /* what came before the bad record stands */
 		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", r->name, r->lineno, why);
 	}
-	F.rejected++;
+	form.rejected++;
 	bt_buf_adds(&b, "{\"file\":");
 	bt_json_write_str(&b, r->name, strlen(r->name));
 	bt_buf_printf(&b, ",\"line\":%llu,\"error\":", r->lineno);
@@ -83,8 +83,8 @@ static void bad(struct bt_records *r, jv rec, const char *fmt, ...)
 		bt_json_write_str(&b, r->l.line, r->l.len);
 	}
 	bt_buf_adds(&b, "}\n");
-	if (fwrite(b.p, 1, b.len, F.reject) != b.len)
-		bt_die(BT_EXIT_FAIL, "%s: write error:", F.reject_path);
+	if (fwrite(b.p, 1, b.len, form.reject) != b.len)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", form.reject_path);
 	bt_buf_free(&b);
 	jv_free(rec);
 }
@@ -174,11 +174,11 @@ static int id_of(struct bt_records *r, jv rec, char id[BT_ID_MAX + 1])
 	char err[128];
 	jv v;
 
-	if (!F.id) {
+	if (!form.id) {
 		bt_custom_id_num(r->number, id);
 		return 0;
 	}
-	v = bt_jq_one(F.id, jv_copy(rec));
+	v = bt_jq_one(form.id, jv_copy(rec));
 	if (!jv_is_valid(v)) {
 		badjv(r, jv_copy(rec), v);
 		return -1;
@@ -204,8 +204,8 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 		jv_free(rec);
 		return 0;
 	}
-	if (F.prompt) {
-		prompt = bt_jq_one(F.prompt, jv_copy(rec));
+	if (form.prompt) {
+		prompt = bt_jq_one(form.prompt, jv_copy(rec));
 		if (!jv_is_valid(prompt)) {
 			badjv(r, rec, prompt);
 			return 0;
@@ -220,19 +220,19 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 	bt_buf_adds(out, "{\"custom_id\":\"");
 	bt_buf_adds(out, id);
 	bt_buf_adds(out, "\",\"params\":");
-	if (!F.params) {
-		bt_buf_add(out, F.prefix.p, F.prefix.len);
+	if (!form.params) {
+		bt_buf_add(out, form.prefix.p, form.prefix.len);
 		bt_json_write(out, prompt);
 		bt_buf_adds(out, "}]}}\n");
 		jv_free(prompt);
 	} else {
-		v = jv_copy(F.base);
+		v = jv_copy(form.base);
 		if (jv_is_valid(prompt))
 			v = jv_object_set(v, jv_string("messages"),
 			        JV_ARRAY(JV_OBJECT(jv_string("role"), jv_string("user"),
 			                           jv_string("content"), prompt)));
 		/* . is the record, $params what the options built */
-		params = bt_jq_one(F.params, JV_ARRAY(jv_copy(rec), v));
+		params = bt_jq_one(form.params, JV_ARRAY(jv_copy(rec), v));
 		if (!jv_is_valid(params)) {
 			out->len = start;
 			badjv(r, rec, params);
@@ -256,10 +256,10 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 		return 0;
 	}
 	pos = ((unsigned long long)r->file << 40) | r->lineno;
-	if ((first = bt_idset_add(&F.ids, id, pos))) {
+	if ((first = bt_idset_add(&form.ids, id, pos))) {
 		out->len = start;
 		bad(r, rec, "duplicate custom_id \"%s\" (first at %s:%llu)", id,
-		    F.files[first >> 40], first & ((1ULL << 40) - 1));
+		    form.files[first >> 40], first & ((1ULL << 40) - 1));
 		return 0;
 	}
 	jv_free(rec);
@@ -286,7 +286,7 @@ static struct {
 	double temperature;
 	int raw, cache;
 	jv args;                /* --arg, --argjson, --rawfile */
-} O = { .max_tokens = 1024, .temperature = -1 };
+} opt = { .max_tokens = 1024, .temperature = -1 };
 
 static void option(int c, int argc, char **argv)
 {
@@ -294,34 +294,34 @@ static void option(int c, int argc, char **argv)
 	jv v;
 
 	switch (c) {
-	case 'p': O.prompt = optarg; break;
-	case 'i': O.id = optarg; break;
+	case 'p': opt.prompt = optarg; break;
+	case 'i': opt.id = optarg; break;
 	case 's':
-		if (O.system_text)
+		if (opt.system_text)
 			bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
-		O.system = optarg;
+		opt.system = optarg;
 		break;
 	case 'S':
-		if (O.system)
+		if (opt.system)
 			bt_die(BT_EXIT_USAGE, "-s and --system-file: give one of them");
-		free(O.system_text);
-		O.system_text = slurp_text(optarg);
+		free(opt.system_text);
+		opt.system_text = slurp_text(optarg);
 		break;
-	case 'C': O.cache = 1; break;
-	case 'm': O.model = optarg; break;
-	case 'M': O.max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
-	case 'T': O.temperature = bt_real(optarg, 0, 1, "--temperature"); break;
+	case 'C': opt.cache = 1; break;
+	case 'm': opt.model = optarg; break;
+	case 'M': opt.max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
+	case 'T': opt.temperature = bt_real(optarg, 0, 1, "--temperature"); break;
 	case 'P':
-		if (O.params_text)
+		if (opt.params_text)
 			bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
-		O.params = optarg;
+		opt.params = optarg;
 		break;
 	case 'f':
-		if (O.params)
+		if (opt.params)
 			bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
 		v = bt_jq_rawfile("-f", optarg);
-		free(O.params_text);
-		O.params_text = bt_strdup(jv_string_value(v));
+		free(opt.params_text);
+		opt.params_text = bt_strdup(jv_string_value(v));
 		jv_free(v);
 		break;
 	case 'a': case 'j': case 'r':
@@ -333,10 +333,10 @@ static void option(int c, int argc, char **argv)
 		    c == 'j' ? bt_jq_argjson(name, argv[optind]) :
 		    bt_jq_rawfile(name, argv[optind]);
 		optind++;
-		O.args = jv_object_set(O.args, jv_string(name), v);
+		opt.args = jv_object_set(opt.args, jv_string(name), v);
 		break;
-	case 'x': F.reject_path = optarg; break;
-	case 'R': O.raw = 1; break;
+	case 'x': form.reject_path = optarg; break;
+	case 'R': opt.raw = 1; break;
 	case 'h': usage(stdout, 0); break;
 	default: usage(stderr, BT_EXIT_USAGE);
 	}
@@ -346,37 +346,37 @@ static void option(int c, int argc, char **argv)
  * request starts with. */
 static void base_params(void)
 {
-	const char *model = O.model, *system = O.system;
+	const char *model = opt.model, *system = opt.system;
 
-	F.base = jv_object();
+	form.base = jv_object();
 	if (model && *model)
-		F.base = jv_object_set(F.base, jv_string("model"), jv_string(model));
-	F.base = jv_object_set(F.base, jv_string("max_tokens"), jv_number((double)O.max_tokens));
-	if (O.temperature >= 0)
-		F.base = jv_object_set(F.base, jv_string("temperature"), jv_number(O.temperature));
+		form.base = jv_object_set(form.base, jv_string("model"), jv_string(model));
+	form.base = jv_object_set(form.base, jv_string("max_tokens"), jv_number((double)opt.max_tokens));
+	if (opt.temperature >= 0)
+		form.base = jv_object_set(form.base, jv_string("temperature"), jv_number(opt.temperature));
 	if (system)
-		F.base = jv_object_set(F.base, jv_string("system"), !O.cache ? jv_string(system) :
+		form.base = jv_object_set(form.base, jv_string("system"), !opt.cache ? jv_string(system) :
 		        JV_ARRAY(JV_OBJECT(jv_string("type"), jv_string("text"),
 		                           jv_string("text"), jv_string(system),
 		                           jv_string("cache_control"),
 		                           JV_OBJECT(jv_string("type"), jv_string("ephemeral")))));
-	bt_json_write(&F.prefix, F.base);
-	F.prefix.len--;     /* reopen the object */
-	bt_buf_adds(&F.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
+	bt_json_write(&form.prefix, form.base);
+	form.prefix.len--;     /* reopen the object */
+	bt_buf_adds(&form.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
 }
 
 static void compile(void)
 {
 	char *wrapped;
 
-	if (O.prompt)
-		F.prompt = bt_jq_compile("-p", O.prompt, jv_copy(O.args));
-	if (O.id)
-		F.id = bt_jq_compile("--id", O.id, jv_copy(O.args));
-	if (O.params) {
+	if (opt.prompt)
+		form.prompt = bt_jq_compile("-p", opt.prompt, jv_copy(opt.args));
+	if (opt.id)
+		form.id = bt_jq_compile("--id", opt.id, jv_copy(opt.args));
+	if (opt.params) {
 		/* run on [record, params]: $params changes with every record */
-		wrapped = bt_asprintf(".[1] as $params | .[0] | (%s\n)", O.params);
-		F.params = bt_jq_compile("--params", wrapped, jv_copy(O.args));
+		wrapped = bt_asprintf(".[1] as $params | .[0] | (%s\n)", opt.params);
+		form.params = bt_jq_compile("--params", wrapped, jv_copy(opt.args));
 		free(wrapped);
 	}
 }
@@ -384,25 +384,25 @@ static void compile(void)
 /* --reject FILE: written aside, renamed into place at the end. */
 static void reject_open(void)
 {
-	const char *slash = strrchr(F.reject_path, '/');
+	const char *slash = strrchr(form.reject_path, '/');
 	int fd;
 
-	F.reject_tmp = bt_asprintf("%.*s.%s.tmp.XXXXXX",
-	        slash ? (int)(slash - F.reject_path + 1) : 0, F.reject_path,
-	        slash ? slash + 1 : F.reject_path);
-	fd = mkstemp(F.reject_tmp);
-	if (fd < 0 || !(F.reject = fdopen(fd, "w")))
-		bt_die(BT_EXIT_FAIL, "%s:", F.reject_tmp);
+	form.reject_tmp = bt_asprintf("%.*s.%s.tmp.XXXXXX",
+	        slash ? (int)(slash - form.reject_path + 1) : 0, form.reject_path,
+	        slash ? slash + 1 : form.reject_path);
+	fd = mkstemp(form.reject_tmp);
+	if (fd < 0 || !(form.reject = fdopen(fd, "w")))
+		bt_die(BT_EXIT_FAIL, "%s:", form.reject_tmp);
 }
 
 static void reject_close(void)
 {
-	if (fclose(F.reject) == EOF)
-		bt_die(BT_EXIT_FAIL, "%s: write error:", F.reject_tmp);
-	if (rename(F.reject_tmp, F.reject_path) < 0)
-		bt_die(BT_EXIT_FAIL, "%s:", F.reject_path);
-	free(F.reject_tmp);
-	F.reject_tmp = NULL;
+	if (fclose(form.reject) == EOF)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", form.reject_tmp);
+	if (rename(form.reject_tmp, form.reject_path) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", form.reject_path);
+	free(form.reject_tmp);
+	form.reject_tmp = NULL;
 }
 
 static void format(char **files, int nfiles)
@@ -411,19 +411,19 @@ static void format(char **files, int nfiles)
 	int n;
 	jv v;
 
-	F.files = nfiles ? files : (char *[]){ "stdin" };
-	F.nfiles = nfiles;
-	bt_records_init(&r, files, nfiles, O.raw);
+	form.files = nfiles ? files : (char *[]){ "stdin" };
+	form.nfiles = nfiles;
+	bt_records_init(&r, files, nfiles, opt.raw);
 	while ((n = bt_records_next(&r, &v)) != 0) {
 		if (n < 0) {
 			bad(&r, jv_invalid(), "%s", r.err);
 			continue;
 		}
-		one(&r, v, &F.out);
-		if (F.out.len >= 1 << 20)
-			bt_flush(&F.out);
+		one(&r, v, &form.out);
+		if (form.out.len >= 1 << 20)
+			bt_flush(&form.out);
 	}
-	bt_flush(&F.out);
+	bt_flush(&form.out);
 	bt_records_close(&r);
 }
 
@@ -451,38 +451,38 @@ int main(int argc, char **argv)
 	int c;
 
 	bt_init(argv);
-	O.model = getenv("BT_MODEL");
-	O.args = jv_object();
+	opt.model = getenv("BT_MODEL");
+	opt.args = jv_object();
 	while ((c = getopt_long(argc, argv, "hRm:p:s:f:", opts, NULL)) != -1)
 		option(c, argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (O.params_text)
-		O.params = O.params_text;
-	if (O.system_text)
-		O.system = O.system_text;
-	if (!O.prompt && !O.params)
+	if (opt.params_text)
+		opt.params = opt.params_text;
+	if (opt.system_text)
+		opt.system = opt.system_text;
+	if (!opt.prompt && !opt.params)
 		bt_die(BT_EXIT_USAGE, "no prompt: give -p EXPR (or --params EXPR)");
-	if (!O.params && (!O.model || !*O.model))
+	if (!opt.params && (!opt.model || !*opt.model))
 		bt_die(BT_EXIT_USAGE, "no model: give -m MODEL or set BT_MODEL");
-	if (O.cache && !O.system)
+	if (opt.cache && !opt.system)
 		bt_die(BT_EXIT_USAGE, "--cache-system: there is no system prompt (-s or --system-file)");
 
 	atexit(cleanup);
 	base_params();
 	compile();
-	jv_free(O.args);
-	if (F.reject_path)
+	jv_free(opt.args);
+	if (form.reject_path)
 		reject_open();
 	format(argv, argc);
-	if (F.reject)
+	if (form.reject)
 		reject_close();
-	free(O.params_text);
-	free(O.system_text);
+	free(opt.params_text);
+	free(opt.system_text);
 	bt_close_stdout();
-	if (F.rejected) {
-		bt_warn("%llu record%s rejected: see %s", F.rejected,
-		        F.rejected == 1 ? "" : "s", F.reject_path);
+	if (form.rejected) {
+		bt_warn("%llu record%s rejected: see %s", form.rejected,
+		        form.rejected == 1 ? "" : "s", form.reject_path);
 		return BT_EXIT_INCOMPLETE;
 	}
 	return 0;

@@ -33,7 +33,7 @@ static struct {
 	struct bt_idset ids;        /* custom_id → entry number + 1 */
 	int fd;                     /* where the result lines are */
 	struct bt_buf line;         /* one result line, read back */
-} R = { .fd = -1 };
+} found = { .fd = -1 };
 
 static struct {
 	struct bt_jq *id, *map;
@@ -42,7 +42,7 @@ static struct {
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
-} J;
+} tally;
 
 static void usage(FILE *f, int status)
 {
@@ -69,7 +69,7 @@ static void index_results(const char *path)
 	if (bt_lines_open(&l, path) < 0)
 		bt_die(BT_EXIT_USAGE, "%s:", path);
 	if (fstat(l.fd, &st) == 0 && S_ISREG(st.st_mode))
-		R.fd = l.own_fd ? dup(l.fd) : dup(0);   /* read the lines back from it */
+		found.fd = l.own_fd ? dup(l.fd) : dup(0);   /* read the lines back from it */
 	else {
 		/* a pipe: keep the lines in a file nobody else can see */
 		char tmpl[] = "/tmp/bt-join.XXXXXX";
@@ -80,9 +80,9 @@ static void index_results(const char *path)
 			bt_die(BT_EXIT_FAIL, "%s:", t);
 		unlink(t);
 		free(t);
-		R.fd = spool;
+		found.fd = spool;
 	}
-	if (R.fd < 0)
+	if (found.fd < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", path);
 
 	while ((s = bt_lines_next(&l, &n))) {
@@ -99,17 +99,17 @@ static void index_results(const char *path)
 			spooled += n + 1;
 		} else
 			off = l.off;
-		if ((have = bt_idset_get(&R.ids, p.id))) {
-			e = &R.e[have - 1];
+		if ((have = bt_idset_get(&found.ids, p.id))) {
+			e = &found.e[have - 1];
 			if (!bt_result_wins(p.kind, p.truncated, e->kind, e->truncated))
 				continue;
 		} else {
-			if (R.n == R.cap) {
-				R.cap = R.cap ? 2 * R.cap : 1024;
-				R.e = bt_realloc(R.e, R.cap * sizeof *R.e);
+			if (found.n == found.cap) {
+				found.cap = found.cap ? 2 * found.cap : 1024;
+				found.e = bt_realloc(found.e, found.cap * sizeof *found.e);
 			}
-			e = &R.e[R.n++];
-			bt_idset_add(&R.ids, p.id, R.n);
+			e = &found.e[found.n++];
+			bt_idset_add(&found.ids, p.id, found.n);
 		}
 		e->off = off;
 		e->len = n;
@@ -128,17 +128,17 @@ static jv result_of(struct entry *e)
 	size_t got = 0;
 	jv v;
 
-	R.line.len = 0;
-	bt_buf_grow(&R.line, e->len);
+	found.line.len = 0;
+	bt_buf_grow(&found.line, e->len);
 	while (got < e->len) {
-		r = pread(R.fd, R.line.p + got, e->len - got, (off_t)(e->off + got));
+		r = pread(found.fd, found.line.p + got, e->len - got, (off_t)(e->off + got));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			bt_die(BT_EXIT_FAIL, "cannot read the results back:");
 		got += (size_t)r;
 	}
-	v = bt_json_parse(R.line.p, e->len, err, sizeof err);
+	v = bt_json_parse(found.line.p, e->len, err, sizeof err);
 	if (!jv_is_valid(v))
 		bt_die(BT_EXIT_FAIL, "the results changed while being read: %s", err);
 	return v;
@@ -153,16 +153,16 @@ static void count_type(const char *type)
 {
 	int i;
 
-	for (i = 0; i < J.ntypes; i++)
-		if (!strcmp(J.types[i].type, type))
+	for (i = 0; i < tally.ntypes; i++)
+		if (!strcmp(tally.types[i].type, type))
 			break;
-	if (i == J.ntypes) {
-		if (J.ntypes == TYPES)
+	if (i == tally.ntypes) {
+		if (tally.ntypes == TYPES)
 			i = TYPES - 1;      /* the last one takes the rest */
 		else
-			snprintf(J.types[J.ntypes++].type, sizeof J.types[0].type, "%s", type);
+			snprintf(tally.types[tally.ntypes++].type, sizeof tally.types[0].type, "%s", type);
 	}
-	J.types[i].n++;
+	tally.types[i].n++;
 }
 
 static jv outcome(jv rec, jv res, struct bt_result *r, const char *why)
@@ -174,7 +174,7 @@ static jv outcome(jv rec, jv res, struct bt_result *r, const char *why)
 		rec = JV_OBJECT(jv_string("record"), rec);
 	if (r->kind == BT_R_SUCCEEDED)
 		response = bt_result_response(res);
-	v = jv_object_set(rec, jv_string(J.as), response);
+	v = jv_object_set(rec, jv_string(tally.as), response);
 	v = jv_object_set(v, jv_string("status"),
 	                  jv_string(why ? "invalid" : bt_result_kind_name(r->kind)));
 	if (why)
@@ -204,7 +204,7 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 	int n;
 
 	while ((n = bt_records_next(rs, &rec)) != 0) {
-		J.records++;
+		tally.records++;
 		why[0] = 0;
 		res = jv_null();
 		memset(&r, 0, sizeof r);
@@ -214,8 +214,8 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 			snprintf(why, sizeof why, "%s", rs->err);
 			goto out;
 		}
-		if (J.id) {
-			v = bt_jq_one(J.id, jv_copy(rec));
+		if (tally.id) {
+			v = bt_jq_one(tally.id, jv_copy(rec));
 			if (!jv_is_valid(v)) {
 				jv m = jv_invalid_get_msg(v);
 				snprintf(why, sizeof why, "%s", jv_get_kind(m) == JV_KIND_STRING ?
@@ -236,22 +236,22 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
 			       rs->name, rs->lineno, id, rs->files[first >> 40],
 			       first & ((1ULL << 40) - 1));
-		if ((have = bt_idset_get(&R.ids, id))) {
-			R.e[have - 1].used = 1;
-			res = result_of(&R.e[have - 1]);
+		if ((have = bt_idset_get(&found.ids, id))) {
+			found.e[have - 1].used = 1;
+			res = result_of(&found.e[have - 1]);
 			if (bt_result_read(res, &r, err, sizeof err) < 0)
 				bt_die(BT_EXIT_FAIL, "a result changed: %s", err);
 		}
 out:
 		if (why[0])
-			J.invalid++;
+			tally.invalid++;
 		else {
-			J.by_kind[r.kind]++;
+			tally.by_kind[r.kind]++;
 			if (r.kind == BT_R_ERRORED)
 				count_type(r.type);
 		}
-		if (J.map && !why[0]) {
-			v = bt_jq_one(J.map, JV_ARRAY(rec, jv_copy(res)));
+		if (tally.map && !why[0]) {
+			v = bt_jq_one(tally.map, JV_ARRAY(rec, jv_copy(res)));
 			if (!jv_is_valid(v)) {
 				jv m = jv_invalid_get_msg(v);
 				bt_flush(out);
@@ -277,28 +277,28 @@ static void summary(void)
 	struct bt_buf b = { 0 };
 	size_t i;
 
-	for (i = 0; i < R.n; i++)
-		unmatched += !R.e[i].used;
-	failed = J.records - J.by_kind[BT_R_SUCCEEDED];
+	for (i = 0; i < found.n; i++)
+		unmatched += !found.e[i].used;
+	failed = tally.records - tally.by_kind[BT_R_SUCCEEDED];
 	if (!failed && !unmatched && !bt_verbose && !isatty(2))
 		return;
-	bt_buf_printf(&b, "%llu record%s: %llu succeeded", J.records,
-	              J.records == 1 ? "" : "s", J.by_kind[BT_R_SUCCEEDED]);
-	if (J.by_kind[BT_R_ERRORED]) {
-		bt_buf_printf(&b, ", %llu errored (", J.by_kind[BT_R_ERRORED]);
-		for (i = 0; i < (size_t)J.ntypes; i++)
-			bt_buf_printf(&b, "%s%llu %s", i ? ", " : "", J.types[i].n,
-			              J.types[i].type);
+	bt_buf_printf(&b, "%llu record%s: %llu succeeded", tally.records,
+	              tally.records == 1 ? "" : "s", tally.by_kind[BT_R_SUCCEEDED]);
+	if (tally.by_kind[BT_R_ERRORED]) {
+		bt_buf_printf(&b, ", %llu errored (", tally.by_kind[BT_R_ERRORED]);
+		for (i = 0; i < (size_t)tally.ntypes; i++)
+			bt_buf_printf(&b, "%s%llu %s", i ? ", " : "", tally.types[i].n,
+			              tally.types[i].type);
 		bt_buf_addc(&b, ')');
 	}
-	if (J.by_kind[BT_R_CANCELED])
-		bt_buf_printf(&b, ", %llu canceled", J.by_kind[BT_R_CANCELED]);
-	if (J.by_kind[BT_R_EXPIRED])
-		bt_buf_printf(&b, ", %llu expired", J.by_kind[BT_R_EXPIRED]);
-	if (J.by_kind[BT_R_MISSING])
-		bt_buf_printf(&b, ", %llu missing", J.by_kind[BT_R_MISSING]);
-	if (J.invalid)
-		bt_buf_printf(&b, ", %llu invalid", J.invalid);
+	if (tally.by_kind[BT_R_CANCELED])
+		bt_buf_printf(&b, ", %llu canceled", tally.by_kind[BT_R_CANCELED]);
+	if (tally.by_kind[BT_R_EXPIRED])
+		bt_buf_printf(&b, ", %llu expired", tally.by_kind[BT_R_EXPIRED]);
+	if (tally.by_kind[BT_R_MISSING])
+		bt_buf_printf(&b, ", %llu missing", tally.by_kind[BT_R_MISSING]);
+	if (tally.invalid)
+		bt_buf_printf(&b, ", %llu invalid", tally.invalid);
 	if (unmatched)
 		bt_buf_printf(&b, "; %llu result%s matched no record", unmatched,
 		              unmatched == 1 ? "" : "s");
@@ -329,17 +329,17 @@ int main(int argc, char **argv)
 	int c, raw = 0, i;
 
 	bt_init(argv);
-	J.as = "response";
+	tally.as = "response";
 	while ((c = getopt_long(argc, argv, "hvR", opts, NULL)) != -1)
 		switch (c) {
 		case 'i': idexpr = optarg; break;
 		case 'a':
 			if (!*optarg)
 				bt_die(BT_EXIT_USAGE, "--as: an empty name");
-			J.as = optarg;
+			tally.as = optarg;
 			break;
 		case 'm': mapexpr = optarg; break;
-		case 'S': J.strict = 1; break;
+		case 'S': tally.strict = 1; break;
 		case 'r': results = optarg; break;
 		case 'A': case 'J':
 			name = optarg;
@@ -364,10 +364,10 @@ int main(int argc, char **argv)
 			bt_die(BT_EXIT_USAGE, "the results are on stdin: records cannot be "
 			       "(use --results FILE)");
 	if (idexpr)
-		J.id = bt_jq_compile("--id", idexpr, jv_copy(args));
+		tally.id = bt_jq_compile("--id", idexpr, jv_copy(args));
 	if (mapexpr) {
 		char *w = bt_asprintf(".[1] as $result | .[0] | (%s\n)", mapexpr);
-		J.map = bt_jq_compile("--map", w, jv_copy(args));
+		tally.map = bt_jq_compile("--map", w, jv_copy(args));
 		free(w);
 	}
 	jv_free(args);
@@ -379,14 +379,14 @@ int main(int argc, char **argv)
 	summary();
 
 	bt_buf_free(&out);
-	bt_buf_free(&R.line);
-	bt_idset_free(&R.ids);
-	free(R.e);
-	close(R.fd);
-	bt_jq_free(J.id);
-	bt_jq_free(J.map);
+	bt_buf_free(&found.line);
+	bt_idset_free(&found.ids);
+	free(found.e);
+	close(found.fd);
+	bt_jq_free(tally.id);
+	bt_jq_free(tally.map);
 	bt_close_stdout();
-	if (J.strict && J.by_kind[BT_R_SUCCEEDED] != J.records)
+	if (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records)
 		return BT_EXIT_INCOMPLETE;
 	return 0;
 }

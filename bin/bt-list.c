@@ -12,7 +12,7 @@ static struct {
 	struct bt_http *http;
 	struct bt_resp resp;
 	jv page;
-} L;
+} listing;
 
 static void usage(FILE *f, int status)
 {
@@ -23,12 +23,12 @@ static void usage(FILE *f, int status)
 
 static void cleanup(void)
 {
-	jv_free(L.page);
-	L.page = jv_null();
-	bt_resp_free(&L.resp);
-	bt_http_free(L.http);
-	L.http = NULL;
-	bt_config_free(&L.cfg);
+	jv_free(listing.page);
+	listing.page = jv_null();
+	bt_resp_free(&listing.resp);
+	bt_http_free(listing.http);
+	listing.http = NULL;
+	bt_config_free(&listing.cfg);
 }
 
 /* The page's data, checked: an array, has_more a boolean, and last_id a
@@ -50,7 +50,7 @@ static jv check_page(jv page, const char *path, int *more, char *last, size_t la
 	if (why) {
 		jv_free(data);
 		bt_die(BT_EXIT_FAIL, "GET %s: bad answer: %s%s%s", path, why,
-		       L.resp.request_id[0] ? " request-id " : "", L.resp.request_id);
+		       listing.resp.request_id[0] ? " request-id " : "", listing.resp.request_id);
 	}
 	return data;
 }
@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	jv data, b;
 
 	bt_init(argv);
-	L.page = jv_null();
+	listing.page = jv_null();
 	while ((c = getopt_long(argc, argv, "hvn:", opts, NULL)) != -1)
 		switch (c) {
 		case 'n': max = bt_num(optarg, 1, 1000000000000LL, "-n"); break;
@@ -94,12 +94,12 @@ int main(int argc, char **argv)
 	if (argc > 0)
 		usage(stderr, BT_EXIT_USAGE);
 
-	bt_config_init(&L.cfg);
+	bt_config_init(&listing.cfg);
 	atexit(cleanup);
 	if (keyfile)
-		bt_config_key_file(&L.cfg, keyfile);
-	bt_config_need_key(&L.cfg);
-	L.http = bt_http_new(&L.cfg);
+		bt_config_key_file(&listing.cfg, keyfile);
+	bt_config_need_key(&listing.cfg);
+	listing.http = bt_http_new(&listing.cfg);
 
 	do {
 		/* without a filter, no more than will be printed */
@@ -109,13 +109,13 @@ int main(int argc, char **argv)
 		n = snprintf(path, sizeof path, "/v1/messages/batches?limit=%lld", limit);
 		if (last[0])
 			snprintf(path + n, sizeof path - (size_t)n, "&after_id=%s", last);
-		jv_free(L.page);
-		bt_resp_free(&L.resp);     /* bt_http forgets it otherwise */
-		L.page = bt_http_json(L.http, "GET", path, &L.resp);
-		if (!jv_is_valid(L.page))
-			bt_die(BT_EXIT_FAIL, "%s", L.resp.err);
+		jv_free(listing.page);
+		bt_resp_free(&listing.resp);     /* bt_http forgets it otherwise */
+		listing.page = bt_http_json(listing.http, "GET", path, &listing.resp);
+		if (!jv_is_valid(listing.page))
+			bt_die(BT_EXIT_FAIL, "%s", listing.resp.err);
 		memcpy(prev, last, sizeof prev);
-		data = check_page(L.page, path, &more, last, sizeof last);
+		data = check_page(listing.page, path, &more, last, sizeof last);
 		if (more && !strcmp(prev, last)) {
 			jv_free(data);
 			bt_die(BT_EXIT_FAIL, "GET %s: bad answer: the cursor did not move", path);

@@ -14,7 +14,7 @@ struct outcome {
 	unsigned char kind;     /* BT_R_* of the deciding result */
 	unsigned char truncated;
 	unsigned char flags;
-	uint32_t type;          /* errored: the error type, an index in T.names */
+	uint32_t type;          /* errored: the error type, an index in reasons.names */
 	char *message;          /* errored with an error that needs a person */
 };
 
@@ -24,7 +24,7 @@ static struct {
 	char **names;
 	unsigned long long *count;
 	size_t n, cap;
-} T;
+} reasons;
 
 static struct {
 	struct outcome *o;
@@ -35,7 +35,7 @@ static struct {
 	struct bt_buf out, tmp;
 	struct bt_lines l;          /* the file being read */
 	char **files;
-} R;
+} outcomes;
 
 /* Which outcomes are taken. */
 static int want[BT_R_MISSING + 1], truncated, all_errors;
@@ -52,47 +52,47 @@ static void cleanup(void)
 {
 	size_t i;
 
-	for (i = 0; i < R.n; i++)
-		free(R.o[i].message);
-	free(R.o);
-	bt_idset_free(&R.ids);
-	bt_idset_free(&R.reqs);
-	bt_jq_free(R.set);
-	R.set = NULL;
-	bt_buf_free(&R.out);
-	bt_buf_free(&R.tmp);
-	bt_lines_close(&R.l);
-	for (i = 0; i < T.n; i++)
-		free(T.names[i]);
-	free(T.names);
-	free(T.count);
-	bt_idset_free(&T.set);
-	memset(&R, 0, sizeof R);
-	memset(&T, 0, sizeof T);
+	for (i = 0; i < outcomes.n; i++)
+		free(outcomes.o[i].message);
+	free(outcomes.o);
+	bt_idset_free(&outcomes.ids);
+	bt_idset_free(&outcomes.reqs);
+	bt_jq_free(outcomes.set);
+	outcomes.set = NULL;
+	bt_buf_free(&outcomes.out);
+	bt_buf_free(&outcomes.tmp);
+	bt_lines_close(&outcomes.l);
+	for (i = 0; i < reasons.n; i++)
+		free(reasons.names[i]);
+	free(reasons.names);
+	free(reasons.count);
+	bt_idset_free(&reasons.set);
+	memset(&outcomes, 0, sizeof outcomes);
+	memset(&reasons, 0, sizeof reasons);
 }
 
 /* The index of reason s, added when new. */
 static uint32_t reason(const char *s)
 {
-	unsigned long long i = bt_idset_get(&T.set, s);
+	unsigned long long i = bt_idset_get(&reasons.set, s);
 
 	if (i)
 		return (uint32_t)(i - 1);
-	if (T.n == T.cap) {
-		T.cap = T.cap ? T.cap * 2 : 16;
-		T.names = bt_realloc(T.names, T.cap * sizeof *T.names);
-		T.count = bt_realloc(T.count, T.cap * sizeof *T.count);
+	if (reasons.n == reasons.cap) {
+		reasons.cap = reasons.cap ? reasons.cap * 2 : 16;
+		reasons.names = bt_realloc(reasons.names, reasons.cap * sizeof *reasons.names);
+		reasons.count = bt_realloc(reasons.count, reasons.cap * sizeof *reasons.count);
 	}
-	T.names[T.n] = bt_strdup(s);
-	T.count[T.n] = 0;
-	bt_idset_add(&T.set, s, ++T.n);
-	return (uint32_t)(T.n - 1);
+	reasons.names[reasons.n] = bt_strdup(s);
+	reasons.count[reasons.n] = 0;
+	bt_idset_add(&reasons.set, s, ++reasons.n);
+	return (uint32_t)(reasons.n - 1);
 }
 
 /* Read every result; keep per custom_id what decides. */
 static void read_results(const char *path)
 {
-	struct bt_lines *l = &R.l;
+	struct bt_lines *l = &outcomes.l;
 	struct bt_result r;
 	struct outcome *o;
 	unsigned long long i;
@@ -113,17 +113,17 @@ static void read_results(const char *path)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
 		}
 		jv_free(v);
-		if ((i = bt_idset_get(&R.ids, r.id))) {
-			o = &R.o[i - 1];
+		if ((i = bt_idset_get(&outcomes.ids, r.id))) {
+			o = &outcomes.o[i - 1];
 		} else {
-			if (R.n == R.cap) {
-				R.cap = R.cap ? R.cap * 2 : 1024;
-				R.o = bt_realloc(R.o, R.cap * sizeof *R.o);
+			if (outcomes.n == outcomes.cap) {
+				outcomes.cap = outcomes.cap ? outcomes.cap * 2 : 1024;
+				outcomes.o = bt_realloc(outcomes.o, outcomes.cap * sizeof *outcomes.o);
 			}
-			o = &R.o[R.n];
+			o = &outcomes.o[outcomes.n];
 			memset(o, 0, sizeof *o);
 			o->kind = BT_R_MISSING;
-			bt_idset_add(&R.ids, r.id, ++R.n);
+			bt_idset_add(&outcomes.ids, r.id, ++outcomes.n);
 		}
 		if (o->kind != BT_R_MISSING &&
 		    !bt_result_wins(r.kind, r.truncated, o->kind, o->truncated))
@@ -156,36 +156,36 @@ static void put(const char *name, unsigned long long line, const char *id,
 	char err[300], id2[BT_ID_MAX + 1];
 	jv v, m;
 
-	if (!R.set) {
-		bt_buf_add(&R.out, s, n);
-		bt_buf_addc(&R.out, '\n');
+	if (!outcomes.set) {
+		bt_buf_add(&outcomes.out, s, n);
+		bt_buf_addc(&outcomes.out, '\n');
 		return;
 	}
 	v = bt_json_parse(s, n, err, sizeof err);   /* checked already */
-	v = bt_jq_one(R.set, v);
+	v = bt_jq_one(outcomes.set, v);
 	if (!jv_is_valid(v)) {
 		m = jv_invalid_get_msg(v);
 		snprintf(err, sizeof err, "%s", jv_get_kind(m) == JV_KIND_STRING ?
 		         jv_string_value(m) : "--set: error");
 		jv_free(m);
-		bt_flush(&R.out);
+		bt_flush(&outcomes.out);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", name, line, err);
 	}
-	R.tmp.len = 0;
-	bt_json_write(&R.tmp, v);
+	outcomes.tmp.len = 0;
+	bt_json_write(&outcomes.tmp, v);
 	jv_free(v);
-	if (bt_request_check(R.tmp.p, R.tmp.len, id2, err, sizeof err) < 0) {
-		bt_flush(&R.out);
+	if (bt_request_check(outcomes.tmp.p, outcomes.tmp.len, id2, err, sizeof err) < 0) {
+		bt_flush(&outcomes.out);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: --set: did not give a request: %s",
 		       name, line, err);
 	}
 	if (strcmp(id, id2)) {
-		bt_flush(&R.out);
+		bt_flush(&outcomes.out);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: --set: changed the custom_id from \"%s\" to \"%s\"",
 		       name, line, id, id2);
 	}
-	bt_buf_add(&R.out, R.tmp.p, R.tmp.len);
-	bt_buf_addc(&R.out, '\n');
+	bt_buf_add(&outcomes.out, outcomes.tmp.p, outcomes.tmp.len);
+	bt_buf_addc(&outcomes.out, '\n');
 }
 
 struct tally {
@@ -196,8 +196,8 @@ struct tally {
 static void decide(struct tally *t, const char *name, unsigned long long line,
                    const char *id, const char *s, size_t n)
 {
-	unsigned long long i = bt_idset_get(&R.ids, id);
-	struct outcome *o = i ? &R.o[i - 1] : NULL;
+	unsigned long long i = bt_idset_get(&outcomes.ids, id);
+	struct outcome *o = i ? &outcomes.o[i - 1] : NULL;
 	int kind = o ? o->kind : BT_R_MISSING;
 	const char *why;
 	uint32_t r;
@@ -222,7 +222,7 @@ static void decide(struct tally *t, const char *name, unsigned long long line,
 		r = o->type;
 		if (o->message && !all_errors) {
 			one_line(o->message);
-			why = T.names[r];
+			why = reasons.names[r];
 			bt_warn("%s:%llu: %s: held back: %s%s%s", name, line, id, why,
 			        *o->message ? ": " : "", o->message);
 			t->held++;
@@ -230,16 +230,16 @@ static void decide(struct tally *t, const char *name, unsigned long long line,
 		}
 	} else
 		r = reason(bt_result_kind_name(kind));
-	T.count[r]++;
+	reasons.count[r]++;
 	t->taken++;
 	put(name, line, id, s, n);
-	if (R.out.len >= 1 << 20)
-		bt_flush(&R.out);
+	if (outcomes.out.len >= 1 << 20)
+		bt_flush(&outcomes.out);
 }
 
 static void read_requests(struct tally *t, int nfiles)
 {
-	struct bt_lines *l = &R.l;
+	struct bt_lines *l = &outcomes.l;
 	char id[BT_ID_MAX + 1], err[300];
 	unsigned long long first;
 	size_t n;
@@ -247,56 +247,56 @@ static void read_requests(struct tally *t, int nfiles)
 	int f;
 
 	for (f = 0; f < nfiles; f++) {
-		if (bt_lines_open(l, R.files[f]) < 0) {
-			bt_flush(&R.out);
-			bt_die(BT_EXIT_USAGE, "%s:", R.files[f]);
+		if (bt_lines_open(l, outcomes.files[f]) < 0) {
+			bt_flush(&outcomes.out);
+			bt_die(BT_EXIT_USAGE, "%s:", outcomes.files[f]);
 		}
 		while ((s = bt_lines_next(l, &n))) {
 			if (bt_blank(s, n))
 				continue;
 			if (bt_request_check(s, n, id, err, sizeof err) < 0) {
-				bt_flush(&R.out);
+				bt_flush(&outcomes.out);
 				bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
 			}
-			first = bt_idset_add(&R.reqs, id, (unsigned long long)f << 40 | l->lineno);
+			first = bt_idset_add(&outcomes.reqs, id, (unsigned long long)f << 40 | l->lineno);
 			if (first) {
-				bt_flush(&R.out);
+				bt_flush(&outcomes.out);
 				bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
 				       l->name, l->lineno, id,
-				       !strcmp(R.files[first >> 40], "-") ? "stdin" : R.files[first >> 40],
+				       !strcmp(outcomes.files[first >> 40], "-") ? "stdin" : outcomes.files[first >> 40],
 				       first & ((1ULL << 40) - 1));
 			}
 			decide(t, l->name, l->lineno, id, s, n);
 		}
 		bt_lines_close(l);
 	}
-	bt_flush(&R.out);
+	bt_flush(&outcomes.out);
 }
 
 static int by_count(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if (T.count[x] != T.count[y])
-		return T.count[x] > T.count[y] ? -1 : 1;
-	return strcmp(T.names[x], T.names[y]);
+	if (reasons.count[x] != reasons.count[y])
+		return reasons.count[x] > reasons.count[y] ? -1 : 1;
+	return strcmp(reasons.names[x], reasons.names[y]);
 }
 
 static void summary(const struct tally *t)
 {
 	struct bt_buf b = { 0 };
-	uint32_t *order = bt_malloc((T.n ? T.n : 1) * sizeof *order);
+	uint32_t *order = bt_malloc((reasons.n ? reasons.n : 1) * sizeof *order);
 	size_t i, k = 0;
 
-	for (i = 0; i < T.n; i++)
-		if (T.count[i])
+	for (i = 0; i < reasons.n; i++)
+		if (reasons.count[i])
 			order[k++] = (uint32_t)i;
 	qsort(order, k, sizeof *order, by_count);
 	bt_buf_printf(&b, "%llu request%s: %llu to retry", t->requests,
 	              t->requests == 1 ? "" : "s", t->taken);
 	for (i = 0; i < k; i++)
-		bt_buf_printf(&b, "%s%llu %s", i ? ", " : " (", T.count[order[i]],
-		              T.names[order[i]]);
+		bt_buf_printf(&b, "%s%llu %s", i ? ", " : " (", reasons.count[order[i]],
+		              reasons.names[order[i]]);
 	if (k)
 		bt_buf_addc(&b, ')');
 	bt_buf_printf(&b, ", %llu held back, %llu done", t->held, t->done);
@@ -367,13 +367,13 @@ int main(int argc, char **argv)
 
 	atexit(cleanup);
 	if (set)
-		R.set = bt_jq_compile("--set", set, jv_object());
-	R.files = argv;
+		outcomes.set = bt_jq_compile("--set", set, jv_object());
+	outcomes.files = argv;
 	read_results(results);
 	read_requests(&t, argc);
 
-	for (j = 0; j < R.n; j++)
-		if (!(R.o[j].flags & MATCHED))
+	for (j = 0; j < outcomes.n; j++)
+		if (!(outcomes.o[j].flags & MATCHED))
 			unmatched++;
 	if (unmatched)
 		bt_warn("%llu result%s match%s no request", unmatched,

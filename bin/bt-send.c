@@ -58,7 +58,7 @@ static struct {
 	unsigned long long in_tokens, out_tokens;
 	double start, hold_until;
 	int progress, tty, on_screen;
-} S = { .parallel = 8, .timeout = 600, .out = 1 };
+} job = { .parallel = 8, .timeout = 600, .out = 1 };
 
 static volatile sig_atomic_t interrupted;
 
@@ -81,32 +81,32 @@ static void on_int(int sig)
 
 static void clear_progress(void)
 {
-	if (S.on_screen) {
+	if (job.on_screen) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		S.on_screen = 0;
+		job.on_screen = 0;
 	}
 }
 
 static void show_progress(int final)
 {
 	static double shown = -1;
-	double now = bt_mono(), secs = now - S.start;
+	double now = bt_mono(), secs = now - job.start;
 
 	if (shown < 0)
-		shown = S.start;
-	if (!S.progress || (!final && now - shown < (S.tty ? 0.25 : 5)))
+		shown = job.start;
+	if (!job.progress || (!final && now - shown < (job.tty ? 0.25 : 5)))
 		return;
 	shown = now;
 	if (bt_before_warn)
 		bt_before_warn();
 	fprintf(stderr, "%s%s: %llu sent, %llu answered, %llu errored, %zu in flight, "
 	        "%llu waits; %.0f input and %.0f output tokens/s%s",
-	        S.tty ? "\r" : "", bt_prog, S.sent, S.ok, S.errored, S.flying, S.waits,
-	        secs > 0 ? S.in_tokens / secs : 0, secs > 0 ? S.out_tokens / secs : 0,
-	        S.tty && !final ? "\033[K" : "\n");
+	        job.tty ? "\r" : "", bt_prog, job.sent, job.ok, job.errored, job.flying, job.waits,
+	        secs > 0 ? job.in_tokens / secs : 0, secs > 0 ? job.out_tokens / secs : 0,
+	        job.tty && !final ? "\033[K" : "\n");
 	fflush(stderr);
-	S.on_screen = S.tty && !final;
+	job.on_screen = job.tty && !final;
 }
 
 /* ---- the input: every line checked before anything is sent ---- */
@@ -137,7 +137,7 @@ static void read_input(int file, int fd, const char *name, struct bt_idset *ids)
 	char *s;
 
 	bt_lines_fd(&l, fd, name);
-	S.fds[file] = fd;   /* read again when sending */
+	job.fds[file] = fd;   /* read again when sending */
 	while ((s = bt_lines_next(&l, &n))) {
 		if (bt_blank(s, n))
 			continue;
@@ -146,13 +146,13 @@ static void read_input(int file, int fd, const char *name, struct bt_idset *ids)
 		if ((first = bt_idset_add(ids, id, l.lineno)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
 			       "(first on line %llu)", l.name, l.lineno, id, first);
-		if (S.n == S.cap) {
-			S.cap = S.cap ? 2 * S.cap : 1024;
-			S.items = bt_realloc(S.items, S.cap * sizeof *S.items);
+		if (job.n == job.cap) {
+			job.cap = job.cap ? 2 * job.cap : 1024;
+			job.items = bt_realloc(job.items, job.cap * sizeof *job.items);
 		}
-		S.items[S.n].file = file;
-		S.items[S.n].off = (off_t)l.off;
-		S.items[S.n++].len = n;
+		job.items[job.n].file = file;
+		job.items[job.n].off = (off_t)l.off;
+		job.items[job.n++].len = n;
 	}
 	bt_lines_close(&l);
 }
@@ -192,17 +192,17 @@ static void read_answered(void)
 	size_t n;
 	char *s;
 
-	if (bt_lines_open(&l, S.out_path) < 0) {
+	if (bt_lines_open(&l, job.out_path) < 0) {
 		if (errno == ENOENT)
 			return;
-		bt_die(BT_EXIT_FAIL, "%s:", S.out_path);
+		bt_die(BT_EXIT_FAIL, "%s:", job.out_path);
 	}
 	while ((s = bt_lines_next(&l, &n))) {
 		if (bt_blank(s, n))
 			continue;
 		if (bt_result_peek(s, n, 0, &p, err, sizeof err) < 0)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l.name, l.lineno, err);
-		bt_idset_add(&S.answered, p.id, l.lineno);
+		bt_idset_add(&job.answered, p.id, l.lineno);
 	}
 	bt_lines_close(&l);
 }
@@ -211,10 +211,10 @@ static void read_answered(void)
 
 static void out_line(struct bt_buf *b)
 {
-	if (bt_write_all(S.out, b->p, b->len) < 0) {
+	if (bt_write_all(job.out, b->p, b->len) < 0) {
 		if (errno == EPIPE)
 			bt_epipe();
-		bt_die(BT_EXIT_FAIL, "%s: write error:", S.out_path ? S.out_path : "stdout");
+		bt_die(BT_EXIT_FAIL, "%s: write error:", job.out_path ? job.out_path : "stdout");
 	}
 }
 
@@ -245,8 +245,8 @@ static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body
 		bt_error_envelope(&e, "api_error", "the answer is not a JSON object", NULL);
 		bt_result_write(out, id, BT_R_ERRORED, e.p, e.len);
 		bt_buf_free(&e);
-		S.errored++;
-		S.ok--;
+		job.errored++;
+		job.ok--;
 	}
 	jv_free(v);
 }
@@ -300,16 +300,16 @@ static void done(int rc, struct bt_resp *resp, void *arg)
 	struct bt_buf out = { 0 };
 	double t[2] = { 0, 0 };
 
-	S.flying--;
+	job.flying--;
 	if (rc == 0) {
-		S.ok++;
+		job.ok++;
 		message_line(&out, c->id, &resp->body);
-		if (S.progress && resp->body.len)
+		if (job.progress && resp->body.len)
 			bt_json_members_quick(resp->body.p, resp->body.len, find_usage, t, NULL, 0);
-		S.in_tokens += (unsigned long long)t[0];
-		S.out_tokens += (unsigned long long)t[1];
+		job.in_tokens += (unsigned long long)t[0];
+		job.out_tokens += (unsigned long long)t[1];
 	} else {
-		S.errored++;
+		job.errored++;
 		error_line(&out, c->id, resp);
 		if (bt_verbose)
 			bt_warn("%s: %s", c->id, resp->err);
@@ -328,16 +328,16 @@ static void header(const char *name, size_t nlen, const char *val, size_t vlen, 
 	double ra;
 
 	(void)arg;
-	bt_limits_header(&S.limits, name, nlen, val, vlen);
+	bt_limits_header(&job.limits, name, nlen, val, vlen);
 	if (nlen == 11 && !strncasecmp(name, "retry-after", 11) && vlen < sizeof v) {
 		/* a 429 or 529: everyone waits, not just this one */
 		memcpy(v, val, vlen);
 		v[vlen] = 0;
 		ra = strtod(v, &end);
 		if (end != v && ra >= 0) {
-			S.waits++;
-			bt_limits_backoff(&S.limits, ra);
-			bt_engine_hold(S.engine, bt_mono() + fmin(ra, BT_RETRY_AFTER_MAX));
+			job.waits++;
+			bt_limits_backoff(&job.limits, ra);
+			bt_engine_hold(job.engine, bt_mono() + fmin(ra, BT_RETRY_AFTER_MAX));
 		}
 	}
 }
@@ -350,7 +350,7 @@ static char *line_of(const struct item *it)
 	ssize_t r;
 
 	while (got < it->len) {
-		r = pread(S.fds[it->file], s + got, it->len - got, it->off + (off_t)got);
+		r = pread(job.fds[it->file], s + got, it->len - got, it->off + (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -387,27 +387,27 @@ static double admit(void)
 	char err[300];
 	double need[3], wait;
 
-	while (!interrupted && S.next < S.n && S.flying < (size_t)S.parallel) {
+	while (!interrupted && job.next < job.n && job.flying < (size_t)job.parallel) {
 		c = bt_calloc(1, sizeof *c);
-		c->line = line_of(&S.items[S.next]);
-		if (bt_request_check(c->line, S.items[S.next].len, c->id, err, sizeof err) < 0)
+		c->line = line_of(&job.items[job.next]);
+		if (bt_request_check(c->line, job.items[job.next].len, c->id, err, sizeof err) < 0)
 			bt_die(BT_EXIT_FAIL, "the requests changed while being sent");
-		if (bt_idset_get(&S.answered, c->id)) {
-			S.skipped++;
-			S.next++;
+		if (bt_idset_get(&job.answered, c->id)) {
+			job.skipped++;
+			job.next++;
 			free(c->line);
 			free(c);
 			continue;
 		}
 		memset(&parts, 0, sizeof parts);
-		bt_json_members_quick(c->line, S.items[S.next].len, params_of, &parts, NULL, 0);
+		bt_json_members_quick(c->line, job.items[job.next].len, params_of, &parts, NULL, 0);
 		need_of(parts.params, parts.len, need);
-		if ((wait = bt_limits_wait(&S.limits, need)) > 0) {
+		if ((wait = bt_limits_wait(&job.limits, need)) > 0) {
 			free(c->line);
 			free(c);
 			return wait;
 		}
-		bt_limits_take(&S.limits, need);
+		bt_limits_take(&job.limits, need);
 		c->out_tokens = need[2];
 		memset(&req, 0, sizeof req);
 		req.method = "POST";
@@ -417,13 +417,13 @@ static double admit(void)
 		req.body_fd = -1;
 		req.may_repeat = 1;     /* it has no idempotency key: see CAVEATS */
 		req.patient = 1;
-		req.timeout = S.timeout;
+		req.timeout = job.timeout;
 		req.header = header;
 		req.label = c->id;
-		bt_engine_add(S.engine, &req, done, c);
-		S.flying++;
-		S.sent++;
-		S.next++;
+		bt_engine_add(job.engine, &req, done, c);
+		job.flying++;
+		job.sent++;
+		job.next++;
 	}
 	return 0;
 }
@@ -432,12 +432,12 @@ static void run(void)
 {
 	double wait;
 
-	S.start = bt_mono();
+	job.start = bt_mono();
 	for (;;) {
 		wait = admit();
-		if (S.flying == 0 && (S.next >= S.n || interrupted))
+		if (job.flying == 0 && (job.next >= job.n || interrupted))
 			break;
-		bt_engine_run(S.engine, wait > 0 ? fmin(wait, TICK) : TICK, NULL, 0);
+		bt_engine_run(job.engine, wait > 0 ? fmin(wait, TICK) : TICK, NULL, 0);
 		show_progress(0);
 	}
 	show_progress(1);
@@ -450,8 +450,8 @@ static void read_all(int argc, char **argv)
 	struct bt_idset ids = { 0 };
 	int i, fd;
 
-	S.nfds = argc ? argc : 1;
-	S.fds = bt_calloc((size_t)S.nfds, sizeof *S.fds);
+	job.nfds = argc ? argc : 1;
+	job.fds = bt_calloc((size_t)job.nfds, sizeof *job.fds);
 	for (i = 0; i < argc; i++) {
 		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
 			bt_die(BT_EXIT_USAGE, "%s:", argv[i]);
@@ -485,62 +485,62 @@ int main(int argc, char **argv)
 	int c, i;
 
 	bt_init(argv);
-	bt_config_init(&S.cfg);
+	bt_config_init(&job.cfg);
 	while ((c = getopt_long(argc, argv, "hvc:o:", opts, NULL)) != -1)
 		switch (c) {
-		case 'c': S.parallel = (int)bt_num(optarg, 1, 1024, "-c"); break;
-		case 'o': S.out_path = optarg; break;
-		case 'R': S.rpm = per_minute(optarg, "--rpm"); break;
-		case 'I': S.itpm = per_minute(optarg, "--itpm"); break;
-		case 'O': S.otpm = per_minute(optarg, "--otpm"); break;
+		case 'c': job.parallel = (int)bt_num(optarg, 1, 1024, "-c"); break;
+		case 'o': job.out_path = optarg; break;
+		case 'R': job.rpm = per_minute(optarg, "--rpm"); break;
+		case 'I': job.itpm = per_minute(optarg, "--itpm"); break;
+		case 'O': job.otpm = per_minute(optarg, "--otpm"); break;
 		case 't':
-			S.timeout = bt_duration(optarg, "--timeout");
-			if (S.timeout <= 0)
+			job.timeout = bt_duration(optarg, "--timeout");
+			if (job.timeout <= 0)
 				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
 			break;
-		case 'k': bt_config_key_file(&S.cfg, optarg); break;
+		case 'k': bt_config_key_file(&job.cfg, optarg); break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, BT_EXIT_USAGE);
 		}
 	argc -= optind;
 	argv += optind;
-	bt_config_need_key(&S.cfg);
+	bt_config_need_key(&job.cfg);
 
 	read_all(argc, argv);
-	if (S.out_path) {
+	if (job.out_path) {
 		read_answered();
-		S.out = open(S.out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-		if (S.out < 0)
-			bt_die(BT_EXIT_FAIL, "%s:", S.out_path);
+		job.out = open(job.out_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+		if (job.out < 0)
+			bt_die(BT_EXIT_FAIL, "%s:", job.out_path);
 	}
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_int;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	S.tty = isatty(2);
-	S.progress = S.tty || bt_verbose;
+	job.tty = isatty(2);
+	job.progress = job.tty || bt_verbose;
 	bt_before_warn = clear_progress;
-	bt_limits_init(&S.limits, S.rpm, S.itpm, S.otpm);
-	S.http = bt_http_new(&S.cfg);
-	S.engine = bt_engine_new(S.http, S.parallel);
+	bt_limits_init(&job.limits, job.rpm, job.itpm, job.otpm);
+	job.http = bt_http_new(&job.cfg);
+	job.engine = bt_engine_new(job.http, job.parallel);
 	run();
-	bt_engine_free(S.engine);
-	bt_http_free(S.http);
-	if (S.skipped && bt_verbose)
-		bt_warn("%llu already answered in %s: not sent again", S.skipped, S.out_path);
+	bt_engine_free(job.engine);
+	bt_http_free(job.http);
+	if (job.skipped && bt_verbose)
+		bt_warn("%llu already answered in %s: not sent again", job.skipped, job.out_path);
 	if (interrupted) {
-		bt_warn("interrupted: %zu of %zu requests not sent", S.n - S.next, S.n);
+		bt_warn("interrupted: %zu of %zu requests not sent", job.n - job.next, job.n);
 		return BT_EXIT_FAIL;
 	}
-	for (i = 0; i < S.nfds; i++)
-		close(S.fds[i]);
-	free(S.fds);
-	free(S.items);
-	bt_idset_free(&S.answered);
-	bt_config_free(&S.cfg);
-	if (S.out_path && close(S.out) < 0)
-		bt_die(BT_EXIT_FAIL, "%s: write error:", S.out_path);
+	for (i = 0; i < job.nfds; i++)
+		close(job.fds[i]);
+	free(job.fds);
+	free(job.items);
+	bt_idset_free(&job.answered);
+	bt_config_free(&job.cfg);
+	if (job.out_path && close(job.out) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", job.out_path);
 	return BT_EXIT_OK;
 }

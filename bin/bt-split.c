@@ -30,8 +30,8 @@
 #define NBLOCK 4                /* blocks in flight */
 /* The shortest request line: {"custom_id":"a","params":{}} and "\n". */
 
-/* The chunk being written.  The signal handler reads C.tmp and tmplive:
- * C.tmp's storage never moves, and tmplive is set before the file is
+/* The chunk being written.  The signal handler reads chunk.tmp and tmplive:
+ * chunk.tmp's storage never moves, and tmplive is set before the file is
  * created and cleared only after it is renamed. */
 static struct {
 	char *path, *tmp;       /* final name, temporary name */
@@ -40,7 +40,7 @@ static struct {
 	int width;              /* digits of the number */
 	unsigned long long num, max;
 	int fd;
-} C = { .fd = -1 };
+} chunk = { .fd = -1 };
 static volatile sig_atomic_t tmplive;
 static int syncing;             /* -s: chunks reach the disk before their rename */
 static int dirfd_ = -1;         /* the chunks' directory, for -s */
@@ -73,7 +73,7 @@ static struct {
 	size_t n;
 	unsigned long long lineno;
 	int handed;             /* handed to the checker already */
-} L;
+} pending;
 
 /* The checker: a queue of blocks in input order.  Everything here is
  * under mu; why and line are written by the checker before it sets
@@ -91,7 +91,7 @@ static struct {
 	char why[BT_ID_MAX + 400];  /* the first bad line: what is wrong */
 	unsigned long long line;
 	pthread_t thread;
-} K = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
+} verifier = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
         .done = PTHREAD_COND_INITIALIZER };
 
 static void usage(FILE *f, int status)
@@ -104,7 +104,7 @@ static void usage(FILE *f, int status)
 static void remove_tmp(void)
 {
 	if (tmplive) {
-		unlink(C.tmp);
+		unlink(chunk.tmp);
 		tmplive = 0;
 	}
 }
@@ -112,7 +112,7 @@ static void remove_tmp(void)
 static void on_signal(int sig)
 {
 	if (tmplive)
-		unlink(C.tmp);
+		unlink(chunk.tmp);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -171,15 +171,15 @@ static void names(const char *dir, const char *prefix)
 			d[--n] = 0;
 	}
 	path = bt_asprintf("%s%s%s%0*d.jsonl", d ? d : "",
-	                   d && strcmp(d, "/") ? "/" : "", prefix, C.width, 0);
+	                   d && strcmp(d, "/") ? "/" : "", prefix, chunk.width, 0);
 	slash = strrchr(path, '/');
 	dlen = slash ? (size_t)(slash - path) + 1 : 0;
-	C.tmp = bt_asprintf("%.*s.%s.tmp.%ld", (int)dlen, path, path + dlen,
+	chunk.tmp = bt_asprintf("%.*s.%s.tmp.%ld", (int)dlen, path, path + dlen,
 	                    (long)getpid());
-	C.path = path;
-	n = strlen(path) - strlen(".jsonl") - (size_t)C.width;
-	C.pathnum = path + n;
-	C.tmpnum = C.tmp + n + 1;
+	chunk.path = path;
+	n = strlen(path) - strlen(".jsonl") - (size_t)chunk.width;
+	chunk.pathnum = path + n;
+	chunk.tmpnum = chunk.tmp + n + 1;
 	if (syncing) {
 		free(d);
 		d = dlen ? bt_strndup(path, dlen) : bt_strdup(".");
@@ -194,7 +194,7 @@ static void set_num(char *at, unsigned long long v)
 {
 	int i;
 
-	for (i = C.width - 1; i >= 0; i--) {
+	for (i = chunk.width - 1; i >= 0; i--) {
 		at[i] = (char)('0' + v % 10);
 		v /= 10;
 	}
@@ -204,41 +204,41 @@ static void settle(int id_too);
 
 static void chunk_start(void)
 {
-	C.num++;
-	set_num(C.pathnum, C.num);
-	set_num(C.tmpnum, C.num);
+	chunk.num++;
+	set_num(chunk.pathnum, chunk.num);
+	set_num(chunk.tmpnum, chunk.num);
 	tmplive = 1;
-	C.fd = open(C.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (C.fd < 0 && errno == EEXIST) {
+	chunk.fd = open(chunk.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (chunk.fd < 0 && errno == EEXIST) {
 		/* left by a dead process that had our pid */
-		unlink(C.tmp);
-		C.fd = open(C.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		unlink(chunk.tmp);
+		chunk.fd = open(chunk.tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	}
-	if (C.fd < 0) {
+	if (chunk.fd < 0) {
 		int e = errno;
 
 		tmplive = 0;
 		settle(1);
 		errno = e;
 		bt_die(BT_EXIT_FAIL, "cannot create a temporary file for %s:",
-		       C.path);
+		       chunk.path);
 	}
 	bt_chunker_next(&cut);
 }
 
 static void chunk_write(const void *p, size_t n)
 {
-	if (bt_write_all(C.fd, p, n) < 0) {
+	if (bt_write_all(chunk.fd, p, n) < 0) {
 		int e = errno;
 
 		settle(1);
 		errno = e;
-		bt_die(BT_EXIT_FAIL, "%s: write error:", C.path);
+		bt_die(BT_EXIT_FAIL, "%s: write error:", chunk.path);
 	}
 }
 
 /* Check one block's requests in order; 0, or -1 with the first bad line
- * in K.why and K.line.  Each id is added to the set one line late, after
+ * in verifier.why and verifier.line.  Each id is added to the set one line late, after
  * the next line is parsed, so that the cache miss of its slot overlaps
  * the parse. */
 static int check_block(const struct block *b)
@@ -253,11 +253,11 @@ static int check_block(const struct block *b)
 		p += b->lines[i++].len + 1;
 	for (; i < b->nlines; i++, p += n + 1) {
 		n = b->lines[i].len;
-		bad = bt_request_check(p, n, id[cur], K.why, sizeof K.why) < 0;
+		bad = bt_request_check(p, n, id[cur], verifier.why, sizeof verifier.why) < 0;
 		if (pending && (first = bt_idset_add(&ids, id[!cur], pline)))
 			goto dup;
 		if (bad) {
-			K.line = b->lines[i].lineno;
+			verifier.line = b->lines[i].lineno;
 			return -1;
 		}
 		bt_idset_prefetch(&ids, id[cur]);
@@ -268,9 +268,9 @@ static int check_block(const struct block *b)
 	if (!pending || b->noid || !(first = bt_idset_add(&ids, id[!cur], pline)))
 		return 0;
 dup:
-	snprintf(K.why, sizeof K.why, "duplicate custom_id \"%s\" "
+	snprintf(verifier.why, sizeof verifier.why, "duplicate custom_id \"%s\" "
 	         "(first on line %llu)", id[!cur], first);
-	K.line = pline;
+	verifier.line = pline;
 	return -1;
 }
 
@@ -280,29 +280,29 @@ static void *checker(void *arg)
 	int bad;
 
 	(void)arg;
-	pthread_mutex_lock(&K.mu);
+	pthread_mutex_lock(&verifier.mu);
 	for (;;) {
-		while (!K.count && !K.quit)
-			pthread_cond_wait(&K.work, &K.mu);
-		if (!K.count)
+		while (!verifier.count && !verifier.quit)
+			pthread_cond_wait(&verifier.work, &verifier.mu);
+		if (!verifier.count)
 			break;
-		b = K.queue[K.head];
-		K.head = (K.head + 1) % (NBLOCK + 1);
-		K.count--;
-		K.busy = 1;
-		bad = K.failed;     /* after a failure, only hand blocks back */
-		pthread_mutex_unlock(&K.mu);
+		b = verifier.queue[verifier.head];
+		verifier.head = (verifier.head + 1) % (NBLOCK + 1);
+		verifier.count--;
+		verifier.busy = 1;
+		bad = verifier.failed;     /* after a failure, only hand blocks back */
+		pthread_mutex_unlock(&verifier.mu);
 		if (!bad)
 			bad = check_block(b) < 0;
-		pthread_mutex_lock(&K.mu);
+		pthread_mutex_lock(&verifier.mu);
 		if (bad)
-			K.failed = 1;
-		K.busy = 0;
+			verifier.failed = 1;
+		verifier.busy = 0;
 		if (b != &big)
-			K.free[K.nfree++] = b;
-		pthread_cond_signal(&K.done);
+			verifier.free[verifier.nfree++] = b;
+		pthread_cond_signal(&verifier.done);
 	}
-	pthread_mutex_unlock(&K.mu);
+	pthread_mutex_unlock(&verifier.mu);
 	return NULL;
 }
 
@@ -312,22 +312,22 @@ static void drain(void)
 {
 	int failed;
 
-	pthread_mutex_lock(&K.mu);
-	while (K.count || K.busy)
-		pthread_cond_wait(&K.done, &K.mu);
-	failed = K.failed;
-	pthread_mutex_unlock(&K.mu);
+	pthread_mutex_lock(&verifier.mu);
+	while (verifier.count || verifier.busy)
+		pthread_cond_wait(&verifier.done, &verifier.mu);
+	failed = verifier.failed;
+	pthread_mutex_unlock(&verifier.mu);
 	if (failed)
-		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", input, K.line, K.why);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", input, verifier.line, verifier.why);
 }
 
 static void hand_over(struct block *b)
 {
-	pthread_mutex_lock(&K.mu);
-	K.queue[(K.head + K.count) % (NBLOCK + 1)] = b;
-	K.count++;
-	pthread_cond_signal(&K.work);
-	pthread_mutex_unlock(&K.mu);
+	pthread_mutex_lock(&verifier.mu);
+	verifier.queue[(verifier.head + verifier.count) % (NBLOCK + 1)] = b;
+	verifier.count++;
+	pthread_cond_signal(&verifier.work);
+	pthread_mutex_unlock(&verifier.mu);
 }
 
 /* Hand over the line being added where it lies, in the reader's buffer:
@@ -335,13 +335,13 @@ static void hand_over(struct block *b)
  * its id out of the set. */
 static void hand_over_line(int noid)
 {
-	big.buf = (char *)L.s;
-	big.lines[0].lineno = L.lineno;
-	big.lines[0].len = L.n;
+	big.buf = (char *)pending.s;
+	big.lines[0].lineno = pending.lineno;
+	big.lines[0].len = pending.n;
 	big.nlines = 1;
 	big.noid = noid;
 	hand_over(&big);
-	L.handed = 1;
+	pending.handed = 1;
 }
 
 /* Before the main thread exits with an error of its own: the checker's
@@ -355,7 +355,7 @@ static void settle(int id_too)
 		hand_over(cur);
 		cur = NULL;
 	}
-	if (L.s && !L.handed)
+	if (pending.s && !pending.handed)
 		hand_over_line(!id_too);
 	drain();
 }
@@ -370,15 +370,15 @@ static struct block *take_block(void)
 {
 	struct block *b;
 
-	pthread_mutex_lock(&K.mu);
-	while (!K.nfree && !K.failed)
-		pthread_cond_wait(&K.done, &K.mu);
-	if (K.failed) {
-		pthread_mutex_unlock(&K.mu);
+	pthread_mutex_lock(&verifier.mu);
+	while (!verifier.nfree && !verifier.failed)
+		pthread_cond_wait(&verifier.done, &verifier.mu);
+	if (verifier.failed) {
+		pthread_mutex_unlock(&verifier.mu);
 		drain();
 	}
-	b = K.free[--K.nfree];
-	pthread_mutex_unlock(&K.mu);
+	b = verifier.free[--verifier.nfree];
+	pthread_mutex_unlock(&verifier.mu);
 	b->len = b->nlines = 0;
 	b->skip = 0;
 	return b;
@@ -391,14 +391,14 @@ static void start_checker(void)
 
 	for (i = 0; i < NBLOCK; i++) {
 		blocks[i].buf = bt_malloc(BLOCK);
-		K.free[K.nfree++] = &blocks[i];
+		verifier.free[verifier.nfree++] = &blocks[i];
 	}
 	big.cap = 1;
 	big.lines = bt_malloc(sizeof *big.lines);
 	/* signals go to the main thread, which owns the temporary file */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&K.thread, NULL, checker, NULL);
+	e = pthread_create(&verifier.thread, NULL, checker, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
 		errno = e;
@@ -411,11 +411,11 @@ static void stop_checker(void)
 {
 	int i;
 
-	pthread_mutex_lock(&K.mu);
-	K.quit = 1;
-	pthread_cond_signal(&K.work);
-	pthread_mutex_unlock(&K.mu);
-	pthread_join(K.thread, NULL);
+	pthread_mutex_lock(&verifier.mu);
+	verifier.quit = 1;
+	pthread_cond_signal(&verifier.work);
+	pthread_mutex_unlock(&verifier.mu);
+	pthread_join(verifier.thread, NULL);
 	for (i = 0; i < NBLOCK; i++) {
 		free(blocks[i].buf);
 		free(blocks[i].lines);
@@ -440,15 +440,15 @@ static void flush_block(void)
 static void chunk_add(void)
 {
 	struct block *b = cur;
-	const char *s = L.s;
-	size_t n = L.n;
+	const char *s = pending.s;
+	size_t n = pending.n;
 
 	if (b->len + n + 1 > BLOCK)
 		flush_block();
 	b = cur;
 	if (n + 1 > BLOCK) {
 		/* checked where it lies: the reader keeps it till we are done */
-		if (!L.handed)
+		if (!pending.handed)
 			hand_over_line(0);
 		chunk_write(s, n);
 		chunk_write("\n", 1);
@@ -458,9 +458,9 @@ static void chunk_add(void)
 			b->cap = b->cap ? 2 * b->cap : 4096;
 			b->lines = bt_realloc(b->lines, b->cap * sizeof *b->lines);
 		}
-		if (L.handed)   /* before its chunk began: the block's first */
+		if (pending.handed)   /* before its chunk began: the block's first */
 			b->skip = 1;
-		b->lines[b->nlines].lineno = L.lineno;
+		b->lines[b->nlines].lineno = pending.lineno;
 		b->lines[b->nlines++].len = n;
 		memcpy(b->buf + b->len, s, n);
 		b->len += n;
@@ -473,22 +473,22 @@ static void chunk_finish(void)
 {
 	flush_block();
 	drain();            /* every line in the chunk is good */
-	if (syncing && fdatasync(C.fd) < 0)
-		bt_die(BT_EXIT_FAIL, "%s: write error:", C.path);
-	if (close(C.fd) < 0) {
-		C.fd = -1;
-		bt_die(BT_EXIT_FAIL, "%s: write error:", C.path);
+	if (syncing && fdatasync(chunk.fd) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", chunk.path);
+	if (close(chunk.fd) < 0) {
+		chunk.fd = -1;
+		bt_die(BT_EXIT_FAIL, "%s: write error:", chunk.path);
 	}
-	C.fd = -1;
-	if (rename(C.tmp, C.path) < 0)
-		bt_die(BT_EXIT_FAIL, "cannot rename %s to %s:", C.tmp, C.path);
+	chunk.fd = -1;
+	if (rename(chunk.tmp, chunk.path) < 0)
+		bt_die(BT_EXIT_FAIL, "cannot rename %s to %s:", chunk.tmp, chunk.path);
 	tmplive = 0;
 	if (syncing && fsync(dirfd_) < 0 && errno != EINVAL)
-		bt_die(BT_EXIT_FAIL, "%s: cannot sync its directory:", C.path);
+		bt_die(BT_EXIT_FAIL, "%s: cannot sync its directory:", chunk.path);
 	total_chunks++;
 	total_requests += (unsigned long long)cut.requests;
 	total_bytes += (unsigned long long)cut.bytes;
-	bt_out(C.path, strlen(C.path));
+	bt_out(chunk.path, strlen(chunk.path));
 	bt_out("\n", 1);
 	if (fflush(stdout) == EOF) {
 		if (errno == EPIPE)
@@ -504,9 +504,9 @@ static void setup(const char *dir, const char *prefix)
 
 	if (dir)
 		make_dir(dir);
-	for (C.max = 1, i = 0; i < C.width; i++)
-		C.max *= 10;
-	C.max--;
+	for (chunk.max = 1, i = 0; i < chunk.width; i++)
+		chunk.max *= 10;
+	chunk.max--;
 	names(dir, prefix);
 	atexit(remove_tmp);
 	catch(SIGHUP);
@@ -526,30 +526,30 @@ static void add(struct bt_lines *in, char *s, size_t n)
 
 	if (bt_blank(s, n))
 		return;
-	L.s = s;
-	L.n = n;
-	L.lineno = in->lineno;
-	L.handed = 0;
+	pending.s = s;
+	pending.n = n;
+	pending.lineno = in->lineno;
+	pending.handed = 0;
 	place = bt_chunker_place(&cut, n, err, sizeof err);
 	if (place == BT_CHUNK_TOO_BIG) {
 		settle(0);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", in->name, in->lineno, err);
 	}
-	if (C.fd >= 0 && place == BT_CHUNK_NEXT) {
+	if (chunk.fd >= 0 && place == BT_CHUNK_NEXT) {
 		flush_block();
 		hand_over_line(0);
 		chunk_finish();
 	}
-	if (C.fd < 0) {
-		if (C.num == C.max) {
+	if (chunk.fd < 0) {
+		if (chunk.num == chunk.max) {
 			settle(1);
 			bt_die(BT_EXIT_USAGE, "chunk %llu does not fit in %d "
-			       "digits: use a larger -a", C.num + 1, C.width);
+			       "digits: use a larger -a", chunk.num + 1, chunk.width);
 		}
 		chunk_start();
 	}
 	chunk_add();
-	L.s = NULL;
+	pending.s = NULL;
 	if (bt_chunker_full(&cut))
 		chunk_finish();     /* full: no request could join it */
 }
@@ -561,7 +561,7 @@ static void split(struct bt_lines *in)
 
 	while ((s = bt_lines_next(in, &n)))
 		add(in, s, n);
-	if (C.fd >= 0)
+	if (chunk.fd >= 0)
 		chunk_finish();
 }
 
@@ -582,10 +582,10 @@ int main(int argc, char **argv)
 	int c;
 
 	bt_init(argv);
-	C.width = 4;
+	chunk.width = 4;
 	while ((c = getopt_long(argc, argv, "a:b:d:hn:sv", opts, NULL)) != -1) {
 		switch (c) {
-		case 'a': C.width = (int)bt_num(optarg, 1, 18, "-a"); break;
+		case 'a': chunk.width = (int)bt_num(optarg, 1, 18, "-a"); break;
 		case 'b': maxbytes = (unsigned long long)bt_size(optarg, 1,
 		                                  BT_CHUNK_MAX, "-b"); break;
 		case 'd': dir = optarg; break;
@@ -622,8 +622,8 @@ int main(int argc, char **argv)
 
 	bt_lines_close(&in);
 	bt_idset_free(&ids);
-	free(C.path);
-	free(C.tmp);
+	free(chunk.path);
+	free(chunk.tmp);
 	if (dirfd_ >= 0)
 		close(dirfd_);
 	bt_close_stdout();

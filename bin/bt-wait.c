@@ -62,7 +62,7 @@ static struct {
 	char shown[400];        /* the line last shown, without the time */
 	int on_screen;          /* a \r line is on the terminal */
 	long shown_secs;
-} W;
+} waiter;
 
 static void usage(FILE *f, int status)
 {
@@ -87,11 +87,11 @@ static void fmt_secs(char *out, size_t n, double secs)
 
 static void clear_progress(void)
 {
-	if (W.on_screen) {
+	if (waiter.on_screen) {
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
-		W.on_screen = 0;
-		W.shown[0] = 0;
+		waiter.on_screen = 0;
+		waiter.shown[0] = 0;
 	}
 }
 
@@ -102,37 +102,37 @@ static void show_progress(int final)
 {
 	long long c[5] = { 0 };
 	size_t i, ended = 0, total = 0;
-	char line[sizeof W.shown], t[32];
-	long secs = (long)(bt_mono() - W.start);
+	char line[sizeof waiter.shown], t[32];
+	long secs = (long)(bt_mono() - waiter.start);
 	int k;
 
-	if (!W.progress || W.n == 0)
+	if (!waiter.progress || waiter.n == 0)
 		return;
-	for (i = 0; i < W.n; i++) {
-		if (W.b[i]->state == FAILED)
+	for (i = 0; i < waiter.n; i++) {
+		if (waiter.b[i]->state == FAILED)
 			continue;
-		if (!W.b[i]->counted && !final)
+		if (!waiter.b[i]->counted && !final)
 			return;     /* wait for the first answer of each */
 		total++;
-		ended += W.b[i]->state == ENDED;
-		for (k = 0; k < 5 && W.b[i]->counted; k++)
-			c[k] += W.b[i]->counts[k];
+		ended += waiter.b[i]->state == ENDED;
+		for (k = 0; k < 5 && waiter.b[i]->counted; k++)
+			c[k] += waiter.b[i]->counts[k];
 	}
 	snprintf(line, sizeof line, "%s: %zu/%zu batches ended; requests: %lld %s, "
 	         "%lld %s, %lld %s, %lld %s, %lld %s", bt_prog, ended, total,
 	         c[0], count_names[0], c[1], count_names[1], c[2], count_names[2],
 	         c[3], count_names[3], c[4], count_names[4]);
-	if (!strcmp(line, W.shown) && (!W.tty || (secs == W.shown_secs && !final)))
+	if (!strcmp(line, waiter.shown) && (!waiter.tty || (secs == waiter.shown_secs && !final)))
 		return;
 	fmt_secs(t, sizeof t, secs);
-	if (W.tty) {
+	if (waiter.tty) {
 		fprintf(stderr, "\r%s; %s\033[K%s", line, t, final ? "\n" : "");
-		W.on_screen = !final;
+		waiter.on_screen = !final;
 	} else
 		fprintf(stderr, "%s; %s\n", line, t);
 	fflush(stderr);
-	snprintf(W.shown, sizeof W.shown, "%s", line);
-	W.shown_secs = secs;
+	snprintf(waiter.shown, sizeof waiter.shown, "%s", line);
+	waiter.shown_secs = secs;
 }
 
 /* A line of input (trimmed), or an argument: a batch to wait for.  -1
@@ -149,18 +149,18 @@ static int add(const char *s, size_t n, const char *where,
 		return -1;
 	}
 	jv_free(obj);   /* stale: it is fetched afresh */
-	if (bt_idset_add(&W.ids, id, line))
+	if (bt_idset_add(&waiter.ids, id, line))
 		return 0;   /* already waited for */
-	if (W.n == W.cap) {
-		W.cap = W.cap ? W.cap * 2 : 16;
-		W.b = bt_realloc(W.b, W.cap * sizeof *W.b);
+	if (waiter.n == waiter.cap) {
+		waiter.cap = waiter.cap ? waiter.cap * 2 : 16;
+		waiter.b = bt_realloc(waiter.b, waiter.cap * sizeof *waiter.b);
 	}
 	b = bt_calloc(1, sizeof *b);
 	memcpy(b->id, id, sizeof b->id);
 	b->state = WAITING;
 	b->due = bt_mono();
 	b->seen = bt_mono();
-	W.b[W.n++] = b;
+	waiter.b[waiter.n++] = b;
 	return 0;
 }
 
@@ -171,9 +171,9 @@ static void end_input(void)
 {
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	W.bad = 1;
-	W.in_open = 0;
-	W.in_len = W.in_scan = 0;
+	waiter.bad = 1;
+	waiter.in_open = 0;
+	waiter.in_len = waiter.in_scan = 0;
 	if (fd >= 0 && fd != 0) {
 		dup2(fd, 0);
 		close(fd);
@@ -184,13 +184,13 @@ static void in_line(char *s, size_t n)
 {
 	char where[64];
 
-	W.lineno++;
+	waiter.lineno++;
 	if (n && s[n - 1] == '\r')
 		n--;
 	if (bt_blank(s, n))
 		return;
-	snprintf(where, sizeof where, "stdin:%llu", W.lineno);
-	if (add(s, n, where, W.lineno) < 0)
+	snprintf(where, sizeof where, "stdin:%llu", waiter.lineno);
+	if (add(s, n, where, waiter.lineno) < 0)
 		end_input();
 }
 
@@ -201,34 +201,34 @@ static void read_stdin(void)
 	char *nl;
 	size_t start = 0;
 
-	if (W.in_cap - W.in_len < 4096) {
-		W.in_cap = W.in_cap ? W.in_cap * 2 : 65536;
-		W.in = bt_realloc(W.in, W.in_cap);
+	if (waiter.in_cap - waiter.in_len < 4096) {
+		waiter.in_cap = waiter.in_cap ? waiter.in_cap * 2 : 65536;
+		waiter.in = bt_realloc(waiter.in, waiter.in_cap);
 	}
-	r = read(0, W.in + W.in_len, W.in_cap - W.in_len);
+	r = read(0, waiter.in + waiter.in_len, waiter.in_cap - waiter.in_len);
 	if (r < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
 		bt_die(BT_EXIT_FAIL, "stdin: read error:");
 	}
 	if (r == 0) {
-		W.in_open = 0;
-		if (W.in_len)   /* a last line without its newline */
-			in_line(W.in, W.in_len);
-		W.in_len = 0;
+		waiter.in_open = 0;
+		if (waiter.in_len)   /* a last line without its newline */
+			in_line(waiter.in, waiter.in_len);
+		waiter.in_len = 0;
 		return;
 	}
-	W.in_len += (size_t)r;
-	while ((nl = memchr(W.in + W.in_scan, '\n', W.in_len - W.in_scan))) {
-		in_line(W.in + start, (size_t)(nl - W.in) - start);
-		if (!W.in_open)
+	waiter.in_len += (size_t)r;
+	while ((nl = memchr(waiter.in + waiter.in_scan, '\n', waiter.in_len - waiter.in_scan))) {
+		in_line(waiter.in + start, (size_t)(nl - waiter.in) - start);
+		if (!waiter.in_open)
 			return;     /* a bad line: nothing more is read */
-		start = (size_t)(nl - W.in) + 1;
-		W.in_scan = start;
+		start = (size_t)(nl - waiter.in) + 1;
+		waiter.in_scan = start;
 	}
-	memmove(W.in, W.in + start, W.in_len - start);
-	W.in_len -= start;
-	W.in_scan = W.in_len;
+	memmove(waiter.in, waiter.in + start, waiter.in_len - start);
+	waiter.in_len -= start;
+	waiter.in_scan = waiter.in_len;
 }
 
 static void polled(int rc, struct bt_resp *resp, void *arg);
@@ -245,7 +245,7 @@ static void start_poll(struct batch *b)
 	req.body_fd = -1;
 	req.may_repeat = 1;
 	req.label = b->id;
-	bt_engine_add(W.engine, &req, polled, b);
+	bt_engine_add(waiter.engine, &req, polled, b);
 	b->state = POLLING;
 }
 
@@ -253,7 +253,7 @@ static void fail(struct batch *b, const char *err)
 {
 	say("%s: %s", b->id, err);
 	b->state = FAILED;
-	W.failed = 1;
+	waiter.failed = 1;
 }
 
 static time_t parse_time(const char *s)
@@ -296,7 +296,7 @@ static void check_expiry(struct batch *b, jv v)
  * second (or --interval), at most a minute (or --interval). */
 static double step(double waited)
 {
-	double lo = W.interval > 0 ? W.interval : MIN_STEP;
+	double lo = waiter.interval > 0 ? waiter.interval : MIN_STEP;
 	double hi = lo > MAX_STEP ? lo : MAX_STEP;
 
 	return fmin(hi, fmax(lo, LAG * waited));
@@ -333,7 +333,7 @@ static void answer(struct batch *b, const struct bt_resp *resp)
 		b->state = ENDED;
 	} else {
 		check_expiry(b, v);
-		b->state = W.once ? SEEN : WAITING;
+		b->state = waiter.once ? SEEN : WAITING;
 		b->due = now + step(now - b->seen);
 	}
 	jv_free(v);
@@ -356,8 +356,8 @@ static size_t count(int state)
 {
 	size_t i, c = 0;
 
-	for (i = 0; i < W.n; i++)
-		c += W.b[i]->state == state;
+	for (i = 0; i < waiter.n; i++)
+		c += waiter.b[i]->state == state;
 	return c;
 }
 
@@ -373,11 +373,11 @@ static void not_ended(const char *what)
 	struct bt_buf m = { 0 };
 	size_t i, c = 0;
 
-	for (i = 0; i < W.n; i++) {
-		int s = W.b[i]->state;
+	for (i = 0; i < waiter.n; i++) {
+		int s = waiter.b[i]->state;
 		if (s == WAITING || s == POLLING || s == SEEN) {
 			bt_buf_addc(&m, ' ');
-			bt_buf_adds(&m, W.b[i]->id);
+			bt_buf_adds(&m, waiter.b[i]->id);
 			c++;
 		}
 	}
@@ -394,7 +394,7 @@ static void not_ended(const char *what)
 static int run(void)
 {
 	struct curl_waitfd in = { .fd = 0, .events = POLLIN };
-	double now, next, deadline = W.timeout > 0 ? W.start + W.timeout : INFINITY;
+	double now, next, deadline = waiter.timeout > 0 ? waiter.start + waiter.timeout : INFINITY;
 	struct batch *b;
 	size_t i;
 
@@ -403,8 +403,8 @@ static int run(void)
 		if (now >= deadline)
 			return 1;
 		next = deadline;
-		for (i = 0; i < W.n; i++) {
-			b = W.b[i];
+		for (i = 0; i < waiter.n; i++) {
+			b = waiter.b[i];
 			if (b->state != WAITING)
 				continue;
 			if (b->due <= now)
@@ -412,14 +412,14 @@ static int run(void)
 			else if (b->due < next)
 				next = b->due;
 		}
-		if (!W.in_open && pending() == 0)
+		if (!waiter.in_open && pending() == 0)
 			return 0;
-		if (W.progress && W.tty)    /* the clock on the line */
-			next = fmin(next, now + 1 - fmod(now - W.start, 1.0));
+		if (waiter.progress && waiter.tty)    /* the clock on the line */
+			next = fmin(next, now + 1 - fmod(now - waiter.start, 1.0));
 		in.revents = 0;
-		bt_engine_run(W.engine, fmin(next - now, MAX_WAIT), W.in_open ? &in : NULL,
-		              W.in_open ? 1 : 0);
-		if (W.in_open && (in.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+		bt_engine_run(waiter.engine, fmin(next - now, MAX_WAIT), waiter.in_open ? &in : NULL,
+		              waiter.in_open ? 1 : 0);
+		if (waiter.in_open && (in.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
 			read_stdin();
 		show_progress(0);
 	}
@@ -429,19 +429,19 @@ static void cleanup(void)
 {
 	size_t i;
 
-	bt_engine_free(W.engine);   /* first: its transfers point at batches */
-	W.engine = NULL;
-	for (i = 0; i < W.n; i++)
-		free(W.b[i]);
-	free(W.b);
-	W.b = NULL;
-	W.n = 0;
-	free(W.in);
-	W.in = NULL;
-	bt_idset_free(&W.ids);
-	bt_http_free(W.http);
-	W.http = NULL;
-	bt_config_free(&W.cfg);
+	bt_engine_free(waiter.engine);   /* first: its transfers point at batches */
+	waiter.engine = NULL;
+	for (i = 0; i < waiter.n; i++)
+		free(waiter.b[i]);
+	free(waiter.b);
+	waiter.b = NULL;
+	waiter.n = 0;
+	free(waiter.in);
+	waiter.in = NULL;
+	bt_idset_free(&waiter.ids);
+	bt_http_free(waiter.http);
+	waiter.http = NULL;
+	bt_config_free(&waiter.cfg);
 }
 
 int main(int argc, char **argv)
@@ -464,18 +464,18 @@ int main(int argc, char **argv)
 	bt_init(argv);
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
-		case 'P': W.progress = 1; break;
+		case 'P': waiter.progress = 1; break;
 		case 'i':
-			W.interval = bt_duration(optarg, "--interval");
-			if (W.interval < 0.1)
+			waiter.interval = bt_duration(optarg, "--interval");
+			if (waiter.interval < 0.1)
 				bt_die(BT_EXIT_USAGE, "--interval: %s is too short (at least 100ms)", optarg);
 			break;
 		case 't':
-			W.timeout = bt_duration(optarg, "--timeout");
-			if (W.timeout <= 0)
+			waiter.timeout = bt_duration(optarg, "--timeout");
+			if (waiter.timeout <= 0)
 				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
 			break;
-		case 'o': W.once = 1; break;
+		case 'o': waiter.once = 1; break;
 		case 'k': keyfile = optarg; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
@@ -484,24 +484,24 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	bt_config_init(&W.cfg);
+	bt_config_init(&waiter.cfg);
 	atexit(cleanup);
 	if (keyfile)
-		bt_config_key_file(&W.cfg, keyfile);
-	bt_config_need_key(&W.cfg);     /* before any input is read */
-	W.tty = isatty(2);
-	W.progress |= W.tty;
+		bt_config_key_file(&waiter.cfg, keyfile);
+	bt_config_need_key(&waiter.cfg);     /* before any input is read */
+	waiter.tty = isatty(2);
+	waiter.progress |= waiter.tty;
 	bt_before_warn = clear_progress;
 	bt_batch_args(argc, argv);      /* every one checked first */
 	for (i = 0; i < argc; i++) {
 		snprintf(where, sizeof where, "argument %d", i + 1);
 		add(argv[i], strlen(argv[i]), where, (unsigned long long)i + 1);
 	}
-	W.in_open = argc == 0;
+	waiter.in_open = argc == 0;
 
-	W.http = bt_http_new(&W.cfg);
-	W.engine = bt_engine_new(W.http, MAX_INFLIGHT);
-	W.start = bt_mono();
+	waiter.http = bt_http_new(&waiter.cfg);
+	waiter.engine = bt_engine_new(waiter.http, MAX_INFLIGHT);
+	waiter.start = bt_mono();
 	timed_out = run();
 	show_progress(1);
 	clear_progress();
@@ -511,9 +511,9 @@ int main(int argc, char **argv)
 	else if (unseen && bt_verbose)
 		not_ended("--once");
 	bt_close_stdout();
-	if (W.bad)
+	if (waiter.bad)
 		return BT_EXIT_USAGE;
-	if (W.failed)
+	if (waiter.failed)
 		return BT_EXIT_FAIL;
 	return timed_out || unseen ? BT_EXIT_INCOMPLETE : BT_EXIT_OK;
 }
