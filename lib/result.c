@@ -147,6 +147,7 @@ struct peek {
 	struct bt_result_peek *p;
 	const char *id, *type, *msg, *stop;
 	size_t idlen, typelen, msglen, stoplen;
+	int deep;
 };
 
 static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
@@ -174,7 +175,8 @@ static int inner(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 		c->msg = v;
 		c->msglen = vn;
 	}
-	return 0;
+	/* the outer scan checked the shape: stop at what is wanted */
+	return c->type && (!c->deep || c->msg);
 }
 
 static int in_message(const char *k, size_t kn, const char *v, size_t vn, void *arg)
@@ -199,6 +201,7 @@ int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
 	memset(&c, 0, sizeof c);
 	memset(p, 0, sizeof *p);
 	c.p = p;
+	c.deep = deep;
 	if (bt_json_members_quick(s, n, top, &c, perr, sizeof perr) < 0) {
 		snprintf(err, errsz, "invalid JSON: %s", perr);
 		return -1;
