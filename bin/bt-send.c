@@ -231,19 +231,19 @@ static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body
 		n--;
 	if (n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
 	    bt_json_skip(body->p, n, NULL, 0) == n) {
-		bt_result_write(out, id, BT_R_SUCCEEDED, body->p, n);
+		bt_result_write(out, id, strlen(id), BT_R_SUCCEEDED, body->p, n);
 		return;
 	}
 	v = bt_json_parse(body->p ? body->p : "", body->len, err, sizeof err);
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		struct bt_buf m = { 0 };
 		bt_json_write(&m, v);
-		bt_result_write(out, id, BT_R_SUCCEEDED, m.p, m.len);
+		bt_result_write(out, id, strlen(id), BT_R_SUCCEEDED, m.p, m.len);
 		bt_buf_free(&m);
 	} else {
 		struct bt_buf e = { 0 };
 		bt_error_envelope(&e, "api_error", "the answer is not a JSON object", NULL);
-		bt_result_write(out, id, BT_R_ERRORED, e.p, e.len);
+		bt_result_write(out, id, strlen(id), BT_R_ERRORED, e.p, e.len);
 		bt_buf_free(&e);
 		job.errored++;
 		job.ok--;
@@ -290,7 +290,7 @@ static void error_line(struct bt_buf *out, const char *id, const struct bt_resp 
 		                  resp->err, resp->request_id);
 	jv_free(t);
 	jv_free(v);
-	bt_result_write(out, id, BT_R_ERRORED, e.p, e.len);
+	bt_result_write(out, id, strlen(id), BT_R_ERRORED, e.p, e.len);
 	bt_buf_free(&e);
 }
 

@@ -324,10 +324,11 @@ int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
  * failure; among equals the later wins.  1 when the newer (kind,
  * truncated) replaces the older. */
 int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated);
-/* Append a result line (with its newline) for id: kind succeeded with
- * json the Message, errored with json the error envelope, canceled or
- * expired with no json.  json must be one line of compact JSON. */
-void bt_result_write(struct bt_buf *b, const char *id, int kind,
+/* Append a result line (with its newline) for id[0..idlen): kind
+ * succeeded with json the Message, errored with json the error envelope,
+ * canceled or expired with no json.  json must be one line of compact
+ * JSON.  bt-send and bt-mock write result lines with it. */
+void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
                      const char *json, size_t n);
 /* Append the API's error envelope: {"type":"error","error":{"type":T,
  * "message":M},"request_id":R|null}. */

@@ -230,11 +230,11 @@ int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
 
 /* ---- writing result lines ---- */
 
-void bt_result_write(struct bt_buf *b, const char *id, int kind,
+void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
                      const char *json, size_t n)
 {
 	bt_buf_adds(b, "{\"custom_id\":");
-	bt_json_write_str(b, id, strlen(id));
+	bt_json_write_str(b, id, idlen);
 	bt_buf_adds(b, ",\"result\":{\"type\":\"");
 	bt_buf_adds(b, kinds[kind]);
 	bt_buf_addc(b, '"');

@@ -59,14 +59,6 @@ static const char *status_message(unsigned st)
 	}
 }
 
-void error_envelope(struct bt_buf *o, const char *type, const char *msg,
-                    const char *rid)
-{
-	bt_buf_printf(o, "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":", type);
-	bt_json_write_str(o, msg, strlen(msg));
-	bt_buf_printf(o, "},\"request_id\":\"%s\"}", rid);
-}
-
 /* Forget the answer in o. */
 static void out_reset(struct out *o)
 {
@@ -89,7 +81,7 @@ void out_error(struct out *o, const struct conn *x, unsigned st, const char *fmt
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	o->status = st;
-	error_envelope(&o->body, status_type(st), msg, x->rid);
+	bt_error_envelope(&o->body, status_type(st), msg, x->rid);
 }
 
 /* ---- sending ------------------------------------------------------------------ */

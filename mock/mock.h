@@ -256,9 +256,6 @@ void http_stop(void);
 /* Replace o's answer with the error envelope of status st. */
 void out_error(struct out *o, const struct conn *x, unsigned st, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Append {"type":"error","error":{"type":TYPE,"message":MSG},"request_id":RID}. */
-void error_envelope(struct bt_buf *o, const char *type, const char *msg,
-                    const char *rid);
 
 /* ---- endpoints.c: one function an endpoint ------------------------------------ */
 

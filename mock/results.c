@@ -24,12 +24,13 @@ struct fin {
 	size_t *offs;           /* where line i starts in it; offs[n]: its size */
 	long cnt[4];            /* results by kind */
 	struct bt_buf w;
+	struct bt_buf part;     /* one message or error, before its line */
 	struct pset cache;      /* the batch's prompt cache */
 };
 
 /* Append one result line for a processed request; returns its kind. */
-static int result_line(struct bt_buf *o, const char *cid, size_t cidlen, jv params,
-                       const char *bid, struct pset *cache)
+static int result_line(struct bt_buf *o, struct bt_buf *part, const char *cid,
+                       size_t cidlen, jv params, const char *bid, struct pset *cache)
 {
 	char msg[256], rid[32];
 	uint64_t h;
@@ -38,31 +39,25 @@ static int result_line(struct bt_buf *o, const char *cid, size_t cidlen, jv para
 
 	h = hash_fnv(hash_fnv(hash_mix(opt_seed) ^ FNV_START, bid, strlen(bid) + 1), cid, cidlen);
 	h = hash_mix(h);
-	bt_buf_adds(o, "{\"custom_id\":");
-	bt_json_write_str(o, cid, cidlen);
-	bt_buf_adds(o, ",\"result\":{\"type\":");
 	make_id(rid, sizeof rid, "req_", h ^ 0x726571ULL);
 	u = hash_unit(h ^ 0x72617465ULL);
+	part->len = 0;
 	if (check_params(params, 1, msg, sizeof msg) < 0) {
-		bt_buf_adds(o, "\"errored\",\"error\":");
-		error_envelope(o, "invalid_request_error", msg, rid);
+		bt_error_envelope(part, "invalid_request_error", msg, rid);
 		kind = BT_R_ERRORED;
 	} else if (u < opt_error_rate) {
-		bt_buf_adds(o, "\"errored\",\"error\":");
 		if (hash_mix(h ^ 0x6b696e64ULL) & 1)
-			error_envelope(o, "overloaded_error", "Overloaded", rid);
+			bt_error_envelope(part, "overloaded_error", "Overloaded", rid);
 		else
-			error_envelope(o, "api_error", "Internal server error", rid);
+			bt_error_envelope(part, "api_error", "Internal server error", rid);
 		kind = BT_R_ERRORED;
 	} else if (u < opt_error_rate + opt_expire_rate) {
-		bt_buf_adds(o, "\"expired\"");
 		kind = BT_R_EXPIRED;
 	} else {
-		bt_buf_adds(o, "\"succeeded\",\"message\":");
-		message_json(o, params, h, "batch", cache, NULL);
+		message_json(part, params, h, "batch", cache, NULL);
 		kind = BT_R_SUCCEEDED;
 	}
-	bt_buf_adds(o, "}}\n");
+	bt_result_write(o, cid, cidlen, kind, part->p, part->len);
 	return kind;
 }
 
@@ -86,10 +81,7 @@ static int request_result(struct fin *f, long i, const char *p, const char *nl)
 	cidlen = (size_t)(q - (p + 14));
 	if (i >= f->s.k) {
 		/* not processed before the cancel or the expiry */
-		bt_buf_adds(&f->w, "{\"custom_id\":");
-		bt_json_write_str(&f->w, p + 14, cidlen);
-		bt_buf_printf(&f->w, ",\"result\":{\"type\":\"%s\"}}\n",
-		              bt_result_kind_name(f->s.rest));
+		bt_result_write(&f->w, p + 14, cidlen, f->s.rest, NULL, 0);
 		return f->s.rest;
 	}
 	params = bt_json_parse(q + 11, (size_t)(nl - 1 - (q + 11)), err, sizeof err);
@@ -98,7 +90,7 @@ static int request_result(struct fin *f, long i, const char *p, const char *nl)
 		bt_warn("%s: line %ld: %s", f->rpath, i + 1, err);
 		return -1;
 	}
-	kind = result_line(&f->w, p + 14, cidlen, params, f->b->id, &f->cache);
+	kind = result_line(&f->w, &f->part, p + 14, cidlen, params, f->b->id, &f->cache);
 	jv_free(params);
 	return kind;
 }
@@ -250,6 +242,7 @@ int finalize(struct batch *b)
 	if (rc < 0)
 		unlink(f.fpath);
 	bt_buf_free(&f.w);
+	bt_buf_free(&f.part);
 	pset_free(&f.cache);
 	free(f.offs);
 	free(f.rpath);
