@@ -186,17 +186,17 @@ static int spool_stdin(void)
 /* -o FILE: the custom_ids it answers already are not sent again. */
 static void read_answered(void)
 {
+	struct stat st;
 	struct bt_result_peek p;
 	struct bt_lines l;
 	char err[300];
 	size_t n;
 	char *s;
 
-	if (bt_lines_open(&l, job.out_path) < 0) {
-		if (errno == ENOENT)
-			return;
+	if (stat(job.out_path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;     /* none yet, or a device or pipe: nothing answered */
+	if (bt_lines_open(&l, job.out_path) < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", job.out_path);
-	}
 	while ((s = bt_lines_next(&l, &n))) {
 		if (bt_blank(s, n))
 			continue;

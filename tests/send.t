@@ -123,6 +123,14 @@ test_expect_success 'a closed pipe ends it quietly' '
 	test_must_be_empty err
 '
 
+test_expect_success 'a full disk: exit 1, said' '
+	requests m 3 >m.jsonl &&
+	test_expect_code 1 bt-send m.jsonl >/dev/full 2>err &&
+	test_grep "^bt-send: stdout: write error: No space left on device" err &&
+	test_expect_code 1 bt-send -o /dev/full m.jsonl 2>err &&
+	test_grep "^bt-send: /dev/full: write error: No space left on device" err
+'
+
 test_expect_success 'usage errors: exit 2' '
 	test_expect_code 2 bt-send -c 0 </dev/null 2>err &&
 	test_grep "^bt-send: -c" err &&
