@@ -106,7 +106,8 @@ test_expect_success 'Ctrl-C: what is in flight is waited for, the rest not sent,
 	requests i 30 >i.jsonl &&
 	mock_fault "messages:slow:0.5*0" &&
 	{ bt-send -c 2 -o i.out i.jsonl 2>err & } && pid=$! &&
-	sleep 1.2 && kill -INT $pid;
+	i=0 && until [ -s i.out ] || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done &&
+	kill -INT $pid;
 	test_expect_code 1 wait $pid &&
 	curl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
 	test_grep "interrupted: [0-9]+ of 30 requests not sent" err &&

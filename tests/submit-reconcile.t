@@ -31,6 +31,16 @@ wait_for() {
 		sleep 0.05
 	done
 }
+# sent FILE: until the record of the chunk that is FILE (one chunk: its
+# bytes) says its body went (at most 20 s: valgrind is slow)
+sent() {
+	_sha=$(sha256sum <"$1" | cut -c1-64)
+	_i=0
+	until record_has ".sha256 == \"$_sha\" and .window.sent != null" 2>/dev/null; do
+		_i=$((_i + 1)); [ $_i -lt 400 ] || { echo "sent: $1 never went"; return 1; }
+		sleep 0.05
+	done
+}
 export BT_RECONCILE_GAP=0.5
 
 test_expect_success 'a decoy made before the create began is never a candidate' '
@@ -81,7 +91,7 @@ test_expect_success 'two jobs of one size at once: the one whose create was lost
 	before=$(mock_stat creates) &&
 	mock_fault "create:lost:2*1" "create:slow:4*1" &&
 	{ BT_STATE_DIR=E.state bt-submit -v <e.jsonl >E.out 2>E.err & } &&
-	sleep 0.5 &&
+	i=0 && until grep -q "\"sent\":\"" E.state/journal/*.json 2>/dev/null || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done &&
 	BT_STATE_DIR=F.state bt-submit <f.jsonl >F.out 2>F.err &&
 	wait &&
 	test_grep "may be that of a create under way" E.err &&
@@ -109,7 +119,8 @@ test_expect_success 'killed at "sending" while the batch was made: it is adopted
 	before=$(mock_stat creates) &&
 	mock_fault "create:slow:10*1" &&
 	{ bt-submit <h.jsonl >/dev/null 2>&1 & } && pid=$! &&
-	sleep 1 &&
+	sent h.jsonl &&
+	i=0 && until [ $(mock_stat creates) -eq $((before + 1)) ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
 	test $(mock_stat creates) -eq $((before + 1)) &&
 	kill -9 $pid && wait $pid;
 	bt-submit <h.jsonl >out 2>err &&
@@ -138,7 +149,7 @@ test_expect_success 'one decoy inside the window: adopted on trust, disowned by 
 	before=$(mock_stat creates) &&
 	mock_fault "create:lost:2*1" &&
 	{ bt-submit <j.jsonl >out 2>err & } && pid=$! &&
-	sleep 1 && decoy 4 j >decoy3 &&
+	sent j.jsonl && decoy 4 j >decoy3 &&
 	wait $pid &&
 	test "$(jq -r .id out)" = "$(cat decoy3)" &&
 	test_grep "adopted $(cat decoy3) .* provisionally" err &&
@@ -159,7 +170,7 @@ test_expect_success 'two decoys inside the window: refused, each named; --adopt 
 	requests k 3 >k.jsonl &&
 	mock_fault "create:lost:2*1" &&
 	{ bt-submit <k.jsonl >out 2>err & } && pid=$! &&
-	sleep 0.5 && decoy 3 k1 >d1 && decoy 3 k2 >d2 &&
+	sent k.jsonl && decoy 3 k1 >d1 && decoy 3 k2 >d2 &&
 	before=$(mock_stat creates) &&
 	test_expect_code 1 wait $pid &&
 	test_must_be_empty out &&
