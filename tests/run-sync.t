@@ -73,4 +73,20 @@ test_expect_success 'usage: --sync-below needs a whole number' '
 	test_grep "sync-below: not a whole number" err
 '
 
+test_expect_success 'a work directory in use: a second bt-run refuses at once, naming the PID; the first goes on' '
+	records f 10 &&
+	mock_fault "messages:slow:1*0" &&
+	{ bt-run -w f.work --sync -m claude-haiku-4-5 --id .id -p .text f.jsonl >f.out 2>f.err & } &&
+	pid=$! &&
+	i=0 && until [ -s f.work/lock ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
+	test_expect_code 1 bt-run -w f.work --sync -m claude-haiku-4-5 --id .id -p .text f.jsonl >second 2>err &&
+	test_grep "^bt-run: f.work is in use by another bt-run \(PID $pid\); wait for it, or use another -w$" err &&
+	test_must_be_empty second &&
+	wait $pid &&
+	curl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
+	own f.out 10 &&
+	bt-run -w f.work --sync -m claude-haiku-4-5 --id .id -p .text f.jsonl >again &&
+	test_cmp f.out again
+'
+
 test_done
