@@ -29,12 +29,6 @@ static void usage(FILE *f, int status)
 	exit(status);
 }
 
-static jv get(jv o, const char *key)    /* o borrowed */
-{
-	return jv_get_kind(o) == JV_KIND_OBJECT ?
-	       jv_object_get(jv_copy(o), jv_string(key)) : jv_invalid();
-}
-
 /* ---- what a line is ---- */
 
 struct keys {
@@ -99,14 +93,14 @@ static long long count_tokens(const char *where, jv params)
 	jv body, x, ans;
 	double d;
 
-	body = JV_OBJECT(jv_string("model"), get(params, "model"),
-	                 jv_string("messages"), get(params, "messages"));
-	x = get(params, "system");
+	body = JV_OBJECT(jv_string("model"), bt_jv_get(params, "model"),
+	                 jv_string("messages"), bt_jv_get(params, "messages"));
+	x = bt_jv_get(params, "system");
 	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
 		body = jv_object_set(body, jv_string("system"), x);
 	else
 		jv_free(x);
-	x = get(params, "tools");
+	x = bt_jv_get(params, "tools");
 	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
 		body = jv_object_set(body, jv_string("tools"), x);
 	else
@@ -124,7 +118,7 @@ static long long count_tokens(const char *where, jv params)
 		bt_die(BT_EXIT_FAIL, "%s: count_tokens: %s", where, resp.err);
 	bt_buf_free(&b);
 	ans = bt_json_parse(resp.body.p ? resp.body.p : "", resp.body.len, err, sizeof err);
-	x = get(ans, "input_tokens");
+	x = bt_jv_get(ans, "input_tokens");
 	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
 	jv_free(x);
 	jv_free(ans);
@@ -142,7 +136,7 @@ static void request(const char *where, const char *s, size_t n)
 
 	if (bt_cost_request(s, n, &params, &t[1], err, sizeof err) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
-	model = get(params, "model");
+	model = bt_jv_get(params, "model");
 	if (bt_price(prices, jv_string_value(model), &in, &out) < 0)
 		unknown(where, jv_string_value(model));
 	t[0] = exact ? count_tokens(where, params) : bt_cost_estimate_input(params);
@@ -157,7 +151,7 @@ static void request(const char *where, const char *s, size_t n)
  * it is required. */
 static long long tokens(const char *where, jv usage, const char *key, int required)
 {
-	jv x = get(usage, key);
+	jv x = bt_jv_get(usage, key);
 	double d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
 	int none = !jv_is_valid(x) || jv_get_kind(x) == JV_KIND_NULL;
 
@@ -186,13 +180,13 @@ static void result(const char *where, const char *s, size_t n)
 		jv_free(line);
 		return;
 	}
-	msg = get(line, "result");
+	msg = bt_jv_get(line, "result");
 	msg = jv_get_kind(msg) == JV_KIND_OBJECT ? jv_object_get(msg, jv_string("message"))
 	                                         : (jv_free(msg), jv_invalid());
-	model = get(msg, "model");
+	model = bt_jv_get(msg, "model");
 	if (jv_get_kind(model) != JV_KIND_STRING)
 		bt_die(BT_EXIT_USAGE, "%s: a succeeded result without result.message.model", where);
-	usage = get(msg, "usage");
+	usage = bt_jv_get(msg, "usage");
 	if (jv_get_kind(usage) != JV_KIND_OBJECT)
 		bt_die(BT_EXIT_USAGE, "%s: a succeeded result without result.message.usage", where);
 	t[0] = tokens(where, usage, "input_tokens", 1);
@@ -201,7 +195,7 @@ static void result(const char *where, const char *s, size_t n)
 	t[3] = tokens(where, usage, "cache_read_input_tokens", 0);
 	/* priced as it was served: the synchronous API says "standard" (or
 	 * "priority"), a batch "batch"; results from before the field, batch */
-	tier = get(usage, "service_tier");
+	tier = bt_jv_get(usage, "service_tier");
 	st = jv_get_kind(tier) == JV_KIND_STRING &&
 	     (!strcmp(jv_string_value(tier), "standard") ||
 	      !strcmp(jv_string_value(tier), "priority")) ? BT_TIER_STANDARD : BT_TIER_BATCH;

@@ -546,13 +546,10 @@ struct bt_xfer *bt_engine_add(struct bt_engine *e, const struct bt_req *req,
                               bt_done_fn *done, void *arg);
 /* Start no attempt before bt_mono() reaches until (a rate limit). */
 void bt_engine_hold(struct bt_engine *e, double until);
-/* Transfers added and not yet done. */
-size_t bt_engine_live(const struct bt_engine *e);
-/* Whether an attempt could start now (fewer than parallel in flight). */
-int bt_engine_idle(const struct bt_engine *e);
 /* Start what is due, wait for progress (at most wait seconds, less when
  * a retry falls due; extra descriptors wake it too), move it on, and call
- * done for what ended.  Returns bt_engine_live().  With nothing live and
+ * done for what ended.  Returns how many transfers are added and not
+ * yet done.  With nothing live and
  * no extra descriptors it returns at once. */
 size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra,
                      unsigned nextra);

@@ -282,12 +282,6 @@ int bt_price(const struct bt_prices *p, const char *model,
 
 /* ---- the estimate rule (bt-mock's count_tokens counts the same way) ---- */
 
-static jv get(jv o, const char *key)     /* o borrowed */
-{
-	return jv_get_kind(o) == JV_KIND_OBJECT ?
-	       jv_object_get(jv_copy(o), jv_string(key)) : jv_invalid();
-}
-
 static int is(jv v, const char *s)       /* v borrowed */
 {
 	return jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
@@ -323,10 +317,10 @@ static size_t content_bytes(jv c)       /* c borrowed */
 	n = jv_array_length(jv_copy(c));
 	for (i = 0; i < n; i++) {
 		blk = jv_array_get(jv_copy(c), i);
-		t = get(blk, "type");
-		x = is(t, "text") ? get(blk, "text") :
-		    is(t, "tool_use") ? get(blk, "input") :
-		    is(t, "tool_result") ? get(blk, "content") : jv_invalid();
+		t = bt_jv_get(blk, "type");
+		x = is(t, "text") ? bt_jv_get(blk, "text") :
+		    is(t, "tool_use") ? bt_jv_get(blk, "input") :
+		    is(t, "tool_result") ? bt_jv_get(blk, "content") : jv_invalid();
 		if (is(t, "text"))
 			bytes += jv_get_kind(x) == JV_KIND_STRING ? slen(x) : 0;
 		else if (jv_is_valid(x))
@@ -344,22 +338,22 @@ size_t bt_input_bytes(jv params, size_t *system)
 	int i, m;
 	jv x, msg, c;
 
-	x = get(params, "system");
+	x = bt_jv_get(params, "system");
 	bytes = content_bytes(x);
 	jv_free(x);
 	if (system)
 		*system = bytes;
-	x = get(params, "messages");
+	x = bt_jv_get(params, "messages");
 	m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
 	for (i = 0; i < m; i++) {
 		msg = jv_array_get(jv_copy(x), i);
-		c = get(msg, "content");
+		c = bt_jv_get(msg, "content");
 		bytes += content_bytes(c);
 		jv_free(c);
 		jv_free(msg);
 	}
 	jv_free(x);
-	x = get(params, "tools");
+	x = bt_jv_get(params, "tools");
 	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
 		bytes += compact_len(x);
 	jv_free(x);
@@ -384,9 +378,9 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 	if (bt_request_check(s, n, id, err, errsz) < 0)
 		return -1;
 	line = bt_json_parse(s, n, e, sizeof e);
-	*params = get(line, "params");
+	*params = bt_jv_get(line, "params");
 	jv_free(line);
-	x = get(*params, "model");
+	x = bt_jv_get(*params, "model");
 	/* a NUL would cut it short: priced as another model */
 	if (jv_get_kind(x) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(x)) ||
 	    strlen(jv_string_value(x)) != (size_t)jv_string_length_bytes(jv_copy(x))) {
@@ -395,7 +389,7 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 		goto fail;
 	}
 	jv_free(x);
-	x = get(*params, "max_tokens");
+	x = bt_jv_get(*params, "max_tokens");
 	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : 0;
 	jv_free(x);
 	if (!(d >= 1 && d <= 9007199254740992.0 && d == floor(d))) {
@@ -459,7 +453,7 @@ int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
 	if (bt_cost_request(s, n, &params, &t[1], err, errsz) < 0)
 		return -1;
 	t[0] = bt_cost_estimate_input(params);
-	model = get(params, "model");
+	model = bt_jv_get(params, "model");
 	if (!bt_cost_add(c, jv_string_value(model), BT_TIER_BATCH, t)) {
 		snprintf(err, errsz, "unknown model \"%s\": no price known for it "
 		         "(give its prices in BT_PRICES)", bt_quote(q, jv_string_value(model),

@@ -437,16 +437,6 @@ void bt_engine_hold(struct bt_engine *e, double until)
 		e->hold = until;
 }
 
-size_t bt_engine_live(const struct bt_engine *e)
-{
-	return e->live;
-}
-
-int bt_engine_idle(const struct bt_engine *e)
-{
-	return e->inflight < e->parallel;
-}
-
 /* What every attempt has: the URL, the API's headers, sane timeouts. */
 static void start(struct bt_xfer *x)
 {
