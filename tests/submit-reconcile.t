@@ -201,6 +201,14 @@ test_expect_success 'a decoy after the window of a create killed at "sending": n
 	test_must_fail test "$(jq -r .id out)" = "$(cat decoy4)"
 '
 
+test_expect_success 'no registry (no HOME, no XDG_STATE_HOME): no provisional adoption, the chunk named' '
+	requests o 2 >o.jsonl &&
+	mock_fault "create:drop*1" &&
+	(unset HOME XDG_STATE_HOME; test_expect_code 1 bt-submit <o.jsonl >out 2>err) &&
+	test_must_be_empty out &&
+	test_grep "cannot be adopted provisionally with no place to mark it: set HOME or XDG_STATE_HOME" err
+'
+
 # The server's clock is ten minutes behind ours: windows are on its clock.
 mock_start --processing-time 1 --clock-skew -10m || exit 1
 test_expect_success 'the window is on the server'"'"'s clock (10 minutes behind ours)' '
