@@ -50,7 +50,7 @@ static struct {
 	size_t n, cap;
 	struct bt_idset ids;
 	double interval, timeout, start;
-	int once, progress, tty;
+	int once, all, progress, tty;
 	/* standard input, read as it comes */
 	int in_open;
 	char *in;
@@ -68,7 +68,7 @@ static void usage(FILE *f, int status)
 {
 	fprintf(f,
 "usage: bt-wait [-v] [--progress] [--interval DURATION] [--timeout DURATION]\n"
-"               [--once] [--api-key-file FILE] [BATCH...]\n");
+"               [--once [--all]] [--api-key-file FILE] [BATCH...]\n");
 	exit(status);
 }
 
@@ -333,6 +333,10 @@ static void answer(struct batch *b, const struct bt_resp *resp)
 		b->state = ENDED;
 	} else {
 		check_expiry(b, v);
+		if (waiter.all) {       /* --once --all: as it is now */
+			clear_progress();
+			bt_print_json(v);
+		}
 		b->state = waiter.once ? SEEN : WAITING;
 		b->due = now + step(now - b->seen);
 	}
@@ -451,6 +455,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, 0, 'i' },
 		{ "timeout", required_argument, 0, 't' },
 		{ "once", no_argument, 0, 'o' },
+		{ "all", no_argument, 0, 'a' },
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
@@ -476,6 +481,7 @@ int main(int argc, char **argv)
 				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
 			break;
 		case 'o': waiter.once = 1; break;
+		case 'a': waiter.all = 1; break;
 		case 'k': keyfile = optarg; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
@@ -483,6 +489,8 @@ int main(int argc, char **argv)
 		}
 	argc -= optind;
 	argv += optind;
+	if (waiter.all && !waiter.once)
+		bt_die(BT_EXIT_USAGE, "--all goes with --once");
 
 	bt_config_init(&waiter.cfg);
 	atexit(cleanup);

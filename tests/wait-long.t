@@ -52,6 +52,18 @@ test_expect_success '--once: exit 0 when all have ended' '
 	jq -r .id short >expect && jq -r .id out >actual && test_cmp expect actual
 '
 
+test_expect_success '--once --all: every batch as it is now, ended or not; the exit still says' '
+	jq -r .id long1 >in && jq -r .id short >>in &&
+	test_expect_code 3 bt-wait --once --all <in >out 2>err &&
+	test_must_be_empty err &&
+	jq -r "[.id, .processing_status] | @tsv" out | sort >actual &&
+	{ printf "%s\tin_progress\n" "$(jq -r .id long1)"; printf "%s\tended\n" "$(jq -r .id short)"; } | sort >expect &&
+	test_cmp expect actual &&
+	test_expect_code 2 bt-wait --all <in >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-wait: --all goes with --once" >expect && test_cmp expect err
+'
+
 test_expect_success '--once retries a transient error' '
 	mock_fault "get:529*1" &&
 	bt-wait --once "$(jq -r .id short)" >out &&
