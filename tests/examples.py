@@ -265,7 +265,7 @@ def main():
         for line, text in blocks:
             n += 1
             where = "%s:%d" % (page, line)
-            kind = classify(text, where, path)
+            kind = classify(text, "%s:%d" % (file, line), path)
             detail = text.split("\n")[0]
             expect = []
             for r in rules:
@@ -281,7 +281,7 @@ def main():
                 with open(os.path.join(outdir, "%d.expect" % n), "w") as f:
                     f.write(shown + "\n")
             if "ANTHROPIC_BASE_URL" in script and "unset" in script:
-                raise Bad("%s: would talk to the real API" % where)
+                raise Bad("%s:%d: would talk to the real API" % (file, line))
             with open(os.path.join(outdir, "%d.sh" % n), "w") as f:
                 f.write(script + "\n")
             with open(os.path.join(outdir, "%d.outs" % n), "w") as f:

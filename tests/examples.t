@@ -54,7 +54,6 @@ skip	README.md	sudo make install	installs into the system; tests/install.t insta
 skip	README.md	^make check-valgrind	make check runs this test itself; the others rebuild or run for minutes (CI runs them)
 expect	README.md	--max-cost 10	transcript=status	check=bt-submit --max-cost 0.0001 <requests.jsonl >/dev/null 2>refusal; test $? = 2 && sed "s/[0-9][0-9.]*/N/g" refusal >a && sed "s/[0-9][0-9.]*/N/g" "$exp" >b && cmp a b
 expect	README.md	^\$ bt-cost -H results.jsonl	transcript=first-line
-expect	README.md	^unset ANTHROPIC_BASE_URL	may-be-empty=canary.jsonl
 expect	bt-cancel.1	tail -n \+101	stdout=any
 expect	bt-cancel.1	status in_progress \| bt-cancel	stdout=any
 expect	bt-list.1	status in_progress \| bt-cancel	stdout=any
@@ -73,6 +72,23 @@ expect	bt-run.1	--detach	stdout=any
 expect	bt-send.1	-o results.jsonl	stdout=any
 expect	bt-run.1	^bt-mock	check=grep -q "^{" "$out"
 EOF
+
+test_expect_success 'an example that cannot be classified fails, naming its file and line' '
+	mkdir bad && : >norules &&
+	printf "%s\n" ".Sh EXAMPLES" ".Bd -literal" "bt-nosuch <x" ".Ed" >bad/a.1 &&
+	test_expect_code 1 python3 "$TESTS/examples.py" norules bad bad/a.1 2>err &&
+	test_grep "^examples.py: bad/a.1:3: bt-nosuch: no such program$" err &&
+	printf "%s\n" "text" "" "    Frobnicate the input:" "    bt-format -p .x" >bad/R.md &&
+	test_expect_code 1 python3 "$TESTS/examples.py" norules bad bad/R.md 2>err &&
+	test_grep "^examples.py: bad/R.md:3: starts with .Frobnicate., not a command, but has commands in it" err &&
+	printf "%s\n" ".Sh EXAMPLES" ".Bd -literal" "echo \\*(Tx" ".Ed" >bad/b.1 &&
+	test_expect_code 1 python3 "$TESTS/examples.py" norules bad bad/b.1 2>err &&
+	test_grep "^examples.py: bad/b.1:3: mdoc escape" err &&
+	printf "skip\tR.md\tnothing-like-this\tgone\n" >stale &&
+	printf "%s\n" "text" "" "    ls" >bad/R.md &&
+	test_expect_code 1 python3 "$TESTS/examples.py" stale bad bad/R.md 2>err &&
+	test_grep "^examples.py: stale:1: this rule matches no example" err
+'
 
 mkdir ex
 test_expect_success 'every example is found and classified' '
