@@ -174,7 +174,8 @@ static int repeated(const char *id, jv msg)
 	char *key;
 	int seen = 0;
 
-	if (jv_get_kind(mid) == JV_KIND_STRING) {
+	/* the API's ids are ~30 bytes; a longer one than 200 is not compared */
+	if (jv_get_kind(mid) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(mid)) <= 200) {
 		key = bt_asprintf("%s %s", id, jv_string_value(mid));
 		seen = bt_idset_add(&billed, key, 1) != 0;
 		free(key);
