@@ -279,6 +279,8 @@ static jv outcome(jv rec, jv res, struct bt_result *r, const char *why,
 		v = jv_object_set(rec, jv_string(tally.as), response);
 	if (jv_is_valid(stop))
 		v = jv_object_set(v, jv_string("stop_reason"), stop);
+	else if (jv_object_has(jv_copy(v), jv_string("stop_reason")))
+		v = jv_object_set(v, jv_string("stop_reason"), jv_null());  /* not the record's */
 	v = jv_object_set(v, jv_string("status"),
 	                  jv_string(why ? "invalid" : bt_result_kind_name(r->kind)));
 	if (why)

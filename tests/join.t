@@ -196,7 +196,10 @@ test_expect_success 'stop_reason sits next to response on every succeeded line, 
 	EXP
 	test_cmp expect actual &&
 	jq -r "select(.stop_reason==\"max_tokens\") | .id" actual >cut &&
-	echo b >expect && test_cmp expect cut
+	echo b >expect && test_cmp expect cut &&
+	printf "{\"id\":\"a\",\"stop_reason\":\"mine\"}\n{\"id\":\"c\",\"stop_reason\":\"mine\"}\n" >own.jsonl &&
+	bt-join --id .id own.jsonl <stop.jsonl 2>/dev/null | jq -c "[.id, .stop_reason]" >actual &&
+	printf "%s\n" "[\"a\",\"end_turn\"]" "[\"c\",null]" >expect && test_cmp expect actual
 '
 
 test_expect_success 'several tool_use blocks give their inputs as an array, in order; one gives its input' '
