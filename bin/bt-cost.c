@@ -21,6 +21,7 @@ static struct bt_cost cost;
 static int exact, human, sync, kind = NONE;
 static char kind_where[300];            /* the line that set the kind */
 static long long not_billed[3];         /* errored, canceled, expired */
+static struct bt_idset billed;          /* "CUSTOM_ID MESSAGE_ID" of each success */
 
 static void usage(FILE *f, int status)
 {
@@ -164,6 +165,25 @@ static long long tokens(const char *where, jv usage, const char *key, int requir
 	return (long long)d;
 }
 
+/* Whether a success was seen before: the same custom_id and message id
+ * (msg borrowed) is one answer written twice, as a batch fetched twice
+ * writes it; it was billed once. */
+static int repeated(const char *id, jv msg)
+{
+	jv mid = bt_jv_get(msg, "id");
+	char *key;
+	int seen = 0;
+
+	/* the API's ids are ~30 bytes; a longer one than 200 is not compared */
+	if (jv_get_kind(mid) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(mid)) <= 200) {
+		key = bt_asprintf("%s %s", id, jv_string_value(mid));
+		seen = bt_idset_add(&billed, key, 1) != 0;
+		free(key);
+	}
+	jv_free(mid);
+	return seen;
+}
+
 static void result(const char *where, const char *s, size_t n)
 {
 	struct bt_result r;
@@ -183,6 +203,11 @@ static void result(const char *where, const char *s, size_t n)
 	msg = bt_jv_get(line, "result");
 	msg = jv_get_kind(msg) == JV_KIND_OBJECT ? jv_object_get(msg, jv_string("message"))
 	                                         : (jv_free(msg), jv_invalid());
+	if (repeated(r.id, msg)) {
+		jv_free(msg);
+		jv_free(line);
+		return;
+	}
 	model = bt_jv_get(msg, "model");
 	if (jv_get_kind(model) != JV_KIND_STRING)
 		bt_die(BT_EXIT_USAGE, "%s: a succeeded result without result.message.model", where);
@@ -442,6 +467,7 @@ int main(int argc, char **argv)
 	print();
 	bt_cost_free(&cost);
 	bt_prices_free(prices);
+	bt_idset_free(&billed);
 	bt_http_free(http);
 	bt_config_free(&cfg);
 	bt_close_stdout();

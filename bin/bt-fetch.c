@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bt.h"
@@ -12,6 +13,14 @@
 static struct bt_http *http;
 static struct bt_config cfg;
 static int failed;
+
+/* --done FILE: the batches fetched in full before, one id a line */
+static struct {
+	const char *path;
+	struct bt_idset ids;
+	int fd;                 /* open for appending */
+	int torn;               /* it ends in a line cut short */
+} listed = { NULL, { 0 }, -1, 0 };
 
 /* one batch's download */
 struct fetch {
@@ -29,7 +38,7 @@ struct fetch {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-fetch [-v] [--api-key-file FILE] [BATCH...]\n");
+	fprintf(f, "usage: bt-fetch [-v] [--done FILE] [--api-key-file FILE] [BATCH...]\n");
 	exit(status);
 }
 
@@ -71,7 +80,7 @@ static int hold_file(void)
 
 /* A held batch's results are let out only when their custom_ids are
  * exactly those of the chunk it was adopted for (bt.7, RECONCILIATION). */
-static void settle(struct fetch *f, jv mark)
+static int settle(struct fetch *f, jv mark)
 {
 	char digest[65], want[65] = "", chunk[300] = "", why[600];
 	struct bt_buf b = { 0 };
@@ -89,7 +98,7 @@ static void settle(struct fetch *f, jv mark)
 		fail(f->id, "adopted provisionally for %s, but its custom_ids are not that "
 		     "chunk's: another job's batch, disowned; none of its results is "
 		     "written; bt-submit sends the chunk again", chunk);
-		return;
+		return -1;
 	}
 	if (lseek(f->hold, 0, SEEK_SET) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: a temporary file:", f->id);
@@ -104,6 +113,7 @@ static void settle(struct fetch *f, jv mark)
 	bt_adopted_confirm(f->id, mark);
 	if (bt_verbose)
 		bt_warn("%s: its custom_ids are those of %s: adopted for good", f->id, chunk);
+	return 0;
 }
 
 /* A complete result line: check it, write it unless it was written by an
@@ -206,6 +216,80 @@ static void mark_state(const char *id, jv *mark, char state[16])
 		bt_batch_field(*mark, "state", state, 16);
 }
 
+/* ---- --done FILE ---- */
+
+/* Read the list: every whole line a batch id.  A last line without its
+ * newline is a write cut short by a crash: not a batch fetched.  A line
+ * that could be such a cut (a word of id characters) is let be; anything
+ * else means FILE is not a list of batches. */
+static void done_load(void)
+{
+	struct bt_buf b = { 0 };
+	char tmp[1 << 16];
+	unsigned long long lineno = 0;
+	const char *p, *nl, *end;
+	ssize_t r;
+	size_t i;
+	int fd;
+
+	/* opened for appending first: a list that cannot be written fails
+	 * before anything is fetched */
+	listed.fd = open(listed.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	if (listed.fd < 0 || (fd = open(listed.path, O_RDONLY | O_CLOEXEC)) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", listed.path);
+	while ((r = read(fd, tmp, sizeof tmp)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			bt_die(BT_EXIT_FAIL, "%s: read error:", listed.path);
+		bt_buf_add(&b, tmp, (size_t)r);
+	}
+	close(fd);
+	for (p = b.p, end = b.p + b.len; p < end && (nl = memchr(p, '\n', (size_t)(end - p)));
+	     p = nl + 1) {
+		size_t n = (size_t)(nl - p);
+		lineno++;
+		if (n && p[n - 1] == '\r')
+			n--;
+		if (!n)
+			continue;
+		if (n < BT_BATCH_ID_MAX && bt_batch_id_ok(p, n)) {
+			char id[BT_BATCH_ID_MAX];
+			memcpy(id, p, n);
+			id[n] = 0;
+			bt_idset_add(&listed.ids, id, lineno);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (!(p[i] == '_' || p[i] == '-' || (p[i] >= '0' && p[i] <= '9') ||
+			      (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')))
+				bt_die(BT_EXIT_USAGE, "%s:%llu: not a batch id: --done names a "
+				       "file of batch ids, one a line", listed.path, lineno);
+	}
+	listed.torn = b.len && b.p[b.len - 1] != '\n';
+	bt_buf_free(&b);
+}
+
+/* Batch id is fetched in full: its results are written (and on disk, when
+ * stdout is a file); add it to the list, on disk too.  One write of one
+ * line, after a newline when the file ends in a line cut short. */
+static void done_add(const char *id)
+{
+	struct stat st;
+	char *line;
+	int r;
+
+	if (fstat(1, &st) == 0 && S_ISREG(st.st_mode) && fsync(1) < 0)
+		bt_die(BT_EXIT_FAIL, "write error on standard output:");
+	line = bt_asprintf("%s%s\n", listed.torn ? "\n" : "", id);
+	r = bt_write_all(listed.fd, line, strlen(line));
+	free(line);
+	if (r < 0 || fsync(listed.fd) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: write error (%s is fetched but not listed: "
+		       "fetching it again repeats its lines):", listed.path, id);
+	listed.torn = 0;
+}
+
 /* Download until every result is there (three tries: a download that
  * ends early without an error is tried again too).  0, or -1 (reported). */
 static int download(struct fetch *f, long long total)
@@ -255,6 +339,7 @@ static void fetch(const char *id, jv batch)
 	char state[16];
 	struct fetch f;
 	long long total;
+	int whole = 0;
 	jv mark;
 
 	if ((total = ready(id, batch)) < 0)
@@ -278,12 +363,17 @@ static void fetch(const char *id, jv batch)
 			fail(id, "the results repeat %llu custom_id%s (each was written once)",
 			     f.dups, f.dups == 1 ? "" : "s");
 		else if (f.hold >= 0)
-			settle(&f, mark);
-		else if (bt_verbose)
-			bt_warn("%s: %llu results", id, f.lines);
+			whole = settle(&f, mark) == 0;
+		else {
+			whole = 1;
+			if (bt_verbose)
+				bt_warn("%s: %llu results", id, f.lines);
+		}
 	}
 	if (f.hold < 0)
 		out(&f);
+	if (whole && listed.path)
+		done_add(id);
 	else
 		close(f.hold);
 	jv_free(mark);
@@ -304,6 +394,11 @@ static int each(const char *id, jv stale, void *arg)
 	(void)arg;
 	if (bt_idset_add(&done, id, 1))
 		return 0;   /* its results are out already */
+	if (bt_idset_get(&listed.ids, id)) {
+		if (bt_verbose)
+			bt_warn("%s: fetched before (listed in %s): skipped", id, listed.path);
+		return 0;
+	}
 	/* always the fresh object: the one on the input may be stale */
 	batch = bt_batch_get(http, id, &resp);
 	if (!jv_is_valid(batch))
@@ -319,6 +414,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "api-key-file", required_argument, 0, 'k' },
+		{ "done", required_argument, 0, 'd' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
@@ -330,6 +426,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1)
 		switch (c) {
 		case 'k': bt_config_key_file(&cfg, optarg); break;
+		case 'd': listed.path = optarg; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, BT_EXIT_USAGE);
@@ -337,9 +434,14 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	bt_config_need_key(&cfg);
+	if (listed.path)
+		done_load();
 	http = bt_http_new(&cfg);
 	bad = bt_each_batch(argc, argv, each, NULL);
 	bt_idset_free(&done);
+	bt_idset_free(&listed.ids);
+	if (listed.fd >= 0 && close(listed.fd) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: write error:", listed.path);
 	bt_http_free(http);
 	bt_config_free(&cfg);
 	bt_close_stdout();

@@ -38,7 +38,7 @@ static struct {
 static struct {
 	struct bt_jq *id, *map;
 	const char *as;
-	int strict;
+	int strict, structured, flatten;
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
@@ -47,8 +47,8 @@ static struct {
 static void usage(FILE *f, int status)
 {
 	fprintf(f, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
-	        "               [--results FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
-	        "               RECORDS...\n");
+	        "               [--structured] [--flatten] [--results FILE]\n"
+	        "               [--arg NAME VALUE] [--argjson NAME JSON] RECORDS...\n");
 	exit(status);
 }
 
@@ -165,20 +165,128 @@ static void count_type(const char *type)
 	tally.types[i].n++;
 }
 
-static jv outcome(jv rec, jv res, struct bt_result *r, const char *why)
+/* The message's stop_reason (a string, or null) of a result line (borrowed). */
+static jv stop_reason(jv res)
 {
-	char err[700];
-	jv v, response = jv_null();
+	jv x = bt_jv_get(res, "result"), m = bt_jv_get(x, "message"), stop;
+
+	stop = bt_jv_get(m, "stop_reason");
+	jv_free(x);
+	jv_free(m);
+	if (jv_get_kind(stop) == JV_KIND_STRING)
+		return stop;
+	jv_free(stop);
+	return jv_null();
+}
+
+/* The answer of a succeeded result line (borrowed), whose stop_reason is
+ * stop (borrowed).  A structured answer (the input of a tool_use block;
+ * with --structured, the text too) is data: one that is not whole gives
+ * null, and bad says why, kind (for the summary) what. */
+static jv answer(jv res, jv stop, char *bad, size_t badsz, const char **kind)
+{
+	char perr[300];
+	int ntools, cut = bt_jv_is(stop, "max_tokens");
+	jv v = bt_result_response(res, &ntools), data;
+
+	bad[0] = 0;
+	if (!ntools && !tally.structured)
+		return v;               /* text, as it is */
+	if (ntools) {
+		data = v;
+		perr[0] = 0;
+	} else if (jv_get_kind(v) != JV_KIND_STRING) {
+		jv_free(v);
+		snprintf(bad, badsz, "structured answer is not JSON: the answer has no text");
+		*kind = "not_json";
+		return jv_null();
+	} else {
+		data = bt_json_parse(jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)),
+		                     perr, sizeof perr);
+		jv_free(v);
+	}
+	if (!jv_is_valid(data)) {
+		jv_free(data);
+		if (cut)
+			snprintf(bad, badsz, "structured answer is not JSON (cut at max_tokens)");
+		else
+			snprintf(bad, badsz, "structured answer is not JSON: %s", perr);
+		*kind = "not_json";
+		return jv_null();
+	}
+	if (cut) {
+		jv_free(data);
+		snprintf(bad, badsz, "structured answer cut at max_tokens: %s", ntools ?
+		         "the tool's input may be incomplete" : "it may be incomplete");
+		*kind = "truncated";
+		return jv_null();
+	}
+	return data;
+}
+
+/* --flatten: the members of the answer (consumed) into v; a member of the
+ * record, or one bt-join writes itself, of the same name is said once. */
+static jv flatten(jv v, jv ans, struct bt_records *rs)
+{
+	static int said;
+	const char *k;
+	int it;
+	jv key;
+
+	for (it = jv_object_iter(ans); jv_object_iter_valid(ans, it);
+	     it = jv_object_iter_next(ans, it)) {
+		key = jv_object_iter_key(ans, it);
+		k = jv_string_value(key);
+		if (!said && (!strcmp(k, "stop_reason") || !strcmp(k, "status") ||
+		              !strcmp(k, "error"))) {
+			bt_warn("%s:%llu: --flatten: the answer's \"%s\" is replaced by "
+			        "bt-join's own (said once)", rs->name, rs->lineno, k);
+			said = 1;
+		} else if (!said && jv_object_has(jv_copy(v), jv_copy(key))) {
+			bt_warn("%s:%llu: --flatten: the record and the answer both have "
+			        "\"%s\": the answer's is kept (said once)", rs->name, rs->lineno, k);
+			said = 1;
+		}
+		v = jv_object_set(v, key, jv_object_iter_value(ans, it));
+	}
+	jv_free(ans);
+	return v;
+}
+
+/* The output line of record rec (consumed) and its result line res
+ * (borrowed).  A structured answer that is not whole data turns r into
+ * an error of its own kind. */
+static jv outcome(jv rec, jv res, struct bt_result *r, const char *why,
+                  struct bt_records *rs)
+{
+	char err[700], bad[400] = "";
+	const char *kind = NULL;
+	jv v, response = jv_null(), stop = jv_invalid();
 
 	if (jv_get_kind(rec) != JV_KIND_OBJECT)
 		rec = JV_OBJECT(jv_string("record"), rec);
-	if (r->kind == BT_R_SUCCEEDED)
-		response = bt_result_response(res);
-	v = jv_object_set(rec, jv_string(tally.as), response);
+	if (r->kind == BT_R_SUCCEEDED) {
+		stop = stop_reason(res);
+		response = answer(res, stop, bad, sizeof bad, &kind);
+		if (bad[0]) {
+			r->kind = BT_R_ERRORED;
+			snprintf(r->type, sizeof r->type, "%s", kind);
+		}
+	}
+	if (tally.flatten && jv_get_kind(response) == JV_KIND_OBJECT)
+		v = flatten(rec, response, rs);
+	else
+		v = jv_object_set(rec, jv_string(tally.as), response);
+	if (jv_is_valid(stop))
+		v = jv_object_set(v, jv_string("stop_reason"), stop);
+	else if (jv_object_has(jv_copy(v), jv_string("stop_reason")))
+		v = jv_object_set(v, jv_string("stop_reason"), jv_null());  /* not the record's */
 	v = jv_object_set(v, jv_string("status"),
 	                  jv_string(why ? "invalid" : bt_result_kind_name(r->kind)));
 	if (why)
 		v = jv_object_set(v, jv_string("error"), jv_string(why));
+	else if (bad[0])
+		v = jv_object_set(v, jv_string("error"), jv_string(bad));
 	else if (r->kind == BT_R_ERRORED) {
 		snprintf(err, sizeof err, "%s: %s", r->type, r->message);
 		v = jv_object_set(v, jv_string("error"), jv_string(err));
@@ -243,13 +351,6 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 				bt_die(BT_EXIT_FAIL, "a result changed: %s", err);
 		}
 out:
-		if (why[0])
-			tally.invalid++;
-		else {
-			tally.by_kind[r.kind]++;
-			if (r.kind == BT_R_ERRORED)
-				count_type(r.type);
-		}
 		if (tally.map && !why[0]) {
 			v = bt_jq_one(tally.map, JV_ARRAY(rec, jv_copy(res)));
 			if (!jv_is_valid(v)) {
@@ -259,7 +360,14 @@ out:
 				       jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "--map: error");
 			}
 		} else
-			v = outcome(rec, res, &r, why[0] ? why : NULL);
+			v = outcome(rec, res, &r, why[0] ? why : NULL, rs);
+		if (why[0])
+			tally.invalid++;
+		else {
+			tally.by_kind[r.kind]++;
+			if (r.kind == BT_R_ERRORED)
+				count_type(r.type);
+		}
 		jv_free(res);
 		bt_json_write(out, v);
 		bt_buf_addc(out, '\n');
@@ -314,6 +422,8 @@ int main(int argc, char **argv)
 		{ "as", required_argument, 0, 'a' },
 		{ "map", required_argument, 0, 'm' },
 		{ "strict", no_argument, 0, 'S' },
+		{ "structured", no_argument, 0, 's' },
+		{ "flatten", no_argument, 0, 'F' },
 		{ "results", required_argument, 0, 'r' },
 		{ "arg", required_argument, 0, 'A' },
 		{ "argjson", required_argument, 0, 'J' },
@@ -340,6 +450,8 @@ int main(int argc, char **argv)
 			break;
 		case 'm': mapexpr = optarg; break;
 		case 'S': tally.strict = 1; break;
+		case 's': tally.structured = 1; break;
+		case 'F': tally.flatten = 1; break;
 		case 'r': results = optarg; break;
 		case 'A': case 'J':
 			name = optarg;
@@ -363,6 +475,9 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[i], "-") && !strcmp(results, "-"))
 			bt_die(BT_EXIT_USAGE, "the results are on stdin: records cannot be "
 			       "(use --results FILE)");
+	if (mapexpr && (tally.structured || tally.flatten))
+		bt_die(BT_EXIT_USAGE, "--map makes each line itself: --%s does not apply",
+		       tally.structured ? "structured" : "flatten");
 	if (idexpr)
 		tally.id = bt_jq_compile("--id", idexpr, jv_copy(args));
 	if (mapexpr) {

@@ -894,8 +894,9 @@ static jv recorded(const struct chunk *c, jv rec)
 	bt_batch_field(batch, "id", id, sizeof id);
 	if (jv_get_kind(x) == JV_KIND_TRUE)
 		bt_warn("%s: %s was adopted provisionally; bt-fetch checks it", c->path, id);
-	else if (bt_verbose)
-		bt_warn("%s: sent before as %s; not sending it again", c->path, id);
+	else    /* always said: a retry round that sends nothing must not be silent */
+		bt_warn("%s: sent before as %s: printing that batch instead of sending it "
+		        "again (to send it anew, give a new --tag)", c->path, id);
 	jv_free(x);
 	return batch;
 }

@@ -300,9 +300,12 @@ int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz);
 /* "succeeded", "errored", "canceled", "expired", "missing". */
 const char *bt_result_kind_name(int kind);
 /* The answer of a succeeded result line (borrowed): the input of its one
- * tool_use block when it has exactly one; else its text blocks joined
- * (without a separator); null when it has neither. */
-jv bt_result_response(jv line);
+ * tool_use block when it has exactly one (with an input); the array of
+ * the inputs of its tool_use blocks, in order (null for a block without
+ * one), when it has several; else its text blocks joined (without a
+ * separator); null when it has neither.  *ntools (unless NULL) gets the
+ * number of tool_use blocks. */
+jv bt_result_response(jv line, int *ntools);
 /* A result line checked by its shape, as bt-fetch, bt-join and bt-cost
  * all check it: a JSON object with whole strings and matched brackets,
  * a valid custom_id, and a result object of a known type.  (The values

@@ -75,10 +75,10 @@ int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz)
 	return 0;
 }
 
-jv bt_result_response(jv line)
+jv bt_result_response(jv line, int *ntools)
 {
-	jv msg, content, block, t, text = jv_null(), tool = jv_invalid();
-	int i, n, tools = 0;
+	jv msg, content, block, t, text = jv_null(), tools = jv_array(), first = jv_invalid();
+	int i, n, ntool = 0;
 	struct bt_buf b = { 0 };
 
 	msg = jv_get_kind(line) == JV_KIND_OBJECT ?
@@ -103,21 +103,31 @@ jv bt_result_response(jv line)
 			jv_free(x);
 		} else if (jv_get_kind(t) == JV_KIND_STRING &&
 		           !strcmp(jv_string_value(t), "tool_use")) {
-			tools++;
-			jv_free(tool);
-			tool = jv_object_get(jv_copy(block), jv_string("input"));
+			jv x = jv_object_get(jv_copy(block), jv_string("input"));
+			if (!ntool++)
+				first = jv_copy(x);
+			/* a block without an input: null in its place */
+			tools = jv_array_append(tools, jv_is_valid(x) ? x : (jv_free(x), jv_null()));
 		}
 		jv_free(t);
 		jv_free(block);
 	}
 	jv_free(content);
 	jv_free(msg);
-	if (tools == 1 && jv_is_valid(tool)) {
+	if (ntools)
+		*ntools = ntool;
+	if (ntool > 1 || (ntool == 1 && jv_is_valid(first))) {
 		jv_free(text);
 		bt_buf_free(&b);
-		return tool;
+		if (ntool > 1) {
+			jv_free(first);
+			return tools;
+		}
+		jv_free(tools);
+		return first;
 	}
-	jv_free(tool);
+	jv_free(first);
+	jv_free(tools);
 	if (jv_get_kind(text) == JV_KIND_TRUE) {
 		text = jv_string_sized(b.p ? b.p : "", (int)b.len);
 		bt_buf_free(&b);

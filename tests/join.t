@@ -19,11 +19,11 @@ test_expect_success 'each record once, in order, with response, status and error
 	{ ok a "answer a"; err b overloaded_error Overloaded; other c expired; other zz canceled; ok e "answer e"; } >results.jsonl &&
 	bt-join --id "if type == \"object\" then .id else \"s\" end" records.jsonl <results.jsonl >actual 2>err &&
 	cat >expect <<-\EXP &&
-	{"id":"a","text":"first","response":"answer a","status":"succeeded"}
+	{"id":"a","text":"first","response":"answer a","stop_reason":"end_turn","status":"succeeded"}
 	{"id":"b","text":"second","response":null,"status":"errored","error":"overloaded_error: Overloaded"}
 	{"id":"c","text":"third","response":null,"status":"expired","error":"expired: the batch expired before this request was done"}
 	{"record":"a string record","response":null,"status":"missing","error":"missing: no result came back for this record"}
-	{"id":"e","text":"fifth","response":"answer e","status":"succeeded"}
+	{"id":"e","text":"fifth","response":"answer e","stop_reason":"end_turn","status":"succeeded"}
 	EXP
 	test_cmp expect actual &&
 	echo "bt-join: 5 records: 2 succeeded, 1 errored (1 overloaded_error), 1 expired, 1 missing; 1 result matched no record" >expect.err &&
@@ -53,9 +53,9 @@ test_expect_success 'rounds of results: a success beats any failure, else the la
 	  ok r one; ok r two; } >rounds-results.jsonl &&
 	bt-join --id .id rounds.jsonl <rounds-results.jsonl >actual 2>/dev/null &&
 	cat >expect <<-\EXP &&
-	{"id":"p","response":"fine","status":"succeeded"}
+	{"id":"p","response":"fine","stop_reason":"end_turn","status":"succeeded"}
 	{"id":"q","response":null,"status":"errored","error":"overloaded_error: late"}
-	{"id":"r","response":"two","status":"succeeded"}
+	{"id":"r","response":"two","stop_reason":"end_turn","status":"succeeded"}
 	EXP
 	test_cmp expect actual
 '
@@ -68,15 +68,15 @@ test_expect_success 'text blocks are joined; a single tool_use gives its input' 
 	RES
 	bt-join --id .id tools.jsonl <tools-results.jsonl >actual &&
 	cat >expect <<-\EXP &&
-	{"id":"t","response":"ab","status":"succeeded"}
-	{"id":"u","response":{"name":"Ann","n":[1,2]},"status":"succeeded"}
+	{"id":"t","response":"ab","stop_reason":"end_turn","status":"succeeded"}
+	{"id":"u","response":{"name":"Ann","n":[1,2]},"stop_reason":"tool_use","status":"succeeded"}
 	EXP
 	test_cmp expect actual
 '
 
 test_expect_success '--as renames response; --map replaces the merge, with $result' '
 	bt-join --id .id --as label tools.jsonl <tools-results.jsonl | jq -c keys >actual &&
-	printf "%s\n" "[\"id\",\"label\",\"status\"]" "[\"id\",\"label\",\"status\"]" >expect &&
+	printf "%s\n" "[\"id\",\"label\",\"status\",\"stop_reason\"]" "[\"id\",\"label\",\"status\",\"stop_reason\"]" >expect &&
 	test_cmp expect actual &&
 	bt-join --id .id --map "{id, stop: \$result.result.message.stop_reason}" tools.jsonl <tools-results.jsonl >actual &&
 	printf "%s\n" "{\"id\":\"t\",\"stop\":\"end_turn\"}" "{\"id\":\"u\",\"stop\":\"tool_use\"}" >expect &&
@@ -109,7 +109,7 @@ test_expect_success 'a record whose id cannot be made, and a line that is not JS
 	printf "{\"id\":\"a\"}\n{\"id\":null}\nnot json\n" >bad.jsonl &&
 	bt-join --id .id bad.jsonl <results.jsonl >actual 2>err &&
 	cat >expect <<-\EXP &&
-	{"id":"a","response":"answer a","status":"succeeded"}
+	{"id":"a","response":"answer a","stop_reason":"end_turn","status":"succeeded"}
 	{"id":null,"response":null,"status":"invalid","error":"--id: the id is null"}
 	{"record":"not json","response":null,"status":"invalid","error":"invalid JSON: invalid literal (expected null) at column 1"}
 	EXP
@@ -142,7 +142,7 @@ test_expect_success '-R joins raw text lines' '
 	printf "alpha\n\nbeta\n" >lines.txt &&
 	{ ok 1 A; ok 2 B; } >raw-results.jsonl &&
 	bt-join -R lines.txt <raw-results.jsonl >actual &&
-	printf "%s\n" "{\"record\":\"alpha\",\"response\":\"A\",\"status\":\"succeeded\"}" "{\"record\":\"beta\",\"response\":\"B\",\"status\":\"succeeded\"}" >expect &&
+	printf "%s\n" "{\"record\":\"alpha\",\"response\":\"A\",\"stop_reason\":\"end_turn\",\"status\":\"succeeded\"}" "{\"record\":\"beta\",\"response\":\"B\",\"stop_reason\":\"end_turn\",\"status\":\"succeeded\"}" >expect &&
 	test_cmp expect actual
 '
 
@@ -171,6 +171,143 @@ test_expect_success 'one precedence rule: an uncut success beats a cut one, whic
 	test_must_be_empty none &&
 	bt-retry --truncated --results prec2 prec.req | jq -r .custom_id >again &&
 	echo q >expect && test_cmp expect again
+'
+
+
+test_expect_success 'a cut success loses to an uncut one in either order, for bt-join and bt-retry --truncated alike' '
+	bt-join --id .id prec.jsonl <prec1 | jq -c "[.id, .response, .stop_reason]" >actual1 &&
+	bt-join --id .id prec.jsonl <prec2 | jq -c "[.id, .response, .stop_reason]" >actual2 &&
+	printf "%s\n" "[\"p\",\"whole\",\"end_turn\"]" "[\"q\",\"cut2\",\"max_tokens\"]" "[\"r\",\"second\",\"end_turn\"]" >expect &&
+	test_cmp expect actual1 && test_cmp expect actual2 &&
+	bt-retry --truncated --results prec1 prec.req | jq -r .custom_id >again1 &&
+	bt-retry --truncated --results prec2 prec.req | jq -r .custom_id >again2 &&
+	echo q >expect && test_cmp expect again1 && test_cmp expect again2
+'
+
+test_expect_success 'stop_reason sits next to response on every succeeded line, so jq can pick the cut ones' '
+	{ ok a "answer a"; ok b "half an ans" max_tokens; err c overloaded_error Overloaded; } >stop.jsonl &&
+	bt-join --id "if type == \"object\" then .id else \"s\" end" records.jsonl <stop.jsonl >actual 2>/dev/null &&
+	cat >expect <<-\EXP &&
+	{"id":"a","text":"first","response":"answer a","stop_reason":"end_turn","status":"succeeded"}
+	{"id":"b","text":"second","response":"half an ans","stop_reason":"max_tokens","status":"succeeded"}
+	{"id":"c","text":"third","response":null,"status":"errored","error":"overloaded_error: Overloaded"}
+	{"record":"a string record","response":null,"status":"missing","error":"missing: no result came back for this record"}
+	{"id":"e","text":"fifth","response":null,"status":"missing","error":"missing: no result came back for this record"}
+	EXP
+	test_cmp expect actual &&
+	jq -r "select(.stop_reason==\"max_tokens\") | .id" actual >cut &&
+	echo b >expect && test_cmp expect cut &&
+	printf "{\"id\":\"a\",\"stop_reason\":\"mine\"}\n{\"id\":\"c\",\"stop_reason\":\"mine\"}\n" >own.jsonl &&
+	bt-join --id .id own.jsonl <stop.jsonl 2>/dev/null | jq -c "[.id, .stop_reason]" >actual &&
+	printf "%s\n" "[\"a\",\"end_turn\"]" "[\"c\",null]" >expect && test_cmp expect actual
+'
+
+test_expect_success 'several tool_use blocks give their inputs as an array, in order; one gives its input' '
+	printf "{\"id\":\"m\"}\n{\"id\":\"o\"}\n" >multi.jsonl &&
+	cat >multi-results.jsonl <<-\RES &&
+	{"custom_id":"m","result":{"type":"succeeded","message":{"content":[{"type":"text","text":"Two calls."},{"type":"tool_use","id":"t1","name":"f","input":{"n":1}},{"type":"tool_use","id":"t2","name":"g","input":{"n":2}},{"type":"tool_use","id":"t3","name":"h"}],"stop_reason":"tool_use"}}}
+	{"custom_id":"o","result":{"type":"succeeded","message":{"content":[{"type":"tool_use","id":"t1","name":"f","input":[1]}],"stop_reason":"tool_use"}}}
+	RES
+	bt-join --id .id multi.jsonl <multi-results.jsonl >actual &&
+	cat >expect <<-\EXP &&
+	{"id":"m","response":[{"n":1},{"n":2},null],"stop_reason":"tool_use","status":"succeeded"}
+	{"id":"o","response":[1],"stop_reason":"tool_use","status":"succeeded"}
+	EXP
+	test_cmp expect actual
+'
+
+# structured answers: a json_schema request answers with JSON text
+sok() { printf '{"custom_id":"%s","result":{"type":"succeeded","message":{"id":"msg_%s","content":[{"type":"text","text":%s}],"stop_reason":"%s","usage":{"input_tokens":1,"output_tokens":1}}}}\n' "$1" "$1" "$2" "${3:-end_turn}"; }
+tool() { printf '{"custom_id":"%s","result":{"type":"succeeded","message":{"id":"msg_%s","content":[{"type":"tool_use","id":"toolu_1","name":"record","input":%s}],"stop_reason":"%s","usage":{"input_tokens":1,"output_tokens":1}}}}\n' "$1" "$1" "$2" "${3:-tool_use}"; }
+
+cat >inv.jsonl <<\EOF_
+{"id":"i1","name":"from the record"}
+{"id":"i2"}
+{"id":"i3"}
+{"id":"i4"}
+{"id":"i5"}
+{"id":"i6"}
+EOF_
+
+test_expect_success '--structured: the text of each answer is parsed, and response is data, not a string' '
+	{ sok i1 "\"{\\\"name\\\":\\\"Ann\\\",\\\"total\\\":3}\""; sok i2 "\"[1,2]\""; sok i3 "\" 42 \"";
+	  err i4 overloaded_error Overloaded; tool i5 "{\"name\":\"Tom\",\"total\":7}"; other i6 expired; } >inv-results.jsonl &&
+	bt-join --structured --id .id inv.jsonl <inv-results.jsonl >actual 2>/dev/null &&
+	cat >expect <<-\EXP &&
+	{"id":"i1","name":"from the record","response":{"name":"Ann","total":3},"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i2","response":[1,2],"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i3","response":42,"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i4","response":null,"status":"errored","error":"overloaded_error: Overloaded"}
+	{"id":"i5","response":{"name":"Tom","total":7},"stop_reason":"tool_use","status":"succeeded"}
+	{"id":"i6","response":null,"status":"expired","error":"expired: the batch expired before this request was done"}
+	EXP
+	test_cmp expect actual &&
+	bt-join --id .id inv.jsonl <inv-results.jsonl 2>/dev/null | jq -c .response >actual &&
+	printf "%s\n" "\"{\\\"name\\\":\\\"Ann\\\",\\\"total\\\":3}\"" "\"[1,2]\"" "\" 42 \"" null "{\"name\":\"Tom\",\"total\":7}" null >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success '--flatten merges an object answer into the record: columns for jq; the answer wins a collision, said once' '
+	bt-join --structured --flatten --id .id inv.jsonl <inv-results.jsonl >actual 2>err &&
+	cat >expect <<-\EXP &&
+	{"id":"i1","name":"Ann","total":3,"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i2","response":[1,2],"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i3","response":42,"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i4","response":null,"status":"errored","error":"overloaded_error: Overloaded"}
+	{"id":"i5","name":"Tom","total":7,"stop_reason":"tool_use","status":"succeeded"}
+	{"id":"i6","response":null,"status":"expired","error":"expired: the batch expired before this request was done"}
+	EXP
+	test_cmp expect actual &&
+	cat >expect <<-\EXP &&
+	bt-join: inv.jsonl:1: --flatten: the record and the answer both have "name": the answer'"'"'s is kept (said once)
+	bt-join: 6 records: 4 succeeded, 1 errored (1 overloaded_error), 1 expired
+	EXP
+	test_cmp expect err &&
+	jq -r "[.id, .name, .total] | @tsv" actual >tsv &&
+	printf "i1\tAnn\t3\ni2\t\t\ni3\t\t\ni4\t\t\ni5\tTom\t7\ni6\t\t\n" >expect &&
+	test_cmp expect tsv &&
+	printf "{\"id\":\"i1\"}\n" >one.jsonl && sok i1 "\"{\\\"status\\\":\\\"paid\\\",\\\"a\\\":1}\"" >paid.jsonl &&
+	bt-join --structured --flatten --id .id one.jsonl <paid.jsonl >actual 2>err &&
+	echo "{\"id\":\"i1\",\"status\":\"succeeded\",\"a\":1,\"stop_reason\":\"end_turn\"}" >expect &&
+	test_cmp expect actual &&
+	echo "bt-join: one.jsonl:1: --flatten: the answer'"'"'s \"status\" is replaced by bt-join'"'"'s own (said once)" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success '--structured: an answer that is not JSON is an error with its reason; cut at max_tokens says so' '
+	printf "{\"id\":\"j1\"}\n{\"id\":\"j2\"}\n{\"id\":\"j3\"}\n{\"id\":\"j4\"}\n{\"id\":\"j5\"}\n" >bad-json.jsonl &&
+	{ sok j1 "\"{\\\"name\\\":\\\"An\"" max_tokens; sok j2 "\"Sorry, I cannot\"" refusal;
+	  sok j3 "\"12\"" max_tokens; tool j4 "{\"name\":\"T\"}" max_tokens; sok j5 "\"{}\""; } >bad-json-results.jsonl &&
+	test_expect_code 3 bt-join --strict --structured --id .id bad-json.jsonl <bad-json-results.jsonl >actual 2>err &&
+	cat >expect <<-\EXP &&
+	{"id":"j1","response":null,"stop_reason":"max_tokens","status":"errored","error":"structured answer is not JSON (cut at max_tokens)"}
+	{"id":"j2","response":null,"stop_reason":"refusal","status":"errored","error":"structured answer is not JSON: unexpected '"'"'S'"'"', expected a value at column 1"}
+	{"id":"j3","response":null,"stop_reason":"max_tokens","status":"errored","error":"structured answer cut at max_tokens: it may be incomplete"}
+	{"id":"j4","response":null,"stop_reason":"max_tokens","status":"errored","error":"structured answer cut at max_tokens: the tool'"'"'s input may be incomplete"}
+	{"id":"j5","response":{},"stop_reason":"end_turn","status":"succeeded"}
+	EXP
+	test_cmp expect actual &&
+	echo "bt-join: 5 records: 1 succeeded, 4 errored (2 not_json, 2 truncated)" >expect &&
+	test_cmp expect err &&
+	printf "{\"custom_id\":\"j%s\",\"params\":{}}\n" 1 2 3 4 5 >bad-json.req &&
+	bt-retry --truncated --results bad-json-results.jsonl bad-json.req | jq -r .custom_id >again &&
+	printf "j1\nj3\nj4\n" >expect && test_cmp expect again
+'
+
+test_expect_success '--structured and --flatten do not go with --map' '
+	test_expect_code 2 bt-join --structured --map . --id .id inv.jsonl <inv-results.jsonl 2>err &&
+	echo "bt-join: --map makes each line itself: --structured does not apply" >expect && test_cmp expect err &&
+	test_expect_code 2 bt-join --flatten --map . --id .id inv.jsonl <inv-results.jsonl 2>err &&
+	echo "bt-join: --map makes each line itself: --flatten does not apply" >expect && test_cmp expect err
+'
+
+test_expect_success 'a results file with every line twice (a batch fetched twice) gives each record once, the same' '
+	cat inv-results.jsonl inv-results.jsonl >twice.jsonl &&
+	bt-join --structured --id .id inv.jsonl <inv-results.jsonl >once.out 2>/dev/null &&
+	bt-join --structured --id .id inv.jsonl <twice.jsonl >twice.out 2>err &&
+	test_cmp once.out twice.out && test_lines 6 twice.out &&
+	echo "bt-join: 6 records: 4 succeeded, 1 errored (1 overloaded_error), 1 expired" >expect &&
+	test_cmp expect err
 '
 
 test_done

@@ -16,11 +16,21 @@ test_expect_success 'requests on stdin: as few batches as -n allows, printed as 
 	test $(mock_stat creates) -eq $((before + 3))
 '
 
-test_expect_success 'the same requests again: the recorded batches, nothing created' '
+test_expect_success 'the same requests again: the recorded batches, nothing created, and said on stderr, chunk by chunk' '
 	before=$(mock_stat creates) &&
-	bt-submit -n 4 <a.jsonl >again &&
+	bt-submit -n 4 <a.jsonl >again 2>err &&
 	jq -r .id batches >expect && jq -r .id again >actual &&
 	test_cmp expect actual &&
+	test $(mock_stat creates) -eq $before &&
+	jq -r "\"bt-submit: CHUNK: sent before as \(.id): printing that batch instead of sending it again (to send it anew, give a new --tag)\"" batches >expect &&
+	sed "s|^bt-submit: \.bt/spool/[0-9a-f]\{64\}\.jsonl:|bt-submit: CHUNK:|" err >actual &&
+	test_cmp expect actual &&
+	bt-split -n 4 -d chunks <a.jsonl >list &&
+	bt-submit <list >again 2>err &&
+	jq -r .id again >actual && jq -r .id batches >expect && test_cmp expect actual &&
+	jq -r "\"sent before as \(.id): printing\"" batches >ids &&
+	paste -d " " list ids | sed "s|^|bt-submit: |; s| sent|: sent|; s|printing\$|printing that batch instead of sending it again (to send it anew, give a new --tag)|" >expect &&
+	test_cmp expect err &&
 	test $(mock_stat creates) -eq $before
 '
 
@@ -256,8 +266,9 @@ test_expect_success 'a record made against another server is never reused' '
 '
 
 test_expect_success 'the same server under another key: the batch it sees is reused' '
-	ANTHROPIC_API_KEY=sk-rotated bt-submit <r.jsonl >third &&
+	ANTHROPIC_API_KEY=sk-rotated bt-submit <r.jsonl >third 2>err &&
 	test "$(jq -r .id second)" = "$(jq -r .id third)" &&
+	test_grep "^bt-submit: .*: sent before as $(jq -r .id third): printing that batch" err &&
 	test "$(mock_stat creates)" = 1 &&
 	cat .bt/journal/*.json | jq -r "select(.batch.id == \"$(jq -r .id third)\" and .endpoint == \"$MOCK_URL\") | .key_fp" | sort -u >fps &&
 	test_lines 2 fps

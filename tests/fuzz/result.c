@@ -7,8 +7,10 @@
  *    to .custom_id, a kind that .result.type names, and for an errored
  *    result a type;
  *  - bt_result_response gives the input of the one tool_use block when
- *    there is exactly one with an input, else the text blocks' text
- *    joined, else null; checked here against the message's content;
+ *    there is exactly one with an input, the array of the inputs (null
+ *    where a block has none) when there are several, else the text
+ *    blocks' text joined, else null, and counts the tool_use blocks;
+ *    checked here against the message's content;
  *  - both only borrow the line: it is the same value after them.
  */
 #include "fuzz.h"
@@ -59,10 +61,10 @@ static void read_check(jv line)
 }
 
 /* bt_result_response's rule, spelled out again. */
-static jv response_here(jv line)
+static jv response_here(jv line, int *ntools)
 {
 	jv res = get(line, "result"), msg = get(res, "message");
-	jv content = get(msg, "content"), block, t, x, tool = jv_invalid();
+	jv content = get(msg, "content"), block, t, x, tool = jv_invalid(), all = jv_array();
 	struct bt_buf text = { 0 };
 	int i, n, tools = 0, texts = 0;
 
@@ -82,6 +84,7 @@ static jv response_here(jv line)
 			tools++;
 			jv_free(tool);
 			tool = get(block, "input");
+			all = jv_array_append(all, jv_is_valid(tool) ? jv_copy(tool) : jv_null());
 		}
 		jv_free(t);
 		jv_free(block);
@@ -89,12 +92,18 @@ static jv response_here(jv line)
 	jv_free(content);
 	jv_free(msg);
 	jv_free(res);
-	if (tools == 1 && jv_is_valid(tool))
+	*ntools = tools;
+	if (tools > 1) {
+		jv_free(tool);
+		x = all;
+		all = jv_null();
+	} else if (tools == 1 && jv_is_valid(tool))
 		x = tool;
 	else {
 		jv_free(tool);
 		x = texts ? jv_string_sized(text.p ? text.p : "", (int)text.len) : jv_null();
 	}
+	jv_free(all);
 	bt_buf_free(&text);
 	return x;
 }
@@ -103,11 +112,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bt_buf before = { 0 }, after = { 0 };
 	jv line = bt_json_parse((const char *)data, size, NULL, 0), got, want;
+	int ntools = -1, want_ntools = -2;
 
 	fuzz_json(&before, line);
 	read_check(line);
-	got = bt_result_response(line);
-	want = response_here(line);
+	got = bt_result_response(line, &ntools);
+	want = response_here(line, &want_ntools);
+	MUST(ntools == want_ntools, "%d tool_use blocks, counted %d", want_ntools, ntools);
 	MUST(jv_is_valid(got), "an invalid response");
 	MUST(jv_equal(jv_copy(got), jv_copy(want)), "the response differs from the rule");
 	fuzz_json(&after, line);
