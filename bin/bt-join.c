@@ -35,11 +35,17 @@ static struct {
 	struct bt_buf line;         /* one result line, read back */
 } found = { .fd = -1 };
 
+/* --rejected: the records bt-format refused, by "FILE\nLINE" → why + 1 */
+static struct {
+	struct bt_idset at;
+	jv why;                     /* an array of strings */
+} rejects;
+
 static struct {
 	struct bt_jq *id, *map;
 	const char *as;
 	int strict, structured, flatten;
-	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid;
+	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid, rejected;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
 } tally;
@@ -47,7 +53,7 @@ static struct {
 static void usage(FILE *f, int status)
 {
 	fprintf(f, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
-	        "               [--structured] [--flatten] [--results FILE]\n"
+	        "               [--structured] [--flatten] [--results FILE] [--rejected FILE]\n"
 	        "               [--arg NAME VALUE] [--argjson NAME JSON] RECORDS...\n");
 	exit(status);
 }
@@ -302,6 +308,67 @@ static jv outcome(jv rec, jv res, struct bt_result *r, const char *why,
 	return v;
 }
 
+/* --rejected FILE: bt-format --reject's lines, {"file","line","error",...} */
+static void load_rejected(const char *path)
+{
+	struct bt_lines l;
+	char *s, err[300], *key;
+	size_t n;
+	jv v, f, ln, why;
+
+	rejects.why = jv_array();
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	while ((s = bt_lines_next(&l, &n))) {
+		if (!n)
+			continue;
+		v = bt_json_parse(s, n, err, sizeof err);
+		f = bt_jv_get(v, "file");
+		ln = bt_jv_get(v, "line");
+		why = bt_jv_get(v, "error");
+		if (jv_get_kind(f) != JV_KIND_STRING || jv_get_kind(ln) != JV_KIND_NUMBER ||
+		    jv_get_kind(why) != JV_KIND_STRING || jv_number_value(ln) < 1)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: not a line of bt-format --reject "
+			       "(an object with file, line and error)", path, l.lineno);
+		key = bt_asprintf("%s\n%.0f", jv_string_value(f), jv_number_value(ln));
+		if (!bt_idset_add(&rejects.at, key, (unsigned long long)jv_array_length(jv_copy(rejects.why)) + 1))
+			rejects.why = jv_array_append(rejects.why, jv_copy(why));
+		free(key);
+		jv_free(f);
+		jv_free(ln);
+		jv_free(why);
+		jv_free(v);
+	}
+	bt_lines_close(&l);
+}
+
+/* The record at rs's place, if bt-format rejected it: its line, else
+ * jv_invalid(). */
+static jv rejected(struct bt_records *rs, int n, jv rec)
+{
+	char *key;
+	unsigned long long at;
+	jv v;
+
+	if (!jv_is_valid(rejects.why))
+		return jv_invalid();
+	key = bt_asprintf("%s\n%llu", rs->name, rs->lineno);
+	at = bt_idset_get(&rejects.at, key);
+	free(key);
+	if (!at)
+		return jv_invalid();
+	if (n < 0)
+		rec = jv_string_sized(rs->l.line, (int)rs->l.len);
+	else
+		rec = jv_copy(rec);
+	if (jv_get_kind(rec) != JV_KIND_OBJECT)
+		rec = JV_OBJECT(jv_string("record"), rec);
+	v = jv_object_set(rec, jv_string(tally.as), jv_null());
+	v = jv_object_set(v, jv_string("status"), jv_string("rejected"));
+	return jv_object_set(v, jv_string("error"),
+	                     jv_array_get(jv_copy(rejects.why), (int)at - 1));
+}
+
 static void join(struct bt_records *rs, struct bt_buf *out)
 {
 	char id[BT_ID_MAX + 1], why[400], err[256];
@@ -313,6 +380,14 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 
 	while ((n = bt_records_next(rs, &rec)) != 0) {
 		tally.records++;
+		v = rejected(rs, n, rec);
+		if (jv_is_valid(v)) {
+			/* never sent: no custom_id, no result */
+			tally.rejected++;
+			if (n > 0)
+				jv_free(rec);
+			goto write;
+		}
 		why[0] = 0;
 		res = jv_null();
 		memset(&r, 0, sizeof r);
@@ -369,6 +444,7 @@ out:
 				count_type(r.type);
 		}
 		jv_free(res);
+write:
 		bt_json_write(out, v);
 		bt_buf_addc(out, '\n');
 		jv_free(v);
@@ -407,6 +483,8 @@ static void summary(void)
 		bt_buf_printf(&b, ", %llu missing", tally.by_kind[BT_R_MISSING]);
 	if (tally.invalid)
 		bt_buf_printf(&b, ", %llu invalid", tally.invalid);
+	if (tally.rejected)
+		bt_buf_printf(&b, ", %llu rejected", tally.rejected);
 	if (unmatched)
 		bt_buf_printf(&b, "; %llu result%s matched no record", unmatched,
 		              unmatched == 1 ? "" : "s");
@@ -425,6 +503,7 @@ int main(int argc, char **argv)
 		{ "structured", no_argument, 0, 's' },
 		{ "flatten", no_argument, 0, 'F' },
 		{ "results", required_argument, 0, 'r' },
+		{ "rejected", required_argument, 0, 'j' },
 		{ "arg", required_argument, 0, 'A' },
 		{ "argjson", required_argument, 0, 'J' },
 		{ "raw-input", no_argument, 0, 'R' },
@@ -432,7 +511,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *idexpr = NULL, *mapexpr = NULL, *results = "-", *name;
+	const char *idexpr = NULL, *mapexpr = NULL, *results = "-", *name, *rejfile = NULL;
 	struct bt_records rs;
 	struct bt_buf out = { 0 };
 	jv args = jv_object(), v;
@@ -453,6 +532,7 @@ int main(int argc, char **argv)
 		case 's': tally.structured = 1; break;
 		case 'F': tally.flatten = 1; break;
 		case 'r': results = optarg; break;
+		case 'j': rejfile = optarg; break;
 		case 'A': case 'J':
 			name = optarg;
 			if (optind >= argc)
@@ -487,6 +567,9 @@ int main(int argc, char **argv)
 	}
 	jv_free(args);
 
+	rejects.why = jv_invalid();
+	if (rejfile)
+		load_rejected(rejfile);
 	index_results(results);
 	bt_records_init(&rs, argv, argc, raw);
 	join(&rs, &out);
@@ -496,6 +579,8 @@ int main(int argc, char **argv)
 	bt_buf_free(&out);
 	bt_buf_free(&found.line);
 	bt_idset_free(&found.ids);
+	bt_idset_free(&rejects.at);
+	jv_free(rejects.why);
 	free(found.e);
 	close(found.fd);
 	bt_jq_free(tally.id);

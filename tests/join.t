@@ -310,4 +310,23 @@ test_expect_success 'a results file with every line twice (a batch fetched twice
 	test_cmp expect err
 '
 
+test_expect_success '--rejected: the records bt-format refused come out in place, status rejected, with the reason' '
+	printf "%s\n" "{\"id\":\"x1\",\"t\":\"a\"}" "{\"id\":\"x2\"}" >rj.jsonl &&
+	test_expect_code 3 bt-format -m m --id .id -p .t --reject rej.jsonl rj.jsonl >rq 2>/dev/null &&
+	printf "%s\n" "{\"custom_id\":\"x1\",\"result\":{\"type\":\"errored\",\"error\":{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}}}" >rres &&
+	bt-join --id .id --rejected rej.jsonl rj.jsonl <rres >out 2>err &&
+	jq -c "[.id, .status, .error]" out >got &&
+	cat >want <<-\EOF &&
+	["x1","errored","overloaded_error: Overloaded"]
+	["x2","rejected","-p: gave null, not a string or an array of content blocks"]
+	EOF
+	test_cmp want got &&
+	echo "bt-join: 2 records: 0 succeeded, 1 errored (1 overloaded_error), 1 rejected" >want &&
+	test_cmp want err &&
+	echo "{\"file\":\"rj.jsonl\"}" >badrej &&
+	test_expect_code 2 bt-join --id .id --rejected badrej rj.jsonl <rres >out 2>err &&
+	echo "bt-join: badrej:1: not a line of bt-format --reject (an object with file, line and error)" >want &&
+	test_cmp want err
+'
+
 test_done

@@ -139,6 +139,23 @@ test_expect_success 'a job whose formatting failed leaves no job file: fixed, it
 	test_lines 6 out
 '
 
+test_expect_success '--reject: the job goes on; rejected records come out of the join, once each, in place' '
+	printf "%s\n" "{\"id\":\"a1\",\"text\":\"one\"}" "not json" "{\"id\":\"a3\",\"text\":null}" "{\"id\":\"a4\",\"text\":\"four\"}" >rj.jsonl &&
+	run -w rj.work --reject rej.jsonl rj.jsonl >out 2>err &&
+	cat >want <<-\EOF &&
+	{"id":"a1","text":"one","response":"one","stop_reason":"end_turn","status":"succeeded"}
+	{"record":"not json","response":null,"status":"rejected","error":"invalid JSON: invalid literal (expected null) at column 1"}
+	{"id":"a3","text":null,"response":null,"status":"rejected","error":"-p: gave null, not a string or an array of content blocks"}
+	{"id":"a4","text":"four","response":"four","stop_reason":"end_turn","status":"succeeded"}
+	EOF
+	test_cmp want out &&
+	test_lines 2 rej.jsonl && test_cmp rej.jsonl rj.work/rejected.jsonl &&
+	test_grep "^bt-run: 2 record\(s\) rejected \(in rej.jsonl\); they come out as rejected$" err &&
+	test_grep "^bt-join: 4 records: 2 succeeded, 2 rejected$" err &&
+	test_expect_code 3 run -w rj.work --reject rej.jsonl --strict rj.jsonl >out2 2>/dev/null &&
+	test_cmp want out2
+'
+
 test_expect_success 'status and detach options are checked' '
 	test_expect_code 2 bt-run --status -w d.work six.jsonl 2>err &&
 	test_grep "^bt-run: --status takes no records: six.jsonl$" err &&
