@@ -508,7 +508,7 @@ static int merge_all(struct gen *g, jv s, jv *out)
 				have = jv_object_get(jv_copy(m), jv_copy(k));
 				if (bt_jv_is(k, "properties") && jv_get_kind(have) == JV_KIND_OBJECT &&
 				    jv_get_kind(v) == JV_KIND_OBJECT)
-					v = jv_object_merge(v, jv_copy(have));
+					v = jv_object_merge(jv_copy(have), v);
 				else if (bt_jv_is(k, "required") && jv_get_kind(have) == JV_KIND_ARRAY &&
 				         jv_get_kind(v) == JV_KIND_ARRAY)
 					v = jv_array_concat(jv_copy(have), v);
