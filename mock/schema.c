@@ -14,6 +14,9 @@
 #define HARD_DEPTH      32      /* deeper is refused: a schema that never ends */
 #define SHORT_WORDS     8       /* words of the prompt in later strings */
 #define SLUG_MAX        40      /* bytes of a slug in an email, uri, hostname */
+#define MAX_ITEMS       1000    /* minItems and minProperties met, at most */
+#define MAX_LENGTH      100000  /* minLength met, at most */
+#define MAX_VALUES      100000  /* values in one answer, at most */
 
 struct gen {
 	struct bt_buf *o;
@@ -24,6 +27,7 @@ struct gen {
 	long words;             /* how many words it has */
 	int echoed;             /* the whole text went into a string already */
 	int depth;
+	long values;            /* made so far */
 	char path[200];         /* where in the schema, for messages */
 	size_t plen;
 	char *msg;
@@ -193,9 +197,10 @@ static int gen_string(struct gen *g, jv s, const char *name, int idx)
 
 	mn = num_of(s, "minLength", &hmn);
 	mx = num_of(s, "maxLength", &hmx);
-	if (hmn && hmx && mn > mx) {
+	if ((hmn && hmx && mn > mx) || (hmn && mn > MAX_LENGTH)) {
 		jv_free(f);
-		return fail(g, "minLength is above maxLength", NULL);
+		return fail(g, mn > MAX_LENGTH ? "minLength is above 100000"
+		                               : "minLength is above maxLength", NULL);
 	}
 	if (jv_get_kind(f) == JV_KIND_STRING && format_string(g, jv_string_value(f), name, &b))
 		;
@@ -274,7 +279,8 @@ static int gen_number(struct gen *g, jv s, int integer, int idx)
 		w = ceil(v / m) * m;
 		if (w > hi || (hix && w >= hi))
 			w = floor(v / m) * m;
-		v = w;                          /* best effort when none fits */
+		if (isfinite(w))
+			v = w;                  /* best effort when none fits */
 	}
 	bt_json_write_num(g->o, v);
 	return 0;
@@ -359,6 +365,8 @@ static int gen_object(struct gen *g, jv s)
 		}
 		jv_free(k);
 	}
+	if (rc == 0 && ok && minp > MAX_ITEMS)
+		rc = fail(g, "minProperties is above 1000", NULL);
 	for (i = 0; rc == 0 && ok && count < minp; i++) {
 		if (jv_get_kind(extra) == JV_KIND_FALSE) {
 			rc = fail(g, "minProperties needs more than additionalProperties allows", NULL);
@@ -399,14 +407,16 @@ static int gen_array(struct gen *g, jv s, const char *name)
 	mx = num_of(s, "maxItems", &hmx);
 	want = g->depth > SOFT_DEPTH ? 0 : 1;
 	if (hmn && mn > want)
-		want = mn > 1000 ? 1000 : (int)mn;
+		want = mn > MAX_ITEMS ? MAX_ITEMS : (int)mn;
 	if (want < np && g->depth <= SOFT_DEPTH)
 		want = np;
 	if (hmx && want > mx)
 		want = mx < 0 ? 0 : (int)mx;
 	if (jv_get_kind(items) == JV_KIND_FALSE && want > np)
 		want = np;
-	if ((hmn && want < mn) || (hmn && mn > 1000))
+	if (hmn && mn > MAX_ITEMS)
+		rc = fail(g, "minItems is above 1000", NULL);
+	else if (hmn && want < mn)
 		rc = fail(g, "minItems cannot be met", NULL);
 	bt_buf_addc(g->o, '[');
 	for (i = 0; rc == 0 && i < want; i++) {
@@ -634,6 +644,10 @@ static int gen_value(struct gen *g, jv s, const char *name, int idx)
 	if (++g->depth > HARD_DEPTH) {
 		g->depth--;
 		return fail(g, "it nests deeper than 32 levels (a $ref that never ends?)", NULL);
+	}
+	if (++g->values > MAX_VALUES) {
+		g->depth--;
+		return fail(g, "the answer would hold more than 100000 values", NULL);
 	}
 	if (jv_get_kind(s) == JV_KIND_TRUE) {
 		x = jv_object();

@@ -215,6 +215,9 @@ bad() { # custom_id params-members-after-messages
 	bad endless '"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"$ref":"#"}},"required":["a"]}}}'
 	bad false '"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":false},"required":["a"]}}}'
 	bad no-such-type '"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"text"}}}}}'
+	bad huge '"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"array","minItems":1000,"items":{"type":"array","minItems":1000,"items":{"type":"integer"}}}}}}}'
+	bad long '"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"string","minLength":1e9}}}}}'
+	bad many '"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"array","minItems":5000}}}}}'
 	bad tool-string '"tools":[{"name":"t","input_schema":{"type":"string"}}],"tool_choice":{"type":"tool","name":"t"}'
 	bad tool-bounds '"tools":[{"name":"u","input_schema":{"type":"object"}},{"name":"t","input_schema":{"type":"object","properties":{"n":{"type":"integer","minimum":3,"maximum":2}}}}],"tool_choice":{"type":"tool","name":"t"}'
 } >mock-bad.jsonl
@@ -234,6 +237,9 @@ cat >bad.expect <<-\EOF
 ["endless","output_config.format.schema: bt-mock cannot follow the schema at #/properties/a/$ref/properties/a/$ref/properties/a/$ref/properties/a/$ref/properties/a/$ref/propertie: it nests deeper than 32 levels (a $ref that never ends?)"]
 ["false","output_config.format.schema: bt-mock cannot follow the schema at #/properties/a: false admits no value"]
 ["no-such-type","output_config.format.schema: bt-mock cannot follow the schema at #/properties/a: an unknown type: text"]
+["huge","output_config.format.schema: bt-mock cannot follow the schema at #/properties/a/items/items: the answer would hold more than 100000 values"]
+["long","output_config.format.schema: bt-mock cannot follow the schema at #/properties/a: minLength is above 100000"]
+["many","output_config.format.schema: bt-mock cannot follow the schema at #/properties/a: minItems is above 1000"]
 ["tool-string","tools.0.input_schema: a tool's input is an object: give it \"type\": \"object\""]
 ["tool-bounds","tools.1.input_schema: bt-mock cannot follow the schema at #/properties/n: no number lies between minimum and maximum"]
 EOF
