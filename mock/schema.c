@@ -1,8 +1,8 @@
 /* schema.c — answers that follow a JSON Schema: the input of a forced
  * tool, the text of output_config's json_schema format.  Strings are made
  * from the property's name and the words of the last user message, so
- * each answer shows which request it belongs to (bt-mock(1), STRUCTURED
- * ANSWERS, says what is followed and what is not). */
+ * each answer shows which request it belongs to (bt-mock(1), Structured
+ * answers, says what is followed and what is not). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,8 @@
 
 #define SOFT_DEPTH      8       /* deeper, only required members and minItems */
 #define HARD_DEPTH      32      /* deeper is refused: a schema that never ends */
-#define SHORT_WORDS     8       /* words of the prompt in later strings */
+#define SHORT_WORDS     8       /* words of the prompt in later strings, */
+#define SHORT_BYTES     80      /* and their bytes, about */
 #define SLUG_MAX        40      /* bytes of a slug in an email, uri, hostname */
 #define MAX_ITEMS       1000    /* minItems and minProperties met, at most */
 #define MAX_LENGTH      100000  /* minLength met, at most */
@@ -714,20 +715,21 @@ int schema_answer(struct bt_buf *o, jv schema, const char *text, size_t n,
 	struct gen g = { .o = o, .root = schema, .text = text, .n = n, .where = where,
 	                 .base = o->len, .msg = msg, .sz = sz };
 	size_t i;
-	int rc, in = 0;
+	int rc, in = 0, full = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {           /* count the words, keep the first */
 		if (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r') {
 			in = 0;
 			continue;
 		}
-		if (!in) {
-			g.words++;
-			if (g.words <= SHORT_WORDS && g.few.len)
-				bt_buf_addc(&g.few, ' ');
-		}
+		if (!in && ++g.words <= SHORT_WORDS && g.few.len && !full)
+			bt_buf_addc(&g.few, ' ');
 		in = 1;
-		if (g.words <= SHORT_WORDS)
+		if (g.words > SHORT_WORDS || full)
+			continue;
+		if (g.few.len >= SHORT_BYTES && ((unsigned char)text[i] & 0xC0) != 0x80)
+			full = 1;               /* never inside a UTF-8 sequence */
+		else
 			bt_buf_addc(&g.few, text[i]);
 	}
 	bt_buf_str(&g.few);

@@ -135,6 +135,16 @@ test_expect_success 'answers are deterministic; strings carry the property name 
 	test_cmp expect actual
 '
 
+test_expect_success 'a long prompt: the first string holds all of it, the others 80 bytes of it' '
+	long=$(printf "%0300d" 7) &&
+	jq -c --arg t "Long $long" "select(.custom_id == \"nested-tool\") | .custom_id = \"long\" |
+		.params.messages[0].content = \$t" reqs.jsonl >long.jsonl &&
+	run_sync long.jsonl &&
+	jq -r ".result.message.content[0].input | .person.name, .person.address.city" sync >actual &&
+	{ echo "name: Long $long"; echo "city: Long $long" | cut -c1-86; } >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'output tokens count the answer (bytes / 4)' '
 	jq -r "select(.custom_id == \"flat-tool\" or .custom_id == \"flat-format\") |
 		[.custom_id, .result.message.usage.output_tokens,
