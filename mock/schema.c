@@ -68,13 +68,40 @@ static void pop(struct gen *g, size_t old)
 	g->path[old] = 0;
 }
 
-static int has(jv s, const char *key)
-{
-	jv v = bt_jv_get(s, key);
-	int r = jv_is_valid(v);
+/* The keywords that choose what to make, as bits: one pass over the
+ * schema's keys instead of a lookup for each. */
+enum {
+	K_REF = 1 << 0, K_CONST = 1 << 1, K_ENUM = 1 << 2, K_ALLOF = 1 << 3,
+	K_ANYOF = 1 << 4, K_ONEOF = 1 << 5, K_OBJECT = 1 << 6, K_ARRAY = 1 << 7,
+	K_NUMBER = 1 << 8
+};
+static const struct { const char *name; unsigned bit; } keyword[] = {
+	{ "$ref", K_REF }, { "const", K_CONST }, { "enum", K_ENUM },
+	{ "allOf", K_ALLOF }, { "anyOf", K_ANYOF }, { "oneOf", K_ONEOF },
+	{ "properties", K_OBJECT }, { "required", K_OBJECT },
+	{ "additionalProperties", K_OBJECT }, { "minProperties", K_OBJECT },
+	{ "items", K_ARRAY }, { "prefixItems", K_ARRAY }, { "minItems", K_ARRAY },
+	{ "minimum", K_NUMBER }, { "maximum", K_NUMBER }, { "multipleOf", K_NUMBER },
+	{ "exclusiveMinimum", K_NUMBER }, { "exclusiveMaximum", K_NUMBER },
+};
 
-	jv_free(v);
-	return r;
+static unsigned keywords(jv s)          /* s borrowed, an object */
+{
+	unsigned bits = 0;
+	size_t i;
+	int it;
+	jv k;
+
+	for (it = jv_object_iter(s); jv_object_iter_valid(s, it); it = jv_object_iter_next(s, it)) {
+		k = jv_object_iter_key(s, it);
+		for (i = 0; i < sizeof keyword / sizeof keyword[0]; i++)
+			if (!strcmp(jv_string_value(k), keyword[i].name)) {
+				bits |= keyword[i].bit;
+				break;
+			}
+		jv_free(k);
+	}
+	return bits;
 }
 
 /* ---- strings ------------------------------------------------------------- */
@@ -543,7 +570,7 @@ static int merge_all(struct gen *g, jv s, jv *out)
 
 /* The type to make: the first of a list that is not "null" (else null),
  * or what the keywords suggest, or a string. */
-static const char *pick_type(jv s, jv t)
+static const char *pick_type(jv t, unsigned kw)
 {
 	static const char *const names[] = { "string", "integer", "number", "boolean",
 	                                     "object", "array", "null" };
@@ -564,13 +591,11 @@ static const char *pick_type(jv s, jv t)
 		}
 		if (!want)
 			want = n ? "null" : "";
-	} else if (has(s, "properties") || has(s, "required") ||
-	           has(s, "additionalProperties") || has(s, "minProperties"))
+	} else if (kw & K_OBJECT)
 		want = "object";
-	else if (has(s, "items") || has(s, "prefixItems") || has(s, "minItems"))
+	else if (kw & K_ARRAY)
 		want = "array";
-	else if (has(s, "minimum") || has(s, "maximum") || has(s, "multipleOf") ||
-	         has(s, "exclusiveMinimum") || has(s, "exclusiveMaximum"))
+	else if (kw & K_NUMBER)
 		want = "number";
 	else
 		want = "string";
@@ -580,10 +605,10 @@ static const char *pick_type(jv s, jv t)
 	return NULL;
 }
 
-static int gen_typed(struct gen *g, jv s, const char *name, int idx)
+static int gen_typed(struct gen *g, jv s, unsigned kw, const char *name, int idx)
 {
 	jv t = bt_jv_get(s, "type");
-	const char *k = pick_type(s, t);
+	const char *k = pick_type(t, kw);
 	int rc;
 
 	if (!k)
@@ -638,6 +663,7 @@ static int gen_branch(struct gen *g, jv list, const char *kw, const char *name, 
 
 static int gen_value(struct gen *g, jv s, const char *name, int idx)
 {
+	unsigned kw;
 	jv x;
 	int rc, n;
 	size_t old;
@@ -659,7 +685,7 @@ static int gen_value(struct gen *g, jv s, const char *name, int idx)
 		rc = fail(g, "false admits no value", NULL);
 	else if (jv_get_kind(s) != JV_KIND_OBJECT)
 		rc = fail(g, "a schema must be an object or a boolean", NULL);
-	else if (has(s, "$ref")) {
+	else if ((kw = keywords(s)) & K_REF) {
 		x = bt_jv_get(s, "$ref");
 		if (jv_get_kind(x) != JV_KIND_STRING || jv_string_value(x)[0] != '#')
 			rc = fail(g, "only local $ref (\"#/...\") are followed", NULL);
@@ -675,12 +701,12 @@ static int gen_value(struct gen *g, jv s, const char *name, int idx)
 			jv_free(r);
 		}
 		jv_free(x);
-	} else if (has(s, "const")) {
+	} else if (kw & K_CONST) {
 		x = bt_jv_get(s, "const");
 		bt_json_write(g->o, x);
 		jv_free(x);
 		rc = 0;
-	} else if (has(s, "enum")) {
+	} else if (kw & K_ENUM) {
 		x = bt_jv_get(s, "enum");
 		n = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
 		if (!n)
@@ -691,20 +717,20 @@ static int gen_value(struct gen *g, jv s, const char *name, int idx)
 			rc = 0;
 		}
 		jv_free(x);
-	} else if (has(s, "allOf")) {
+	} else if (kw & K_ALLOF) {
 		if ((rc = merge_all(g, s, &x)) == 0) {
 			old = push(g, "allOf", NULL);
 			rc = gen_value(g, x, name, idx);
 			pop(g, old);
 			jv_free(x);
 		}
-	} else if (has(s, "anyOf") || has(s, "oneOf")) {
-		const char *kw = has(s, "anyOf") ? "anyOf" : "oneOf";
-		x = bt_jv_get(s, kw);
-		rc = gen_branch(g, x, kw, name, idx);
+	} else if (kw & (K_ANYOF | K_ONEOF)) {
+		const char *which = kw & K_ANYOF ? "anyOf" : "oneOf";
+		x = bt_jv_get(s, which);
+		rc = gen_branch(g, x, which, name, idx);
 		jv_free(x);
 	} else
-		rc = gen_typed(g, s, name, idx);
+		rc = gen_typed(g, s, kw, name, idx);
 	g->depth--;
 	return rc;
 }
