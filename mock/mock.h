@@ -219,7 +219,8 @@ void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
                   struct pset *cache, pthread_mutex_t *cache_mu);
 /* 0 when the schema the answer must follow (the forced tool's, else
  * output_config's) is one the mock can follow; else -1 with the API's
- * message in msg. */
+ * message in msg.  The last few schemas found followable are remembered
+ * (any thread). */
 int check_answer_schema(jv params, char *msg, size_t sz);
 /* Add h to s: 1 when it is new. */
 int pset_add(struct pset *s, uint64_t h);

@@ -286,23 +286,56 @@ static int answer(const struct shape *sh, const struct bt_buf *r, struct bt_buf 
 	return schema_answer(a, sh->schema, r->p ? r->p : "", r->len, cut, sh->where, msg, sz);
 }
 
+/* Schemas found followable lately, each as where it is and its compact
+ * JSON: a batch asks every request for the same schema, so that most
+ * checks are a comparison instead of an answer made and thrown away. */
+#define OK_SCHEMAS      4
+static struct bt_buf ok_schemas[OK_SCHEMAS];
+static unsigned ok_next;
+static pthread_mutex_t ok_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* 1 when key is among them; else 0, and then with add, it is added. */
+static int ok_schema(const struct bt_buf *key, int add)
+{
+	int i, found = 0;
+
+	pthread_mutex_lock(&ok_mu);
+	for (i = 0; i < OK_SCHEMAS && !found; i++)
+		found = ok_schemas[i].len == key->len &&
+		        !memcmp(ok_schemas[i].p, key->p, key->len);
+	if (!found && add) {
+		ok_schemas[ok_next].len = 0;
+		bt_buf_add(&ok_schemas[ok_next], key->p, key->len);
+		ok_next = (ok_next + 1) % OK_SCHEMAS;
+	}
+	pthread_mutex_unlock(&ok_mu);
+	return found;
+}
+
 int check_answer_schema(jv params, char *msg, size_t sz)
 {
 	struct shape sh;
 	struct schema_cut cut = { 0 };
-	struct bt_buf r = { 0 }, a = { 0 };
+	struct bt_buf r = { 0 }, a = { 0 }, key = { 0 };
 	int rc = 0;
 
 	shape_of(params, &sh);
 	if (sh.kind != PLAIN && !sh.open) {
-		rc = answer(&sh, &r, &a, &cut, msg, sz);
-		if (rc == 0 && sh.kind == TOOL && (!a.len || a.p[0] != '{')) {
-			snprintf(msg, sz, "%s: a tool's input is an object: give it "
-			         "\"type\": \"object\"", sh.where);
-			rc = -1;
+		bt_buf_add(&key, sh.where, strlen(sh.where) + 1);
+		bt_json_write(&key, sh.schema);
+		if (!ok_schema(&key, 0)) {
+			rc = answer(&sh, &r, &a, &cut, msg, sz);
+			if (rc == 0 && sh.kind == TOOL && (!a.len || a.p[0] != '{')) {
+				snprintf(msg, sz, "%s: a tool's input is an object: give it "
+				         "\"type\": \"object\"", sh.where);
+				rc = -1;
+			}
+			if (rc == 0)
+				ok_schema(&key, 1);
 		}
 	}
 	free(cut.ends);
+	bt_buf_free(&key);
 	bt_buf_free(&a);
 	shape_free(&sh);
 	return rc;
