@@ -23,7 +23,8 @@ PROVEFLAGS ?= -j2
 
 # Build dependencies: Debian package, and a file that shows it is installed.
 # python3-jsonschema: tests/mock-schema.t checks bt-mock's bodies against
-# the API's schemas with it (tests/schema-check.py).
+# the API's schemas with it (tests/schema-check.py), tests/mock-structured.t
+# its structured answers against the schemas asked for (tests/answer-check.py).
 DEB_PKGS = pkg-config libcurl4-openssl-dev libjq-dev libonig-dev libssl-dev \
            libmicrohttpd-dev curl jq perl groff-base python3-jsonschema
 DEP_FILES = /usr/include/jq.h /usr/include/jv.h /usr/include/microhttpd.h \

@@ -210,15 +210,37 @@ int refresh(struct batch *b, int64_t now);
 /* ---- model.c: the fake model ------------------------------------------------ */
 
 /* Append the Message for params (valid by check_params): the text of the
- * last user message, cut at max_tokens × 4 bytes, as text or as the input
- * of a forced tool, with its usage; tier is usage.service_tier.  h seeds
- * its ids; cache is the set of prompt prefixes seen so far (cache_mu, if
- * not NULL, guards it). */
+ * last user message, or an answer that follows the schema of the forced
+ * tool (a tool_use block) or of output_config.format (JSON in a text
+ * block); cut at max_tokens x 4 bytes; with its usage; tier is
+ * usage.service_tier.  h seeds its ids; cache is the set of prompt
+ * prefixes seen so far (cache_mu, if not NULL, guards it). */
 void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
                   struct pset *cache, pthread_mutex_t *cache_mu);
+/* 0 when the schema the answer must follow (the forced tool's, else
+ * output_config's) is one the mock can follow; else -1 with the API's
+ * message in msg.  The last few schemas found followable are remembered
+ * (any thread). */
+int check_answer_schema(jv params, char *msg, size_t sz);
 /* Add h to s: 1 when it is new. */
 int pset_add(struct pset *s, uint64_t h);
 void pset_free(struct pset *s);
+
+/* ---- schema.c: answers that follow a JSON Schema ------------------------------ */
+
+/* Where the members of an answer's root object end (offsets from its
+ * start), so that a cut answer keeps the members it finished. */
+struct schema_cut {
+	size_t *ends;           /* to free */
+	size_t n;
+};
+
+/* Append a compact JSON value valid by schema, its strings made from
+ * text[0..n) (the last user message); fill cut if not NULL.  0, or -1
+ * with what cannot be followed in msg, naming where (the schema's place
+ * in the params, e.g. "output_config.format.schema"). */
+int schema_answer(struct bt_buf *o, jv schema, const char *text, size_t n,
+                  struct schema_cut *cut, const char *where, char *msg, size_t sz);
 
 /* ---- validate.c: create bodies and params ----------------------------------- */
 

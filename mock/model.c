@@ -1,6 +1,7 @@
 /* model.c — the fake model: a reply that echoes the last user message,
  * tokens by the library's bytes / 4 rule, a prompt cache of system
  * prompts, forced tools, and the Message that carries it all */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,31 +163,182 @@ static void reply_text(jv params, struct bt_buf *r)
 	jv_free(msgs);
 }
 
-/* The name of the tool the request forces, or jv_invalid(). */
-static jv forced_tool(jv params)
-{
-	jv tc, tools, t, name = jv_invalid();
+/* What the answer must be. */
+struct shape {
+	int kind;               /* PLAIN, TOOL, FORMAT */
+	jv name;                /* TOOL: the tool's name */
+	jv schema;              /* TOOL, FORMAT: its schema; invalid: none */
+	int open;               /* the schema leaves the object open: {"text":...} */
+	char where[48];         /* where the schema is in the params */
+};
+enum { PLAIN, TOOL, FORMAT };
 
+/* 1 when s says nothing but that the value is an object (or nothing at
+ * all): the old answer {"text":REPLY} follows it and shows the most. */
+static int open_object(jv s)
+{
+	static const char *const kw[] = { "properties", "required", "$ref", "allOf",
+	                                  "anyOf", "oneOf", "enum", "const", "not",
+	                                  "minProperties", "maxProperties",
+	                                  "patternProperties", "propertyNames", NULL };
+	const char *const *k;
+	jv v;
+	int open;
+
+	if (!jv_is_valid(s) || jv_get_kind(s) == JV_KIND_TRUE)
+		return 1;
+	if (jv_get_kind(s) != JV_KIND_OBJECT)
+		return 0;
+	for (k = kw; *k; k++) {
+		v = bt_jv_get(s, *k);
+		open = !jv_is_valid(v);
+		jv_free(v);
+		if (!open)
+			return 0;
+	}
+	v = bt_jv_get(s, "type");
+	open = !jv_is_valid(v) || bt_jv_is(v, "object");
+	jv_free(v);
+	v = bt_jv_get(s, "additionalProperties");
+	open = open && jv_get_kind(v) != JV_KIND_FALSE && jv_get_kind(v) != JV_KIND_OBJECT;
+	jv_free(v);
+	return open;
+}
+
+/* The shape of the answer: a forced tool (tool_choice "tool" naming one of
+ * the tools, or "any": the first), else output_config.format's schema,
+ * else plain text.  Free with shape_free. */
+static void shape_of(jv params, struct shape *sh)
+{
+	jv tc, tools, t, x, f;
+	int i, n;
+
+	memset(sh, 0, sizeof *sh);
+	sh->name = jv_invalid();
+	sh->schema = jv_invalid();
 	tc = bt_jv_get(params, "tool_choice");
 	tools = bt_jv_get(params, "tools");
-	if (jv_get_kind(tools) == JV_KIND_ARRAY && jv_array_length(jv_copy(tools)) > 0) {
-		t = bt_jv_get(tc, "type");
-		if (bt_jv_is(t, "tool")) {
-			name = bt_jv_get(tc, "name");
-		} else if (bt_jv_is(t, "any")) {
+	n = jv_get_kind(tools) == JV_KIND_ARRAY ? jv_array_length(jv_copy(tools)) : 0;
+	t = bt_jv_get(tc, "type");
+	if (n > 0 && bt_jv_is(t, "tool"))
+		sh->name = bt_jv_get(tc, "name");
+	else if (n > 0 && bt_jv_is(t, "any")) {
+		x = jv_array_get(jv_copy(tools), 0);
+		sh->name = bt_jv_get(x, "name");
+		jv_free(x);
+	}
+	jv_free(t);
+	if (jv_get_kind(sh->name) == JV_KIND_STRING) {
+		sh->kind = TOOL;
+		for (i = 0; i < n && !jv_is_valid(sh->schema); i++) {
+			t = jv_array_get(jv_copy(tools), i);
+			x = bt_jv_get(t, "name");
+			if (jv_equal(x, jv_copy(sh->name))) {
+				sh->schema = bt_jv_get(t, "input_schema");
+				snprintf(sh->where, sizeof sh->where, "tools.%d.input_schema", i);
+			}
 			jv_free(t);
-			t = jv_array_get(jv_copy(tools), 0);
-			name = bt_jv_get(t, "name");
+		}
+	} else {
+		jv_free(sh->name);
+		sh->name = jv_invalid();
+		x = bt_jv_get(params, "output_config");
+		f = bt_jv_get(x, "format");
+		t = bt_jv_get(f, "type");
+		if (bt_jv_is(t, "json_schema")) {
+			sh->kind = FORMAT;
+			sh->schema = bt_jv_get(f, "schema");
+			snprintf(sh->where, sizeof sh->where, "output_config.format.schema");
 		}
 		jv_free(t);
-		if (jv_get_kind(name) != JV_KIND_STRING) {
-			jv_free(name);
-			name = jv_invalid();
-		}
+		jv_free(f);
+		jv_free(x);
 	}
+	sh->open = sh->kind != PLAIN && open_object(sh->schema);
 	jv_free(tc);
 	jv_free(tools);
-	return name;
+}
+
+static void shape_free(struct shape *sh)
+{
+	jv_free(sh->name);
+	jv_free(sh->schema);
+}
+
+/* The answer for sh into a: the reply r itself, {"text":r}, or a value
+ * that follows the schema; cut gets where the root's members end. */
+static int answer(const struct shape *sh, const struct bt_buf *r, struct bt_buf *a,
+                  struct schema_cut *cut, char *msg, size_t sz)
+{
+	if (sh->kind == PLAIN) {
+		bt_buf_add(a, r->p ? r->p : "", r->len);
+		return 0;
+	}
+	if (sh->open) {
+		bt_buf_adds(a, "{\"text\":");
+		bt_json_write_str(a, r->p ? r->p : "", r->len);
+		cut->ends = bt_malloc(sizeof *cut->ends);
+		cut->ends[0] = a->len;
+		cut->n = 1;
+		bt_buf_addc(a, '}');
+		return 0;
+	}
+	return schema_answer(a, sh->schema, r->p ? r->p : "", r->len, cut, sh->where, msg, sz);
+}
+
+/* Schemas found followable lately, each as where it is and its compact
+ * JSON: a batch asks every request for the same schema, so that most
+ * checks are a comparison instead of an answer made and thrown away. */
+#define OK_SCHEMAS      4
+static struct bt_buf ok_schemas[OK_SCHEMAS];
+static unsigned ok_next;
+static pthread_mutex_t ok_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* 1 when key is among them; else 0, and then with add, it is added. */
+static int ok_schema(const struct bt_buf *key, int add)
+{
+	int i, found = 0;
+
+	pthread_mutex_lock(&ok_mu);
+	for (i = 0; i < OK_SCHEMAS && !found; i++)
+		found = ok_schemas[i].len == key->len &&
+		        !memcmp(ok_schemas[i].p, key->p, key->len);
+	if (!found && add) {
+		ok_schemas[ok_next].len = 0;
+		bt_buf_add(&ok_schemas[ok_next], key->p, key->len);
+		ok_next = (ok_next + 1) % OK_SCHEMAS;
+	}
+	pthread_mutex_unlock(&ok_mu);
+	return found;
+}
+
+int check_answer_schema(jv params, char *msg, size_t sz)
+{
+	struct shape sh;
+	struct schema_cut cut = { 0 };
+	struct bt_buf r = { 0 }, a = { 0 }, key = { 0 };
+	int rc = 0;
+
+	shape_of(params, &sh);
+	if (sh.kind != PLAIN && !sh.open) {
+		bt_buf_add(&key, sh.where, strlen(sh.where) + 1);
+		bt_json_write(&key, sh.schema);
+		if (!ok_schema(&key, 0)) {
+			rc = answer(&sh, &r, &a, &cut, msg, sz);
+			if (rc == 0 && sh.kind == TOOL && (!a.len || a.p[0] != '{')) {
+				snprintf(msg, sz, "%s: a tool's input is an object: give it "
+				         "\"type\": \"object\"", sh.where);
+				rc = -1;
+			}
+			if (rc == 0)
+				ok_schema(&key, 1);
+		}
+	}
+	free(cut.ends);
+	bt_buf_free(&key);
+	bt_buf_free(&a);
+	shape_free(&sh);
+	return rc;
 }
 
 /* Input tokens of params, the system prompt as a cached prefix when it
@@ -217,30 +369,38 @@ static void input_usage(jv params, struct usage *u, struct pset *cache,
 	}
 }
 
-/* Append ,"content":[...]: the reply as text, or as the input of the
- * forced tool, called by the model itself (then *stop becomes tool_use,
- * unless it is max_tokens). */
-static void content_json(struct bt_buf *o, jv params, uint64_t h,
-                         const struct bt_buf *r, const char **stop)
+/* Append ,"content":[...]: the answer a (cut to its first len bytes) as
+ * text, or as the input of the forced tool, called by the model itself
+ * (then *stop becomes tool_use, unless it is max_tokens); a cut input
+ * keeps the members it finished. */
+static void content_json(struct bt_buf *o, const struct shape *sh, uint64_t h,
+                         const struct bt_buf *a, size_t len,
+                         const struct schema_cut *cut, const char **stop)
 {
 	char id[40];
-	jv tool = forced_tool(params);
+	size_t i, keep = 1;
 
-	if (jv_is_valid(tool)) {
+	if (sh->kind == TOOL) {
 		make_id(id, sizeof id, "toolu_", h ^ 0x746f6f6cULL);
 		bt_buf_printf(o, ",\"content\":[{\"type\":\"tool_use\",\"id\":\"%s\",\"name\":", id);
-		bt_json_write(o, tool);
-		bt_buf_adds(o, ",\"input\":{\"text\":");
-		bt_json_write_str(o, r->p ? r->p : "", r->len);
-		bt_buf_adds(o, "},\"caller\":{\"type\":\"direct\"}}]");
+		bt_json_write(o, sh->name);
+		bt_buf_adds(o, ",\"input\":");
+		if (len == a->len)
+			bt_buf_add(o, a->p, a->len);
+		else {
+			for (i = 0; i < cut->n && cut->ends[i] <= len; i++)
+				keep = cut->ends[i];
+			bt_buf_add(o, a->p, keep);
+			bt_buf_addc(o, '}');
+		}
+		bt_buf_adds(o, ",\"caller\":{\"type\":\"direct\"}}]");
 		if (strcmp(*stop, "max_tokens"))
 			*stop = "tool_use";
 	} else {
 		bt_buf_adds(o, ",\"content\":[{\"type\":\"text\",\"text\":");
-		bt_json_write_str(o, r->p ? r->p : "", r->len);
+		bt_json_write_str(o, a->p ? a->p : "", len);
 		bt_buf_adds(o, ",\"citations\":null}]");
 	}
-	jv_free(tool);
 }
 
 /* Append name (the text before the number: a key, its quotes and colon)
@@ -274,30 +434,52 @@ static void usage_json(struct bt_buf *o, const struct usage *u, const char *tier
 	bt_buf_adds(o, "\"}");
 }
 
+/* n, or less so that p[0..n) never ends inside a UTF-8 sequence. */
+static size_t utf8_cut(const char *p, size_t n)
+{
+	while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
                   struct pset *cache, pthread_mutex_t *cache_mu)
 {
-	struct bt_buf r = { 0 };
+	struct bt_buf r = { 0 }, a = { 0 };
 	struct usage u = { 0 };
+	struct shape sh;
+	struct schema_cut cut = { 0 };
 	const char *stop = "end_turn";
-	char id[40];
+	char id[40], msg[256];
 	double maxb;
-	size_t cut;
+	size_t len;
+	int echo;
 	jv x;
 
 	reply_text(params, &r);
+	shape_of(params, &sh);
 	x = bt_jv_get(params, "max_tokens");
 	maxb = jv_number_value(x) * 4;
 	jv_free(x);
-	if ((double)r.len > maxb) {
-		cut = (size_t)maxb;
-		while (cut > 0 && ((unsigned char)r.p[cut] & 0xC0) == 0x80)
-			cut--;      /* never inside a UTF-8 sequence */
-		r.len = cut;
+	/* text, and the open tool's {"text":...}, are cut in the reply; an
+	 * answer that follows a schema is cut in its JSON */
+	echo = sh.kind == PLAIN || (sh.kind == TOOL && sh.open);
+	if (echo && (double)r.len > maxb) {
+		r.len = utf8_cut(r.p, (size_t)maxb);
+		stop = "max_tokens";
+	}
+	if (answer(&sh, &r, &a, &cut, msg, sizeof msg) < 0) {
+		a.len = 0;              /* check_params refuses it first */
+		sh.kind = PLAIN;
+		bt_buf_add(&a, r.p ? r.p : "", r.len);
+	}
+	len = a.len;
+	if (!echo && (double)len > maxb) {
+		len = utf8_cut(a.p, (size_t)maxb);
 		stop = "max_tokens";
 	}
 	input_usage(params, &u, cache, cache_mu);
-	u.out = ceil4(r.len);
+	u.out = ceil4(echo ? r.len : len);
 	make_id(id, sizeof id, "msg_", h ^ 0x6d7367ULL);
 	bt_buf_adds(o, "{\"id\":\"");
 	bt_buf_adds(o, id);
@@ -305,11 +487,14 @@ void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
 	x = bt_jv_get(params, "model");
 	bt_json_write(o, x);
 	jv_free(x);
-	content_json(o, params, h, &r, &stop);
+	content_json(o, &sh, h, &a, len, &cut, &stop);
 	bt_buf_adds(o, ",\"stop_reason\":\"");
 	bt_buf_adds(o, stop);
 	bt_buf_adds(o, "\",\"stop_sequence\":null,\"stop_details\":null,\"container\":null");
 	usage_json(o, &u, tier);
 	bt_buf_addc(o, '}');
+	free(cut.ends);
+	shape_free(&sh);
+	bt_buf_free(&a);
 	bt_buf_free(&r);
 }

@@ -390,6 +390,69 @@ static int check_optional(jv p, int batch, char *msg, size_t sz)
 	return rc;
 }
 
+/* output_config, which may be absent: an object of effort and format,
+ * each null or absent; format {"type":"json_schema","schema":{...}}. */
+static int check_output_config(jv p, char *msg, size_t sz)
+{
+	jv c = bt_jv_get(p, "output_config"), f = bt_jv_get(c, "format"), k, v;
+	jv e = bt_jv_get(c, "effort");
+	int it, rc = -1;
+
+	if (jv_is_valid(c) && jv_get_kind(c) != JV_KIND_OBJECT)
+		snprintf(msg, sz, "output_config: Input should be a valid dictionary");
+	else if (jv_is_valid(e) && jv_get_kind(e) != JV_KIND_NULL &&
+	         !bt_jv_is(e, "low") && !bt_jv_is(e, "medium") && !bt_jv_is(e, "high") &&
+	         !bt_jv_is(e, "xhigh") && !bt_jv_is(e, "max"))
+		snprintf(msg, sz, "output_config.effort: Input should be 'low', 'medium', "
+		         "'high', 'xhigh' or 'max'");
+	else if (jv_is_valid(f) && jv_get_kind(f) != JV_KIND_NULL &&
+	         jv_get_kind(f) != JV_KIND_OBJECT)
+		snprintf(msg, sz, "output_config.format: Input should be a valid dictionary");
+	else
+		rc = 0;
+	for (it = rc == 0 && jv_is_valid(c) ? jv_object_iter(c) : -1;
+	     it != -1 && rc == 0 && jv_object_iter_valid(c, it); it = jv_object_iter_next(c, it)) {
+		k = jv_object_iter_key(c, it);
+		if (!bt_jv_is(k, "effort") && !bt_jv_is(k, "format")) {
+			snprintf(msg, sz, "output_config.%.100s: Extra inputs are not permitted",
+			         jv_string_value(k));
+			rc = -1;
+		}
+		jv_free(k);
+	}
+	if (rc == 0 && jv_get_kind(f) == JV_KIND_OBJECT) {
+		v = bt_jv_get(f, "type");
+		k = bt_jv_get(f, "schema");
+		rc = -1;
+		if (!jv_is_valid(v))
+			snprintf(msg, sz, "output_config.format.type: Field required");
+		else if (!bt_jv_is(v, "json_schema"))
+			snprintf(msg, sz, "output_config.format.type: Input should be 'json_schema'");
+		else if (!jv_is_valid(k))
+			snprintf(msg, sz, "output_config.format.schema: Field required");
+		else if (jv_get_kind(k) != JV_KIND_OBJECT)
+			snprintf(msg, sz, "output_config.format.schema: Input should be a valid dictionary");
+		else
+			rc = 0;
+		jv_free(k);
+		jv_free(v);
+		for (it = jv_object_iter(f); rc == 0 && jv_object_iter_valid(f, it);
+		     it = jv_object_iter_next(f, it)) {
+			k = jv_object_iter_key(f, it);
+			if (!bt_jv_is(k, "type") && !bt_jv_is(k, "schema")) {
+				snprintf(msg, sz, "output_config.format.%.100s: Extra inputs are not permitted",
+				         jv_string_value(k));
+				rc = -1;
+			}
+			jv_free(k);
+		}
+	}
+	jv_free(e);
+	jv_free(f);
+	jv_free(c);
+	return rc;
+}
+
 int check_params(jv p, int batch, char *msg, size_t sz)
 {
 	if (jv_get_kind(p) != JV_KIND_OBJECT) {
@@ -397,7 +460,8 @@ int check_params(jv p, int batch, char *msg, size_t sz)
 		return -1;
 	}
 	if (check_model(p, msg, sz) < 0 || check_messages(p, msg, sz) < 0 ||
-	    check_max_tokens(p, msg, sz) < 0 || check_optional(p, batch, msg, sz) < 0)
+	    check_max_tokens(p, msg, sz) < 0 || check_optional(p, batch, msg, sz) < 0 ||
+	    check_output_config(p, msg, sz) < 0 || check_answer_schema(p, msg, sz) < 0)
 		return -1;
 	return 0;
 }
