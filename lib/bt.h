@@ -264,6 +264,59 @@ void bt_idset_free(struct bt_idset *s);
 int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz);
 
+/* What the API would refuse in the content blocks of params (borrowed):
+ * an image or document source of a media type outside the API's list
+ * (image/jpeg, image/png, image/gif, image/webp; application/pdf, and
+ * text/plain for a text source), base64 data that does not decode or
+ * whose bytes are not of the type it names, an image over
+ * BT_IMAGE_MAX_B64 bytes of base64 or BT_IMAGE_MAX_PX pixels a side, a
+ * PDF over BT_PDF_MAX_B64, more than BT_MAX_IMAGES images.  Walks
+ * system, every message's content and tool_result contents.  0, or -1
+ * with "messages.0.content.1.source.media_type: ..." in err. */
+int bt_content_check(jv params, char *err, size_t errsz);
+
+/* ---- media.c: images and PDFs ---------------------------------------- */
+
+/* Limits of the API on media (anthropic-batches.md; the image count and
+ * the PDF page count are the real API's documented limits). */
+#define BT_IMAGE_MAX_B64    (5LL * 1024 * 1024)  /* bytes of base64 an image */
+#define BT_IMAGE_MAX_PX     8000                 /* pixels a side */
+#define BT_MAX_IMAGES       100                  /* images a request */
+#define BT_PDF_MAX_B64      (32LL * 1000 * 1000) /* the synchronous body limit */
+#define BT_PDF_MAX_PAGES    100                  /* pages a request */
+/* The estimate's rule for media (bt-cost, --max-cost, bt-mock's usage):
+ * an image is ceil(w×h/750) tokens after scaling to fit BT_IMAGE_PX on
+ * the long edge, at most BT_IMAGE_TOKENS (both per model in the price
+ * table: image_px, image_tokens); an image of unknown size (a URL), the
+ * most.  A PDF page is BT_PDF_PAGE_TEXT_TOKENS of text plus one image at
+ * the most; a PDF whose pages cannot be counted, or given by URL, counts
+ * BT_PDF_MAX_PAGES pages. */
+#define BT_IMAGE_PX         1568
+#define BT_IMAGE_TOKENS     1600
+#define BT_PDF_PAGE_TEXT_TOKENS 3000
+
+/* The media type of p[0..n) by its magic bytes: image/jpeg, image/png,
+ * image/gif, image/webp, application/pdf; NULL for anything else. */
+const char *bt_media_sniff(const void *p, size_t n);
+/* 1 when t is one of the API's image media types. */
+int bt_media_image_type(const char *t);
+/* Width and height of a PNG, JPEG, GIF or WebP image from its header
+ * (p holds the file, or enough of its start); 0, or -1 when unknown. */
+int bt_image_size(const void *p, size_t n, long *w, long *h);
+/* Append p[0..n) to b as base64 (standard alphabet, padded).  Call it on
+ * pieces of a multiple of 3 bytes to encode a stream. */
+void bt_b64_encode(struct bt_buf *b, const void *p, size_t n);
+/* Check s[0..n) is base64 as the API takes it (standard alphabet, padded,
+ * no white space) and append the bytes to out (when not NULL): the
+ * number of bytes, or -1. */
+long long bt_b64_decode(const char *s, size_t n, struct bt_buf *out);
+/* The tokens of a w×h image by the rule above (w or h 0: unknown). */
+long long bt_image_tokens(long w, long h, long max_px, long long cap);
+/* Pages of a PDF: its /Type /Page objects (0 when none can be seen). */
+long long bt_pdf_pages(const void *p, size_t n);
+/* The tokens of a PDF of pages pages (0: unknown) by the rule above. */
+long long bt_pdf_tokens(long long pages, long long image_cap);
+
 /* ---- chunk.c: cutting requests into batches, the one rule ----------- */
 
 struct bt_chunker {
