@@ -743,11 +743,15 @@ int bt_usd_parse(const char *s, long long *micro);
 /* Prices per million tokens of the standard (synchronous) API; batch is
  * half, a cache write 1.25× input, a cache read 0.1× input. */
 #define BT_PRICE_MAX 1000   /* dollars per million tokens, at most */
+/* Token counts: input, output, cache write (5 minutes), cache read,
+ * cache write (1 hour). */
+enum { BT_TOK_IN, BT_TOK_OUT, BT_TOK_WRITE, BT_TOK_READ, BT_TOK_WRITE_1H, BT_TOKENS };
 struct bt_prices;
 /* The built-in table plus user entries, which add to or replace it: those
  * of file (--prices) if not NULL, else of $BT_PRICES (JSON text when it
  * starts with '{', else a file name).  The format is a JSON object
- * {"MODEL":{"input":USD,"output":USD},...}.  Bad prices exit 2, named. */
+ * {"MODEL":{"input":USD,"output":USD},...}; an entry may also say
+ * "image_px" and "image_tokens" (see BT_IMAGE_PX).  Bad prices exit 2. */
 struct bt_prices *bt_prices_load(const char *file);
 void bt_prices_free(struct bt_prices *p);
 /* The prices of model (micro-dollars per million tokens): the entry named
@@ -759,9 +763,24 @@ int bt_price(const struct bt_prices *p, const char *model,
 /* The estimate rule, bt-mock's count_tokens rule: ceil(bytes / 4) over the
  * system text (a string or text blocks), each message's text (string
  * content or text blocks; tool_use input and tool_result content as
- * compact JSON) and the compact JSON of tools; at least 1.  params is
+ * compact JSON; a document's plain text) and the compact JSON of tools,
+ * plus images and PDFs by media.c's rule; at least 1.  params is
  * borrowed. */
 long long bt_cost_estimate_input(jv params);
+/* The estimate of params (borrowed) for the price table p (NULL: the
+ * built-in image rule), into t[BT_TOK_IN], t[BT_TOK_WRITE] and
+ * t[BT_TOK_WRITE_1H]: the input up to and with the last block marked
+ * cache_control (tools, system, messages, in that order) counts as a
+ * cache write, an hour's when any mark says "ttl":"1h"; text by the
+ * bytes / 4 rule, images and PDFs by media.c's rule. */
+void bt_cost_estimate(const struct bt_prices *p, jv params, long long t[BT_TOKENS]);
+/* The image and PDF tokens of params (borrowed) by the built-in rule. */
+long long bt_media_tokens(jv params);
+/* The image rule of model: the long edge images are scaled to fit, and
+ * the most tokens an image counts (BT_IMAGE_PX, BT_IMAGE_TOKENS unless
+ * the table says image_px, image_tokens). */
+void bt_price_image(const struct bt_prices *p, const char *model, long *px,
+                    long long *cap);
 /* The bytes that rule counts in params (borrowed): the text of system and
  * of every message's content (text blocks; tool_use input and tool_result
  * content as compact JSON) and the compact JSON of tools.  *system, when
@@ -773,14 +792,14 @@ size_t bt_input_bytes(jv params, size_t *system);
 int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
                     char *err, size_t errsz);
 
-/* A job's tokens, model by model.  tokens[]: input, output, cache write,
- * cache read. */
+/* A job's tokens, model by model.  tokens[]: input, output, cache write
+ * (5 minutes), cache read, cache write (1 hour). */
 enum { BT_TIER_BATCH, BT_TIER_STANDARD };  /* usage.service_tier */
 struct bt_cost_row {
 	char *model;                /* as the request or result names it */
 	int tier;                   /* BT_TIER_*: which prices were paid */
 	long long in_price, out_price;  /* standard, micro-dollars per million */
-	long long requests, tokens[4];
+	long long requests, tokens[BT_TOKENS];
 };
 struct bt_cost {
 	const struct bt_prices *prices;     /* set before the first add */
@@ -790,7 +809,7 @@ struct bt_cost {
 /* Count one request of model, answered at tier, with these tokens: its
  * row (one a model and tier), or NULL when no price is known for model. */
 struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
-                                const long long tokens[4]);
+                                const long long tokens[BT_TOKENS]);
 /* Count a request line as an estimate: the estimate rule for input,
  * max_tokens for output.  0, or -1 with err (a bad line, an unknown
  * model). */

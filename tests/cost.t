@@ -45,7 +45,7 @@ test_expect_success 'results: exact costs per model, cache tokens priced, sorted
 	} >results.jsonl &&
 	bt-cost results.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"results","models":[{"model":"claude-3-5-haiku-20241022","tier":"batch","requests":1,"input_tokens":3,"output_tokens":7,"cache_write_tokens":11,"cache_read_tokens":13,"batch_usd":0.000021,"standard_usd":0.000042,"saving_usd":0.000021,"cost_usd":0.000021},{"model":"claude-3-haiku","tier":"batch","requests":1,"input_tokens":6,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000001,"standard_usd":0.000002,"saving_usd":0.000001,"cost_usd":0.000001},{"model":"claude-haiku-4-5-20251001","tier":"batch","requests":2,"input_tokens":124000,"output_tokens":7000,"cache_write_tokens":1000,"cache_read_tokens":300,"batch_usd":0.080140,"standard_usd":0.160280,"saving_usd":0.080140,"cost_usd":0.080140},{"model":"claude-opus-4-5","tier":"batch","requests":1,"input_tokens":1000,"output_tokens":2000,"cache_write_tokens":4000,"cache_read_tokens":10000,"batch_usd":0.042500,"standard_usd":0.085000,"saving_usd":0.042500,"cost_usd":0.042500}],"total":{"requests":5,"input_tokens":125009,"output_tokens":9007,"cache_write_tokens":5011,"cache_read_tokens":10313,"batch_usd":0.122662,"standard_usd":0.245324,"saving_usd":0.122662,"cost_usd":0.122662},"not_billed":{"errored":2,"canceled":1,"expired":1}}
+	{"kind":"results","models":[{"model":"claude-3-5-haiku-20241022","tier":"batch","requests":1,"input_tokens":3,"output_tokens":7,"cache_write_tokens":11,"cache_read_tokens":13,"cache_write_1h_tokens":0,"batch_usd":0.000021,"standard_usd":0.000042,"saving_usd":0.000021,"cost_usd":0.000021},{"model":"claude-3-haiku","tier":"batch","requests":1,"input_tokens":6,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000001,"standard_usd":0.000002,"saving_usd":0.000001,"cost_usd":0.000001},{"model":"claude-haiku-4-5-20251001","tier":"batch","requests":2,"input_tokens":124000,"output_tokens":7000,"cache_write_tokens":1000,"cache_read_tokens":300,"cache_write_1h_tokens":0,"batch_usd":0.080140,"standard_usd":0.160280,"saving_usd":0.080140,"cost_usd":0.080140},{"model":"claude-opus-4-5","tier":"batch","requests":1,"input_tokens":1000,"output_tokens":2000,"cache_write_tokens":4000,"cache_read_tokens":10000,"cache_write_1h_tokens":0,"batch_usd":0.042500,"standard_usd":0.085000,"saving_usd":0.042500,"cost_usd":0.042500}],"total":{"requests":5,"input_tokens":125009,"output_tokens":9007,"cache_write_tokens":5011,"cache_read_tokens":10313,"cache_write_1h_tokens":0,"batch_usd":0.122662,"standard_usd":0.245324,"saving_usd":0.122662,"cost_usd":0.122662},"not_billed":{"errored":2,"canceled":1,"expired":1}}
 	EOF
 	test_cmp expect out &&
 	bt-cost <results.jsonl >stdin.out &&
@@ -56,7 +56,7 @@ test_expect_success 'errored, canceled and expired cost nothing and are counted 
 	{ errored e1; canceled c1; canceled c2; expired x1; expired x2; expired x3; } >unbilled.jsonl &&
 	bt-cost unbilled.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"results","models":[],"total":{"requests":0,"input_tokens":0,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000,"cost_usd":0.000000},"not_billed":{"errored":1,"canceled":2,"expired":3}}
+	{"kind":"results","models":[],"total":{"requests":0,"input_tokens":0,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000,"cost_usd":0.000000},"not_billed":{"errored":1,"canceled":2,"expired":3}}
 	EOF
 	test_cmp expect out
 '
@@ -66,7 +66,7 @@ test_expect_success 'errored, canceled and expired cost nothing and are counted 
 test_expect_success 'large counts stay exact to the micro-dollar, halves rounded up' '
 	ok b1 claude-opus-4-1 3000000000 1000000001 0 0 >big.jsonl &&
 	bt-cost big.jsonl >out &&
-	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038,\"cost_usd\":60000.000038\\}" out
+	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"cache_write_1h_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038,\"cost_usd\":60000.000038\\}" out
 '
 
 test_expect_success 'several files are one job' '
@@ -76,12 +76,14 @@ test_expect_success 'several files are one job' '
 	test_cmp expect out
 '
 
-# The estimate rule: ceil(bytes/4) of the text, at least 1.
+# The estimate rule: ceil(bytes/4) of the text, at least 1; input and
+# cache writes together.
 #   e1 string content "abcdefghi": 9 bytes -> 3
-#   e2 text blocks "abcd" + "efghij" (the image block has no text): 10 -> 3
+#   e2 text blocks "abcd" + "efghij": 10 -> 3, and an image by URL, of
+#      unknown size: the most an image counts, 1600
 #   e3 system string "12345" + content "abc": 8 -> 2
-#   e4 system blocks "system" + "prompt" (cache_control counts as plain
-#      input) + content "xyz": 15 -> 4
+#   e4 system blocks "system" + "prompt" (cache_control: a cache write of
+#      12 -> 3) + content "xyz" (3 -> 1): 4
 #   e5 tools, compact: [{"name":"t","input_schema":{"type":"object"}}] is
 #      47 bytes, + content "hi": 49 -> 13
 #   e6 "q" 1 + tool_use input {"a":1} 7 + tool_result content "ok" as JSON
@@ -100,9 +102,10 @@ test_expect_success 'the estimate rule on fixed inputs' '
 		req e8 claude-haiku-4-5 10 "\"messages\":[{\"role\":\"user\",\"content\":\"ééé\"}]"
 	} >est.jsonl &&
 	while read -r line; do
-		printf "%s\n" "$line" | bt-cost | jq -r .total.input_tokens || echo failed
+		printf "%s\n" "$line" | bt-cost |
+		jq -r ".total.input_tokens + .total.cache_write_tokens" || echo failed
 	done <est.jsonl >actual &&
-	printf "%s\n" 3 3 2 4 13 3 1 2 >expect &&
+	printf "%s\n" 3 1603 2 4 13 3 1 2 >expect &&
 	test_cmp expect actual
 '
 
@@ -115,7 +118,7 @@ test_expect_success 'requests: an estimate, labelled, with its upper bound' '
 	req s2 claude-sonnet-4-5 1000 "\"messages\":[{\"role\":\"user\",\"content\":\"$text\"}]" >>two.jsonl &&
 	bt-cost two.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"estimate","estimate":true,"exact_input":false,"tier":"batch","models":[{"model":"claude-sonnet-4-5","requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}],"total":{"requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}}
+	{"kind":"estimate","estimate":true,"exact_input":false,"tier":"batch","models":[{"model":"claude-sonnet-4-5","requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}],"total":{"requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}}
 	EOF
 	test_cmp expect out
 '
@@ -124,8 +127,8 @@ test_expect_success '--exact asks count_tokens, once per request' '
 	before=$(mock_stat http) &&
 	bt-cost --exact est.jsonl >out &&
 	test $(mock_stat http) -eq $((before + 8)) &&
-	jq -c "[.kind, .exact_input, .total.input_tokens, .total.requests]" out >actual &&
-	echo "[\"estimate\",true,31,8]" >expect &&
+	jq -c "[.kind, .exact_input, .total.input_tokens + .total.cache_write_tokens, .total.requests]" out >actual &&
+	echo "[\"estimate\",true,1631,8]" >expect &&
 	test_cmp expect actual
 '
 
@@ -173,7 +176,7 @@ test_expect_success 'bad prices exit 2, named' '
 	echo "bt-cost: bad.json: \"x\": .input must be a number of dollars per million tokens, 0 to 1000" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 env BT_PRICES="{\"x\":{\"input\":1,\"output\":2,\"cache\":3}}" bt-cost results.jsonl 2>err &&
-	echo "bt-cost: BT_PRICES: \"x\": unknown field \"cache\" (only input and output)" >expect &&
+	echo "bt-cost: BT_PRICES: \"x\": unknown field \"cache\" (only input, output, image_px, image_tokens)" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 bt-cost --prices nosuch.json results.jsonl 2>err &&
 	echo "bt-cost: nosuch.json: No such file or directory" >expect &&
