@@ -584,8 +584,6 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 		goto fail;
 	}
 	*max_tokens = (long long)d;
-	if (bt_content_check(*params, err, errsz) < 0)
-		goto fail;
 	return 0;
 fail:
 	jv_free(*params);

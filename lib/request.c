@@ -53,6 +53,24 @@ static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 	return 0;
 }
 
+/* Params that may hold an image or a document (the words appear) are
+ * built and their blocks checked; the rest pass at the cost of a scan. */
+static int media_problem(const char *p, size_t n, char *err, size_t errsz)
+{
+	char e[256], m[300];
+	jv v;
+	int rc;
+
+	if (!memmem(p, n, "\"image\"", 7) && !memmem(p, n, "\"document\"", 10))
+		return 0;
+	v = bt_json_parse(p, n, e, sizeof e);
+	rc = bt_content_check(v, m, sizeof m);
+	jv_free(v);
+	if (rc < 0)
+		snprintf(err, errsz, "params.%s", m);
+	return rc;
+}
+
 int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz)
 {
@@ -89,6 +107,8 @@ int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
 		snprintf(err, errsz, "missing params");
 	else if (*r.params != '{')
 		snprintf(err, errsz, "params is %s, not an object", kind(r.params));
+	else if (media_problem(r.params, r.paramslen, err, errsz) < 0)
+		return -1;
 	else {
 		memcpy(id, r.id + 1, r.idlen - 2);
 		id[r.idlen - 2] = 0;
