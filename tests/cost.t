@@ -69,6 +69,21 @@ test_expect_success 'large counts stay exact to the micro-dollar, halves rounded
 	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"cache_write_1h_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038,\"cost_usd\":60000.000038\\}" out
 '
 
+# cache_creation by lifetime: haiku-4-5 ($1 input), 1000000 tokens written
+# for 5 minutes (1.25x: $1.25) and 1000000 for an hour (2x: $2), standard
+# $3.25, batch $1.625.  Without cache_creation, cache_creation_input_tokens
+# at 1.25x: 1000000 -> $1.25, batch $0.625.
+test_expect_success 'results: 1-hour cache writes at 2x input, 5-minute at 1.25x' '
+	printf "%s\n" "{\"custom_id\":\"h\",\"result\":{\"type\":\"succeeded\",\"message\":{\"id\":\"msg_h\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-haiku-4-5\",\"content\":[],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"output_tokens\":0,\"cache_creation_input_tokens\":2000000,\"cache_read_input_tokens\":0,\"cache_creation\":{\"ephemeral_5m_input_tokens\":1000000,\"ephemeral_1h_input_tokens\":1000000}}}}}" >ttl.jsonl &&
+	bt-cost ttl.jsonl | jq -c ".total | [.cache_write_tokens, .cache_write_1h_tokens, .standard_usd, .batch_usd]" >actual &&
+	echo "[2000000,1000000,3.25,1.625]" >expect &&
+	test_cmp expect actual &&
+	ok f claude-haiku-4-5 0 0 1000000 0 >fallback.jsonl &&
+	bt-cost fallback.jsonl | jq -c ".total | [.cache_write_tokens, .cache_write_1h_tokens, .standard_usd, .batch_usd]" >actual &&
+	echo "[1000000,0,1.25,0.625]" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'several files are one job' '
 	head -n 4 results.jsonl >part1 && tail -n +5 results.jsonl >part2 &&
 	bt-cost part1 part2 >out &&
@@ -337,6 +352,19 @@ test_expect_success 'bt-submit --max-cost: over the cap, nothing sent, exit 2, t
 	test $(mock_stat creates) -eq $before &&
 	ls -a .bt/spool >spool &&
 	test_must_fail grep max-cost spool
+'
+
+# An image by URL counts 1600 tokens (the most an image counts): 1000
+# requests of claude-opus-4-1 ($15 input) are 1601000 tokens, $12.0075 at
+# batch prices, with max_tokens 1 (1000 tokens at $75: $0.0375) $12.045:
+# over $12, where counting the image as 0 would make it $0.045.
+test_expect_success 'bt-submit --max-cost counts images: an image job is not free' '
+	for i in $(seq 1000); do
+		req i$i claude-opus-4-1 1 "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":\"https://example.com/$i.png\"}},{\"type\":\"text\",\"text\":\"x\"}]}]"
+	done >img.jsonl &&
+	test_expect_code 2 bt-submit --dry-run --max-cost 12 <img.jsonl >out 2>err &&
+	echo "bt-submit: the upper bound of this job is \$12.05 (batch prices), over --max-cost 12: nothing sent" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success 'bt-submit --max-cost: within the cap, the batch is made from the same lines' '
