@@ -382,10 +382,13 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			bad(r, rec, "%s", why);
 			return 0;
 		}
-		v = JV_OBJECT(jv_string("messages"), JV_ARRAY(JV_OBJECT(jv_string("content"),
-		              jv_copy(prompt))));
-		k = bt_content_check(v, err, sizeof err);
-		jv_free(v);
+		k = 0;
+		if (jv_get_kind(prompt) == JV_KIND_ARRAY) {     /* blocks: as the API checks them */
+			v = JV_OBJECT(jv_string("messages"), JV_ARRAY(JV_OBJECT(jv_string("content"),
+			              jv_copy(prompt))));
+			k = bt_content_check(v, err, sizeof err);
+			jv_free(v);
+		}
 		if (k < 0) {
 			jv_free(prompt);
 			bad(r, rec, "-p: %s", err + (strncmp(err, "messages.0.", 11) ? 0 : 11));

@@ -260,8 +260,8 @@ void bt_idset_free(struct bt_idset *s);
 
 /* Check a request line without building it: a JSON object with exactly
  * custom_id (matching the API's pattern) and params (an object), valid
- * JSON throughout; params that name an "image" or a "document" are built
- * and their blocks checked by bt_content_check.  0 with the id copied
+ * JSON throughout; params with a "source" (as image and document blocks
+ * have) are built and their blocks checked by bt_content_check.  0 with the id copied
  * out, or -1 with what is wrong. */
 int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz);

@@ -53,15 +53,16 @@ static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 	return 0;
 }
 
-/* Params that may hold an image or a document (the words appear) are
- * built and their blocks checked; the rest pass at the cost of a scan. */
+/* Params that may hold an image or a document (the key "source", which
+ * both need, appears) are built and their blocks checked; the rest pass
+ * at the cost of one scan. */
 static int media_problem(const char *p, size_t n, char *err, size_t errsz)
 {
 	char e[256], m[300];
 	jv v;
 	int rc;
 
-	if (!memmem(p, n, "\"image\"", 7) && !memmem(p, n, "\"document\"", 10))
+	if (!memmem(p, n, "\"source\"", 8))
 		return 0;
 	v = bt_json_parse(p, n, e, sizeof e);
 	rc = bt_content_check(v, m, sizeof m);
