@@ -1,5 +1,7 @@
 /* bt-format — records in, batch requests out */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -212,12 +214,126 @@ static int is_url(const char *s)
 
 /* One attachment of kind ("image" or "document") from a path or URL,
  * appended to form.att as a content block.  0, or -1 (reported). */
+/* Read up to want more bytes of fd into b: the bytes read, 0 at the end,
+ * -1 with errno. */
+static ssize_t fill(int fd, struct bt_buf *b, size_t want)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	bt_buf_grow(b, want);
+	while (got < want) {
+		n = read(fd, b->p + b->len + got, want - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	b->len += got;
+	return (ssize_t)got;
+}
+
+/* The file at path as a base64 source, into form.att: its start read
+ * into form.file (enough to know its type and size), then encoded a
+ * piece at a time; a regular file over the limit is refused unread.
+ * 0, or -1 (reported). */
+static int attach_file(struct bt_records *r, jv rec, const char *what,
+                       const char *path, int image)
+{
+	enum { HEAD = 64 * 1024, PIECE = 48 * 1024 };   /* PIECE: a multiple of 3 */
+	long long max = image ? BT_IMAGE_MAX_B64 : BT_PDF_MAX_B64;
+	long long total, b64;
+	const char *t, *why = NULL;
+	struct stat st;
+	size_t n3;
+	ssize_t got;
+	long w = 0, h = 0;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(e));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(EISDIR));
+		return -1;
+	}
+	total = S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
+	form.file.len = 0;
+	got = total / 3 * 4 + (total % 3 ? 4 : 0) > max ? 0 : fill(fd, &form.file, HEAD);
+	t = bt_media_sniff(form.file.p, form.file.len);
+	/* an image's size may lie past the head (a JPEG's EXIF): read on */
+	while (got > 0 && image && t && bt_image_size(form.file.p, form.file.len, &w, &h) < 0 &&
+	       (long long)form.file.len <= max)
+		got = fill(fd, &form.file, HEAD);
+	if (got < 0)
+		why = strerror(errno);
+	else if ((b64 = total / 3 * 4 + (total % 3 ? 4 : 0)) > max) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %lld bytes as base64, more than the "
+		    "API takes in %s (%lld)", what, path, b64,
+		    image ? "an image" : "a PDF", max);
+		return -1;
+	} else if (image ? !bt_media_image_type(t) : !t || strcmp(t, "application/pdf")) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: not %s (%s)", what, path,
+		    image ? "a JPEG, PNG, GIF or WebP image" : "a PDF",
+		    t ? t : "unknown type");
+		return -1;
+	} else if (image && bt_image_size(form.file.p, form.file.len, &w, &h) < 0) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: a damaged %s: no size in its header",
+		    what, path, t);
+		return -1;
+	} else if (image && (w > BT_IMAGE_MAX_PX || h > BT_IMAGE_MAX_PX)) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %ldx%ld pixels, more than the API "
+		    "takes (%d a side)", what, path, w, h, BT_IMAGE_MAX_PX);
+		return -1;
+	}
+	if (!why) {
+		bt_buf_printf(&form.att, "\"base64\",\"media_type\":\"%s\",\"data\":\"", t);
+		total = (long long)form.file.len;
+		for (;;) {
+			n3 = got > 0 ? form.file.len / 3 * 3 : form.file.len;
+			bt_b64_encode(&form.att, form.file.p, n3);
+			memmove(form.file.p, form.file.p + n3, form.file.len - n3);
+			form.file.len -= n3;
+			if (got <= 0)
+				break;
+			if ((got = fill(fd, &form.file, PIECE)) < 0) {
+				why = strerror(errno);
+				break;
+			}
+			total += got;
+			if (total / 3 * 4 + (total % 3 ? 4 : 0) > max) {
+				why = image ? "more than the API takes in an image" :
+				              "more than the API takes in a PDF";
+				break;
+			}
+		}
+		bt_buf_addc(&form.att, '"');
+	}
+	close(fd);
+	if (form.file.cap > HEAD * 4)       /* a long JPEG head: keep no large buffer */
+		bt_buf_free(&form.file);
+	if (why) {
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path, why);
+		return -1;
+	}
+	return 0;
+}
+
 static int attach_one(struct bt_records *r, jv rec, const char *kind,
                       const char *what, const char *path)
 {
-	const char *t;
-	long long b64;
-	long w, h;
 	int image = !strcmp(kind, "image");
 
 	if (form.att.len)
@@ -227,42 +343,8 @@ static int attach_one(struct bt_records *r, jv rec, const char *kind,
 		bt_buf_adds(&form.att, "\"url\",\"url\":");
 		bt_json_write_str(&form.att, path, strlen(path));
 	} else {
-		form.file.len = 0;
-		if (bt_slurp(path, &form.file) < 0) {
-			bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(errno));
+		if (attach_file(r, rec, what, path, image) < 0)
 			return -1;
-		}
-		t = bt_media_sniff(form.file.p, form.file.len);
-		b64 = (long long)(form.file.len + 2) / 3 * 4;
-		if (image ? !bt_media_image_type(t) : !t || strcmp(t, "application/pdf")) {
-			bad(r, jv_copy(rec), "%s: %s: not %s (%s)", what, path,
-			    image ? "a JPEG, PNG, GIF or WebP image" : "a PDF",
-			    t ? t : "unknown type");
-			return -1;
-		}
-		if (b64 > (image ? BT_IMAGE_MAX_B64 : BT_PDF_MAX_B64)) {
-			bad(r, jv_copy(rec), "%s: %s: %lld bytes as base64, more than the "
-			    "API takes in %s (%lld)", what, path, b64,
-			    image ? "an image" : "a PDF",
-			    image ? BT_IMAGE_MAX_B64 : BT_PDF_MAX_B64);
-			return -1;
-		}
-		if (image && bt_image_size(form.file.p, form.file.len, &w, &h) < 0) {
-			bad(r, jv_copy(rec), "%s: %s: a damaged %s: no size in its header",
-			    what, path, t);
-			return -1;
-		}
-		if (image && (w > BT_IMAGE_MAX_PX || h > BT_IMAGE_MAX_PX)) {
-			bad(r, jv_copy(rec), "%s: %s: %ldx%ld pixels, more than the API "
-			    "takes (%d a side)", what, path, w, h, BT_IMAGE_MAX_PX);
-			return -1;
-		}
-		bt_buf_printf(&form.att, "\"base64\",\"media_type\":\"%s\",\"data\":\"", t);
-		bt_b64_encode(&form.att, form.file.p, form.file.len);
-		bt_buf_addc(&form.att, '"');
-		if (form.file.cap > (8u << 20)) {       /* keep no large buffer */
-			bt_buf_free(&form.file);
-		}
 	}
 	bt_buf_adds(&form.att, "}}");
 	return 0;

@@ -47,6 +47,26 @@ test_expect_success 'the media type comes from the bytes: JPEG, GIF, WebP; an ar
 	test_cmp expect data
 '
 
+# A JPEG whose frame comes after 200 KB of APP1 segments (read past the
+# first 64 KiB to find its size), and a 1 MB PNG: both come out whole.
+test_expect_success 'files larger than one read: the size found, the bytes whole' '
+	python3 -c "
+import struct, os
+app = b\"\".join(b\"\\xff\\xe1\" + struct.pack(\">H\", 65002) + os.urandom(65000) for _ in range(3))
+open(\"exif.jpg\", \"wb\").write(b\"\\xff\\xd8\" + app + b\"\\xff\\xc0\" + struct.pack(\">HBHHB\", 11, 8, 300, 500, 1) + b\"\\x01\\x11\\x00\\xff\\xd9\")
+open(\"blob.png\", \"wb\").write(open(\"a.png\", \"rb\").read()[:33] + os.urandom(1000001))
+" &&
+	echo "{\"t\":\"x\",\"i\":[\"exif.jpg\",\"blob.png\"]}" >large.jsonl &&
+	bt-format -m claude-haiku-4-5 -p .t --image .i large.jsonl >out &&
+	jq -r ".params.messages[0].content[0].source.data" out | base64 -d >got.jpg &&
+	cmp exif.jpg got.jpg &&
+	jq -r ".params.messages[0].content[1].source.data" out | base64 -d >got.png &&
+	cmp blob.png got.png &&
+	bt-cost out | jq .total.input_tokens >actual &&
+	echo $(( (500 * 300 + 749) / 750 + (30 * 20 + 749) / 750 + 1 )) >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success 'null or no path: the request is as without --image; a URL is a url source' '
 	printf "%s\n" "{\"t\":\"x\",\"i\":null}" "{\"t\":\"y\",\"i\":\"https://example.com/p.png\"}" >mixed.jsonl &&
 	bt-format -m m -p .t --image .i mixed.jsonl >actual &&
