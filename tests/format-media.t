@@ -227,6 +227,25 @@ test_expect_success 'bt-mock counts media by the same rule: the estimate is its 
 	test_cmp expect actual2
 '
 
+# Each request: a system prompt of 500 bytes (125), the PDF (9200) and the
+# WebP (7) are the marked prefix, 9332 written for an hour; "a" 1 input.
+test_expect_success 'with cache marks (1h), the estimate stays an upper bound of what bt-mock bills' '
+	printf "%s\n" "{\"t\":\"a\"}" "{\"t\":\"b\"}" "{\"t\":\"c\"}" >c.jsonl &&
+	bt-format -m claude-haiku-4-5 --max-tokens 5 -s "$(printf "%0500d" 0)" -p .t \
+		--document "\"a.pdf\"" --image "\"a.webp\"" \
+		--cache-system --cache-attachments --cache-ttl 1h c.jsonl >creq.jsonl &&
+	bt-cost creq.jsonl >est.json &&
+	jq -c "[.total.input_tokens, .total.cache_write_tokens, .total.cache_write_1h_tokens]" est.json >actual &&
+	echo "[3,27996,27996]" >expect &&
+	test_cmp expect actual &&
+	run_batch creq.jsonl &&
+	bt-cost results >billed.json &&
+	jq -c "[.total.cache_write_1h_tokens > 0, .total.cache_read_tokens > 0]" billed.json >actual &&
+	echo "[true,true]" >expect &&
+	test_cmp expect actual &&
+	jq -s -e ".[0].total.upper_bound_usd >= .[1].total.cost_usd" est.json billed.json
+'
+
 test_expect_success 'bt-mock refuses bad base64 and media types: errored, invalid_request_error' '
 	sed "s/image\/png/image\/bmp/" good.jsonl | sed "s/\"custom_id\":\"1\"/\"custom_id\":\"bmp\"/" >bad.jsonl &&
 	jq -c ".custom_id = \"b64\" | .params.messages[0].content[0].source.data = \"@@@@\"" good.jsonl >>bad.jsonl &&
