@@ -384,8 +384,10 @@ static void print(void)
 	if (human) {
 		if (kind == REQUESTS)
 			bt_buf_printf(&b, "estimate: input %s, output at most max_tokens; "
-			              "the costs are upper bounds%s\n", exact ?
-			              "counted by the API" : "estimated as ceil(bytes/4) of the text",
+			              "the costs are upper bounds%s%s\n", exact ?
+			              "counted by the API" : "estimated as ceil(bytes/4) of the text, "
+			              "images and PDFs at their most, cached prefixes as cache writes",
+			              exact ? "" : ", but for the text (a rough count)",
 			              sync ? " (--sync: the standard one)" : "");
 		cell = bt_calloc(cost.n + 2, sizeof *cell);
 		for (j = 0; j < cols; j++)

@@ -303,7 +303,7 @@ test_expect_success '--sync: an estimate at standard prices' '
 	bt-cost --sync two.jsonl | jq -c "[.tier, .total.upper_bound_usd, .total.standard_usd]" >actual &&
 	echo "[\"standard\",0.0306,0.0306]" >expect && test_cmp expect actual &&
 	bt-cost --sync -H two.jsonl | head -n 1 >head &&
-	test_grep "upper bounds \(--sync: the standard one\)" head
+	test_grep "upper bounds, but for the text \(a rough count\) \(--sync: the standard one\)" head
 '
 
 test_expect_success '-H: a table for people, cents rounded half up' '
@@ -323,7 +323,7 @@ test_expect_success '-H: a table for people, cents rounded half up' '
 test_expect_success '-H for an estimate says so' '
 	bt-cost -H two.jsonl >out &&
 	cat >expect <<-\EOF &&
-	estimate: input estimated as ceil(bytes/4) of the text, output at most max_tokens; the costs are upper bounds
+	estimate: input estimated as ceil(bytes/4) of the text, images and PDFs at their most, cached prefixes as cache writes, output at most max_tokens; the costs are upper bounds, but for the text (a rough count)
 	model              requests  input  max output  batch  standard  saving
 	claude-sonnet-4-5         2    200        2000  $0.02     $0.03   $0.02
 	total                     2    200        2000  $0.02     $0.03   $0.02
