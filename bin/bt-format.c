@@ -212,8 +212,6 @@ static int is_url(const char *s)
 	return !strncmp(s, "https://", 8) || !strncmp(s, "http://", 7);
 }
 
-/* One attachment of kind ("image" or "document") from a path or URL,
- * appended to form.att as a content block.  0, or -1 (reported). */
 /* Read up to want more bytes of fd into b: the bytes read, 0 at the end,
  * -1 with errno. */
 static ssize_t fill(int fd, struct bt_buf *b, size_t want)
@@ -331,6 +329,8 @@ static int attach_file(struct bt_records *r, jv rec, const char *what,
 	return 0;
 }
 
+/* One attachment of kind ("image" or "document") from a path or URL,
+ * appended to form.att as a content block.  0, or -1 (reported). */
 static int attach_one(struct bt_records *r, jv rec, const char *kind,
                       const char *what, const char *path)
 {
@@ -440,13 +440,38 @@ static void content_with(struct bt_buf *out, jv prompt)
 	bt_buf_addc(out, ']');
 }
 
+/* The attachments of a record (borrowed, as prompt is) into form.att:
+ * 1 when there are some, 0 when none, -1 when one is bad (reported). */
+static int attachments(struct bt_records *r, jv rec, jv prompt)
+{
+	int nimg = 0;
+
+	form.att.len = 0;
+	if (form.document && attach(r, rec, form.document, "document", "--document") < 0)
+		return -1;
+	if (form.image && (nimg = attach(r, rec, form.image, "image", "--image")) < 0)
+		return -1;
+	if (opt_cache_att && form.att.len) {    /* the last block marks the prefix */
+		form.att.len--;
+		bt_buf_adds(&form.att, ",\"cache_control\":");
+		bt_buf_adds(&form.att, form.cache);
+		bt_buf_addc(&form.att, '}');
+	}
+	if (nimg + images_in(prompt) > BT_MAX_IMAGES) {
+		bad(r, jv_copy(rec), "%d images, more than a request may have (%d)",
+		    nimg + images_in(prompt), BT_MAX_IMAGES);
+		return -1;
+	}
+	return form.att.len > 0;
+}
+
 static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 {
 	char id[BT_ID_MAX + 1], err[400];
 	size_t start = out->len;
 	unsigned long long pos, first;
 	const char *why;
-	int k, nimg;
+	int k;
 	jv v, prompt = jv_invalid(), params;
 
 	if (id_of(r, rec, id) < 0) {
@@ -477,38 +502,18 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			return 0;
 		}
 	}
-	form.att.len = 0;
-	nimg = 0;
-	if (form.document && attach(r, rec, form.document, "document", "--document") < 0)
-		goto bad_att;
-	if (form.image && (nimg = attach(r, rec, form.image, "image", "--image")) < 0)
-		goto bad_att;
-	if (opt_cache_att && form.att.len) {    /* the last block marks the prefix */
-		form.att.len--;
-		bt_buf_adds(&form.att, ",\"cache_control\":");
-		bt_buf_adds(&form.att, form.cache);
-		bt_buf_addc(&form.att, '}');
-	}
-	if (nimg + images_in(prompt) > BT_MAX_IMAGES) {
-		bad(r, jv_copy(rec), "%d images, more than a request may have (%d)",
-		    nimg + images_in(prompt), BT_MAX_IMAGES);
-		goto bad_att;
-	}
-	if (0) {
-bad_att:
+	if ((k = attachments(r, rec, prompt)) < 0) {
 		jv_free(prompt);
 		jv_free(rec);
 		return 0;
 	}
-	if (form.att.len)
-		nimg = -1;              /* there are attachments */
 
 	bt_buf_adds(out, "{\"custom_id\":\"");
 	bt_buf_adds(out, id);
 	bt_buf_adds(out, "\",\"params\":");
 	if (!form.params) {
 		bt_buf_add(out, form.prefix.p, form.prefix.len);
-		if (nimg < 0)
+		if (k)
 			content_with(out, prompt);
 		else
 			bt_json_write(out, prompt);
@@ -516,7 +521,7 @@ bad_att:
 		jv_free(prompt);
 	} else {
 		v = jv_copy(form.base);
-		if (nimg < 0) {         /* the blocks as a value for $params */
+		if (k) {                /* the blocks as a value for $params */
 			struct bt_buf c = { 0 };
 			content_with(&c, prompt);
 			jv_free(prompt);
