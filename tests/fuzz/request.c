@@ -44,7 +44,10 @@ static int expected(const char *s, size_t n, char id[BT_ID_MAX + 1])
 	int good = 0;
 
 	id[0] = 0;
-	if (jv_get_kind(v) != JV_KIND_OBJECT || jv_object_length(jv_copy(v)) != 2)
+	/* bad UTF-8 is refused (the API decodes the body strictly), though
+	 * the parser takes it, replaced */
+	if (jv_get_kind(v) != JV_KIND_OBJECT || jv_object_length(jv_copy(v)) != 2 ||
+	    bt_utf8_valid(s, n) != n)
 		goto out;
 	x = jv_object_get(jv_copy(v), jv_string("custom_id"));
 	p = jv_object_get(jv_copy(v), jv_string("params"));
