@@ -131,16 +131,26 @@ static long long count_tokens(const char *where, jv params)
 
 static void request(const char *where, const char *s, size_t n)
 {
-	long long t[4] = { 0, 0, 0, 0 }, in, out;
+	int k;
+	long long t[BT_TOKENS] = { 0 }, in, out, x, w;
 	char err[300];
 	jv params, model;
 
-	if (bt_cost_request(s, n, &params, &t[1], err, sizeof err) < 0)
+	if (bt_cost_request(s, n, &params, &out, err, sizeof err) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
 	model = bt_jv_get(params, "model");
-	if (bt_price(prices, jv_string_value(model), &in, &out) < 0)
+	if (bt_price(prices, jv_string_value(model), &in, &x) < 0)
 		unknown(where, jv_string_value(model));
-	t[0] = exact ? count_tokens(where, params) : bt_cost_estimate_input(params);
+	bt_cost_estimate(prices, params, t);
+	t[BT_TOK_OUT] = out;
+	if (exact) {
+		/* the API's count, the cache writes the rule's share of it */
+		x = count_tokens(where, params);
+		k = t[BT_TOK_WRITE] ? BT_TOK_WRITE : BT_TOK_WRITE_1H;
+		w = t[k] < x ? t[k] : x;
+		t[k] = w;
+		t[BT_TOK_IN] = x - w;
+	}
 	bt_cost_add(&cost, jv_string_value(model), sync ? BT_TIER_STANDARD : BT_TIER_BATCH, t);
 	jv_free(model);
 	jv_free(params);
@@ -187,10 +197,10 @@ static int repeated(const char *id, jv msg)
 static void result(const char *where, const char *s, size_t n)
 {
 	struct bt_result r;
-	long long t[4];
+	long long t[BT_TOKENS] = { 0 };
 	char err[300];
 	int st;
-	jv line, msg, model, usage, tier;
+	jv line, msg, model, usage, tier, cc;
 
 	line = bt_json_parse(s, n, err, sizeof err);
 	if (bt_result_read(line, &r, err, sizeof err) < 0)
@@ -218,6 +228,16 @@ static void result(const char *where, const char *s, size_t n)
 	t[1] = tokens(where, usage, "output_tokens", 1);
 	t[2] = tokens(where, usage, "cache_creation_input_tokens", 0);
 	t[3] = tokens(where, usage, "cache_read_input_tokens", 0);
+	/* the writes by lifetime when usage says (5 minutes 1.25×, an hour
+	 * 2×); else all at 1.25× */
+	cc = bt_jv_get(usage, "cache_creation");
+	if (jv_get_kind(cc) == JV_KIND_OBJECT) {
+		char w[400];
+		snprintf(w, sizeof w, "%.300s: result.message.usage.cache_creation", where);
+		t[2] = tokens(w, cc, "ephemeral_5m_input_tokens", 0);
+		t[4] = tokens(w, cc, "ephemeral_1h_input_tokens", 0);
+	}
+	jv_free(cc);
 	/* priced as it was served: the synchronous API says "standard" (or
 	 * "priority"), a batch "batch"; results from before the field, batch */
 	tier = bt_jv_get(usage, "service_tier");
@@ -265,7 +285,7 @@ static void input(const char *path)
 struct fig {
 	const char *model;          /* NULL: the total */
 	int tier;
-	long long requests, tokens[4];
+	long long requests, tokens[BT_TOKENS];
 	struct bt_usd batch, standard, input, cost;
 };
 
@@ -285,8 +305,10 @@ static void fig_json(struct bt_buf *b, const struct fig *f)
 		bt_buf_adds(b, ",");
 	}
 	bt_buf_printf(b, "\"requests\":%lld,\"input_tokens\":%lld,\"output_tokens\":%lld,"
-	              "\"cache_write_tokens\":%lld,\"cache_read_tokens\":%lld,\"batch_usd\":",
-	              f->requests, f->tokens[0], f->tokens[1], f->tokens[2], f->tokens[3]);
+	              "\"cache_write_tokens\":%lld,\"cache_read_tokens\":%lld,"
+	              "\"cache_write_1h_tokens\":%lld,\"batch_usd\":",
+	              f->requests, f->tokens[0], f->tokens[1], f->tokens[2] + f->tokens[4],
+	              f->tokens[3], f->tokens[4]);
 	bt_usd_json(b, f->batch);
 	bt_buf_adds(b, ",\"standard_usd\":");
 	bt_usd_json(b, f->standard);
@@ -339,10 +361,12 @@ static void fig_cells(char **c, const struct fig *f)
 	if (kind != REQUESTS)
 		c[k++] = bt_strdup(f->model ? tier_name(f->tier) : "");
 	c[k++] = bt_asprintf("%lld", f->requests);
-	c[k++] = bt_asprintf("%lld", f->tokens[0]);
+	/* an estimate's input counts its cache writes too */
+	c[k++] = bt_asprintf("%lld", f->tokens[0] + (kind == REQUESTS ?
+	                     f->tokens[2] + f->tokens[4] : 0));
 	c[k++] = bt_asprintf("%lld", f->tokens[1]);
 	if (kind != REQUESTS) {
-		c[k++] = bt_asprintf("%lld", f->tokens[2]);
+		c[k++] = bt_asprintf("%lld", f->tokens[2] + f->tokens[4]);
 		c[k++] = bt_asprintf("%lld", f->tokens[3]);
 		c[k++] = bt_strdup(usd[3]);
 	}
@@ -371,7 +395,7 @@ static void print(void)
 		f[i].tier = cost.rows[i].tier;
 		f[i].requests = cost.rows[i].requests;
 		total->requests += f[i].requests;
-		for (k = 0; k < 4; k++) {
+		for (k = 0; k < BT_TOKENS; k++) {
 			f[i].tokens[k] = cost.rows[i].tokens[k];
 			total->tokens[k] += f[i].tokens[k];
 		}
@@ -385,8 +409,10 @@ static void print(void)
 	if (human) {
 		if (kind == REQUESTS)
 			bt_buf_printf(&b, "estimate: input %s, output at most max_tokens; "
-			              "the costs are upper bounds%s\n", exact ?
-			              "counted by the API" : "estimated as ceil(bytes/4) of the text",
+			              "the costs are upper bounds%s%s\n", exact ?
+			              "counted by the API" : "estimated as ceil(bytes/4) of the text, "
+			              "images and PDFs at their most, cached prefixes as cache writes",
+			              exact ? "" : ", but for the text (a rough count)",
 			              sync ? " (--sync: the standard one)" : "");
 		cell = bt_calloc(cost.n + 2, sizeof *cell);
 		for (j = 0; j < cols; j++)

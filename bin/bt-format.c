@@ -1,5 +1,7 @@
 /* bt-format — records in, batch requests out */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -9,7 +11,7 @@
 #include "bt.h"
 
 static struct {
-	struct bt_jq *prompt, *id, *params;
+	struct bt_jq *prompt, *id, *params, *image, *document;
 	const char *reject_path;
 	char *reject_tmp;
 	FILE *reject;
@@ -18,6 +20,9 @@ static struct {
 	struct bt_buf prefix;   /* base as JSON, open for "messages" */
 	struct bt_idset ids;
 	struct bt_buf out;      /* requests not yet written */
+	struct bt_buf att;      /* the attachments of a record, as JSON blocks */
+	struct bt_buf file;     /* an attached file's bytes */
+	const char *cache;      /* the cache_control object, as JSON */
 	char **files;
 	int nfiles;
 } form;
@@ -26,7 +31,9 @@ static void usage(FILE *f, int status)
 {
 	fprintf(f,
 "usage: bt-format [-R] [-m MODEL] [-p EXPR] [--id EXPR] [-s TEXT | --system-file FILE]\n"
-"                 [--cache-system] [--max-tokens N] [--temperature T]\n"
+"                 [--max-tokens N] [--temperature T] [--schema FILE [--tool NAME]]\n"
+"                 [--image EXPR] [--document EXPR] [--cache-system] [--cache-tools]\n"
+"                 [--cache-attachments] [--cache-ttl 5m|1h]\n"
 "                 [--params EXPR | -f FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
 "                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n"
 "       long forms: --raw-input (-R) --model (-m) --prompt (-p) --system (-s)\n"
@@ -44,8 +51,12 @@ static void cleanup(void)
 	bt_jq_free(form.prompt);
 	bt_jq_free(form.id);
 	bt_jq_free(form.params);
-	form.prompt = form.id = form.params = NULL;
+	bt_jq_free(form.image);
+	bt_jq_free(form.document);
+	form.prompt = form.id = form.params = form.image = form.document = NULL;
 	bt_buf_free(&form.out);
+	bt_buf_free(&form.att);
+	bt_buf_free(&form.file);
 	bt_buf_free(&form.prefix);
 	bt_idset_free(&form.ids);
 	jv_free(form.base);
@@ -192,12 +203,275 @@ static int id_of(struct bt_records *r, jv rec, char id[BT_ID_MAX + 1])
 	return 0;
 }
 
+/* ---- attachments: --image and --document ---- */
+
+static int opt_cache_att;       /* --cache-attachments */
+
+static int is_url(const char *s)
+{
+	return !strncmp(s, "https://", 8) || !strncmp(s, "http://", 7);
+}
+
+/* Read up to want more bytes of fd into b: the bytes read, 0 at the end,
+ * -1 with errno. */
+static ssize_t fill(int fd, struct bt_buf *b, size_t want)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	bt_buf_grow(b, want);
+	while (got < want) {
+		n = read(fd, b->p + b->len + got, want - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	b->len += got;
+	return (ssize_t)got;
+}
+
+/* The file at path as a base64 source, into form.att: its start read
+ * into form.file (enough to know its type and size), then encoded a
+ * piece at a time; a regular file over the limit is refused unread.
+ * 0, or -1 (reported). */
+static int attach_file(struct bt_records *r, jv rec, const char *what,
+                       const char *path, int image)
+{
+	enum { HEAD = 64 * 1024, PIECE = 48 * 1024 };   /* PIECE: a multiple of 3 */
+	long long max = image ? BT_IMAGE_MAX_B64 : BT_PDF_MAX_B64;
+	long long total, b64;
+	const char *t, *why = NULL;
+	struct stat st;
+	size_t n3;
+	ssize_t got;
+	long w = 0, h = 0;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(e));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(EISDIR));
+		return -1;
+	}
+	total = S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
+	form.file.len = 0;
+	got = total / 3 * 4 + (total % 3 ? 4 : 0) > max ? 0 : fill(fd, &form.file, HEAD);
+	t = bt_media_sniff(form.file.p, form.file.len);
+	/* an image's size may lie past the head (a JPEG's EXIF): read on */
+	while (got > 0 && image && t && bt_image_size(form.file.p, form.file.len, &w, &h) < 0 &&
+	       (long long)form.file.len <= max)
+		got = fill(fd, &form.file, HEAD);
+	if (got < 0)
+		why = strerror(errno);
+	else if ((b64 = total / 3 * 4 + (total % 3 ? 4 : 0)) > max) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %lld bytes as base64, more than the "
+		    "API takes in %s (%lld)", what, path, b64,
+		    image ? "an image" : "a PDF", max);
+		return -1;
+	} else if (image ? !bt_media_image_type(t) : !t || strcmp(t, "application/pdf")) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: not %s (%s)", what, path,
+		    image ? "a JPEG, PNG, GIF or WebP image" : "a PDF",
+		    t ? t : "unknown type");
+		return -1;
+	} else if (image && bt_image_size(form.file.p, form.file.len, &w, &h) < 0) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: a damaged %s: no size in its header",
+		    what, path, t);
+		return -1;
+	} else if (image && (w > BT_IMAGE_MAX_PX || h > BT_IMAGE_MAX_PX)) {
+		close(fd);
+		bad(r, jv_copy(rec), "%s: %s: %ldx%ld pixels, more than the API "
+		    "takes (%d a side)", what, path, w, h, BT_IMAGE_MAX_PX);
+		return -1;
+	}
+	if (!why) {
+		bt_buf_printf(&form.att, "\"base64\",\"media_type\":\"%s\",\"data\":\"", t);
+		total = (long long)form.file.len;
+		for (;;) {
+			n3 = got > 0 ? form.file.len / 3 * 3 : form.file.len;
+			bt_b64_encode(&form.att, form.file.p, n3);
+			memmove(form.file.p, form.file.p + n3, form.file.len - n3);
+			form.file.len -= n3;
+			if (got <= 0)
+				break;
+			if ((got = fill(fd, &form.file, PIECE)) < 0) {
+				why = strerror(errno);
+				break;
+			}
+			total += got;
+			if (total / 3 * 4 + (total % 3 ? 4 : 0) > max) {
+				why = image ? "more than the API takes in an image" :
+				              "more than the API takes in a PDF";
+				break;
+			}
+		}
+		bt_buf_addc(&form.att, '"');
+	}
+	close(fd);
+	if (form.file.cap > HEAD * 4)       /* a long JPEG head: keep no large buffer */
+		bt_buf_free(&form.file);
+	if (why) {
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path, why);
+		return -1;
+	}
+	return 0;
+}
+
+/* One attachment of kind ("image" or "document") from a path or URL,
+ * appended to form.att as a content block.  0, or -1 (reported). */
+static int attach_one(struct bt_records *r, jv rec, const char *kind,
+                      const char *what, const char *path)
+{
+	int image = !strcmp(kind, "image");
+
+	if (form.att.len)
+		bt_buf_addc(&form.att, ',');
+	bt_buf_printf(&form.att, "{\"type\":\"%s\",\"source\":{\"type\":", kind);
+	if (is_url(path)) {
+		bt_buf_adds(&form.att, "\"url\",\"url\":");
+		bt_json_write_str(&form.att, path, strlen(path));
+	} else {
+		if (attach_file(r, rec, what, path, image) < 0)
+			return -1;
+	}
+	bt_buf_adds(&form.att, "}}");
+	return 0;
+}
+
+/* The paths an --image or --document expression gave: a string, an
+ * array of strings, null or "" for none.  Appends to form.att; the number
+ * attached, or -1 (reported). */
+static int attach(struct bt_records *r, jv rec, struct bt_jq *q, const char *kind,
+                  const char *what)
+{
+	jv v = bt_jq_one(q, jv_copy(rec)), x;
+	int i, n, count = 0;
+
+	if (!jv_is_valid(v)) {
+		badjv(r, jv_copy(rec), v);
+		return -1;
+	}
+	if (jv_get_kind(v) == JV_KIND_STRING || jv_get_kind(v) == JV_KIND_NULL)
+		v = JV_ARRAY(v);
+	if (jv_get_kind(v) != JV_KIND_ARRAY) {
+		jv_free(v);
+		bad(r, jv_copy(rec), "%s: gave neither a path, a URL, an array of "
+		    "them nor null", what);
+		return -1;
+	}
+	n = jv_array_length(jv_copy(v));
+	for (i = 0; i < n; i++) {       /* how many there are, and all strings */
+		x = jv_array_get(jv_copy(v), i);
+		if (jv_get_kind(x) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(x)))
+			count++;
+		else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_STRING) {
+			jv_free(x);
+			jv_free(v);
+			bad(r, jv_copy(rec), "%s: an array element is not a path or a URL", what);
+			return -1;
+		}
+		jv_free(x);
+	}
+	for (i = 0; i < n; i++) {
+		x = jv_array_get(jv_copy(v), i);
+		if (jv_get_kind(x) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(x))) {
+			if (attach_one(r, rec, kind, what, jv_string_value(x)) < 0) {
+				jv_free(x);
+				jv_free(v);
+				return -1;
+			}
+		}
+		jv_free(x);
+	}
+	jv_free(v);
+	return count;
+}
+
+/* Images in content c (borrowed), at its top level. */
+static int images_in(jv c)
+{
+	int i, n = jv_get_kind(c) == JV_KIND_ARRAY ? jv_array_length(jv_copy(c)) : 0, k = 0;
+	jv b, t;
+
+	for (i = 0; i < n; i++) {
+		b = jv_array_get(jv_copy(c), i);
+		t = bt_jv_get(b, "type");
+		k += bt_jv_is(t, "image");
+		jv_free(t);
+		jv_free(b);
+	}
+	return k;
+}
+
+/* The content of a record with attachments: form.att, then the prompt
+ * (borrowed; a string as a text block, blocks as they are), as JSON. */
+static void content_with(struct bt_buf *out, jv prompt)
+{
+	int i, n;
+	jv b;
+
+	bt_buf_addc(out, '[');
+	bt_buf_add(out, form.att.p, form.att.len);
+	if (jv_get_kind(prompt) == JV_KIND_STRING) {
+		bt_buf_adds(out, ",{\"type\":\"text\",\"text\":");
+		bt_json_write(out, prompt);
+		bt_buf_addc(out, '}');
+	} else if (jv_get_kind(prompt) == JV_KIND_ARRAY) {
+		n = jv_array_length(jv_copy(prompt));
+		for (i = 0; i < n; i++) {
+			b = jv_array_get(jv_copy(prompt), i);
+			bt_buf_addc(out, ',');
+			bt_json_write(out, b);
+			jv_free(b);
+		}
+	}
+	bt_buf_addc(out, ']');
+}
+
+/* The attachments of a record (borrowed, as prompt is) into form.att:
+ * 1 when there are some, 0 when none, -1 when one is bad (reported). */
+static int attachments(struct bt_records *r, jv rec, jv prompt)
+{
+	int nimg = 0;
+
+	form.att.len = 0;
+	if (form.document && attach(r, rec, form.document, "document", "--document") < 0)
+		return -1;
+	if (form.image && (nimg = attach(r, rec, form.image, "image", "--image")) < 0)
+		return -1;
+	if (opt_cache_att && form.att.len) {    /* the last block marks the prefix */
+		form.att.len--;
+		bt_buf_adds(&form.att, ",\"cache_control\":");
+		bt_buf_adds(&form.att, form.cache);
+		bt_buf_addc(&form.att, '}');
+	}
+	if (nimg + images_in(prompt) > BT_MAX_IMAGES) {
+		bad(r, jv_copy(rec), "%d images, more than a request may have (%d)",
+		    nimg + images_in(prompt), BT_MAX_IMAGES);
+		return -1;
+	}
+	return form.att.len > 0;
+}
+
 static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 {
-	char id[BT_ID_MAX + 1];
+	char id[BT_ID_MAX + 1], err[400];
 	size_t start = out->len;
 	unsigned long long pos, first;
 	const char *why;
+	int k;
 	jv v, prompt = jv_invalid(), params;
 
 	if (id_of(r, rec, id) < 0) {
@@ -215,6 +489,23 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			bad(r, rec, "%s", why);
 			return 0;
 		}
+		k = 0;
+		if (jv_get_kind(prompt) == JV_KIND_ARRAY) {     /* blocks: as the API checks them */
+			v = JV_OBJECT(jv_string("messages"), JV_ARRAY(JV_OBJECT(jv_string("content"),
+			              jv_copy(prompt))));
+			k = bt_content_check(v, err, sizeof err);
+			jv_free(v);
+		}
+		if (k < 0) {
+			jv_free(prompt);
+			bad(r, rec, "-p: %s", err + (strncmp(err, "messages.0.", 11) ? 0 : 11));
+			return 0;
+		}
+	}
+	if ((k = attachments(r, rec, prompt)) < 0) {
+		jv_free(prompt);
+		jv_free(rec);
+		return 0;
 	}
 
 	bt_buf_adds(out, "{\"custom_id\":\"");
@@ -222,11 +513,21 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 	bt_buf_adds(out, "\",\"params\":");
 	if (!form.params) {
 		bt_buf_add(out, form.prefix.p, form.prefix.len);
-		bt_json_write(out, prompt);
+		if (k)
+			content_with(out, prompt);
+		else
+			bt_json_write(out, prompt);
 		bt_buf_adds(out, "}]}}\n");
 		jv_free(prompt);
 	} else {
 		v = jv_copy(form.base);
+		if (k) {                /* the blocks as a value for $params */
+			struct bt_buf c = { 0 };
+			content_with(&c, prompt);
+			jv_free(prompt);
+			prompt = bt_json_parse(c.p, c.len, err, sizeof err);
+			bt_buf_free(&c);
+		}
 		if (jv_is_valid(prompt))
 			v = jv_object_set(v, jv_string("messages"),
 			        JV_ARRAY(JV_OBJECT(jv_string("role"), jv_string("user"),
@@ -242,6 +543,12 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			jv_free(params);
 			out->len = start;
 			bad(r, rec, "%s", why);
+			return 0;
+		}
+		if (bt_content_check(params, err, sizeof err) < 0) {
+			jv_free(params);
+			out->len = start;
+			bad(r, rec, "params: %s", err);
 			return 0;
 		}
 		bt_json_write(out, params);
@@ -281,12 +588,53 @@ static char *slurp_text(const char *path)
 /* What the options say. */
 static struct {
 	const char *prompt, *id, *system, *params, *model;
+	const char *image, *document, *schema_file, *tool, *ttl;
 	char *params_text, *system_text;
 	long long max_tokens;
 	double temperature;
-	int raw, cache;
+	int raw, cache, cache_tools;
+	jv schema;              /* --schema FILE, parsed */
 	jv args;                /* --arg, --argjson, --rawfile */
 } opt = { .max_tokens = 1024, .temperature = -1 };
+
+/* --schema FILE: a JSON object with "type":"object" at the top, as
+ * output_config.format.schema and a tool's input_schema both must be. */
+static jv read_schema(const char *path)
+{
+	struct bt_buf b = { 0 };
+	char err[200];
+	jv v, t;
+
+	if (bt_slurp(path, &b) < 0)
+		bt_die(BT_EXIT_USAGE, "--schema: %s:", path);
+	v = bt_json_parse(b.p ? b.p : "", b.len, err, sizeof err);
+	bt_buf_free(&b);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		bt_die(BT_EXIT_USAGE, "--schema: %s: invalid JSON: %s", path, err);
+	}
+	t = bt_jv_get(v, "type");
+	if (jv_get_kind(v) != JV_KIND_OBJECT || !bt_jv_is(t, "object")) {
+		jv_free(t);
+		jv_free(v);
+		bt_die(BT_EXIT_USAGE, "--schema: %s: not a JSON schema of an object "
+		       "(a JSON object with \"type\":\"object\" at the top)", path);
+	}
+	jv_free(t);
+	return v;
+}
+
+/* The API's pattern of a tool name: ^[a-zA-Z0-9_-]{1,128}$ */
+static int tool_name_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return n >= 1 && n <= 128;
+}
 
 static void option(int c, int argc, char **argv)
 {
@@ -308,6 +656,22 @@ static void option(int c, int argc, char **argv)
 		opt.system_text = slurp_text(optarg);
 		break;
 	case 'C': opt.cache = 1; break;
+	case 'K': opt.cache_tools = 1; break;
+	case 'A': opt_cache_att = 1; break;
+	case 'L':
+		if (strcmp(optarg, "5m") && strcmp(optarg, "1h"))
+			bt_die(BT_EXIT_USAGE, "--cache-ttl: \"%s\": give 5m or 1h", optarg);
+		opt.ttl = optarg;
+		break;
+	case 'J': opt.schema_file = optarg; break;
+	case 'N':
+		if (!tool_name_ok(optarg))
+			bt_die(BT_EXIT_USAGE, "--tool: \"%s\": a tool name is 1 to 128 "
+			       "letters, digits, _ or -", optarg);
+		opt.tool = optarg;
+		break;
+	case 'I': opt.image = optarg; break;
+	case 'D': opt.document = optarg; break;
 	case 'm': opt.model = optarg; break;
 	case 'M': opt.max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
 	case 'T': opt.temperature = bt_real(optarg, 0, 1, "--temperature"); break;
@@ -347,6 +711,16 @@ static void option(int c, int argc, char **argv)
 static void base_params(void)
 {
 	const char *model = opt.model, *system = opt.system;
+	jv cc = JV_OBJECT(jv_string("type"), jv_string("ephemeral")), tool;
+	struct bt_buf ccj = { 0 };
+	static char cache_json[64];
+
+	if (opt.ttl && !strcmp(opt.ttl, "1h"))   /* 5m is the API's default: unsaid */
+		cc = jv_object_set(cc, jv_string("ttl"), jv_string("1h"));
+	bt_json_write(&ccj, cc);
+	snprintf(cache_json, sizeof cache_json, "%s", bt_buf_str(&ccj));
+	bt_buf_free(&ccj);
+	form.cache = cache_json;
 
 	form.base = jv_object();
 	if (model && *model)
@@ -358,8 +732,25 @@ static void base_params(void)
 		form.base = jv_object_set(form.base, jv_string("system"), !opt.cache ? jv_string(system) :
 		        JV_ARRAY(JV_OBJECT(jv_string("type"), jv_string("text"),
 		                           jv_string("text"), jv_string(system),
-		                           jv_string("cache_control"),
-		                           JV_OBJECT(jv_string("type"), jv_string("ephemeral")))));
+		                           jv_string("cache_control"), jv_copy(cc))));
+	if (opt.tool) {
+		tool = JV_OBJECT(jv_string("name"), jv_string(opt.tool),
+		                 jv_string("description"),
+		                 jv_string("Record the answer: its input is the answer, "
+		                           "as the schema says."),
+		                 jv_string("input_schema"), jv_copy(opt.schema));
+		if (opt.cache_tools)
+			tool = jv_object_set(tool, jv_string("cache_control"), jv_copy(cc));
+		form.base = jv_object_set(form.base, jv_string("tools"), JV_ARRAY(tool));
+		form.base = jv_object_set(form.base, jv_string("tool_choice"),
+		        JV_OBJECT(jv_string("type"), jv_string("tool"),
+		                  jv_string("name"), jv_string(opt.tool)));
+	} else if (jv_is_valid(opt.schema))
+		form.base = jv_object_set(form.base, jv_string("output_config"),
+		        JV_OBJECT(jv_string("format"),
+		                  JV_OBJECT(jv_string("type"), jv_string("json_schema"),
+		                            jv_string("schema"), jv_copy(opt.schema))));
+	jv_free(cc);
 	bt_json_write(&form.prefix, form.base);
 	form.prefix.len--;     /* reopen the object */
 	bt_buf_adds(&form.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
@@ -373,6 +764,10 @@ static void compile(void)
 		form.prompt = bt_jq_compile("-p", opt.prompt, jv_copy(opt.args));
 	if (opt.id)
 		form.id = bt_jq_compile("--id", opt.id, jv_copy(opt.args));
+	if (opt.image)
+		form.image = bt_jq_compile("--image", opt.image, jv_copy(opt.args));
+	if (opt.document)
+		form.document = bt_jq_compile("--document", opt.document, jv_copy(opt.args));
 	if (opt.params) {
 		/* run on [record, params]: $params changes with every record */
 		wrapped = bt_asprintf(".[1] as $params | .[0] | (%s\n)", opt.params);
@@ -435,6 +830,13 @@ int main(int argc, char **argv)
 		{ "system", required_argument, 0, 's' },
 		{ "system-file", required_argument, 0, 'S' },
 		{ "cache-system", no_argument, 0, 'C' },
+		{ "cache-tools", no_argument, 0, 'K' },
+		{ "cache-attachments", no_argument, 0, 'A' },
+		{ "cache-ttl", required_argument, 0, 'L' },
+		{ "schema", required_argument, 0, 'J' },
+		{ "tool", required_argument, 0, 'N' },
+		{ "image", required_argument, 0, 'I' },
+		{ "document", required_argument, 0, 'D' },
 		{ "model", required_argument, 0, 'm' },
 		{ "max-tokens", required_argument, 0, 'M' },
 		{ "temperature", required_argument, 0, 'T' },
@@ -453,6 +855,7 @@ int main(int argc, char **argv)
 	bt_init(argv);
 	opt.model = getenv("BT_MODEL");
 	opt.args = jv_object();
+	opt.schema = jv_invalid();
 	while ((c = getopt_long(argc, argv, "hRm:p:s:f:", opts, NULL)) != -1)
 		option(c, argc, argv);
 	argc -= optind;
@@ -467,9 +870,22 @@ int main(int argc, char **argv)
 		bt_die(BT_EXIT_USAGE, "no model: give -m MODEL or set BT_MODEL");
 	if (opt.cache && !opt.system)
 		bt_die(BT_EXIT_USAGE, "--cache-system: there is no system prompt (-s or --system-file)");
+	if (opt.tool && !opt.schema_file)
+		bt_die(BT_EXIT_USAGE, "--tool: give the tool's input schema with --schema FILE");
+	if (opt.cache_tools && !opt.tool)
+		bt_die(BT_EXIT_USAGE, "--cache-tools: there is no tool (--tool NAME)");
+	if (opt_cache_att && !opt.image && !opt.document)
+		bt_die(BT_EXIT_USAGE, "--cache-attachments: there are no attachments "
+		       "(--image or --document)");
+	if (opt.ttl && !opt.cache && !opt.cache_tools && !opt_cache_att)
+		bt_die(BT_EXIT_USAGE, "--cache-ttl: nothing is cached (--cache-system, "
+		       "--cache-tools or --cache-attachments)");
+	if (opt.schema_file)
+		opt.schema = read_schema(opt.schema_file);
 
 	atexit(cleanup);
 	base_params();
+	jv_free(opt.schema);
 	compile();
 	jv_free(opt.args);
 	if (form.reject_path)

@@ -260,9 +260,64 @@ void bt_idset_free(struct bt_idset *s);
 
 /* Check a request line without building it: a JSON object with exactly
  * custom_id (matching the API's pattern) and params (an object), valid
- * JSON throughout.  0 with the id copied out, or -1 with what is wrong. */
+ * JSON throughout; params with a "source" (as image and document blocks
+ * have) are built and their blocks checked by bt_content_check.  0 with the id copied
+ * out, or -1 with what is wrong. */
 int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
                      char *err, size_t errsz);
+
+/* What the API would refuse in the content blocks of params (borrowed):
+ * an image or document source of a media type outside the API's list
+ * (image/jpeg, image/png, image/gif, image/webp; application/pdf, and
+ * text/plain for a text source), base64 data that does not decode or
+ * whose bytes are not of the type it names, an image over
+ * BT_IMAGE_MAX_B64 bytes of base64 or BT_IMAGE_MAX_PX pixels a side, a
+ * PDF over BT_PDF_MAX_B64, more than BT_MAX_IMAGES images.  Walks
+ * system, every message's content and tool_result contents.  0, or -1
+ * with "messages.0.content.1.source.media_type: ..." in err. */
+int bt_content_check(jv params, char *err, size_t errsz);
+
+/* ---- media.c: images and PDFs ---------------------------------------- */
+
+/* Limits of the API on media (anthropic-batches.md; the image count and
+ * the PDF page count are the real API's documented limits). */
+#define BT_IMAGE_MAX_B64    (5LL * 1024 * 1024)  /* bytes of base64 an image */
+#define BT_IMAGE_MAX_PX     8000                 /* pixels a side */
+#define BT_MAX_IMAGES       100                  /* images a request */
+#define BT_PDF_MAX_B64      (32LL * 1000 * 1000) /* the synchronous body limit */
+#define BT_PDF_MAX_PAGES    100                  /* pages a request */
+/* The estimate's rule for media (bt-cost, --max-cost, bt-mock's usage):
+ * an image is ceil(w×h/750) tokens after scaling to fit BT_IMAGE_PX on
+ * the long edge, at most BT_IMAGE_TOKENS (both per model in the price
+ * table: image_px, image_tokens); an image of unknown size (a URL), the
+ * most.  A PDF page is BT_PDF_PAGE_TEXT_TOKENS of text plus one image at
+ * the most; a PDF whose pages cannot be counted, or given by URL, counts
+ * BT_PDF_MAX_PAGES pages. */
+#define BT_IMAGE_PX         1568
+#define BT_IMAGE_TOKENS     1600
+#define BT_PDF_PAGE_TEXT_TOKENS 3000
+
+/* The media type of p[0..n) by its magic bytes: image/jpeg, image/png,
+ * image/gif, image/webp, application/pdf; NULL for anything else. */
+const char *bt_media_sniff(const void *p, size_t n);
+/* 1 when t is one of the API's image media types. */
+int bt_media_image_type(const char *t);
+/* Width and height of a PNG, JPEG, GIF or WebP image from its header
+ * (p holds the file, or enough of its start); 0, or -1 when unknown. */
+int bt_image_size(const void *p, size_t n, long *w, long *h);
+/* Append p[0..n) to b as base64 (standard alphabet, padded).  Call it on
+ * pieces of a multiple of 3 bytes to encode a stream. */
+void bt_b64_encode(struct bt_buf *b, const void *p, size_t n);
+/* Check s[0..n) is base64 as the API takes it (standard alphabet, padded,
+ * no white space) and append the bytes to out (when not NULL): the
+ * number of bytes, or -1. */
+long long bt_b64_decode(const char *s, size_t n, struct bt_buf *out);
+/* The tokens of a w×h image by the rule above (w or h 0: unknown). */
+long long bt_image_tokens(long w, long h, long max_px, long long cap);
+/* Pages of a PDF: its /Type /Page objects (0 when none can be seen). */
+long long bt_pdf_pages(const void *p, size_t n);
+/* The tokens of a PDF of pages pages (0: unknown) by the rule above. */
+long long bt_pdf_tokens(long long pages, long long image_cap);
 
 /* ---- chunk.c: cutting requests into batches, the one rule ----------- */
 
@@ -693,11 +748,15 @@ int bt_usd_parse(const char *s, long long *micro);
 /* Prices per million tokens of the standard (synchronous) API; batch is
  * half, a cache write 1.25× input, a cache read 0.1× input. */
 #define BT_PRICE_MAX 1000   /* dollars per million tokens, at most */
+/* Token counts: input, output, cache write (5 minutes), cache read,
+ * cache write (1 hour). */
+enum { BT_TOK_IN, BT_TOK_OUT, BT_TOK_WRITE, BT_TOK_READ, BT_TOK_WRITE_1H, BT_TOKENS };
 struct bt_prices;
 /* The built-in table plus user entries, which add to or replace it: those
  * of file (--prices) if not NULL, else of $BT_PRICES (JSON text when it
  * starts with '{', else a file name).  The format is a JSON object
- * {"MODEL":{"input":USD,"output":USD},...}.  Bad prices exit 2, named. */
+ * {"MODEL":{"input":USD,"output":USD},...}; an entry may also say
+ * "image_px" and "image_tokens" (see BT_IMAGE_PX).  Bad prices exit 2. */
 struct bt_prices *bt_prices_load(const char *file);
 void bt_prices_free(struct bt_prices *p);
 /* The prices of model (micro-dollars per million tokens): the entry named
@@ -709,9 +768,24 @@ int bt_price(const struct bt_prices *p, const char *model,
 /* The estimate rule, bt-mock's count_tokens rule: ceil(bytes / 4) over the
  * system text (a string or text blocks), each message's text (string
  * content or text blocks; tool_use input and tool_result content as
- * compact JSON) and the compact JSON of tools; at least 1.  params is
+ * compact JSON; a document's plain text) and the compact JSON of tools,
+ * plus images and PDFs by media.c's rule; at least 1.  params is
  * borrowed. */
 long long bt_cost_estimate_input(jv params);
+/* The estimate of params (borrowed) for the price table p (NULL: the
+ * built-in image rule), into t[BT_TOK_IN], t[BT_TOK_WRITE] and
+ * t[BT_TOK_WRITE_1H]: the input up to and with the last block marked
+ * cache_control (tools, system, messages, in that order) counts as a
+ * cache write, an hour's when any mark says "ttl":"1h"; text by the
+ * bytes / 4 rule, images and PDFs by media.c's rule. */
+void bt_cost_estimate(const struct bt_prices *p, jv params, long long t[BT_TOKENS]);
+/* The image and PDF tokens of params (borrowed) by the built-in rule. */
+long long bt_media_tokens(jv params);
+/* The image rule of model: the long edge images are scaled to fit, and
+ * the most tokens an image counts (BT_IMAGE_PX, BT_IMAGE_TOKENS unless
+ * the table says image_px, image_tokens). */
+void bt_price_image(const struct bt_prices *p, const char *model, long *px,
+                    long long *cap);
 /* The bytes that rule counts in params (borrowed): the text of system and
  * of every message's content (text blocks; tool_use input and tool_result
  * content as compact JSON) and the compact JSON of tools.  *system, when
@@ -723,14 +797,14 @@ size_t bt_input_bytes(jv params, size_t *system);
 int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
                     char *err, size_t errsz);
 
-/* A job's tokens, model by model.  tokens[]: input, output, cache write,
- * cache read. */
+/* A job's tokens, model by model.  tokens[]: input, output, cache write
+ * (5 minutes), cache read, cache write (1 hour). */
 enum { BT_TIER_BATCH, BT_TIER_STANDARD };  /* usage.service_tier */
 struct bt_cost_row {
 	char *model;                /* as the request or result names it */
 	int tier;                   /* BT_TIER_*: which prices were paid */
 	long long in_price, out_price;  /* standard, micro-dollars per million */
-	long long requests, tokens[4];
+	long long requests, tokens[BT_TOKENS];
 };
 struct bt_cost {
 	const struct bt_prices *prices;     /* set before the first add */
@@ -740,7 +814,7 @@ struct bt_cost {
 /* Count one request of model, answered at tier, with these tokens: its
  * row (one a model and tier), or NULL when no price is known for model. */
 struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
-                                const long long tokens[4]);
+                                const long long tokens[BT_TOKENS]);
 /* Count a request line as an estimate: the estimate rule for input,
  * max_tokens for output.  0, or -1 with err (a bad line, an unknown
  * model). */

@@ -119,6 +119,8 @@ static struct bt_usd cost_of(long long tokens, long long price, int f)
 struct bt_price_entry {
 	char *model;
 	long long input, output;    /* micro-dollars per million tokens, standard */
+	long px;                    /* images: scaled to fit px on the long edge, */
+	long long image_tokens;     /* and at most so many tokens */
 };
 
 struct bt_prices {
@@ -150,6 +152,8 @@ static void price_set(struct bt_prices *p, const char *model, long long in, long
 	p->e[p->n].model = bt_strdup(model);
 	p->e[p->n].input = in;
 	p->e[p->n].output = out;
+	p->e[p->n].px = BT_IMAGE_PX;
+	p->e[p->n].image_tokens = BT_IMAGE_TOKENS;
 	p->n++;
 }
 
@@ -164,6 +168,23 @@ static long long price_num(const char *name, const char *model, jv entry,
 		bt_die(BT_EXIT_USAGE, "%s: \"%s\": .%s must be a number of dollars per "
 		       "million tokens, 0 to %d", name, model, key, BT_PRICE_MAX);
 	return llround(d * 1e6);
+}
+
+/* An entry's optional image rule: a whole number 1 to 1000000. */
+static long long image_num(const char *name, const char *model, jv entry,
+                           const char *key, long long dflt)
+{
+	jv x = jv_object_get(jv_copy(entry), jv_string(key));
+	int none = !jv_is_valid(x);
+	double d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
+
+	jv_free(x);
+	if (none)
+		return dflt;
+	if (!(d >= 1 && d <= 1000000 && d == floor(d)))
+		bt_die(BT_EXIT_USAGE, "%s: \"%s\": .%s must be a whole number, 1 to 1000000",
+		       name, model, key);
+	return (long long)d;
 }
 
 /* Add the entries of the JSON text s[0..n); name is for messages. */
@@ -190,16 +211,22 @@ static void prices_parse(struct bt_prices *p, const char *name, const char *s, s
 		mm = jv_array_length(jv_copy(kk));
 		for (j = 0; j < mm; j++) {
 			jv x = jv_array_get(jv_copy(kk), j);
-			if (strcmp(jv_string_value(x), "input") && strcmp(jv_string_value(x), "output"))
+			if (strcmp(jv_string_value(x), "input") && strcmp(jv_string_value(x), "output") &&
+			    strcmp(jv_string_value(x), "image_px") &&
+			    strcmp(jv_string_value(x), "image_tokens"))
 				bt_die(BT_EXIT_USAGE, "%s: \"%s\": unknown field \"%s\" "
-				       "(only input and output)", name, jv_string_value(k),
-				       jv_string_value(x));
+				       "(only input, output, image_px, image_tokens)", name,
+				       jv_string_value(k), jv_string_value(x));
 			jv_free(x);
 		}
 		jv_free(kk);
 		price_set(p, jv_string_value(k),
 		          price_num(name, jv_string_value(k), entry, "input"),
 		          price_num(name, jv_string_value(k), entry, "output"));
+		p->e[p->n - 1].px = (long)image_num(name, jv_string_value(k), entry,
+		                                    "image_px", BT_IMAGE_PX);
+		p->e[p->n - 1].image_tokens = image_num(name, jv_string_value(k), entry,
+		                                        "image_tokens", BT_IMAGE_TOKENS);
 		jv_free(entry);
 		jv_free(k);
 	}
@@ -258,8 +285,7 @@ static const struct bt_price_entry *find(const struct bt_prices *p, const char *
 	return NULL;
 }
 
-int bt_price(const struct bt_prices *p, const char *model,
-             long long *input, long long *output)
+static const struct bt_price_entry *lookup(const struct bt_prices *p, const char *model)
 {
 	const struct bt_price_entry *e;
 	size_t n = strlen(model), i;
@@ -273,6 +299,23 @@ int bt_price(const struct bt_prices *p, const char *model,
 	}
 	if (!e && n > 7 && !strcmp(model + n - 7, "-latest"))
 		e = find(p, model, n - 7);
+	return e;
+}
+
+void bt_price_image(const struct bt_prices *p, const char *model, long *px,
+                    long long *cap)
+{
+	const struct bt_price_entry *e = lookup(p, model);
+
+	*px = e ? e->px : BT_IMAGE_PX;
+	*cap = e ? e->image_tokens : BT_IMAGE_TOKENS;
+}
+
+int bt_price(const struct bt_prices *p, const char *model,
+             long long *input, long long *output)
+{
+	const struct bt_price_entry *e = lookup(p, model);
+
 	if (!e)
 		return -1;
 	*input = e->input;
@@ -303,67 +346,211 @@ static size_t slen(jv s)                /* s borrowed */
 	return (size_t)jv_string_length_bytes(jv_copy(s));
 }
 
-/* Bytes of the text of a content value: a string, or blocks. */
-static size_t content_bytes(jv c)       /* c borrowed */
-{
-	size_t bytes = 0;
-	int i, n;
-	jv blk, t, x;
+/* The estimate's walk over params, in the API's cache order: tools,
+ * system, messages.  Text as bytes, media as tokens; the prefix is what
+ * comes up to the last block marked cache_control. */
+struct est {
+	size_t bytes, pbytes;       /* text bytes, all and in the prefix */
+	long long media, pmedia;    /* media tokens, all and in the prefix */
+	int hour;                   /* a mark says "ttl":"1h" */
+	long px;                    /* the model's image rule */
+	long long cap;
+	struct bt_buf raw;
+};
 
-	if (jv_get_kind(c) == JV_KIND_STRING)
-		return slen(c);
+/* The block (borrowed) asks to be cached: the prefix runs to here. */
+static void mark(struct est *e, jv blk)
+{
+	jv cc = bt_jv_get(blk, "cache_control"), ttl;
+
+	if (jv_get_kind(cc) == JV_KIND_OBJECT) {
+		ttl = bt_jv_get(cc, "ttl");
+		if (bt_jv_is(ttl, "1h"))
+			e->hour = 1;
+		jv_free(ttl);
+		e->pbytes = e->bytes;
+		e->pmedia = e->media;
+	}
+	jv_free(cc);
+}
+
+/* The tokens of an image or document block's source (borrowed). */
+static long long media_tokens(struct est *e, jv t, jv src)
+{
+	jv st = bt_jv_get(src, "type"), d = bt_jv_get(src, "data");
+	long long n = 0, pages = 0;
+	long w = 0, h = 0;
+
+	if (bt_jv_is(st, "base64") && jv_get_kind(d) == JV_KIND_STRING) {
+		e->raw.len = 0;
+		if (bt_b64_decode(jv_string_value(d), (size_t)jv_string_length_bytes(jv_copy(d)),
+		                  &e->raw) < 0)
+			e->raw.len = 0;
+		if (is(t, "image"))
+			bt_image_size(e->raw.p, e->raw.len, &w, &h);
+		else
+			pages = bt_pdf_pages(e->raw.p, e->raw.len);
+	}
+	if (is(t, "image"))
+		n = bt_image_tokens(w, h, e->px, e->cap);
+	else if (!bt_jv_is(st, "text") && !bt_jv_is(st, "content"))
+		n = bt_pdf_tokens(pages, e->cap);
+	jv_free(st);
+	jv_free(d);
+	return n;
+}
+
+static void content_walk(struct est *e, jv c);
+
+/* One content block (borrowed). */
+static void block_walk(struct est *e, jv blk)
+{
+	jv t = bt_jv_get(blk, "type"), x, y;
+
+	if (is(t, "text")) {
+		x = bt_jv_get(blk, "text");
+		e->bytes += jv_get_kind(x) == JV_KIND_STRING ? slen(x) : 0;
+		jv_free(x);
+	} else if (is(t, "tool_use")) {
+		x = bt_jv_get(blk, "input");
+		if (jv_is_valid(x))
+			e->bytes += compact_len(x);
+		jv_free(x);
+	} else if (is(t, "tool_result")) {
+		x = bt_jv_get(blk, "content");  /* as JSON, images and all */
+		if (jv_is_valid(x))
+			e->bytes += compact_len(x);
+		jv_free(x);
+	} else if (is(t, "image") || is(t, "document")) {
+		x = bt_jv_get(blk, "source");
+		y = bt_jv_get(x, "type");
+		if (is(t, "document") && is(y, "text")) {     /* plain text: its bytes */
+			jv_free(y);
+			y = bt_jv_get(x, "data");
+			e->bytes += jv_get_kind(y) == JV_KIND_STRING ? slen(y) : 0;
+		} else if (is(t, "document") && is(y, "content")) {
+			jv_free(y);
+			y = bt_jv_get(x, "content");
+			if (jv_get_kind(y) == JV_KIND_ARRAY)
+				content_walk(e, y);
+			else if (jv_get_kind(y) == JV_KIND_STRING)
+				e->bytes += slen(y);
+		} else if (jv_get_kind(x) == JV_KIND_OBJECT)
+			e->media += media_tokens(e, t, x);
+		jv_free(y);
+		jv_free(x);
+	}
+	jv_free(t);
+	mark(e, blk);
+}
+
+/* A content value (borrowed): a string, or blocks. */
+static void content_walk(struct est *e, jv c)
+{
+	int i, n;
+	jv blk;
+
+	if (jv_get_kind(c) == JV_KIND_STRING) {
+		e->bytes += slen(c);
+		return;
+	}
 	if (jv_get_kind(c) != JV_KIND_ARRAY)
-		return 0;
+		return;
 	n = jv_array_length(jv_copy(c));
 	for (i = 0; i < n; i++) {
 		blk = jv_array_get(jv_copy(c), i);
-		t = bt_jv_get(blk, "type");
-		x = is(t, "text") ? bt_jv_get(blk, "text") :
-		    is(t, "tool_use") ? bt_jv_get(blk, "input") :
-		    is(t, "tool_result") ? bt_jv_get(blk, "content") : jv_invalid();
-		if (is(t, "text"))
-			bytes += jv_get_kind(x) == JV_KIND_STRING ? slen(x) : 0;
-		else if (jv_is_valid(x))
-			bytes += compact_len(x);
-		jv_free(x);
-		jv_free(t);
+		block_walk(e, blk);
 		jv_free(blk);
 	}
-	return bytes;
 }
 
-size_t bt_input_bytes(jv params, size_t *system)
+static void walk(struct est *e, jv params, size_t *system)
 {
-	size_t bytes;
+	size_t before;
 	int i, m;
 	jv x, msg, c;
 
-	x = bt_jv_get(params, "system");
-	bytes = content_bytes(x);
+	x = bt_jv_get(params, "tools");
+	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL) {
+		e->bytes += compact_len(x);
+		m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
+		for (i = 0; i < m; i++) {   /* a marked tool: all the tools */
+			msg = jv_array_get(jv_copy(x), i);
+			mark(e, msg);
+			jv_free(msg);
+		}
+	}
 	jv_free(x);
+	x = bt_jv_get(params, "system");
+	before = e->bytes;
+	content_walk(e, x);
 	if (system)
-		*system = bytes;
+		*system = e->bytes - before;
+	jv_free(x);
 	x = bt_jv_get(params, "messages");
 	m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
 	for (i = 0; i < m; i++) {
 		msg = jv_array_get(jv_copy(x), i);
 		c = bt_jv_get(msg, "content");
-		bytes += content_bytes(c);
+		content_walk(e, c);
 		jv_free(c);
 		jv_free(msg);
 	}
 	jv_free(x);
-	x = bt_jv_get(params, "tools");
-	if (jv_is_valid(x) && jv_get_kind(x) != JV_KIND_NULL)
-		bytes += compact_len(x);
-	jv_free(x);
-	return bytes;
+	bt_buf_free(&e->raw);
+}
+
+static void image_rule(const struct bt_prices *p, jv params, struct est *e)
+{
+	jv model = bt_jv_get(params, "model");
+
+	e->px = BT_IMAGE_PX;
+	e->cap = BT_IMAGE_TOKENS;
+	if (p && jv_get_kind(model) == JV_KIND_STRING)
+		bt_price_image(p, jv_string_value(model), &e->px, &e->cap);
+	jv_free(model);
+}
+
+size_t bt_input_bytes(jv params, size_t *system)
+{
+	struct est e = { 0 };
+
+	walk(&e, params, system);
+	return e.bytes;
+}
+
+long long bt_media_tokens(jv params)
+{
+	struct est e = { 0 };
+
+	image_rule(NULL, params, &e);
+	walk(&e, params, NULL);
+	return e.media;
+}
+
+void bt_cost_estimate(const struct bt_prices *p, jv params, long long t[BT_TOKENS])
+{
+	struct est e = { 0 };
+	long long w;
+
+	image_rule(p, params, &e);
+	walk(&e, params, NULL);
+	w = (long long)((e.pbytes + 3) / 4) + e.pmedia;
+	t[BT_TOK_IN] = (long long)((e.bytes - e.pbytes + 3) / 4) + e.media - e.pmedia;
+	t[BT_TOK_WRITE] = e.hour ? 0 : w;
+	t[BT_TOK_WRITE_1H] = e.hour ? w : 0;
+	if (t[BT_TOK_IN] + w < 1)
+		t[BT_TOK_IN] = 1;
 }
 
 long long bt_cost_estimate_input(jv params)
 {
-	long long n = (long long)((bt_input_bytes(params, NULL) + 3) / 4);
+	struct est e = { 0 };
+	long long n;
 
+	image_rule(NULL, params, &e);
+	walk(&e, params, NULL);
+	n = (long long)((e.bytes + 3) / 4) + e.media;
 	return n < 1 ? 1 : n;
 }
 
@@ -407,7 +594,7 @@ fail:
 /* ---- a job's cost, model by model ---- */
 
 struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
-                                const long long tokens[4])
+                                const long long tokens[BT_TOKENS])
 {
 	struct bt_cost_row *r = NULL;
 	size_t i;
@@ -434,7 +621,7 @@ struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
 		r->out_price = out;
 	}
 	r->requests++;
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < BT_TOKENS; k++) {
 		if (tokens[k] < 0 || tokens[k] > LLONG_MAX / 4 - r->tokens[k])
 			bt_die(BT_EXIT_USAGE, "token counts too large to count");
 		r->tokens[k] += tokens[k];
@@ -445,14 +632,15 @@ struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
 int bt_cost_add_request(struct bt_cost *c, const char *s, size_t n,
                         char *err, size_t errsz)
 {
-	long long t[4] = { 0, 0, 0, 0 };
+	long long t[BT_TOKENS] = { 0 }, out;
 	char q[BT_QUOTE_SIZE];
 	jv params, model;
 	int r = 0;
 
-	if (bt_cost_request(s, n, &params, &t[1], err, errsz) < 0)
+	if (bt_cost_request(s, n, &params, &out, err, errsz) < 0)
 		return -1;
-	t[0] = bt_cost_estimate_input(params);
+	bt_cost_estimate(c->prices, params, t);
+	t[BT_TOK_OUT] = out;
 	model = bt_jv_get(params, "model");
 	if (!bt_cost_add(c, jv_string_value(model), BT_TIER_BATCH, t)) {
 		snprintf(err, errsz, "unknown model \"%s\": no price known for it "
@@ -483,13 +671,13 @@ void bt_cost_price_row(const struct bt_cost_row *r, struct bt_usd *batch,
                        struct bt_usd *standard, struct bt_usd *input_only)
 {
 	/* factors in 1/40: standard input 40, output 40, cache write 50 (1.25×),
-	 * cache read 4 (0.1×); batch is half of each */
-	static const int f[4] = { 40, 40, 50, 4 };
+	 * cache read 4 (0.1×), 1-hour cache write 80 (2×); batch is half of each */
+	static const int f[BT_TOKENS] = { 40, 40, 50, 4, 80 };
 	struct bt_usd s = { 0, 0 }, b = { 0, 0 }, in = { 0, 0 };
 	long long price;
 	int k;
 
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < BT_TOKENS; k++) {
 		price = k == 1 ? r->out_price : r->in_price;
 		bt_usd_add(&s, cost_of(r->tokens[k], price, f[k]));
 		bt_usd_add(&b, cost_of(r->tokens[k], price, f[k] / 2));

@@ -364,9 +364,10 @@ static void input_usage(jv params, struct usage *u, struct pset *cache,
 		u->in = ceil4(t.total - t.sys);
 	} else {
 		u->in = ceil4(t.total);
-		if (u->in < 1)
-			u->in = 1;
 	}
+	u->in += bt_media_tokens(params);       /* images and PDFs: the same rule */
+	if (u->in < 1 && !u->created && !u->read)
+		u->in = 1;
 }
 
 /* Append ,"content":[...]: the answer a (cut to its first len bytes) as

@@ -461,7 +461,8 @@ int check_params(jv p, int batch, char *msg, size_t sz)
 	}
 	if (check_model(p, msg, sz) < 0 || check_messages(p, msg, sz) < 0 ||
 	    check_max_tokens(p, msg, sz) < 0 || check_optional(p, batch, msg, sz) < 0 ||
-	    check_output_config(p, msg, sz) < 0 || check_answer_schema(p, msg, sz) < 0)
+	    check_output_config(p, msg, sz) < 0 || check_answer_schema(p, msg, sz) < 0 ||
+	    bt_content_check(p, msg, sz) < 0)   /* media types, base64, sizes */
 		return -1;
 	return 0;
 }

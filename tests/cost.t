@@ -45,7 +45,7 @@ test_expect_success 'results: exact costs per model, cache tokens priced, sorted
 	} >results.jsonl &&
 	bt-cost results.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"results","models":[{"model":"claude-3-5-haiku-20241022","tier":"batch","requests":1,"input_tokens":3,"output_tokens":7,"cache_write_tokens":11,"cache_read_tokens":13,"batch_usd":0.000021,"standard_usd":0.000042,"saving_usd":0.000021,"cost_usd":0.000021},{"model":"claude-3-haiku","tier":"batch","requests":1,"input_tokens":6,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000001,"standard_usd":0.000002,"saving_usd":0.000001,"cost_usd":0.000001},{"model":"claude-haiku-4-5-20251001","tier":"batch","requests":2,"input_tokens":124000,"output_tokens":7000,"cache_write_tokens":1000,"cache_read_tokens":300,"batch_usd":0.080140,"standard_usd":0.160280,"saving_usd":0.080140,"cost_usd":0.080140},{"model":"claude-opus-4-5","tier":"batch","requests":1,"input_tokens":1000,"output_tokens":2000,"cache_write_tokens":4000,"cache_read_tokens":10000,"batch_usd":0.042500,"standard_usd":0.085000,"saving_usd":0.042500,"cost_usd":0.042500}],"total":{"requests":5,"input_tokens":125009,"output_tokens":9007,"cache_write_tokens":5011,"cache_read_tokens":10313,"batch_usd":0.122662,"standard_usd":0.245324,"saving_usd":0.122662,"cost_usd":0.122662},"not_billed":{"errored":2,"canceled":1,"expired":1}}
+	{"kind":"results","models":[{"model":"claude-3-5-haiku-20241022","tier":"batch","requests":1,"input_tokens":3,"output_tokens":7,"cache_write_tokens":11,"cache_read_tokens":13,"cache_write_1h_tokens":0,"batch_usd":0.000021,"standard_usd":0.000042,"saving_usd":0.000021,"cost_usd":0.000021},{"model":"claude-3-haiku","tier":"batch","requests":1,"input_tokens":6,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000001,"standard_usd":0.000002,"saving_usd":0.000001,"cost_usd":0.000001},{"model":"claude-haiku-4-5-20251001","tier":"batch","requests":2,"input_tokens":124000,"output_tokens":7000,"cache_write_tokens":1000,"cache_read_tokens":300,"cache_write_1h_tokens":0,"batch_usd":0.080140,"standard_usd":0.160280,"saving_usd":0.080140,"cost_usd":0.080140},{"model":"claude-opus-4-5","tier":"batch","requests":1,"input_tokens":1000,"output_tokens":2000,"cache_write_tokens":4000,"cache_read_tokens":10000,"cache_write_1h_tokens":0,"batch_usd":0.042500,"standard_usd":0.085000,"saving_usd":0.042500,"cost_usd":0.042500}],"total":{"requests":5,"input_tokens":125009,"output_tokens":9007,"cache_write_tokens":5011,"cache_read_tokens":10313,"cache_write_1h_tokens":0,"batch_usd":0.122662,"standard_usd":0.245324,"saving_usd":0.122662,"cost_usd":0.122662},"not_billed":{"errored":2,"canceled":1,"expired":1}}
 	EOF
 	test_cmp expect out &&
 	bt-cost <results.jsonl >stdin.out &&
@@ -56,7 +56,7 @@ test_expect_success 'errored, canceled and expired cost nothing and are counted 
 	{ errored e1; canceled c1; canceled c2; expired x1; expired x2; expired x3; } >unbilled.jsonl &&
 	bt-cost unbilled.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"results","models":[],"total":{"requests":0,"input_tokens":0,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000,"cost_usd":0.000000},"not_billed":{"errored":1,"canceled":2,"expired":3}}
+	{"kind":"results","models":[],"total":{"requests":0,"input_tokens":0,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000,"cost_usd":0.000000},"not_billed":{"errored":1,"canceled":2,"expired":3}}
 	EOF
 	test_cmp expect out
 '
@@ -66,7 +66,22 @@ test_expect_success 'errored, canceled and expired cost nothing and are counted 
 test_expect_success 'large counts stay exact to the micro-dollar, halves rounded up' '
 	ok b1 claude-opus-4-1 3000000000 1000000001 0 0 >big.jsonl &&
 	bt-cost big.jsonl >out &&
-	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038,\"cost_usd\":60000.000038\\}" out
+	test_grep "\"total\":\\{\"requests\":1,\"input_tokens\":3000000000,\"output_tokens\":1000000001,\"cache_write_tokens\":0,\"cache_read_tokens\":0,\"cache_write_1h_tokens\":0,\"batch_usd\":60000.000038,\"standard_usd\":120000.000075,\"saving_usd\":60000.000038,\"cost_usd\":60000.000038\\}" out
+'
+
+# cache_creation by lifetime: haiku-4-5 ($1 input), 1000000 tokens written
+# for 5 minutes (1.25x: $1.25) and 1000000 for an hour (2x: $2), standard
+# $3.25, batch $1.625.  Without cache_creation, cache_creation_input_tokens
+# at 1.25x: 1000000 -> $1.25, batch $0.625.
+test_expect_success 'results: 1-hour cache writes at 2x input, 5-minute at 1.25x' '
+	printf "%s\n" "{\"custom_id\":\"h\",\"result\":{\"type\":\"succeeded\",\"message\":{\"id\":\"msg_h\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-haiku-4-5\",\"content\":[],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":0,\"output_tokens\":0,\"cache_creation_input_tokens\":2000000,\"cache_read_input_tokens\":0,\"cache_creation\":{\"ephemeral_5m_input_tokens\":1000000,\"ephemeral_1h_input_tokens\":1000000}}}}}" >ttl.jsonl &&
+	bt-cost ttl.jsonl | jq -c ".total | [.cache_write_tokens, .cache_write_1h_tokens, .standard_usd, .batch_usd]" >actual &&
+	echo "[2000000,1000000,3.25,1.625]" >expect &&
+	test_cmp expect actual &&
+	ok f claude-haiku-4-5 0 0 1000000 0 >fallback.jsonl &&
+	bt-cost fallback.jsonl | jq -c ".total | [.cache_write_tokens, .cache_write_1h_tokens, .standard_usd, .batch_usd]" >actual &&
+	echo "[1000000,0,1.25,0.625]" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'several files are one job' '
@@ -76,12 +91,14 @@ test_expect_success 'several files are one job' '
 	test_cmp expect out
 '
 
-# The estimate rule: ceil(bytes/4) of the text, at least 1.
+# The estimate rule: ceil(bytes/4) of the text, at least 1; input and
+# cache writes together.
 #   e1 string content "abcdefghi": 9 bytes -> 3
-#   e2 text blocks "abcd" + "efghij" (the image block has no text): 10 -> 3
+#   e2 text blocks "abcd" + "efghij": 10 -> 3, and an image by URL, of
+#      unknown size: the most an image counts, 1600
 #   e3 system string "12345" + content "abc": 8 -> 2
-#   e4 system blocks "system" + "prompt" (cache_control counts as plain
-#      input) + content "xyz": 15 -> 4
+#   e4 system blocks "system" + "prompt" (cache_control: a cache write of
+#      12 -> 3) + content "xyz" (3 -> 1): 4
 #   e5 tools, compact: [{"name":"t","input_schema":{"type":"object"}}] is
 #      47 bytes, + content "hi": 49 -> 13
 #   e6 "q" 1 + tool_use input {"a":1} 7 + tool_result content "ok" as JSON
@@ -100,9 +117,10 @@ test_expect_success 'the estimate rule on fixed inputs' '
 		req e8 claude-haiku-4-5 10 "\"messages\":[{\"role\":\"user\",\"content\":\"ééé\"}]"
 	} >est.jsonl &&
 	while read -r line; do
-		printf "%s\n" "$line" | bt-cost | jq -r .total.input_tokens || echo failed
+		printf "%s\n" "$line" | bt-cost |
+		jq -r ".total.input_tokens + .total.cache_write_tokens" || echo failed
 	done <est.jsonl >actual &&
-	printf "%s\n" 3 3 2 4 13 3 1 2 >expect &&
+	printf "%s\n" 3 1603 2 4 13 3 1 2 >expect &&
 	test_cmp expect actual
 '
 
@@ -115,7 +133,7 @@ test_expect_success 'requests: an estimate, labelled, with its upper bound' '
 	req s2 claude-sonnet-4-5 1000 "\"messages\":[{\"role\":\"user\",\"content\":\"$text\"}]" >>two.jsonl &&
 	bt-cost two.jsonl >out &&
 	cat >expect <<-\EOF &&
-	{"kind":"estimate","estimate":true,"exact_input":false,"tier":"batch","models":[{"model":"claude-sonnet-4-5","requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}],"total":{"requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}}
+	{"kind":"estimate","estimate":true,"exact_input":false,"tier":"batch","models":[{"model":"claude-sonnet-4-5","requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}],"total":{"requests":2,"input_tokens":200,"output_tokens":2000,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.015300,"standard_usd":0.030600,"saving_usd":0.015300,"input_usd":0.000300,"upper_bound_usd":0.015300}}
 	EOF
 	test_cmp expect out
 '
@@ -124,8 +142,8 @@ test_expect_success '--exact asks count_tokens, once per request' '
 	before=$(mock_stat http) &&
 	bt-cost --exact est.jsonl >out &&
 	test $(mock_stat http) -eq $((before + 8)) &&
-	jq -c "[.kind, .exact_input, .total.input_tokens, .total.requests]" out >actual &&
-	echo "[\"estimate\",true,31,8]" >expect &&
+	jq -c "[.kind, .exact_input, .total.input_tokens + .total.cache_write_tokens, .total.requests]" out >actual &&
+	echo "[\"estimate\",true,1631,8]" >expect &&
 	test_cmp expect actual
 '
 
@@ -173,7 +191,7 @@ test_expect_success 'bad prices exit 2, named' '
 	echo "bt-cost: bad.json: \"x\": .input must be a number of dollars per million tokens, 0 to 1000" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 env BT_PRICES="{\"x\":{\"input\":1,\"output\":2,\"cache\":3}}" bt-cost results.jsonl 2>err &&
-	echo "bt-cost: BT_PRICES: \"x\": unknown field \"cache\" (only input and output)" >expect &&
+	echo "bt-cost: BT_PRICES: \"x\": unknown field \"cache\" (only input, output, image_px, image_tokens)" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 bt-cost --prices nosuch.json results.jsonl 2>err &&
 	echo "bt-cost: nosuch.json: No such file or directory" >expect &&
@@ -285,7 +303,7 @@ test_expect_success '--sync: an estimate at standard prices' '
 	bt-cost --sync two.jsonl | jq -c "[.tier, .total.upper_bound_usd, .total.standard_usd]" >actual &&
 	echo "[\"standard\",0.0306,0.0306]" >expect && test_cmp expect actual &&
 	bt-cost --sync -H two.jsonl | head -n 1 >head &&
-	test_grep "upper bounds \(--sync: the standard one\)" head
+	test_grep "upper bounds, but for the text \(a rough count\) \(--sync: the standard one\)" head
 '
 
 test_expect_success '-H: a table for people, cents rounded half up' '
@@ -305,7 +323,7 @@ test_expect_success '-H: a table for people, cents rounded half up' '
 test_expect_success '-H for an estimate says so' '
 	bt-cost -H two.jsonl >out &&
 	cat >expect <<-\EOF &&
-	estimate: input estimated as ceil(bytes/4) of the text, output at most max_tokens; the costs are upper bounds
+	estimate: input estimated as ceil(bytes/4) of the text, images and PDFs at their most, cached prefixes as cache writes, output at most max_tokens; the costs are upper bounds, but for the text (a rough count)
 	model              requests  input  max output  batch  standard  saving
 	claude-sonnet-4-5         2    200        2000  $0.02     $0.03   $0.02
 	total                     2    200        2000  $0.02     $0.03   $0.02
@@ -334,6 +352,19 @@ test_expect_success 'bt-submit --max-cost: over the cap, nothing sent, exit 2, t
 	test $(mock_stat creates) -eq $before &&
 	ls -a .bt/spool >spool &&
 	test_must_fail grep max-cost spool
+'
+
+# An image by URL counts 1600 tokens (the most an image counts): 1000
+# requests of claude-opus-4-1 ($15 input) are 1601000 tokens, $12.0075 at
+# batch prices, with max_tokens 1 (1000 tokens at $75: $0.0375) $12.045:
+# over $12, where counting the image as 0 would make it $0.045.
+test_expect_success 'bt-submit --max-cost counts images: an image job is not free' '
+	for i in $(seq 1000); do
+		req i$i claude-opus-4-1 1 "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":\"https://example.com/$i.png\"}},{\"type\":\"text\",\"text\":\"x\"}]}]"
+	done >img.jsonl &&
+	test_expect_code 2 bt-submit --dry-run --max-cost 12 <img.jsonl >out 2>err &&
+	echo "bt-submit: the upper bound of this job is \$12.05 (batch prices), over --max-cost 12: nothing sent" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success 'bt-submit --max-cost: within the cap, the batch is made from the same lines' '

@@ -33,7 +33,7 @@ test_expect_success 'a succeeded result, exactly' '
 test_expect_success 'the reply echoes the last user message; text blocks joined by newline' '
 	cat >reqs <<-\EOF &&
 	{"custom_id":"s","params":{"model":"m","max_tokens":100,"messages":[{"role":"user","content":"first"},{"role":"assistant","content":"x"},{"role":"user","content":"unicode \u00e9\u4e2d \"q\""}]}}
-	{"custom_id":"b","params":{"model":"m","max_tokens":100,"messages":[{"role":"user","content":[{"type":"text","text":"one"},{"type":"image","source":{}},{"type":"text","text":"two"}]}]}}
+	{"custom_id":"b","params":{"model":"m","max_tokens":100,"messages":[{"role":"user","content":[{"type":"text","text":"one"},{"type":"image","source":{"type":"url","url":"https://example.com/a.png"}},{"type":"text","text":"two"}]}]}}
 	EOF
 	run_batch reqs &&
 	jq -c "[.custom_id, .result.message.content[0].text]" results >actual &&

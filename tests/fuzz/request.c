@@ -8,8 +8,12 @@
  *    params (an object), and gives that id; else it says what is wrong;
  *  - bt_cost_request accepts only what bt_request_check accepts, and then
  *    gives params with a model name and max_tokens >= 1;
- *  - the estimate rule is ceil(bytes / 4), at least 1, over bt_input_bytes,
- *    and the system prompt's share is part of the bytes;
+ *  - params with a "source" key written plainly (image and document
+ *    blocks have one) must pass bt_content_check too;
+ *  - the estimate rule is ceil(bytes / 4) over bt_input_bytes plus the
+ *    media tokens, at least 1, and the system prompt's share is part of
+ *    the bytes; split into input and cache writes it is no less, and at
+ *    most one token more (two roundings);
  *  - a request line costs something at a known model's prices.
  */
 #include "fuzz.h"
@@ -40,7 +44,10 @@ static int expected(const char *s, size_t n, char id[BT_ID_MAX + 1])
 	int good = 0;
 
 	id[0] = 0;
-	if (jv_get_kind(v) != JV_KIND_OBJECT || jv_object_length(jv_copy(v)) != 2)
+	/* bad UTF-8 is refused (the API decodes the body strictly), though
+	 * the parser takes it, replaced */
+	if (jv_get_kind(v) != JV_KIND_OBJECT || jv_object_length(jv_copy(v)) != 2 ||
+	    bt_utf8_valid(s, n) != n)
 		goto out;
 	x = jv_object_get(jv_copy(v), jv_string("custom_id"));
 	p = jv_object_get(jv_copy(v), jv_string("params"));
@@ -52,6 +59,11 @@ static int expected(const char *s, size_t n, char id[BT_ID_MAX + 1])
 	/* two members written, not three with one twice; the id unescaped */
 	if (bt_json_members(s, n, count, &m, NULL, 0) == 0 && m.n == 2 && m.plain_id)
 		good = 1;
+	/* media blocks as the API takes them, when they may be there */
+	if (good && memmem(s, n, "\"source\"", 8)) {
+		char e[300];
+		good = bt_content_check(p, e, sizeof e) == 0;
+	}
 out:
 	jv_free(x);
 	jv_free(p);
@@ -66,7 +78,7 @@ static void cost(const char *s, size_t n, int checked)
 	struct bt_cost c = { 0 };
 	struct bt_usd batch, standard, input;
 	char err[256] = "";
-	long long max_tokens = 0, est;
+	long long max_tokens = 0, est, media, sum;
 	size_t bytes, sys;
 	jv params, x;
 	int r;
@@ -86,8 +98,10 @@ static void cost(const char *s, size_t n, int checked)
 	bytes = bt_input_bytes(params, &sys);
 	MUST(sys <= bytes, "system %zu of %zu bytes", sys, bytes);
 	est = bt_cost_estimate_input(params);
-	MUST(est == (bytes ? (long long)((bytes + 3) / 4) : 1), "estimate %lld for %zu bytes",
-	     est, bytes);
+	media = bt_media_tokens(params);
+	MUST(media >= 0, "media tokens %lld", media);
+	MUST(est == (bytes || media ? (long long)((bytes + 3) / 4) + media : 1),
+	     "estimate %lld for %zu bytes and %lld of media", est, bytes, media);
 	jv_free(params);
 
 	/* priced at a known model's prices, when the figures cannot overflow
@@ -98,7 +112,10 @@ static void cost(const char *s, size_t n, int checked)
 		prices = bt_prices_load(NULL);
 	c.prices = prices;
 	if (bt_cost_add_request(&c, s, n, err, sizeof err) == 0) {
-		MUST(c.n == 1 && c.rows[0].requests == 1 && c.rows[0].tokens[0] == est &&
+		sum = c.rows[0].tokens[BT_TOK_IN] + c.rows[0].tokens[BT_TOK_WRITE] +
+		      c.rows[0].tokens[BT_TOK_WRITE_1H];
+		MUST(c.n == 1 && c.rows[0].requests == 1 && sum >= est && sum <= est + 1 &&
+		     c.rows[0].tokens[BT_TOK_READ] == 0 &&
 		     c.rows[0].tokens[1] == max_tokens, "one row, the estimate");
 		bt_cost_price_row(&c.rows[0], &batch, &standard, &input);
 		MUST(bt_usd_cmp_micro(batch, 0) > 0 && bt_usd_cmp_micro(standard, 0) > 0,
