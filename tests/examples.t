@@ -54,6 +54,7 @@ skip	README.md	sudo make install	installs into the system; tests/install.t insta
 skip	README.md	^make check-valgrind	make check runs this test itself; the others rebuild or run for minutes (CI runs them)
 expect	README.md	--max-cost 10	transcript=status	check=bt-submit --max-cost 0.0001 <requests.jsonl >/dev/null 2>refusal; test $? = 2 && sed "s/[0-9][0-9.]*/N/g" refusal >a && sed "s/[0-9][0-9.]*/N/g" "$exp" >b && cmp a b
 expect	README.md	^\$ bt-cost -H results.jsonl	transcript=first-line
+expect	README.md	receipt.schema.json	check=test "$(wc -l <receipts.tsv)" = 3 && awk -F "\t" "NF != 5 || /\t\t/ { exit 1 }" receipts.tsv && cut -f1 receipts.tsv | tr "\n" " " | grep -qx "r1 r2 r3 "
 expect	bt-cancel.1	tail -n \+101	stdout=any
 expect	bt-cancel.1	status in_progress \| bt-cancel	stdout=any
 expect	bt-list.1	status in_progress \| bt-cancel	stdout=any
@@ -121,6 +122,32 @@ make_fixtures() {
 	{"id":"l2","text":"To Bob Jones: your order shipped on 3 June 2026."}
 	EOF
 	printf 'The weather is fine.\nWhere is the station?\n' >sentences.txt &&
+	# extraction: schemas, invoices and their answers, receipts with scans
+	echo '{"type":"object","properties":{"name":{"type":"string"},"date":{"type":"string","format":"date"}},"required":["name"]}' >fields.json &&
+	echo '{"type":"object","properties":{"total":{"type":"number"}},"required":["total"]}' >total.json &&
+	echo '{"type":"object","properties":{"name":{"type":"string"},"total":{"type":"number"}},"required":["name","total"],"additionalProperties":false}' >invoice.schema.json &&
+	cat >invoices.jsonl <<-\EOF &&
+	{"id":"i1","text":"Invoice from Acme Ltd, total 120.50 EUR."}
+	{"id":"i2","text":"Invoice from Globex, total 99 USD."}
+	EOF
+	bt-format -m claude-haiku-4-5 --id .id --schema invoice.schema.json -p .text invoices.jsonl |
+		bt-send >invoices.results.jsonl &&
+	mkdir -p scans &&
+	python3 -c '
+import struct, zlib
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+for i, (w, h) in enumerate([(40, 60), (30, 30), (64, 48)], 1):
+    raw = b"".join(b"\0" + b"\377" * w * 3 for _ in range(h))
+    open("scans/r%d.png" % i, "wb").write(b"\211PNG\r\n\032\n" +
+        chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+        chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+' &&
+	cat >receipts.jsonl <<-\EOF &&
+	{"id":"r1","note":"lunch with a client","scan":"scans/r1.png"}
+	{"id":"r2","note":"taxi to the airport","scan":"scans/r2.png"}
+	{"id":"r3","note":"printer paper","scan":"scans/r3.png"}
+	EOF
 	printf 'Translate into French: ' >prompt.txt &&
 	cp docs.jsonl big.jsonl &&
 	bt-format -m claude-haiku-4-5 --id .id -p .text <docs.jsonl >requests.jsonl &&

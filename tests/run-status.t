@@ -156,6 +156,17 @@ test_expect_success '--reject: the job goes on; rejected records come out of the
 	test_cmp want out2
 '
 
+test_expect_success '--schema: answers are data, flattened into columns; the schema file is part of the job' '
+	echo "{\"type\":\"object\",\"properties\":{\"who\":{\"type\":\"string\"},\"n\":{\"type\":\"integer\",\"minimum\":7}},\"required\":[\"who\",\"n\"]}" >s.json &&
+	run -w s.work --schema s.json --flatten six.jsonl >out 2>/dev/null &&
+	jq -r "[.id, .n, (.who == \"who: \" + .text)] | @tsv" out >got 2>&1 &&
+	jq -r "[.id, 7, true] | @tsv" six.jsonl >want &&
+	test_cmp want got &&
+	echo "{\"type\":\"object\",\"properties\":{\"who\":{\"type\":\"string\"}}}" >s.json &&
+	test_expect_code 2 run -w s.work --schema s.json --flatten six.jsonl >out 2>err &&
+	test_grep "holds another job" err
+'
+
 test_expect_success 'status and detach options are checked' '
 	test_expect_code 2 bt-run --status -w d.work six.jsonl 2>err &&
 	test_grep "^bt-run: --status takes no records: six.jsonl$" err &&
