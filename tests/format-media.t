@@ -204,18 +204,6 @@ open(\"big.png\", \"wb\").write(b\"\\x89PNG\\r\\n\\x1a\\n\" + chunk(b\"IHDR\", s
 
 mock_start --processing-time 0.1
 
-run_batch() {
-	{ printf '{"requests":['; paste -sd, "$1"; printf ']}'; } >body.json &&
-	api POST /v1/messages/batches --data-binary @body.json >batch &&
-	_id=$(jq -r .id batch) &&
-	_i=0 &&
-	while [ $_i -lt 100 ]; do
-		api GET "/v1/messages/batches/$_id" >polled || return 1
-		[ "$(jq -r .processing_status polled)" = ended ] && break
-		sleep 0.05; _i=$((_i + 1))
-	done &&
-	api GET "/v1/messages/batches/$_id/results" >results
-}
 
 test_expect_success 'bt-mock counts media by the same rule: the estimate is its count exactly' '
 	run_batch req.jsonl &&

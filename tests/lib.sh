@@ -222,3 +222,23 @@ api() {
 	curl -sS -X "$_m" -H "x-api-key: $ANTHROPIC_API_KEY" \
 		-H 'anthropic-version: 2023-06-01' "$@" "$MOCK_URL$_p"
 }
+
+# mask FILE...: ids of batches, messages, requests and tool calls made fixed
+mask() {
+	sed -E 's/(msgbatch|msg|req|toolu)_[A-Za-z0-9]{24}/\1_X/g' "$@"
+}
+
+# run_batch FILE-OF-REQUEST-LINES: create a batch of them on bt-mock through
+# the API itself, wait for its end (at most 10 s), its results to "results"
+run_batch() {
+	{ printf '{"requests":['; paste -sd, "$1"; printf ']}'; } >body.json &&
+	api POST /v1/messages/batches --data-binary @body.json >batch &&
+	_id=$(jq -r .id batch) &&
+	_i=0 &&
+	while [ $_i -lt 200 ]; do
+		api GET "/v1/messages/batches/$_id" >polled || return 1
+		[ "$(jq -r .processing_status polled)" = ended ] && break
+		sleep 0.05; _i=$((_i + 1))
+	done &&
+	api GET "/v1/messages/batches/$_id/results" >results
+}

@@ -3,22 +3,6 @@
 # tools, determinism; POST /v1/messages and count_tokens.
 . "${0%/*}/lib.sh"
 
-mask() {
-	sed -E 's/(msgbatch|msg|req|toolu)_[A-Za-z0-9]{24}/\1_X/g' "$@"
-}
-# run_batch FILE-OF-REQUEST-LINES: create, wait for the end, results to "results"
-run_batch() {
-	{ printf '{"requests":['; paste -sd, "$1"; printf ']}'; } >body.json &&
-	api POST /v1/messages/batches --data-binary @body.json >batch &&
-	_id=$(jq -r .id batch) &&
-	_i=0 &&
-	while [ $_i -lt 100 ]; do
-		api GET "/v1/messages/batches/$_id" >polled || return 1
-		[ "$(jq -r .processing_status polled)" = ended ] && break
-		sleep 0.05; _i=$((_i + 1))
-	done &&
-	api GET "/v1/messages/batches/$_id/results" >results
-}
 
 mock_start --processing-time 0.1 --ordered
 

@@ -5,22 +5,6 @@
 # max_tokens; output_config checked as the API checks it.
 . "${0%/*}/lib.sh"
 
-mask() {
-	sed -E 's/(msgbatch|msg|req|toolu)_[A-Za-z0-9]{24}/\1_X/g' "$@"
-}
-# run_batch FILE-OF-REQUEST-LINES: create, wait for the end, results to "results"
-run_batch() {
-	{ printf '{"requests":['; paste -sd, "$1"; printf ']}'; } >body.json &&
-	api POST /v1/messages/batches --data-binary @body.json >batch &&
-	_id=$(jq -r .id batch) &&
-	_i=0 &&
-	while [ $_i -lt 200 ]; do
-		api GET "/v1/messages/batches/$_id" >polled || return 1
-		[ "$(jq -r .processing_status polled)" = ended ] && break
-		sleep 0.05; _i=$((_i + 1))
-	done &&
-	api GET "/v1/messages/batches/$_id/results" >results
-}
 # run_sync FILE-OF-REQUEST-LINES: each params to /v1/messages, its
 # Message (or error) as a results line, to "sync"
 run_sync() {
