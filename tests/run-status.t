@@ -102,6 +102,11 @@ test_expect_success '--max-cost: over it, nothing is sent (exit 2, the figures n
 	test $(mock_stat creates) -eq $before &&
 	run -w m2.work --max-cost 0.02 --max-tokens 1000 six.jsonl >out 2>/dev/null &&
 	test_lines 6 out &&
+	test_expect_code 1 bt-run --sync-below 0 -w m4.work --max-cost 5 -m claude-unknown-9 -p .text six.jsonl >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "^bt-cost: stdin:1: unknown model \"claude-unknown-9\"" err &&
+	test_grep "^bt-run: round 1: --max-cost: this round.s cost cannot be bounded \(see above\)$" err &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_expect_code 2 run -w m3.work --max-cost 1e3 six.jsonl 2>err &&
 	test_grep "^bt-run: --max-cost: not an amount of dollars: .1e3.$" err
 '
