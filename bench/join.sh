@@ -40,7 +40,8 @@ for line in open(sys.argv[2], encoding="utf-8"):
     if r is None:
         rec.update(response=None, status="missing", error="missing: no result came back for this record")
     elif r["result"]["type"] == "succeeded":
-        rec.update(response="".join(b["text"] for b in r["result"]["message"]["content"] if b["type"] == "text"), status="succeeded")
+        rec.update(response="".join(b["text"] for b in r["result"]["message"]["content"] if b["type"] == "text"),
+                   stop_reason=r["result"]["message"]["stop_reason"], status="succeeded")
     else:
         e = r["result"]["error"]["error"]
         rec.update(response=None, status="errored", error=e["type"] + ": " + e["message"])
