@@ -374,7 +374,7 @@ static void fetch(const char *id, jv batch)
 		out(&f);
 	if (whole && listed.path)
 		done_add(id);
-	else
+	if (f.hold >= 0)
 		close(f.hold);
 	jv_free(mark);
 	bt_idlist_free(&f.ids);
@@ -410,6 +410,34 @@ static int each(const char *id, jv stale, void *arg)
 	return 0;
 }
 
+/* Results appended to a file (>>results.jsonl) whose last line was cut
+ * short, by a crash or a full disk in an earlier run: end that line first,
+ * so that it stays one bad line of its own and the first result of this
+ * run is whole. */
+static void mend_stdout(void)
+{
+	struct stat st;
+	char last = '\n';
+	int fl = fcntl(1, F_GETFL), fd;
+
+	if (fl < 0 || !(fl & O_APPEND) || fstat(1, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size == 0)
+		return;
+	/* ">>" opens it write-only: read its last byte through another open
+	 * file description (Linux's /proc; elsewhere nothing is mended) */
+	if ((fd = open("/proc/self/fd/1", O_RDONLY)) < 0)
+		return;
+	if (pread(fd, &last, 1, st.st_size - 1) != 1)
+		last = '\n';
+	close(fd);
+	if (last == '\n')
+		return;
+	bt_warn("stdout: its last line was cut short (by a crash in an earlier write?): "
+	        "ended with a newline, so that what comes after is whole");
+	if (write(1, "\n", 1) != 1)
+		bt_die(BT_EXIT_FAIL, "stdout: write error:");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -436,6 +464,7 @@ int main(int argc, char **argv)
 	bt_config_need_key(&cfg);
 	if (listed.path)
 		done_load();
+	mend_stdout();
 	http = bt_http_new(&cfg);
 	bad = bt_each_batch(argc, argv, each, NULL);
 	bt_idset_free(&done);

@@ -248,13 +248,14 @@ mock_options() {
 kill_leftovers() {
 	[ -f .pgids ] || return 0
 	for _pg in $(cat .pgids); do
-		kill -TERM -- "-$_pg" 2>/dev/null
+		kill -TERM "-$_pg" 2>/dev/null
 	done
 	sleep 0.3
 	for _pg in $(cat .pgids); do
-		if kill -0 -- "-$_pg" 2>/dev/null; then
+		# (zombies aside: what init has not reaped yet is over)
+		if ps -e -o pgid=,stat= | awk -v g="$_pg" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; then
 			echo "process group $_pg still has processes"
-			kill -KILL -- "-$_pg" 2>/dev/null
+			kill -KILL "-$_pg" 2>/dev/null
 			return 1
 		fi
 	done

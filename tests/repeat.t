@@ -86,6 +86,19 @@ test_expect_success '--done: a last line cut short (a crash in the write) is not
 	test_must_be_empty out
 '
 
+test_expect_success 'results appended to a file whose last line was cut short: that line is ended first, the new results whole' '
+	printf "%s" "{\"custom_id\":\"t1\",\"res" >torn.jsonl &&
+	sed -n 1p ids >one &&
+	bt-fetch <one >>torn.jsonl 2>err &&
+	echo "bt-fetch: stdout: its last line was cut short (by a crash in an earlier write?): ended with a newline, so that what comes after is whole" >expect &&
+	test_cmp expect err &&
+	test_lines 11 torn.jsonl &&
+	sed 1d torn.jsonl | jq -r .custom_id >/dev/null &&
+	test_expect_code 2 bt-join --id .id docs.jsonl <torn.jsonl >/dev/null 2>err &&
+	test_grep "^bt-join: stdin:1: " err &&
+	bt-fetch <one >>torn.jsonl 2>err && test_must_be_empty err && test_lines 21 torn.jsonl
+'
+
 test_expect_success '--done: a file that is not a list of batch ids is refused before anything is fetched' '
 	before=$(mock_stat http) &&
 	test_expect_code 2 bt-fetch --done results.jsonl <ids >out 2>err &&
