@@ -167,6 +167,9 @@ test_expect_success '--schema: answers are data, flattened into columns; the sch
 	jq -r "[.id, .n, (.who == \"who: \" + .text)] | @tsv" out >got 2>&1 &&
 	jq -r "[.id, 7, true] | @tsv" six.jsonl >want &&
 	test_cmp want got &&
+	run -w s2.work --schema s.json -s "never say --tool here" --flatten six.jsonl >out 2>/dev/null &&
+	jq -r "[.id, .n, (.who == \"who: \" + .text)] | @tsv" out >got 2>&1 &&
+	test_cmp want got &&
 	echo "{\"type\":\"object\",\"properties\":{\"who\":{\"type\":\"string\"}}}" >s.json &&
 	test_expect_code 2 run -w s.work --schema s.json --flatten six.jsonl >out 2>err &&
 	test_grep "holds another job" err
