@@ -314,7 +314,9 @@ void bt_b64_encode(struct bt_buf *b, const void *p, size_t n);
 long long bt_b64_decode(const char *s, size_t n, struct bt_buf *out);
 /* The tokens of a w×h image by the rule above (w or h 0: unknown). */
 long long bt_image_tokens(long w, long h, long max_px, long long cap);
-/* Pages of a PDF: its /Type /Page objects (0 when none can be seen). */
+/* Pages of a PDF: the more of its /Type /Page objects and its page trees'
+ * largest /Count (0 when none can be seen, or objects are compressed in
+ * object streams /ObjStm, where they cannot). */
 long long bt_pdf_pages(const void *p, size_t n);
 /* The tokens of a PDF of pages pages (0: unknown) by the rule above. */
 long long bt_pdf_tokens(long long pages, long long image_cap);

@@ -199,8 +199,12 @@ long long bt_image_tokens(long w, long h, long max_px, long long cap)
 long long bt_pdf_pages(const void *p, size_t n)
 {
 	const char *s = p, *e = s + n, *q;
-	long long pages = 0;
+	long long pages = 0, count = 0, c;
 
+	/* page objects compressed into object streams cannot be seen: then
+	 * no count is trusted (0: the caller's upper bound) */
+	if (memmem(s, n, "/ObjStm", 7))
+		return 0;
 	while (s < e && (q = memmem(s, (size_t)(e - s), "/Type", 5))) {
 		q += 5;
 		while (q < e && (*q == ' ' || *q == '\r' || *q == '\n' || *q == '\t'))
@@ -210,7 +214,18 @@ long long bt_pdf_pages(const void *p, size_t n)
 			pages++;
 		s = q;
 	}
-	return pages;
+	/* and the page trees' own counts, the largest: an incremental update
+	 * may show fewer page objects than the document has */
+	for (s = p; s < e && (q = memmem(s, (size_t)(e - s), "/Count", 6)); s = q) {
+		q += 6;
+		while (q < e && (*q == ' ' || *q == '\r' || *q == '\n' || *q == '\t'))
+			q++;
+		for (c = 0; q < e && *q >= '0' && *q <= '9' && c < 1000000; q++)
+			c = c * 10 + (*q - '0');
+		if (c > count)
+			count = c;
+	}
+	return pages > count ? pages : count;
 }
 
 long long bt_pdf_tokens(long long pages, long long image_cap)

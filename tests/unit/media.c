@@ -93,6 +93,14 @@ int main(void)
 	is_int(bt_image_tokens(0, 0, 1568, 1600), 1600, "unknown size: the most");
 	is_int(bt_image_tokens(1, 1, 1568, 1600), 1, "at least 1");
 	is_int(bt_pdf_pages(pdf, strlen(pdf)), 3, "/Type /Page objects, not /Pages or /PageLabel");
+	{
+		const char *upd = "%PDF-1.7\n1 0 obj <</Type /Pages /Count 50 /Kids [9 0 R]>> endobj\n"
+		                  "9 0 obj <</Type /Page>> endobj\n";
+		const char *objstm = "%PDF-1.7\n2 0 obj <</Type /ObjStm /N 40>> stream\nx\nendstream\n"
+		                     "3 0 obj <</Type /Page>> endobj\n";
+		is_int(bt_pdf_pages(upd, strlen(upd)), 50, "a page tree's /Count beats the page objects seen");
+		is_int(bt_pdf_pages(objstm, strlen(objstm)), 0, "object streams: pages unknown");
+	}
 	is_int(bt_pdf_tokens(3, 1600), 3 * (BT_PDF_PAGE_TEXT_TOKENS + 1600), "pages x (text + image)");
 	is_int(bt_pdf_tokens(0, 1600), BT_PDF_MAX_PAGES * (BT_PDF_PAGE_TEXT_TOKENS + 1600),
 	       "pages unknown: the most a request may have");
