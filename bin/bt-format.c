@@ -251,18 +251,28 @@ static int attach_file(struct bt_records *r, jv rec, const char *what,
 	long w = 0, h = 0;
 	int fd, e;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0) {
+	/* O_NONBLOCK: a FIFO named by a record must not hang the job */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0 || fstat(fd, &st) < 0) {
 		e = errno;
 		if (fd >= 0)
 			close(fd);
+		/* what the record names is wrong: a bad record; the machine
+		 * failing (EIO, EMFILE, ENOMEM...) is no fault of the record's,
+		 * and must not reject it for good */
+		if (e != ENOENT && e != EACCES && e != ENOTDIR && e != ELOOP &&
+		    e != ENAMETOOLONG && e != EISDIR && e != EPERM)
+			bt_die(BT_EXIT_FAIL, "%s:%llu: %s: %s: %s", r->name, r->lineno,
+			       what, path, strerror(e));
 		bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(e));
 		return -1;
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		bad(r, jv_copy(rec), "%s: %s: %s", what, path, strerror(EISDIR));
+		bad(r, jv_copy(rec), "%s: %s: %s", what, path,
+		    S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
 		return -1;
 	}
+	fcntl(fd, F_SETFL, 0);
 	total = S_ISREG(st.st_mode) ? (long long)st.st_size : 0;
 	form.file.len = 0;
 	got = total / 3 * 4 + (total % 3 ? 4 : 0) > max ? 0 : fill(fd, &form.file, HEAD);
@@ -272,7 +282,7 @@ static int attach_file(struct bt_records *r, jv rec, const char *what,
 	       (long long)form.file.len <= max)
 		got = fill(fd, &form.file, HEAD);
 	if (got < 0)
-		why = strerror(errno);
+		bt_die(BT_EXIT_FAIL, "%s:%llu: %s: %s: read error:", r->name, r->lineno, what, path);
 	else if ((b64 = total / 3 * 4 + (total % 3 ? 4 : 0)) > max) {
 		close(fd);
 		bad(r, jv_copy(rec), "%s: %s: %lld bytes as base64, more than the "
@@ -306,10 +316,9 @@ static int attach_file(struct bt_records *r, jv rec, const char *what,
 			form.file.len -= n3;
 			if (got <= 0)
 				break;
-			if ((got = fill(fd, &form.file, PIECE)) < 0) {
-				why = strerror(errno);
-				break;
-			}
+			if ((got = fill(fd, &form.file, PIECE)) < 0)
+				bt_die(BT_EXIT_FAIL, "%s:%llu: %s: %s: read error:",
+				       r->name, r->lineno, what, path);
 			total += got;
 			if (total / 3 * 4 + (total % 3 ? 4 : 0) > max) {
 				why = image ? "more than the API takes in an image" :

@@ -106,6 +106,16 @@ test_expect_success 'with --params, $params holds the blocks' '
 	test_cmp expect actual
 '
 
+test_expect_success 'a FIFO or a directory named by a record is a bad record, at once (no hang)' '
+	mkfifo pipe && mkdir adir &&
+	printf "%s\n" "{\"t\":\"x\",\"i\":\"pipe\"}" "{\"t\":\"y\",\"i\":\"adir\"}" >odd.jsonl &&
+	test_expect_code 3 timeout 10 bt-format -m m -p .t --image .i --reject odd.rej odd.jsonl >out 2>/dev/null &&
+	test_must_be_empty out &&
+	jq -r .error odd.rej >got &&
+	printf "%s\n" "--image: pipe: not a regular file" "--image: adir: Is a directory" >want &&
+	test_cmp want got
+'
+
 test_expect_success 'a missing file, a file of the wrong type: exit 2 naming file, line and path' '
 	printf "%s\n" "{\"t\":\"ok\",\"i\":\"a.png\"}" "{\"t\":\"x\",\"i\":\"nosuch.png\"}" >miss.jsonl &&
 	test_expect_code 2 bt-format -m m -p .t --image .i miss.jsonl >out 2>err &&
