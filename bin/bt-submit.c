@@ -895,8 +895,9 @@ static jv recorded(const struct chunk *c, jv rec)
 	if (jv_get_kind(x) == JV_KIND_TRUE)
 		bt_warn("%s: %s was adopted provisionally; bt-fetch checks it", c->path, id);
 	else    /* always said: a retry round that sends nothing must not be silent */
-		bt_warn("%s: sent before as %s: printing that batch instead of sending it "
-		        "again (to send it anew, give a new --tag)", c->path, id);
+		bt_warn("%s: sent before as %s%s%s: printing that batch instead of sending "
+		        "it again (to send it anew, give %s --tag)", c->path, id,
+		        tag ? " under --tag " : "", tag ? tag : "", tag ? "another" : "a new");
 	jv_free(x);
 	return batch;
 }

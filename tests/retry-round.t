@@ -30,14 +30,20 @@ test_expect_success 'retried without --tag: the same bytes, the old batch printe
 	test_cmp expect actual
 '
 
-test_expect_success 'the recipe: retried with --tag retry1, a new batch is sent, quietly' '
+test_expect_success 'the recipe: retried with --tag retry1, a new batch is sent, quietly; again, the message names the tag' '
 	before=$(mock_stat creates) &&
-	bt-retry requests.jsonl <results.jsonl 2>/dev/null | bt-submit --tag retry1 >round2.jsonl 2>err &&
+	bt-retry requests.jsonl <results.jsonl 2>/dev/null >retry1.jsonl &&
+	bt-submit --tag retry1 <retry1.jsonl >round2.jsonl 2>err &&
 	test_must_be_empty err &&
 	test $(mock_stat creates) -eq $((before + 1)) &&
 	test "$(jq -r .id round1.jsonl)" != "$(jq -r .id round2.jsonl)" &&
 	bt-wait --interval 0.1 <round2.jsonl | bt-fetch >>results.jsonl &&
-	test_lines 12 results.jsonl
+	test_lines 12 results.jsonl &&
+	bt-submit --tag retry1 <retry1.jsonl >again.jsonl 2>err &&
+	test_cmp round2.jsonl again.jsonl &&
+	echo "bt-submit: CHUNK: sent before as $(jq -r .id round2.jsonl) under --tag retry1: printing that batch instead of sending it again (to send it anew, give another --tag)" >expect &&
+	sed -E "s/^bt-submit: [^:]+:/bt-submit: CHUNK:/" err >actual &&
+	test_cmp expect actual
 '
 
 test_expect_success 'with -v too, one line a chunk; and --force sends anew as well' '
