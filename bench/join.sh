@@ -60,6 +60,7 @@ best() {
 bt=$(best "$out/join-bt.out" bin/bt-join --id .id --results "$out/join-results.jsonl" "$out/join-records.jsonl")
 py=$(best "$out/join-py.out" python3 "$out/join.py" "$out/join-results.jsonl" "$out/join-records.jsonl")
 cmp "$out/join-bt.out" "$out/join-py.out"
-rss=$( { /usr/bin/time -f %M bin/bt-join --id .id --results "$out/join-results.jsonl" "$out/join-records.jsonl" >/dev/null 2>/dev/null; } 2>&1 || true)
+/usr/bin/time -f %M -o "$out/rss" bin/bt-join --id .id --results "$out/join-results.jsonl" "$out/join-records.jsonl" >/dev/null 2>&1
+rss=$(tail -n 1 "$out/rss")
 printf 'bt-join: %d records, %d results (%d MB)\n' "$n" "$n" $(( $(wc -c <"$out/join-results.jsonl") / 1000000 ))
-printf '  bt-join   %6.2fs\n  python3   %6.2fs   ratio %.1fx (target >= 2)\n' "$bt" "$py" "$(echo "$py / $bt" | bc -l)"
+printf '  bt-join   %6.2fs  %6d KB peak\n  python3   %6.2fs   ratio %.1fx (target >= 2)\n' "$bt" "$rss" "$py" "$(echo "$py / $bt" | bc -l)"
