@@ -45,6 +45,7 @@ static struct {
 	struct bt_jq *id, *map;
 	const char *as;
 	int strict, structured, flatten;
+	char idkey[256];            /* the top-level key a plain --id path reads */
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid, rejected;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
@@ -234,15 +235,31 @@ static jv answer(jv res, jv stop, char *bad, size_t badsz, const char **kind)
  * record, or one bt-join writes itself, of the same name is said once. */
 static jv flatten(jv v, jv ans, struct bt_records *rs)
 {
-	static int said;
+	static int said, said_id;
 	const char *k;
 	int it;
-	jv key;
+	jv key, kept = jv_invalid();
 
 	for (it = jv_object_iter(ans); jv_object_iter_valid(ans, it);
 	     it = jv_object_iter_next(ans, it)) {
 		key = jv_object_iter_key(ans, it);
 		k = jv_string_value(key);
+		if (tally.idkey[0] && !strcmp(k, tally.idkey) &&
+		    jv_object_has(jv_copy(v), jv_copy(key))) {
+			/* what --id reads is the line's identity: never replaced
+			 * by an answer (an invoice's "id", say), which goes into
+			 * response instead, whole */
+			if (!said_id) {
+				bt_warn("%s:%llu: --flatten: the answer's \"%s\" is what --id reads: "
+				        "it goes into \"%s\" instead (said once)", rs->name, rs->lineno,
+				        k, tally.as);
+				said_id = 1;
+			}
+			if (!jv_is_valid(kept))
+				kept = jv_object();
+			kept = jv_object_set(kept, key, jv_object_iter_value(ans, it));
+			continue;
+		}
 		if (!said && (!strcmp(k, "stop_reason") || !strcmp(k, "status") ||
 		              !strcmp(k, "error"))) {
 			bt_warn("%s:%llu: --flatten: the answer's \"%s\" is replaced by "
@@ -256,6 +273,8 @@ static jv flatten(jv v, jv ans, struct bt_records *rs)
 		v = jv_object_set(v, key, jv_object_iter_value(ans, it));
 	}
 	jv_free(ans);
+	if (jv_is_valid(kept))
+		v = jv_object_set(v, jv_string(tally.as), kept);
 	return v;
 }
 
@@ -492,6 +511,22 @@ static void summary(void)
 	bt_buf_free(&b);
 }
 
+/* The record member --id reads, when it is a path that starts with one
+ * (.id, .meta.id, .id[0]): --flatten never replaces it.  Other
+ * expressions protect nothing (bt-join(1) says so). */
+static void id_key(const char *e)
+{
+	size_t n = 0;
+
+	if (e[0] != '.')
+		return;
+	for (e++; (e[n] >= 'a' && e[n] <= 'z') || (e[n] >= 'A' && e[n] <= 'Z') || e[n] == '_' ||
+	          (n && e[n] >= '0' && e[n] <= '9'); n++)
+		;
+	if (n && n < sizeof tally.idkey && (!e[n] || e[n] == '.' || e[n] == '['))
+		snprintf(tally.idkey, sizeof tally.idkey, "%.*s", (int)n, e);
+}
+
 /* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
@@ -558,8 +593,10 @@ int main(int argc, char **argv)
 	if (mapexpr && (tally.structured || tally.flatten))
 		bt_die(BT_EXIT_USAGE, "--map makes each line itself: --%s does not apply",
 		       tally.structured ? "structured" : "flatten");
-	if (idexpr)
+	if (idexpr) {
 		tally.id = bt_jq_compile("--id", idexpr, jv_copy(args));
+		id_key(idexpr);
+	}
 	if (mapexpr) {
 		char *w = bt_asprintf(".[1] as $result | .[0] | (%s\n)", mapexpr);
 		tally.map = bt_jq_compile("--map", w, jv_copy(args));

@@ -294,6 +294,21 @@ test_expect_success '--structured: an answer that is not JSON is an error with i
 	printf "j1\nj3\nj4\n" >expect && test_cmp expect again
 '
 
+test_expect_success '--flatten never replaces what --id reads: an answer'"'"'s "id" goes into response; the line keeps its record'"'"'s identity' '
+	printf "%s\n" "{\"id\":\"r1\",\"text\":\"x\"}" "{\"id\":\"r2\",\"text\":\"y\"}" >idc.jsonl &&
+	{ sok r1 "\"{\\\"id\\\":\\\"INV-9\\\",\\\"total\\\":3}\"" && sok r2 "\"{\\\"total\\\":4}\""; } >idc-results.jsonl &&
+	bt-join --structured --flatten --id .id idc.jsonl <idc-results.jsonl >actual 2>err &&
+	cat >expect <<-\EXP &&
+	{"id":"r1","text":"x","total":3,"response":{"id":"INV-9"},"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"r2","text":"y","total":4,"stop_reason":"end_turn","status":"succeeded"}
+	EXP
+	test_cmp expect actual &&
+	echo "bt-join: idc.jsonl:1: --flatten: the answer'"'"'s \"id\" is what --id reads: it goes into \"response\" instead (said once)" >expect &&
+	test_cmp expect err &&
+	bt-join --structured --flatten --id ".id | tostring" idc.jsonl <idc-results.jsonl 2>/dev/null | head -n 1 | jq -r .id >got &&
+	echo INV-9 >want && test_cmp want got
+'
+
 test_expect_success '--structured and --flatten do not go with --map' '
 	test_expect_code 2 bt-join --structured --map . --id .id inv.jsonl <inv-results.jsonl 2>err &&
 	echo "bt-join: --map makes each line itself: --structured does not apply" >expect && test_cmp expect err &&
