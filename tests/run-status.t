@@ -175,6 +175,20 @@ test_expect_success '--schema: answers are data, flattened into columns; the sch
 	test_grep "holds another job" err
 '
 
+test_expect_success 'a batch the API does not know: --status and --detach fail (exit 1), naming it' '
+	mkdir -p u.work/round.01 && cp d.work/job d.work/requests.jsonl d.work/lock u.work/ &&
+	cp -r d.work/state u.work/ && cp d.work/round.01/chunks.txt u.work/round.01/ &&
+	jq -c ".id = \"msgbatch_nosuchbatch000000000000\"" d.work/round.01/batches.jsonl >u.work/round.01/batches.jsonl &&
+	test_expect_code 1 bt-run --status -w u.work >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "msgbatch_nosuchbatch000000000000" err &&
+	test_grep "^bt-run: round 1: bt-wait could not look at the batches$" err &&
+	test_expect_code 1 run --detach -w u.work six.jsonl >out 2>err &&
+	test_must_be_empty out &&
+	test_grep "msgbatch_nosuchbatch000000000000" err &&
+	test_grep "^bt-run: round 1: bt-wait failed; run bt-run again to go on$" err
+'
+
 test_expect_success 'status and detach options are checked' '
 	test_expect_code 2 bt-run --status -w d.work six.jsonl 2>err &&
 	test_grep "^bt-run: --status takes no records: six.jsonl$" err &&
