@@ -34,21 +34,10 @@ PY
 jqprog='{custom_id: .id, params: {model: "claude-haiku-4-5", max_tokens: 1024,
   messages: [{role: "user", content: "Summarize:\n\(.text)"}]}}'
 
-best() {    # best of 3 wall-clock seconds of the command "$@" >FILE
-	f=$1; shift
-	b=
-	for i in 1 2 3; do
-		s=$(date +%s.%N)
-		"$@" <"$data" >"$f"
-		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-	done
-	echo "$b"
-}
-bt=$(best "$out/bt.out" bin/bt-format -m claude-haiku-4-5 --id .id -p '"Summarize:\n\(.text)"')
-py=$(best "$out/py.out" python3 "$out/format.py")
-jq=$(best "$out/jq.out" jq -c "$jqprog")
+. bench/lib.sh
+bt=$(best "$out/bt.out" "$data" bin/bt-format -m claude-haiku-4-5 --id .id -p '"Summarize:\n\(.text)"')
+py=$(best "$out/py.out" "$data" python3 "$out/format.py")
+jq=$(best "$out/jq.out" "$data" jq -c "$jqprog")
 cmp "$out/bt.out" "$out/py.out" && cmp "$out/bt.out" "$out/jq.out"
 size=$(wc -c <"$data")
 printf 'bt-format: %d records, %d MB in\n' "$n" $((size / 1000000))

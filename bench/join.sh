@@ -47,18 +47,9 @@ for line in open(sys.argv[2], encoding="utf-8"):
         rec.update(response=None, status="errored", error=e["type"] + ": " + e["message"])
     out(dumps(rec) + "\n")
 PY
-best() {
-	f=$1; shift
-	b=
-	for i in 1 2 3; do
-		s=$(date +%s.%N); "$@" >"$f" 2>/dev/null; e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-	done
-	echo "$b"
-}
-bt=$(best "$out/join-bt.out" bin/bt-join --id .id --results "$out/join-results.jsonl" "$out/join-records.jsonl")
-py=$(best "$out/join-py.out" python3 "$out/join.py" "$out/join-results.jsonl" "$out/join-records.jsonl")
+. bench/lib.sh
+bt=$(best "$out/join-bt.out" /dev/null bin/bt-join --id .id --results "$out/join-results.jsonl" "$out/join-records.jsonl")
+py=$(best "$out/join-py.out" /dev/null python3 "$out/join.py" "$out/join-results.jsonl" "$out/join-records.jsonl")
 cmp "$out/join-bt.out" "$out/join-py.out"
 /usr/bin/time -f %M -o "$out/rss" bin/bt-join --id .id --results "$out/join-results.jsonl" "$out/join-records.jsonl" >/dev/null 2>&1
 rss=$(tail -n 1 "$out/rss")

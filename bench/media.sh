@@ -39,20 +39,9 @@ for line in sys.stdin:
                                          "data": base64.b64encode(data).decode()}},
             {"type": "text", "text": "Total?"}]}]}}) + "\n")
 PY
-best() {    # best of 3 wall-clock seconds of "$@" <records >FILE
-	f=$1; shift
-	b=
-	for i in 1 2 3; do
-		s=$(date +%s.%N)
-		"$@" <"$out/media-records.jsonl" >"$f"
-		e=$(date +%s.%N)
-		t=$(echo "$e - $s" | bc)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc)" = 1 ]; then b=$t; fi
-	done
-	echo "$b"
-}
-bt=$(best "$out/media-bt.out" bin/bt-format -m claude-haiku-4-5 --id .id --image .scan -p '"Total?"')
-py=$(best "$out/media-py.out" python3 "$out/media.py")
+. bench/lib.sh
+bt=$(best "$out/media-bt.out" "$out/media-records.jsonl" bin/bt-format -m claude-haiku-4-5 --id .id --image .scan -p '"Total?"')
+py=$(best "$out/media-py.out" "$out/media-records.jsonl" python3 "$out/media.py")
 cmp "$out/media-bt.out" "$out/media-py.out"
 rss() { /usr/bin/time -f %M -o "$out/rss" "$@" <"$out/media-records.jsonl" >/dev/null 2>&1; tail -n 1 "$out/rss"; }
 btm=$(rss bin/bt-format -m claude-haiku-4-5 --id .id --image .scan -p '"Total?"')
