@@ -34,6 +34,10 @@ struct fetch {
 	int hold;               /* held back in a temporary file until its
 	                           custom_ids are checked; -1: written out */
 	struct bt_idlist ids;   /* the custom_ids, when held */
+	off_t held;             /* bytes in the hold file */
+	struct bt_idset tags;   /* the tags its claims' creates sent */
+	off_t tag_at;           /* the line that carries one: where, */
+	size_t tag_len;         /* how long; -1 at: none */
 };
 
 static void usage(FILE *f, int status)
@@ -63,6 +67,8 @@ static void out(struct fetch *f)
 		bt_flush(&f->out);
 	else if (bt_write_all(f->hold, f->out.p, f->out.len) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: a temporary file: write error:", f->id);
+	else
+		f->held += (off_t)f->out.len;
 	f->out.len = 0;
 }
 
@@ -78,13 +84,79 @@ static int hold_file(void)
 	return fd;
 }
 
+/* Bytes [from, to) of the hold file to stdout. */
+static void copy_held(struct fetch *f, off_t from, off_t to)
+{
+	struct bt_buf b = { 0 };
+	ssize_t r;
+	size_t want;
+
+	bt_buf_grow(&b, 1 << 20);
+	while (from < to) {
+		want = to - from < (1 << 20) ? (size_t)(to - from) : (1 << 20);
+		r = pread(f->hold, b.p, want, from);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			bt_die(BT_EXIT_FAIL, "%s: a temporary file: read error:", f->id);
+		b.len = (size_t)r;
+		from += r;
+		bt_flush(&b);
+	}
+	bt_buf_free(&b);
+}
+
+struct span {
+	const char *at;
+	size_t n;
+};
+
+static int find_id(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct span *sp = arg;
+
+	if (bt_json_key_is(k, kn, "custom_id")) {
+		sp->at = v;
+		sp->n = vn;
+	}
+	return 0;
+}
+
+/* The held results to stdout, the line that carries tag (when not "")
+ * under the custom_id first instead: the chunk's own. */
+static void let_out(struct fetch *f, const char *tag, const char *first)
+{
+	struct bt_buf b = { 0 }, line = { 0 };
+	struct span sp = { NULL, 0 };
+	char err[200];
+
+	out(f);
+	if (!tag[0] || f->tag_at < 0) {
+		copy_held(f, 0, f->held);
+		return;
+	}
+	copy_held(f, 0, f->tag_at);
+	bt_buf_grow(&line, f->tag_len + 1);
+	if (pread(f->hold, line.p, f->tag_len, f->tag_at) != (ssize_t)f->tag_len)
+		bt_die(BT_EXIT_FAIL, "%s: a temporary file: read error:", f->id);
+	line.len = f->tag_len;
+	bt_json_members_quick(line.p, line.len, find_id, &sp, err, sizeof err);
+	if (!sp.at)
+		bt_die(BT_EXIT_FAIL, "%s: the tagged result has no custom_id", f->id);
+	bt_buf_add(&b, line.p, (size_t)(sp.at - line.p));
+	bt_buf_printf(&b, "\"%s\"", first);
+	bt_buf_add(&b, sp.at + sp.n, (size_t)(line.p + line.len - (sp.at + sp.n)));
+	bt_flush(&b);
+	bt_buf_free(&b);
+	bt_buf_free(&line);
+	copy_held(f, f->tag_at + (off_t)f->tag_len, f->held);
+}
+
 /* A held batch's results are let out only when their custom_ids are
  * exactly those of the chunk it was adopted for (bt.7, RECONCILIATION). */
 static int settle(struct fetch *f, jv mark)
 {
 	char digest[65], want[65] = "", chunk[300] = "", why[600];
-	struct bt_buf b = { 0 };
-	ssize_t r;
 
 	out(f);
 	bt_idlist_digest(&f->ids, digest);
@@ -100,19 +172,156 @@ static int settle(struct fetch *f, jv mark)
 		     "written; bt-submit sends the chunk again", chunk);
 		return -1;
 	}
-	if (lseek(f->hold, 0, SEEK_SET) < 0)
-		bt_die(BT_EXIT_FAIL, "%s: a temporary file:", f->id);
-	bt_buf_grow(&b, 1 << 20);
-	while ((r = read(f->hold, b.p, 1 << 20)) > 0) {
-		b.len = (size_t)r;
-		bt_flush(&b);
-	}
-	if (r < 0)
-		bt_die(BT_EXIT_FAIL, "%s: a temporary file: read error:", f->id);
-	bt_buf_free(&b);
+	let_out(f, "", "");
 	bt_adopted_confirm(f->id, mark);
 	if (bt_verbose)
 		bt_warn("%s: its custom_ids are those of %s: adopted for good", f->id, chunk);
+	return 0;
+}
+
+/* ---- claims (bt.7, RECONCILIATION) ---- */
+
+static char *my_journal;        /* this job's journal, absolute; or NULL */
+
+static int claim_is(jv claim, const char *field, const char *want)
+{
+	char v[4096];
+
+	return want && bt_batch_field(claim, field, v, sizeof v) == 0 && !strcmp(v, want);
+}
+
+/* Every tag the claims' creates sent, to find the line that carries one. */
+static void claim_tags(struct fetch *f, jv claims)
+{
+	char first[BT_ID_MAX + 1], t[BT_ID_MAX + 1];
+	int i, k;
+	jv c, nonces, x;
+
+	for (i = 0; i < jv_array_length(jv_copy(claims)); i++) {
+		c = jv_array_get(jv_copy(claims), i);
+		nonces = jv_object_get(jv_copy(c), jv_string("nonces"));
+		if (bt_batch_field(c, "first_id", first, sizeof first) == 0 &&
+		    jv_get_kind(nonces) == JV_KIND_ARRAY)
+			for (k = 0; k < jv_array_length(jv_copy(nonces)); k++) {
+				x = jv_array_get(jv_copy(nonces), k);
+				if (jv_get_kind(x) == JV_KIND_STRING) {
+					bt_tag_id(first, jv_string_value(x), t);
+					bt_idset_add(&f->tags, t, 1);
+				}
+				jv_free(x);
+			}
+		jv_free(nonces);
+		jv_free(c);
+	}
+}
+
+/* Whether the batch was let go by this job: its claims of this journal
+ * all say "rejected".  Such a batch is another's: never fetched here.
+ * 0 no; 1 let go; 2 let go, and a record it was adopted for is left with
+ * no batch (its chunk is to be sent again). */
+static int let_go(jv claims)
+{
+	char d[4096], n[256], st[16];
+	int i, mine = 0, gone = 0, orphan = 0;
+	jv c, rec;
+
+	for (i = 0; i < jv_array_length(jv_copy(claims)); i++) {
+		c = jv_array_get(jv_copy(claims), i);
+		if (claim_is(c, "journal", my_journal)) {
+			mine++;
+			gone += claim_is(c, "state", "rejected");
+			st[0] = 0;
+			if (bt_batch_field(c, "record", n, sizeof n) == 0 &&
+			    bt_batch_field(c, "journal", d, sizeof d) == 0) {
+				rec = bt_journal_read(d, n);
+				bt_batch_field(rec, "state", st, sizeof st);
+				jv_free(rec);
+			}
+			orphan |= strcmp(st, "created") != 0;
+		}
+		jv_free(c);
+	}
+	return !mine || mine != gone ? 0 : orphan ? 2 : 1;
+}
+
+/* The held results, checked against every claim on the batch: each claim
+ * is settled in its record, and the results go out when they prove the
+ * claim of this job's journal (or the only claim there is).  1 written,
+ * 0 not this job's (settled), -1 a failure (reported). */
+static int verify(struct fetch *f, jv claims)
+{
+	int i, n = jv_array_length(jv_copy(claims)), mine = -1, orphan = 0, made_bad = 0;
+	int has_mine = 0;
+	char tag[BT_ID_MAX + 1], t[BT_ID_MAX + 1], first[BT_ID_MAX + 1] = "";
+	char chunk[300] = "", why[600], other[600] = "", orphan_chunk[300] = "";
+	int *proved = bt_calloc((size_t)n + 1, sizeof *proved);
+	jv c;
+
+	tag[0] = 0;
+	for (i = 0; i < n; i++) {
+		c = jv_array_get(jv_copy(claims), i);
+		proved[i] = bt_claim_proved(c, &f->ids, t, sizeof t);
+		if (proved[i] && (mine < 0 || claim_is(c, "journal", my_journal)) &&
+		    (n == 1 || claim_is(c, "journal", my_journal))) {
+			mine = i;
+			snprintf(tag, sizeof tag, "%s", t);
+			bt_batch_field(c, "first_id", first, sizeof first);
+		}
+		if (proved[i] && !claim_is(c, "journal", my_journal))
+			bt_batch_field(c, "journal", other, sizeof other);
+		has_mine |= claim_is(c, "journal", my_journal);
+		jv_free(c);
+	}
+	for (i = 0; i < n; i++) {
+		c = jv_array_get(jv_copy(claims), i);
+		bt_batch_field(c, "chunk", chunk, sizeof chunk);
+		if (!proved[i] && claim_is(c, "state", "made")) {
+			/* the batch its own create made: results that are not
+			 * its chunk's are the server's fault, not settled */
+			made_bad = 1;
+			fail(f->id, "its results' custom_ids are not those of %s, the chunk "
+			     "it was made for: none is written (is this the server it was "
+			     "sent to?)", chunk);
+		} else if (!claim_is(c, "state", "rejected")) {
+			snprintf(why, sizeof why, "%s was adopted provisionally for %s after a "
+			         "create that got no answer, but its results prove it another "
+			         "create's", f->id, chunk);
+			if (bt_claim_settle(f->id, c, proved[i], why) &&
+			    claim_is(c, "journal", my_journal)) {
+				orphan = 1;
+				snprintf(orphan_chunk, sizeof orphan_chunk, "%s", chunk);
+			}
+			if (!proved[i] && bt_verbose)
+				bt_warn("%s: not the batch of %s (its results prove it another "
+				        "create's): let go", f->id, chunk);
+		}
+		jv_free(c);
+	}
+	free(proved);
+	if (mine >= 0 && !made_bad) {
+		let_out(f, tag, first);
+		if (bt_verbose)
+			bt_warn("%s: its results prove it this job's", f->id);
+		return 1;
+	}
+	if (made_bad)
+		return -1;
+	if (orphan) {
+		fail(f->id, "adopted provisionally for %s after a create that got no "
+		     "answer, but its results prove it another create's, as did those of "
+		     "any other batch adopted with it: none is written; bt-submit sends "
+		     "the chunk again", orphan_chunk);
+		return -1;
+	}
+	if (!has_mine) {
+		if (other[0])
+			fail(f->id, "its results prove it the batch of the journal %s, not "
+			     "of this job's: fetch it there (BT_STATE_DIR)", other);
+		else
+			fail(f->id, "its results prove it none of the chunks it was adopted "
+			     "for: none is written");
+		return -1;
+	}
 	return 0;
 }
 
@@ -141,6 +350,10 @@ static int line(struct fetch *f, char *s, size_t n)
 	f->lines++;
 	if (f->hold >= 0)
 		bt_idlist_add(&f->ids, p.id, strlen(p.id));
+	if (f->hold >= 0 && bt_idset_get(&f->tags, p.id)) {
+		f->tag_at = f->held + (off_t)f->out.len;
+		f->tag_len = n;
+	}
 	bt_buf_add(&f->out, s, n);
 	bt_buf_addc(&f->out, '\n');
 	if (f->out.len >= (1 << 20))
@@ -339,8 +552,8 @@ static void fetch(const char *id, jv batch)
 	char state[16];
 	struct fetch f;
 	long long total;
-	int whole = 0;
-	jv mark;
+	int whole = 0, nclaims, gone;
+	jv mark, claims;
 
 	if ((total = ready(id, batch)) < 0)
 		return;
@@ -351,9 +564,26 @@ static void fetch(const char *id, jv batch)
 		jv_free(mark);
 		return;
 	}
+	claims = bt_claims_get(id, cfg.base_url);
+	if ((gone = let_go(claims))) {
+		/* settled before: another's batch, adopted for a while */
+		if (gone == 2)
+			fail(id, "not this job's batch: adopted provisionally, its results "
+			     "proved it another's; run bt-submit again to send its chunk");
+		else if (bt_verbose)
+			bt_warn("%s: another's batch (its results proved it): skipped", id);
+		if (gone == 1 && listed.path)
+			done_add(id);
+		jv_free(claims);
+		jv_free(mark);
+		return;
+	}
 	memset(&f, 0, sizeof f);
 	f.id = id;
-	f.hold = !strcmp(state, "provisional") ? hold_file() : -1;
+	f.tag_at = -1;
+	nclaims = jv_array_length(jv_copy(claims));
+	f.hold = !strcmp(state, "provisional") || nclaims ? hold_file() : -1;
+	claim_tags(&f, claims);
 	if (download(&f, total) == 0) {
 		if (f.hold < 0)
 			out(&f);
@@ -362,6 +592,8 @@ static void fetch(const char *id, jv batch)
 		else if (f.dups)
 			fail(id, "the results repeat %llu custom_id%s (each was written once)",
 			     f.dups, f.dups == 1 ? "" : "s");
+		else if (f.hold >= 0 && nclaims)
+			whole = verify(&f, claims) >= 0;
 		else if (f.hold >= 0)
 			whole = settle(&f, mark) == 0;
 		else {
@@ -377,6 +609,8 @@ static void fetch(const char *id, jv batch)
 	if (f.hold >= 0)
 		close(f.hold);
 	jv_free(mark);
+	jv_free(claims);
+	bt_idset_free(&f.tags);
 	bt_idlist_free(&f.ids);
 	bt_buf_free(&f.out);
 	bt_buf_free(&f.part);
@@ -466,7 +700,13 @@ int main(int argc, char **argv)
 		done_load();
 	mend_stdout();
 	http = bt_http_new(&cfg);
+	{
+		char *j = bt_asprintf("%s/journal", cfg.state_dir);
+		my_journal = realpath(j, NULL);
+		free(j);
+	}
 	bad = bt_each_batch(argc, argv, each, NULL);
+	free(my_journal);
 	bt_idset_free(&done);
 	bt_idset_free(&listed.ids);
 	if (listed.fd >= 0 && close(listed.fd) < 0)

@@ -59,6 +59,13 @@ struct chunk {
 	char sha[65];
 	long long requests, bytes;  /* bytes of the file; the body has 14 more */
 	jv superseded;              /* ids of batches made for it before --force */
+	jv nonces;                  /* of every create of it, oldest first */
+	jv rejected;                /* batches its results proved not its own */
+	char first_id[BT_ID_MAX + 1];  /* the first request's custom_id, */
+	off_t first_at, first_len;  /* its value's bytes in the file ("..."), */
+	int taggable;               /* and whether creates tag it */
+	char ids[65];               /* the digest of its custom_ids */
+	char nonce[BT_NONCE_LEN + 1];  /* this create's; "" when untagged */
 	char key[160];              /* its journal record: [TAG.]SHA256.ENDPOINT */
 	char since[32];             /* our clock: when the last create began */
 	struct win {                /* on the server's clock; -1: unknown */
@@ -107,10 +114,50 @@ static void not_chunk(const char *where, const char *path, const char *why)
 
 /* A chunk file must be what bt-split writes: requests, one a line, each
  * "\n"-terminated, no blank lines, ids unique, within the batch limits. */
+/* The first request's custom_id value: where it is in the line. */
+struct span {
+	const char *line, *at;
+	size_t n;
+};
+
+static int find_id(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct span *sp = arg;
+
+	if (bt_json_key_is(k, kn, "custom_id")) {
+		sp->at = v;
+		sp->n = vn;
+	}
+	return 0;
+}
+
+/* The chunk's first request s[0..n), whose custom_id is id. */
+static void note_first(struct chunk *c, const char *s, size_t n, const char *id)
+{
+	struct span sp = { s, NULL, 0 };
+	char err[200];
+
+	snprintf(c->first_id, sizeof c->first_id, "%s", id);
+	bt_json_members_quick(s, n, find_id, &sp, err, sizeof err);
+	c->first_at = sp.at ? (off_t)(sp.at - s) : -1;
+	c->first_len = (off_t)sp.n;
+}
+
+/* A create tags the first request when bt-fetch will find the tag's
+ * claim (there is a registry), and there is room for its bytes. */
+static void set_taggable(struct chunk *c)
+{
+	char *reg = bt_registry_dir();
+
+	c->taggable = reg && c->first_at > 0 && c->bytes + BT_ID_MAX <= BT_CHUNK_MAX;
+	free(reg);
+}
+
 static void check_chunk(struct chunk *c)
 {
 	struct bt_lines l;
 	struct bt_idset ids = { 0 };
+	struct bt_idlist all = { 0 };
 	char id[BT_ID_MAX + 1], err[300];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen;
@@ -139,6 +186,9 @@ static void check_chunk(struct chunk *c)
 		if ((first = bt_idset_add(&ids, id, l.lineno)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
 			       "(first on line %llu)", c->path, l.lineno, id, first);
+		bt_idlist_add(&all, id, strlen(id));
+		if (l.lineno == 1)
+			note_first(c, s, n, id);
 		if (++c->requests > BT_MAX_REQUESTS)
 			bt_die(BT_EXIT_USAGE, "%s: more than %d requests: too many for "
 			       "one batch (use bt-split)", c->path, BT_MAX_REQUESTS);
@@ -158,6 +208,9 @@ static void check_chunk(struct chunk *c)
 	EVP_MD_CTX_free(ctx);
 	hex(md, c->sha);
 	c->bytes = sum;
+	bt_idlist_digest(&all, c->ids);
+	bt_idlist_free(&all);
+	set_taggable(c);
 	bt_idset_free(&ids);
 	bt_lines_close(&l);
 }
@@ -243,6 +296,34 @@ static jv record(const struct chunk *c, const char *state, jv batch, const char 
 	r = jv_object_set(r, jv_string("batch"), jv_is_valid(batch) ? jv_copy(batch) : jv_null());
 	r = jv_object_set(r, jv_string("error"), error ? jv_string(error) : jv_null());
 	r = jv_object_set(r, jv_string("superseded"), jv_copy(c->superseded));
+	r = jv_object_set(r, jv_string("first_id"), jv_string(c->first_id));
+	r = jv_object_set(r, jv_string("ids_sha256"), jv_string(c->ids));
+	r = jv_object_set(r, jv_string("nonces"), jv_copy(c->nonces));
+	r = jv_object_set(r, jv_string("rejected"), jv_copy(c->rejected));
+	return r;
+}
+
+/* The claim that batch (borrowed) may be, or is, c's: for bt-fetch, which
+ * lets out its results only when they prove it (bt.7, RECONCILIATION). */
+static int claim(const struct chunk *c, jv batch, const char *state)
+{
+	char id[BT_BATCH_ID_MAX];
+	jv cl = jv_object();
+	int r;
+
+	bt_batch_field(batch, "id", id, sizeof id);
+	cl = jv_object_set(cl, jv_string("state"), jv_string(state));
+	cl = jv_object_set(cl, jv_string("endpoint"), jv_string(cfg.base_url));
+	cl = jv_object_set(cl, jv_string("key_fp"), jv_string(key_fp));
+	cl = jv_object_set(cl, jv_string("journal"), jv_string(journal_abs));
+	cl = jv_object_set(cl, jv_string("record"), jv_string(c->key));
+	cl = jv_object_set(cl, jv_string("chunk"), jv_string(c->path));
+	cl = jv_object_set(cl, jv_string("requests"), jv_number((double)c->requests));
+	cl = jv_object_set(cl, jv_string("ids_sha256"), jv_string(c->ids));
+	cl = jv_object_set(cl, jv_string("first_id"), jv_string(c->first_id));
+	cl = jv_object_set(cl, jv_string("nonces"), jv_copy(c->nonces));
+	r = bt_claim_put(id, cl);
+	jv_free(cl);
 	return r;
 }
 
@@ -285,11 +366,10 @@ struct known {
 	char *self;             /* our own record: "JOURNAL/NAME" */
 };
 
-static void add_ids(struct bt_idset *set, jv rec)
+static void add_list(struct bt_idset *set, jv a)
 {
-	jv a = jv_object_get(jv_copy(rec), jv_string("superseded")), b, x;
-	char id[BT_BATCH_ID_MAX];
 	int i, n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
+	jv x;
 
 	for (i = 0; i < n; i++) {
 		x = jv_array_get(jv_copy(a), i);
@@ -298,6 +378,20 @@ static void add_ids(struct bt_idset *set, jv rec)
 		jv_free(x);
 	}
 	jv_free(a);
+}
+
+/* The batches a record (borrowed) holds as surely its own: the batch it
+ * made or proved, and those it superseded.  A batch adopted
+ * provisionally is not: it may yet prove another's. */
+static void add_ids(struct bt_idset *set, jv rec)
+{
+	jv b;
+	char id[BT_BATCH_ID_MAX];
+
+	add_list(set, jv_object_get(jv_copy(rec), jv_string("superseded")));
+	add_list(set, jv_object_get(jv_copy(rec), jv_string("also")));
+	if (jv_get_kind(bt_jv_get(rec, "provisional")) == JV_KIND_TRUE)
+		return;
 	b = jv_object_get(jv_copy(rec), jv_string("batch"));
 	if (bt_batch_field(b, "id", id, sizeof id) == 0)
 		bt_idset_add(set, id, 1);
@@ -358,6 +452,7 @@ static void known_load(struct known *k, const struct chunk *c)
 	own = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
 	add_ids(&k->ids, own);
 	jv_free(own);
+	add_list(&k->ids, jv_copy(c->rejected));
 	bt_strv_free(dirs);
 }
 
@@ -458,6 +553,13 @@ static int contested(const struct chunk *c, jv cand, const struct known *k,
 	return 0;
 }
 
+/* Whether c's creates are tagged (bt_tag_id): its candidates are then
+ * proved or refused by their results. */
+static int tagged(const struct chunk *c)
+{
+	return jv_get_kind(c->nonces) == JV_KIND_ARRAY && jv_array_length(jv_copy(c->nonces)) > 0;
+}
+
 /* The batches that an unanswered create of c in window w may have made:
  * created inside the window (on the server's clock), with as many
  * requests, named by no journal on this machine.  Their number, with
@@ -476,7 +578,9 @@ static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
 	known_load(&k, c);
 	r = list_candidates(w->from, hi, c->requests, &k, cands, err, errsz);
 	n = r < 0 ? 0 : jv_array_length(jv_copy(*cands));
-	for (i = 0; i < n && r == 0; i++) {
+	/* a tagged create's batch proves itself at fetch: another create's
+	 * window says nothing then */
+	for (i = 0; i < n && r == 0 && !tagged(c); i++) {
 		b = jv_array_get(jv_copy(*cands), i);
 		r = contested(c, b, &k, err, errsz);
 		jv_free(b);
@@ -490,66 +594,53 @@ static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
 	return n;
 }
 
-/* The digest of the chunk's custom_ids (see bt_idlist_digest). */
-static void chunk_ids(const struct chunk *c, char digest[65])
+/* Take the batches of cands (borrowed, an array) as c's candidates on
+ * trust: journaled as created, provisionally, each with a claim that
+ * makes bt-fetch check its results before it lets one out; the first
+ * whose results prove it c's is c's batch, the others are let go.
+ * 0, or -1 (reported). */
+static int adopt(struct chunk *c, jv cands, const char *why)
 {
-	struct bt_idlist ids = { 0 };
-	struct bt_lines l;
-	char id[BT_ID_MAX + 1], err[300];
-	size_t n;
-	char *s;
+	char id[BT_BATCH_ID_MAX], at[40];
+	struct bt_buf msg = { 0 };
+	int i, n = jv_array_length(jv_copy(cands));
+	jv rec, b;
 
-	if (bt_lines_open(&l, c->path) < 0)
-		bt_die(BT_EXIT_FAIL, "%s:", c->path);
-	while ((s = bt_lines_next(&l, &n)))
-		if (bt_request_check(s, n, id, err, sizeof err) == 0)
-			bt_idlist_add(&ids, id, strlen(id));
-	bt_lines_close(&l);
-	bt_idlist_digest(&ids, digest);
-	bt_idlist_free(&ids);
-}
-
-/* Take batch (borrowed) as c's on trust: journaled as created, with a
- * mark that makes bt-fetch check its custom_ids before it lets out a
- * result.  0, or -1 (reported). */
-static int adopt(struct chunk *c, jv batch, const char *why)
-{
-	char id[BT_BATCH_ID_MAX], at[40], digest[65];
-	jv mark, rec;
-
-	bt_batch_field(batch, "id", id, sizeof id);
-	bt_batch_field(batch, "created_at", at, sizeof at);
-	chunk_ids(c, digest);
-	mark = jv_object();
-	mark = jv_object_set(mark, jv_string("state"), jv_string("provisional"));
-	mark = jv_object_set(mark, jv_string("endpoint"), jv_string(cfg.base_url));
-	mark = jv_object_set(mark, jv_string("journal"), jv_string(journal_abs));
-	mark = jv_object_set(mark, jv_string("record"), jv_string(c->key));
-	mark = jv_object_set(mark, jv_string("chunk"), jv_string(c->path));
-	mark = jv_object_set(mark, jv_string("requests"), jv_number((double)c->requests));
-	mark = jv_object_set(mark, jv_string("ids_sha256"), jv_string(digest));
-	if (bt_adopted_put(id, mark) < 0) {
-		jv_free(mark);
-		chunk_fail(c, "%s, but %s cannot be adopted provisionally with no place "
-		           "to mark it: set HOME or XDG_STATE_HOME", why, id);
-		return -1;
+	for (i = 0; i < n; i++) {
+		b = jv_array_get(jv_copy(cands), i);
+		bt_batch_field(b, "id", id, sizeof id);
+		bt_batch_field(b, "created_at", at, sizeof at);
+		if (claim(c, b, "provisional") < 0) {
+			jv_free(b);
+			bt_buf_free(&msg);
+			chunk_fail(c, "%s, but %s cannot be adopted provisionally with no place "
+			           "to mark it: set HOME or XDG_STATE_HOME", why, id);
+			return -1;
+		}
+		bt_buf_printf(&msg, "%s%s (created %s, %lld requests)", i ? ", " : "", id, at,
+		              bt_batch_count(b, "total"));
+		jv_free(b);
 	}
-	jv_free(mark);
-	rec = record(c, "created", batch, NULL);
+	rec = record(c, "created", jv_array_get(jv_copy(cands), 0), NULL);
 	rec = jv_object_set(rec, jv_string("provisional"), jv_true());
-	rec = jv_object_set(rec, jv_string("ids_sha256"), jv_string(digest));
+	rec = jv_object_set(rec, jv_string("candidates"), jv_copy(cands));
 	bt_journal_write(journal_dir, c->key, rec);
 	jv_free(rec);
-	bt_warn("%s: %s; adopted %s (created %s, %lld requests) provisionally: "
-	        "bt-fetch lets out its results only if their custom_ids are this chunk's",
-	        c->path, why, id, at, c->requests);
+	if (n == 1)
+		bt_warn("%s: %s; adopted %s provisionally: bt-fetch lets out its results "
+		        "only if they prove it this chunk's", c->path, why, bt_buf_str(&msg));
+	else
+		bt_warn("%s: %s; %d batches could be its, all adopted provisionally: %s; "
+		        "bt-fetch lets out the results of the one they prove this chunk's, "
+		        "and lets the others go", c->path, why, n, bt_buf_str(&msg));
+	bt_buf_free(&msg);
 	return 0;
 }
 
 /* After a create that got no clear answer, now or in a run that died:
  * look (twice: the list may lag a create) for the batch it may have made.
- * 1 with *batch adopted; 0 when none was made and c may be sent again;
- * -1 when it cannot be told (reported). */
+ * 1 with *batch (an array of candidates) adopted; 0 when none was made
+ * and c may be sent again; -1 when it cannot be told (reported). */
 static int settle(struct chunk *c, const struct win *w, const char *why, jv *batch)
 {
 	struct bt_buf msg = { 0 };
@@ -575,14 +666,14 @@ static int settle(struct chunk *c, const struct win *w, const char *why, jv *bat
 			return -1;
 		}
 	}
-	if (r == 1) {
-		b = jv_array_get(jv_copy(cands), 0);
-		jv_free(cands);
-		if (adopt(c, b, why) < 0) {
-			jv_free(b);
+	/* tagged, any number is settled by their results; untagged (a
+	 * create from before tags, or with no registry), one only */
+	if (r == 1 || (r > 1 && tagged(c))) {
+		if (adopt(c, cands, why) < 0) {
+			jv_free(cands);
 			return -1;
 		}
-		*batch = b;
+		*batch = cands;
 		return 1;
 	}
 	if (r > 1) {
@@ -594,8 +685,11 @@ static int settle(struct chunk *c, const struct win *w, const char *why, jv *bat
 			              id, at, bt_batch_count(b, "total"));
 			jv_free(b);
 		}
-		chunk_fail(c, "%s, and %d batches could be its: %s; settle it with "
-		           "--adopt BATCH_ID, or send it again with --force",
+		/* no --adopt advice: equal chunks of two jobs cannot be told
+		 * apart by their results without a tag */
+		chunk_fail(c, "%s, and %d batches could be its: %s; its create carried "
+		           "no tag (made before tags, or with no registry), so their "
+		           "results cannot prove which; send it again with --force",
 		           why, r, bt_buf_str(&msg));
 		bt_buf_free(&msg);
 	}
@@ -654,13 +748,22 @@ static jv create(struct chunk *c, jv prior)
 {
 	struct bt_req req;
 	struct bt_resp resp;
-	char err[200];
+	char err[200], tagged_id[BT_ID_MAX + 1], splice[BT_ID_MAX + 3];
 	double lo, hi;
 	jv batch;
 	int fd;
 
 	if (clock_known(c) < 0)
 		return jv_invalid();
+	c->nonce[0] = 0;
+	if (c->taggable) {
+		/* journaled before the body goes: a batch this create made
+		 * carries it */
+		bt_nonce(c->nonce);
+		c->nonces = jv_array_append(c->nonces, jv_string(c->nonce));
+		bt_tag_id(c->first_id, c->nonce, tagged_id);
+		snprintf(splice, sizeof splice, "\"%s\"", tagged_id);
+	}
 	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", c->path);
 	memset(&req, 0, sizeof req);
@@ -671,6 +774,12 @@ static jv create(struct chunk *c, jv prior)
 	req.body_chunk = 1;
 	req.body_end = body_end;
 	req.body_end_arg = c;
+	if (c->nonce[0]) {
+		req.splice = splice;
+		req.splice_len = strlen(splice);
+		req.splice_at = c->first_at;
+		req.splice_cut = c->first_len;
+	}
 	bt_http_clock(http, &lo, &hi);
 	bt_rfc3339(bt_now(), c->since);
 	c->win.from = bt_now() + lo;
@@ -707,6 +816,10 @@ static jv create(struct chunk *c, jv prior)
 		return jv_invalid_with_msg(jv_string("the answer to the create is not a batch"));
 	}
 	journal(c, "created", batch, NULL);
+	/* bt-fetch checks its results against the chunk, and reads the tag
+	 * back as the first custom_id */
+	if (c->nonce[0] && claim(c, batch, "made") < 0)
+		bt_die(BT_EXIT_FAIL, "%s: the registry is gone: set HOME or XDG_STATE_HOME", c->path);
 	return batch;
 }
 
@@ -767,6 +880,20 @@ static jv elsewhere(const struct chunk *c)
 	return e.batch;
 }
 
+/* Whether c's results proved batch id not its own. */
+static int rejected(const struct chunk *c, const char *id)
+{
+	int i, r = 0;
+	jv x;
+
+	for (i = 0; !r && i < jv_array_length(jv_copy(c->rejected)); i++) {
+		x = jv_array_get(jv_copy(c->rejected), i);
+		r = jv_get_kind(x) == JV_KIND_STRING && !strcmp(jv_string_value(x), id);
+		jv_free(x);
+	}
+	return r;
+}
+
 /* --adopt: take the named batch as this chunk's, on trust checked at
  * fetch.  The batch, or jv_invalid() (reported). */
 static jv adopt_named(struct chunk *c)
@@ -791,16 +918,24 @@ static jv adopt_named(struct chunk *c)
 		return jv_invalid();
 	}
 	known_load(&k, c);
-	if (bt_idset_get(&k.ids, adopt_id)) {
+	if (rejected(c, adopt_id)) {
+		chunk_fail(c, "--adopt %s: its results proved it not this chunk's "
+		           "(bt-fetch let it go)", adopt_id);
+		jv_free(batch);
+		batch = jv_invalid();
+	} else if (bt_idset_get(&k.ids, adopt_id)) {
 		chunk_fail(c, "--adopt %s: a journal on this machine holds it for "
 		           "another chunk or job", adopt_id);
 		jv_free(batch);
 		batch = jv_invalid();
 	}
 	known_free(&k);
-	if (jv_is_valid(batch) && adopt(c, batch, "--adopt") < 0) {
-		jv_free(batch);
-		batch = jv_invalid();
+	if (jv_is_valid(batch)) {
+		batch = JV_ARRAY(batch);
+		if (adopt(c, batch, "--adopt") < 0) {
+			jv_free(batch);
+			batch = jv_invalid();
+		}
 	}
 	return batch;
 }
@@ -837,6 +972,8 @@ static jv load_record(struct chunk *c, char state[16])
 
 	state[0] = 0;
 	c->superseded = jv_array();
+	c->nonces = jv_array();
+	c->rejected = jv_array();
 	if (!jv_is_valid(rec) && !adopt_id) {
 		batch = elsewhere(c);
 		if (jv_is_valid(batch)) {
@@ -865,6 +1002,18 @@ static jv load_record(struct chunk *c, char state[16])
 			c->superseded = x;
 		} else
 			jv_free(x);
+		x = jv_object_get(jv_copy(rec), jv_string("nonces"));
+		if (jv_get_kind(x) == JV_KIND_ARRAY) {
+			jv_free(c->nonces);
+			c->nonces = x;
+		} else
+			jv_free(x);
+		x = jv_object_get(jv_copy(rec), jv_string("rejected"));
+		if (jv_get_kind(x) == JV_KIND_ARRAY) {
+			jv_free(c->rejected);
+			c->rejected = x;
+		} else
+			jv_free(x);
 	}
 	return rec;
 }
@@ -891,7 +1040,18 @@ static jv recorded(const struct chunk *c, jv rec)
 	jv batch = jv_object_get(jv_copy(rec), jv_string("batch"));
 	jv x = jv_object_get(jv_copy(rec), jv_string("provisional"));
 
+	jv cands = jv_object_get(jv_copy(rec), jv_string("candidates"));
+
 	bt_batch_field(batch, "id", id, sizeof id);
+	if (jv_get_kind(x) == JV_KIND_TRUE && jv_get_kind(cands) == JV_KIND_ARRAY &&
+	    jv_array_length(jv_copy(cands)) > 0) {
+		bt_warn("%s: %d batch(es) adopted provisionally; bt-fetch checks them",
+		        c->path, jv_array_length(jv_copy(cands)));
+		jv_free(batch);
+		jv_free(x);
+		return cands;
+	}
+	jv_free(cands);
 	if (jv_get_kind(x) == JV_KIND_TRUE)
 		bt_warn("%s: %s was adopted provisionally; bt-fetch checks it", c->path, id);
 	else    /* always said: a retry round that sends nothing must not be silent */
@@ -965,13 +1125,22 @@ static void submit(struct chunk *c)
 		if (r == 0)
 			batch = send_chunk(c, prior);
 	}
-	if (jv_is_valid(batch))
+	if (jv_get_kind(batch) == JV_KIND_ARRAY) {
+		int i;
+		for (i = 0; i < jv_array_length(jv_copy(batch)); i++) {
+			jv b = jv_array_get(jv_copy(batch), i);
+			bt_print_json(b);
+			jv_free(b);
+		}
+	} else if (jv_is_valid(batch))
 		bt_print_json(batch);
 	jv_free(batch);
 	jv_free(rec);
 	jv_free(prior);
 	jv_free(c->superseded);
-	c->superseded = jv_invalid();
+	jv_free(c->nonces);
+	jv_free(c->rejected);
+	c->superseded = c->nonces = c->rejected = jv_invalid();
 	close(lock);
 }
 
@@ -983,6 +1152,8 @@ struct spool {
 	EVP_MD_CTX *ctx;
 	struct bt_buf buf;
 	long long requests, bytes;
+	struct chunk first;         /* the first request's facts */
+	struct bt_idlist ids;       /* the chunk's custom_ids */
 };
 
 static void spool_start(struct spool *s)
@@ -1023,6 +1194,12 @@ static void spool_finish(struct spool *s)
 	hex(md, c.sha);
 	c.requests = s->requests;
 	c.bytes = s->bytes;
+	memcpy(c.first_id, s->first.first_id, sizeof c.first_id);
+	c.first_at = s->first.first_at;
+	c.first_len = s->first.first_len;
+	bt_idlist_digest(&s->ids, c.ids);
+	bt_idlist_free(&s->ids);
+	set_taggable(&c);
 	path = bt_asprintf("%s/%s.jsonl", spool_dir, c.sha);
 	if (s->fd >= 0) {
 		if (fsync(s->fd) < 0 || close(s->fd) < 0)
@@ -1089,8 +1266,11 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 			spool_finish(&s);
 			bt_chunker_next(&cut);
 		}
-		if (!s.requests)
+		if (!s.requests) {
 			spool_start(&s);
+			note_first(&s.first, line, n, id);
+		}
+		bt_idlist_add(&s.ids, id, strlen(id));
 		bt_chunker_add(&cut, n);
 		line[n] = '\n';
 		EVP_DigestUpdate(s.ctx, line, n + 1);
@@ -1103,6 +1283,7 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 	if (s.requests)
 		spool_finish(&s);
 	live_spool = NULL;
+	bt_idlist_free(&s.ids);
 	spool_cleanup(&s);
 	bt_idset_free(&ids);
 }

@@ -137,7 +137,7 @@ bt_wait = $(bt_begin) \
 	if [ -s $< ]; then bt-wait $(API_FLAGS) $(WAIT_FLAGS) <$< >$@.tmp; \
 	else : >$@.tmp; fi; $(bt_end)
 bt_fetch = $(bt_begin) \
-	if [ -s $< ]; then bt-fetch $(API_FLAGS) <$< >$@.tmp; \
+	if [ -s $< ]; then BT_STATE_DIR=$(WORK)/state bt-fetch $(API_FLAGS) <$< >$@.tmp; \
 	else : >$@.tmp; fi; $(bt_end)
 # Round NN > 01: what all earlier rounds left to retry ($^ is
 # requests.jsonl, then their results).

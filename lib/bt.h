@@ -532,6 +532,12 @@ struct bt_req {
 	int body_chunk;         /* the file is a chunk (requests, one a line,
 	                           with a final newline): send it as a create
 	                           body, body_size + BT_ENVELOPE bytes */
+	/* The file's bytes [splice_at, splice_at + splice_cut) are sent as
+	 * splice[0..splice_len) instead (a tagged custom_id); splice NULL:
+	 * the file as it is. */
+	const char *splice;
+	size_t splice_len;
+	off_t splice_at, splice_cut;
 	/* The 2xx body goes to sink (NULL: kept in resp->body).  A nonzero
 	 * return aborts the transfer (a closed pipe, say). */
 	int (*sink)(const char *p, size_t n, void *arg);
@@ -722,6 +728,38 @@ struct bt_idlist {
 void bt_idlist_add(struct bt_idlist *l, const char *id, size_t n);
 void bt_idlist_digest(struct bt_idlist *l, char out[65]);
 void bt_idlist_free(struct bt_idlist *l);
+
+/* ---- claim.c: the tag of a create, and claims on batches ------------- */
+
+/* Each create of a chunk draws a nonce; its first request goes under a
+ * tagged custom_id that carries it, so that the batch's results prove
+ * which create made it (bt.7, RECONCILIATION). */
+#define BT_NONCE_LEN 16
+/* 16 random hex digits. */
+void bt_nonce(char out[BT_NONCE_LEN + 1]);
+/* The custom_id id is sent under by the create with nonce: at most 44
+ * bytes of id, "-bt", the nonce (63 bytes at most, the API's pattern). */
+void bt_tag_id(const char *id, const char *nonce, char out[BT_ID_MAX + 1]);
+/* A claim (an object: endpoint, journal, record, chunk, requests,
+ * ids_sha256, first_id, nonces, state "made" or "provisional") that
+ * batch_id may be the batch of a journal record, in the registry's
+ * claims/BATCH/; -1 when there is no registry. */
+int bt_claim_put(const char *batch_id, jv claim);        /* claim borrowed */
+void bt_claim_drop(const char *batch_id, jv claim);      /* claim borrowed */
+/* Every claim on batch_id made against endpoint: an array. */
+jv bt_claims_get(const char *batch_id, const char *endpoint);
+/* Whether results whose custom_ids are ids prove claim (borrowed) theirs:
+ * a tagged claim needs one of its tags among them, in place of its first
+ * id; then the set, with the tag read as the first id, must be the
+ * chunk's.  When proved by a tag, tagged gets it (to be written back as
+ * the first id); else "".  ids keeps its ids (sorted). */
+int bt_claim_proved(jv claim, struct bt_idlist *ids, char *tagged, size_t tagsz);
+/* Settle the claim in its record (locked): proved, the record takes the
+ * batch for good; not, the record lets it go, and when no candidate is
+ * left it goes back to "failed" with why (returns 1: the chunk must be
+ * sent again); else 0.  The claim is kept, its state "proved" or
+ * "rejected". */
+int bt_claim_settle(const char *batch_id, jv claim, int proved, const char *why);
 
 /* ---- cost.c: prices, the estimate rule, and what a job costs ---------- */
 

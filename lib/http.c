@@ -194,12 +194,18 @@ int bt_http_clock(const struct bt_http *h, double *lo, double *hi)
 #define CHUNK_HEAD "{\"requests\":["
 #define CHUNK_HEAD_LEN 13
 
+/* The size of the file as sent: with its splice. */
+static off_t view_size(const struct bt_req *r)
+{
+	return r->splice ? r->body_size - r->splice_cut + (off_t)r->splice_len : r->body_size;
+}
+
 /* The body size: a chunk file of S bytes is sent as S + BT_ENVELOPE. */
 static off_t body_size(const struct bt_req *r)
 {
 	if (r->body_fd < 0)
 		return (off_t)r->body_len;
-	return r->body_chunk ? r->body_size + BT_ENVELOPE : r->body_size;
+	return r->body_chunk ? view_size(r) + BT_ENVELOPE : view_size(r);
 }
 
 /* Bytes [pos, pos+want) of the file body, read at once. */
@@ -217,11 +223,29 @@ static ssize_t file_bytes(const struct bt_req *r, char *out, size_t want, off_t 
 	return n;
 }
 
+/* Bytes [pos, pos+want) of the file as sent: the file, with its splice. */
+static ssize_t view_bytes(const struct bt_req *r, char *out, size_t want, off_t pos)
+{
+	off_t end = r->splice_at + (off_t)r->splice_len;
+
+	if (!r->splice || pos + (off_t)want <= r->splice_at)
+		return file_bytes(r, out, want, pos);
+	if (pos < r->splice_at)
+		return file_bytes(r, out, (size_t)(r->splice_at - pos), pos);
+	if (pos < end) {
+		if ((off_t)want > end - pos)
+			want = (size_t)(end - pos);
+		memcpy(out, r->splice + (pos - r->splice_at), want);
+		return (ssize_t)want;
+	}
+	return file_bytes(r, out, want, pos - (off_t)r->splice_len + r->splice_cut);
+}
+
 /* A chunk file as a create body: {"requests":[ + its lines joined by
  * commas + ]}.  The file's last byte is its final newline. */
 static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t pos)
 {
-	off_t lines_end = CHUNK_HEAD_LEN + r->body_size - 1;
+	off_t lines_end = CHUNK_HEAD_LEN + view_size(r) - 1;
 	ssize_t n;
 	char *p, *end;
 
@@ -235,7 +259,7 @@ static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t
 	if (pos < lines_end) {
 		if ((off_t)want > lines_end - pos)
 			want = (size_t)(lines_end - pos);
-		n = file_bytes(r, out, want, pos - CHUNK_HEAD_LEN);
+		n = view_bytes(r, out, want, pos - CHUNK_HEAD_LEN);
 		for (p = out, end = out + (n > 0 ? n : 0);
 		     (p = memchr(p, '\n', (size_t)(end - p))); p++)
 			*p = ',';
@@ -266,7 +290,7 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 	} else if (r->body_chunk)
 		n = chunk_bytes(r, out, want, x->pos);
 	else
-		n = file_bytes(r, out, want, x->pos);
+		n = view_bytes(r, out, want, x->pos);
 	if (n < 0)
 		return CURL_READFUNC_ABORT;
 	/* the last bytes: whoever must know that the body may now be taken
