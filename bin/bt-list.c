@@ -31,30 +31,6 @@ static void cleanup(void)
 	bt_config_free(&listing.cfg);
 }
 
-/* The page's data, checked: an array, has_more a boolean, and last_id a
- * string when there is more.  Dies with exit 1 otherwise. */
-static jv check_page(jv page, const char *path, int *more, char *last, size_t lastsz)
-{
-	jv data = jv_object_get(jv_copy(page), jv_string("data"));
-	jv hm = jv_object_get(jv_copy(page), jv_string("has_more"));
-	const char *why = NULL;
-
-	if (jv_get_kind(data) != JV_KIND_ARRAY)
-		why = "no \"data\" array";
-	else if (jv_get_kind(hm) != JV_KIND_TRUE && jv_get_kind(hm) != JV_KIND_FALSE)
-		why = "no \"has_more\" boolean";
-	else if ((*more = jv_get_kind(hm) == JV_KIND_TRUE) &&
-	         (bt_batch_field(page, "last_id", last, lastsz) < 0 || !*last))
-		why = "\"has_more\" without a \"last_id\"";
-	jv_free(hm);
-	if (why) {
-		jv_free(data);
-		bt_die(BT_EXIT_FAIL, "GET %s: bad answer: %s%s%s", path, why,
-		       listing.resp.request_id[0] ? " request-id " : "", listing.resp.request_id);
-	}
-	return data;
-}
-
 /* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
@@ -68,8 +44,9 @@ int main(int argc, char **argv)
 	};
 	const char *keyfile = NULL, *status = NULL;
 	long long max = -1, printed = 0, page_size = PAGE_MAX, limit;
-	char last[BT_BATCH_ID_MAX] = "", prev[BT_BATCH_ID_MAX], path[256], st[32];
-	int c, more, i, n;
+	char st[32], err[1200];
+	struct bt_pages pages;
+	int c, i, r;
 	jv data, b;
 
 	bt_init(argv);
@@ -101,32 +78,22 @@ int main(int argc, char **argv)
 	bt_config_need_key(&listing.cfg);
 	listing.http = bt_http_new(&listing.cfg);
 
+	bt_pages_init(&pages, listing.http);
 	do {
 		/* without a filter, no more than will be printed */
 		limit = page_size;
 		if (max > 0 && !status && max - printed < limit)
 			limit = max - printed;
-		n = snprintf(path, sizeof path, "/v1/messages/batches?limit=%lld", limit);
-		if (last[0])
-			snprintf(path + n, sizeof path - (size_t)n, "&after_id=%s", last);
 		jv_free(listing.page);
 		bt_resp_free(&listing.resp);     /* bt_http forgets it otherwise */
-		listing.page = bt_http_json(listing.http, "GET", path, &listing.resp);
-		if (!jv_is_valid(listing.page))
-			bt_die(BT_EXIT_FAIL, "%s", listing.resp.err);
-		memcpy(prev, last, sizeof prev);
-		data = check_page(listing.page, path, &more, last, sizeof last);
-		if (more && !strcmp(prev, last)) {
-			jv_free(data);
-			bt_die(BT_EXIT_FAIL, "GET %s: bad answer: the cursor did not move", path);
-		}
+		listing.page = jv_null();
+		if ((r = bt_pages_next(&pages, limit, &data, &listing.resp, err, sizeof err)) < 0)
+			bt_die(BT_EXIT_FAIL, "%s", err);
+		if (r == 0)
+			break;
+		listing.page = data;
 		for (i = 0; i < jv_array_length(jv_copy(data)) && printed != max; i++) {
 			b = jv_array_get(jv_copy(data), i);
-			if (jv_get_kind(b) != JV_KIND_OBJECT) {
-				jv_free(b);
-				jv_free(data);
-				bt_die(BT_EXIT_FAIL, "GET %s: bad answer: data[%d] is not a batch", path, i);
-			}
 			if (!status || (bt_batch_field(b, "processing_status", st, sizeof st) == 0 &&
 			                !strcmp(st, status))) {
 				bt_print_json(b);
@@ -134,8 +101,8 @@ int main(int argc, char **argv)
 			}
 			jv_free(b);
 		}
-		jv_free(data);
-	} while (more && printed != max);
+	} while (pages.more && printed != max);
+	bt_pages_free(&pages);
 	bt_close_stdout();
 	return BT_EXIT_OK;
 }

@@ -474,37 +474,21 @@ static void known_free(struct known *k)
 static int list_candidates(double lo, double hi, long long n, const struct known *k,
                            jv *cands, char *err, size_t errsz)
 {
+	struct bt_pages pg;
 	struct bt_resp resp;
-	char path[300], after[BT_BATCH_ID_MAX] = "", id[BT_BATCH_ID_MAX], at[40];
-	int i, len, more, older = 0;
+	char id[BT_BATCH_ID_MAX], at[40], why[700];
+	int i, len, older = 0, r;
 	double t;
-	jv page, data, b;
+	jv data, b;
 
-	do {
-		snprintf(path, sizeof path, "/v1/messages/batches?limit=100%s%s",
-		         after[0] ? "&after_id=" : "", after);
-		page = bt_http_json(http, "GET", path, &resp);
-		if (!jv_is_valid(page)) {
-			snprintf(err, errsz, "cannot list batches to check: %s", resp.err);
-			bt_resp_free(&resp);
-			return -1;
-		}
+	bt_pages_init(&pg, http);
+	while (!older && (r = bt_pages_next(&pg, 100, &data, &resp, why, sizeof why)) > 0) {
 		bt_resp_free(&resp);
-		data = jv_object_get(jv_copy(page), jv_string("data"));
-		b = jv_object_get(jv_copy(page), jv_string("has_more"));
-		more = jv_get_kind(b) == JV_KIND_TRUE;
-		jv_free(b);
-		len = jv_get_kind(data) == JV_KIND_ARRAY ? jv_array_length(jv_copy(data)) : 0;
+		len = jv_array_length(jv_copy(data));
 		for (i = 0; i < len && !older; i++) {
 			b = jv_array_get(jv_copy(data), i);
 			bt_batch_field(b, "id", id, sizeof id);
 			bt_batch_field(b, "created_at", at, sizeof at);
-			if (!strcmp(id, after)) {   /* the cursor did not move */
-				more = 0;
-				jv_free(b);
-				break;
-			}
-			strcpy(after, id);
 			t = bt_rfc3339_parse(at);
 			if (t >= 0 && t < lo)
 				older = 1;      /* newest first: the rest are older */
@@ -516,8 +500,13 @@ static int list_candidates(double lo, double hi, long long n, const struct known
 			jv_free(b);
 		}
 		jv_free(data);
-		jv_free(page);
-	} while (more && !older && after[0]);
+	}
+	bt_pages_free(&pg);
+	if (r < 0) {
+		bt_resp_free(&resp);
+		snprintf(err, errsz, "cannot list batches to check: %s", why);
+		return -1;
+	}
 	return 0;
 }
 

@@ -146,3 +146,93 @@ void bt_print_json(jv v)
 	bt_flush(&b);
 	bt_buf_free(&b);
 }
+
+/* ---- the batch list, a page at a time ---- */
+
+void bt_pages_init(struct bt_pages *p, struct bt_http *h)
+{
+	memset(p, 0, sizeof *p);
+	p->http = h;
+	p->more = 1;
+}
+
+void bt_pages_free(struct bt_pages *p)
+{
+	bt_idset_free(&p->seen);
+}
+
+/* The page's data, checked: an array of objects, has_more a boolean,
+ * last_id a string when there is more, a cursor that moves and never
+ * comes back.  NULL, or what is wrong. */
+static const char *page_check(struct bt_pages *p, jv page, jv *data)
+{
+	jv hm = jv_object_get(jv_copy(page), jv_string("has_more")), b;
+	char last[BT_BATCH_ID_MAX] = "";
+	int i, n;
+
+	*data = jv_object_get(jv_copy(page), jv_string("data"));
+	if (jv_get_kind(*data) != JV_KIND_ARRAY) {
+		jv_free(hm);
+		return "no \"data\" array";
+	}
+	n = jv_array_length(jv_copy(*data));
+	for (i = 0; i < n; i++) {
+		b = jv_array_get(jv_copy(*data), i);
+		if (jv_get_kind(b) != JV_KIND_OBJECT) {
+			jv_free(b);
+			jv_free(hm);
+			return "an element of \"data\" is not a batch";
+		}
+		jv_free(b);
+	}
+	if (jv_get_kind(hm) != JV_KIND_TRUE && jv_get_kind(hm) != JV_KIND_FALSE) {
+		jv_free(hm);
+		return "no \"has_more\" boolean";
+	}
+	p->more = jv_get_kind(hm) == JV_KIND_TRUE;
+	jv_free(hm);
+	if (!p->more)
+		return NULL;
+	if (n == 0)
+		return "an empty page that says it has more";
+	if (bt_batch_field(page, "last_id", last, sizeof last) < 0 || !last[0])
+		return "\"has_more\" without a \"last_id\"";
+	if (!bt_batch_id_ok(last, strlen(last)))
+		return "a \"last_id\" that is not a batch id";
+	if (bt_idset_add(&p->seen, last, 1))
+		return "the cursor came back to a page it gave before";
+	if (++p->pages >= BT_PAGES_MAX)
+		return "more pages than " BT_STR(BT_PAGES_MAX) ": the server may not follow after_id";
+	strcpy(p->after, last);
+	return NULL;
+}
+
+int bt_pages_next(struct bt_pages *p, long long limit, jv *data, struct bt_resp *resp,
+                  char *err, size_t errsz)
+{
+	char path[BT_BATCH_ID_MAX + 80];
+	const char *why;
+	jv page;
+
+	*data = jv_invalid();
+	if (!p->more)
+		return 0;
+	snprintf(path, sizeof path, "/v1/messages/batches?limit=%lld%s%s", limit,
+	         p->after[0] ? "&after_id=" : "", p->after);
+	page = bt_http_json(p->http, "GET", path, resp);
+	if (!jv_is_valid(page)) {
+		snprintf(err, errsz, "%s", resp->err);
+		return -1;
+	}
+	why = page_check(p, page, data);
+	jv_free(page);
+	if (why) {
+		snprintf(err, errsz, "GET %s: bad answer: %s%s%s", path, why,
+		         resp->request_id[0] ? " request-id " : "", resp->request_id);
+		jv_free(*data);
+		*data = jv_invalid();
+		p->more = 0;
+		return -1;
+	}
+	return 1;
+}

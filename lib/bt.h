@@ -676,6 +676,27 @@ long long bt_batch_count(jv b, const char *which);
 /* v (borrowed) as one compact line on stdout, written at once. */
 void bt_print_json(jv v);
 
+/* The batch list, a page at a time, newest first: one reader for bt-list
+ * and reconciliation, that fails loudly on a page it cannot trust (no
+ * data array, no has_more, an empty page or no last_id with more, a
+ * cursor that comes back) and stops after BT_PAGES_MAX pages. */
+#define BT_PAGES_MAX 10000      /* 10,000 pages: 10 million batches at 1,000 */
+#define BT_STR_(x) #x
+#define BT_STR(x) BT_STR_(x)
+struct bt_pages {
+	struct bt_http *http;
+	char after[BT_BATCH_ID_MAX];
+	int more;
+	long pages;
+	struct bt_idset seen;   /* last_ids given */
+};
+void bt_pages_init(struct bt_pages *p, struct bt_http *h);
+/* The next page's batches (*data, an array of objects, the caller's):
+ * 1; 0 when there are no more; -1 with err (resp says more). */
+int bt_pages_next(struct bt_pages *p, long long limit, jv *data, struct bt_resp *resp,
+                  char *err, size_t errsz);
+void bt_pages_free(struct bt_pages *p);
+
 /* ---- journal.c: the journal, the registry of journals, adoptions ---- */
 
 /* A journal is a directory of records NAME.json (one JSON object each,

@@ -1,0 +1,52 @@
+#!/bin/sh
+# One reader of the batch list (lib/api.c), for bt-list and for
+# reconciliation: a page it cannot trust is a loud failure, never "no
+# batches"; a server that ignores the cursor is not paged forever.
+. "${0%/*}/lib.sh"
+
+# hostile MODE: start tests/hostile-server.py; sets HURL and HPID
+hostile() {
+	rm -f hurl posts
+	python3 "$TESTS/hostile-server.py" "$1" hurl posts &
+	HPID=$!
+	_i=0
+	until [ -s hurl ] || [ $_i -gt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	HURL=$(cat hurl)
+}
+stop() { kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null; :; }
+req='{"custom_id":"a","params":{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}'
+export ANTHROPIC_API_KEY=sk-test BT_RECONCILE_GAP=0.1 BT_RETRY_BUDGET=1s
+
+for mode in null-data no-has-more; do
+test_expect_success "create answered 500, list $mode: one POST, a loud failure" '
+	hostile '$mode' &&
+	echo "$req" >r.jsonl &&
+	test_expect_code 1 env ANTHROPIC_BASE_URL=$HURL bt-submit <r.jsonl >out 2>err &&
+	stop &&
+	test_must_be_empty out &&
+	echo 1 >expect && test_cmp expect posts &&
+	test_grep "cannot list batches to check: GET /v1/messages/batches.*bad answer: no \"(data\" array|has_more\" boolean)" err
+'
+done
+
+test_expect_success 'bt-list on a page with "data": null: exit 1, named' '
+	hostile null-data &&
+	test_expect_code 1 env ANTHROPIC_BASE_URL=$HURL bt-list >out 2>err &&
+	stop &&
+	test_grep "bad answer: no \"data\" array" err
+'
+
+for mode in loop empty-more; do
+test_expect_success "a list that pages forever ($mode): bounded, a loud failure" '
+	hostile '$mode' &&
+	test_expect_code 1 env ANTHROPIC_BASE_URL=$HURL bt-list >out 2>err &&
+	test_grep "bad answer: (the cursor came back|an empty page that says it has more)" err &&
+	rm -rf .bt &&
+	test_expect_code 1 env ANTHROPIC_BASE_URL=$HURL bt-submit <r.jsonl >out 2>err &&
+	stop &&
+	echo 1 >expect && test_cmp expect posts &&
+	test_grep "bad answer: (the cursor came back|an empty page that says it has more)" err
+'
+done
+
+test_done
