@@ -1007,6 +1007,40 @@ static jv load_record(struct chunk *c, char state[16])
 	return rec;
 }
 
+/* The same chunk (same tag, bytes, server and key) sent from another
+ * journal on this machine: its batch is there.  1 (reported) when one
+ * holds a batch, else 0. */
+static int sent_elsewhere(struct chunk *c)
+{
+	char **dirs = bt_registry_journals(NULL), **d, st[16], id[BT_BATCH_ID_MAX], *top;
+	jv rec, b;
+	int r = 0;
+
+	for (d = dirs; *d && !r; d++) {
+		if (!strcmp(*d, journal_abs))
+			continue;
+		rec = bt_journal_read(*d, c->key);
+		st[0] = 0;
+		bt_batch_field(rec, "state", st, sizeof st);
+		b = jv_is_valid(rec) ? jv_object_get(jv_copy(rec), jv_string("batch")) : jv_invalid();
+		if (!strcmp(st, "created") && bt_batch_field(b, "id", id, sizeof id) == 0) {
+			top = bt_strdup(*d);
+			if (strlen(top) > 8 && !strcmp(top + strlen(top) - 8, "/journal"))
+				top[strlen(top) - 8] = 0;
+			chunk_fail(c, "sent before from another directory, as %s (journal %s): "
+			           "the same chunk, to the same server and key; fetch it "
+			           "there (BT_STATE_DIR=%s bt-fetch %s), or give --force to "
+			           "pay for it again", id, *d, top, id);
+			free(top);
+			r = 1;
+		}
+		jv_free(b);
+		jv_free(rec);
+	}
+	bt_strv_free(dirs);
+	return r;
+}
+
 /* A batch made before, for --force or --adopt: superseded unless the
  * new one fails, when it is put back.  The record to put back, or
  * jv_invalid(). */
@@ -1097,6 +1131,8 @@ static void submit(struct chunk *c)
 		prior = supersede(c, rec);
 	if (adopt_id)
 		batch = adopt_named(c);
+	else if (!state[0] && !force && sent_elsewhere(c))
+		;       /* reported */
 	else if (!strcmp(state, "created") && !force)
 		batch = recorded(c, rec);
 	else {

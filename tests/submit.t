@@ -274,4 +274,19 @@ test_expect_success 'the same server under another key: the batch it sees is reu
 	test_lines 2 fps
 '
 
+test_expect_success 'the same chunk from another directory: refused, naming the batch and its journal; --force pays again' '
+	mkdir d1 d2 &&
+	perl -e '"'"'print qq({"custom_id":"x$_","params":{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"x $_"}]}}\n) for 1..3'"'"' >d1/r.req &&
+	cp d1/r.req d2/r.req &&
+	before=$(mock_stat creates) &&
+	(cd d1 && bt-submit <r.req >out) &&
+	(cd d2 && test_expect_code 1 bt-submit <r.req >out 2>err) &&
+	test_must_be_empty d2/out &&
+	test $(mock_stat creates) -eq $((before + 1)) &&
+	test_grep "sent before from another directory, as $(jq -r .id d1/out) \(journal .*/d1/.bt/journal\)" d2/err &&
+	(cd d2 && bt-submit --force <r.req >out 2>err) &&
+	test $(mock_stat creates) -eq $((before + 2)) &&
+	test_must_fail test "$(jq -r .id d1/out)" = "$(jq -r .id d2/out)"
+'
+
 test_done
