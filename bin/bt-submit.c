@@ -532,11 +532,12 @@ static int contested(const struct chunk *c, jv cand, const struct known *k,
 			         "create under way for %s (%s)", id, at, cl->chunk, cl->where);
 			return -2;
 		}
+		/* no --adopt advice: an untagged create's results cannot
+		 * prove whose the batch is */
 		snprintf(err, errsz, "batch %s (created %s, %lld requests) may be "
 		         "this chunk's, or that of an unanswered create for %s (%s); "
-		         "run bt-submit for that one first, or settle it with "
-		         "--adopt %s or --force", id, at, c->requests, cl->chunk,
-		         cl->where, id);
+		         "run bt-submit for that one first, or send this one again "
+		         "with --force", id, at, c->requests, cl->chunk, cl->where);
 		return -1;
 	}
 	return 0;
