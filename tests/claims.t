@@ -1,0 +1,44 @@
+#!/bin/sh
+# Every batch bt-submit makes is claimed, and bt-fetch lets out its results
+# only when they are its chunk's: the tag of the first request read back,
+# and every custom_id the chunk's (bt.7, RECONCILIATION).
+. "${0%/*}/lib.sh"
+
+mock_start --processing-time 0.2 || exit 1
+req() { perl -e 'print qq({"custom_id":"'$1'$_","params":{"model":"claude-haiku-4-5","max_tokens":20,"messages":[{"role":"user","content":"say '$1' $_"}]}}\n) for 1..'$2; }
+
+test_expect_success 'the first request goes under a tag; bt-fetch writes it back under its own custom_id' '
+	req a 3 >a.req &&
+	bt-submit <a.req >b &&
+	id=$(jq -r .id b) &&
+	bt-wait <b >ended &&
+	api GET /v1/messages/batches/$id/results >raw &&
+	jq -r .custom_id raw | sort >raw.ids &&
+	grep -E "^a1-bt[0-9a-f]{16}$" raw.ids &&
+	bt-fetch <ended >res &&
+	jq -r .custom_id res | sort >got && printf "a1\na2\na3\n" >want && test_cmp want got &&
+	jq -r "select(.custom_id == \"a1\") | .result.message.content[0].text" res >t &&
+	echo "say a 1" >want && test_cmp want t &&
+	ls "$XDG_STATE_HOME/bt/claims/$id"/*.json >/dev/null
+'
+
+test_expect_success 'a made batch whose results are not its chunk'"'"'s (a server that reused an id): exit 1, nothing written' '
+	req c 2 >c.req &&
+	bt-submit <c.req >b &&
+	id=$(jq -r .id b) &&
+	f=$(ls "$XDG_STATE_HOME/bt/claims/$id"/*.json) &&
+	jq -c ".ids_sha256 = \"$(printf "x\n" | sha256sum | cut -c1-64)\"" "$f" >f.tmp && mv f.tmp "$f" &&
+	bt-wait <b >ended &&
+	test_expect_code 1 bt-fetch <ended >res 2>err &&
+	test_must_be_empty res &&
+	test_grep "its results. custom_ids are not those of .*, the chunk it was made for: none is written" err
+'
+
+test_expect_success 'a batch nobody claims (another tool'"'"'s): its results as they are' '
+	req d 2 | perl -e '"'"'print q({"requests":[), join(",", map { chomp; $_ } <STDIN>), q(]})'"'"' >d.json &&
+	api POST /v1/messages/batches -H "content-type: application/json" --data-binary @d.json >b &&
+	bt-wait <b | bt-fetch >res &&
+	jq -r .custom_id res | sort >got && printf "d1\nd2\n" >want && test_cmp want got
+'
+
+test_done
