@@ -49,6 +49,8 @@ static struct {
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid, rejected;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
+	unsigned long long legacy;  /* records joined by a bare number */
+	int astray;                 /* most results matched no record */
 } tally;
 
 static void usage(FILE *f, int status)
@@ -431,8 +433,18 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 				goto out;
 			}
 			jv_free(v);
-		} else
-			bt_custom_id_num(rs->number, id);
+		} else {
+			bt_custom_id_num(rs->number, rs->text, rs->len, id);
+			/* results made before fingerprints carry the bare number */
+			if (!bt_idset_get(&found.ids, id)) {
+				char old[32];
+				snprintf(old, sizeof old, "%llu", rs->number);
+				if (bt_idset_get(&found.ids, old)) {
+					strcpy(id, old);
+					tally.legacy++;
+				}
+			}
+		}
 		pos = ((unsigned long long)rs->file << 40) | rs->lineno;
 		if ((first = bt_idset_add(&seen, id, pos)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
@@ -482,6 +494,18 @@ static void summary(void)
 
 	for (i = 0; i < found.n; i++)
 		unmatched += !found.e[i].used;
+	if (tally.legacy)
+		bt_warn("%llu record%s joined by a bare number: results made before ids "
+		        "carried a fingerprint of their record, so a record edited or moved "
+		        "since cannot be told; format and send them again to be sure",
+		        tally.legacy, tally.legacy == 1 ? "" : "s");
+	/* most results for no record: the wrong file, or --id forgotten */
+	if (found.n && unmatched * 2 > found.n) {
+		tally.astray = 1;
+		bt_warn("%llu of %zu results match no record: are these the records "
+		        "they were made from%s?", unmatched, found.n,
+		        tally.id ? ", with the same --id" : ", and were they made without --id");
+	}
 	failed = tally.records - tally.by_kind[BT_R_SUCCEEDED];
 	if (!failed && !unmatched && !bt_verbose && !isatty(2))
 		return;
@@ -623,7 +647,7 @@ int main(int argc, char **argv)
 	bt_jq_free(tally.id);
 	bt_jq_free(tally.map);
 	bt_close_stdout();
-	if (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records)
+	if (tally.astray || (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records))
 		return BT_EXIT_INCOMPLETE;
 	return 0;
 }

@@ -1017,7 +1017,7 @@ static int sent_elsewhere(struct chunk *c)
 	jv rec, b;
 	int r = 0;
 
-	for (d = dirs; *d && !r; d++) {
+	for (d = dirs; *d; d++) {
 		if (!strcmp(*d, journal_abs))
 			continue;
 		rec = bt_journal_read(*d, c->key);
@@ -1028,12 +1028,21 @@ static int sent_elsewhere(struct chunk *c)
 			top = bt_strdup(*d);
 			if (strlen(top) > 8 && !strcmp(top + strlen(top) - 8, "/journal"))
 				top[strlen(top) - 8] = 0;
-			chunk_fail(c, "sent before from another directory, as %s (journal %s): "
-			           "the same chunk, to the same server and key; fetch it "
-			           "there (BT_STATE_DIR=%s bt-fetch %s), or give --force to "
-			           "pay for it again", id, *d, top, id);
+			if (tag)    /* a job's round (bt-run, bt.mk): a job of its own */
+				bt_warn("%s: sent before from another directory under --tag %s, "
+				        "as %s (journal %s); sent again for this job",
+				        c->path, tag, id, *d);
+			else {
+				chunk_fail(c, "sent before from another directory, as %s (journal "
+				           "%s): the same chunk, to the same server and key; fetch "
+				           "it there (BT_STATE_DIR=%s bt-fetch %s), or give --force "
+				           "to pay for it again", id, *d, top, id);
+				r = 1;
+			}
 			free(top);
-			r = 1;
+			jv_free(b);
+			jv_free(rec);
+			break;
 		}
 		jv_free(b);
 		jv_free(rec);

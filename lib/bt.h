@@ -234,8 +234,14 @@ int bt_custom_id_ok(const char *s, size_t n);
  * a string or number.  Returns 0 and fills out (NUL-terminated), or -1
  * with the reason in err (null, empty, boolean, object, array). */
 int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz);
-/* The id of record number n (1-based) when there is no --id. */
-void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1]);
+/* The id of record number n (1-based) whose bytes are rec[0..len), when
+ * there is no --id: "N-xxxxxxxx", the number and the first 8 hex digits
+ * of the SHA-256 of the record, so that an edited or shifted record
+ * never takes another's answer. */
+void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
+                      char out[BT_ID_MAX + 1]);
+/* Whether id is a numbered id of before fingerprints: digits only. */
+int bt_custom_id_legacy(const char *id);
 /* Lower-case hex SHA-256 of p[0..n). */
 void bt_sha256_hex(const void *p, size_t n, char out[65]);
 
@@ -412,6 +418,8 @@ struct bt_records {
 	int nfiles, file, raw;
 	struct bt_lines l;
 	unsigned long long number;  /* the current record's number */
+	const char *text;           /* its bytes as read (no BOM, no CR at */
+	size_t len;                 /* the end), till the next record */
 	const char *name;           /* and where it came from */
 	unsigned long long lineno;
 	char err[300];              /* why the current record is bad */

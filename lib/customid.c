@@ -99,9 +99,23 @@ int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz)
 	return -1;
 }
 
-void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1])
+void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
+                      char out[BT_ID_MAX + 1])
 {
-	snprintf(out, BT_ID_MAX + 1, "%llu", n);
+	char hash[65];
+
+	bt_sha256_hex(rec, len, hash);
+	snprintf(out, BT_ID_MAX + 1, "%llu-%.8s", n, hash);
+}
+
+int bt_custom_id_legacy(const char *id)
+{
+	if (!*id)
+		return 0;
+	for (; *id; id++)
+		if (*id < '0' || *id > '9')
+			return 0;
+	return 1;
 }
 
 /* ---- the id set ----

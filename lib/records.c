@@ -39,9 +39,16 @@ int bt_records_next(struct bt_records *r, jv *out)
 			r->l.eof_done = 1;
 			continue;
 		}
+		/* a byte order mark opens a file as jq allows: not the record's */
+		if (r->l.lineno == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+			s += 3;
+			n -= 3;
+		}
 		if (bt_blank(s, n))
 			continue;
 		r->number++;
+		r->text = s;
+		r->len = n && s[n - 1] == '\r' ? n - 1 : n;
 		r->name = r->l.name;
 		r->lineno = r->l.lineno;
 		if (r->raw) {

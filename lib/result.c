@@ -216,12 +216,28 @@ int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
 		snprintf(err, errsz, "invalid JSON: %s", perr);
 		return -1;
 	}
-	if (!c.id || !bt_custom_id_ok(c.id, c.idlen) || !p->result) {
+	if (c.id && memchr(c.id, '\\', c.idlen)) {
+		/* escaped ("a\u0062"): read as its value, as bt_result_read
+		 * does, so that every program gives the line one verdict */
+		jv v = bt_json_parse(c.id - 1, c.idlen + 2, NULL, 0);
+		size_t vn = jv_get_kind(v) == JV_KIND_STRING ?
+		            (size_t)jv_string_length_bytes(jv_copy(v)) : 0;
+		if (vn && bt_custom_id_ok(jv_string_value(v), vn)) {
+			memcpy(p->id, jv_string_value(v), vn);
+			p->id[vn] = 0;
+			c.idlen = vn;
+		} else
+			c.id = NULL;
+		jv_free(v);
+	} else if (c.id && bt_custom_id_ok(c.id, c.idlen)) {
+		memcpy(p->id, c.id, c.idlen);
+		p->id[c.idlen] = 0;
+	} else
+		c.id = NULL;
+	if (!c.id || !p->result) {
 		snprintf(err, errsz, "not a result (custom_id and result)");
 		return -1;
 	}
-	memcpy(p->id, c.id, c.idlen);
-	p->id[c.idlen] = 0;
 	bt_json_members_quick(p->result, p->result_len, inner, &c, NULL, 0);
 	for (k = 0; k < BT_R_MISSING; k++)
 		if (c.type && strlen(kinds[k]) == c.typelen && !memcmp(kinds[k], c.type, c.typelen))

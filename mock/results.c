@@ -37,7 +37,15 @@ static int result_line(struct bt_buf *o, struct bt_buf *part, const char *cid,
 	double u;
 	int kind;
 
-	h = hash_fnv(hash_fnv(hash_mix(opt_seed) ^ FNV_START, bid, strlen(bid) + 1), cid, cidlen);
+	/* a request's fate is drawn from the seed, the batch and its
+	 * custom_id less the tag bt's creates put on a chunk's first request
+	 * ("-bt" and 16 hex digits, bt.7): a job run again draws the same */
+	if (cidlen > 19 && !memcmp(cid + cidlen - 19, "-bt", 3) &&
+	    strspn(cid + cidlen - 16, "0123456789abcdef") >= 16)
+		h = hash_fnv(hash_fnv(hash_mix(opt_seed) ^ FNV_START, bid, strlen(bid) + 1), cid,
+		             cidlen - 19);
+	else
+		h = hash_fnv(hash_fnv(hash_mix(opt_seed) ^ FNV_START, bid, strlen(bid) + 1), cid, cidlen);
 	h = hash_mix(h);
 	make_id(rid, sizeof rid, "req_", h ^ 0x726571ULL);
 	u = hash_unit(h ^ 0x72617465ULL);

@@ -82,7 +82,8 @@ test_expect_success '--as renames response; --map replaces the merge, with $resu
 	printf "%s\n" "{\"id\":\"t\",\"stop\":\"end_turn\"}" "{\"id\":\"u\",\"stop\":\"tool_use\"}" >expect &&
 	test_cmp expect actual &&
 	printf "{\"id\":\"none\"}\n" >none.jsonl &&
-	bt-join --id .id --map "\$result" none.jsonl <tools-results.jsonl >actual 2>/dev/null &&
+	test_expect_code 3 bt-join --id .id --map "\$result" none.jsonl <tools-results.jsonl >actual 2>err &&
+	test_grep "results match no record: are these the records they were made from, with the same --id" err &&
 	echo null >expect && test_cmp expect actual
 '
 
@@ -107,7 +108,7 @@ test_expect_success 'results from a file, from a pipe, with CRLF and blank lines
 
 test_expect_success 'a record whose id cannot be made, and a line that is not JSON, stay in place' '
 	printf "{\"id\":\"a\"}\n{\"id\":null}\nnot json\n" >bad.jsonl &&
-	bt-join --id .id bad.jsonl <results.jsonl >actual 2>err &&
+	test_expect_code 3 bt-join --id .id bad.jsonl <results.jsonl >actual 2>err &&
 	cat >expect <<-\EXP &&
 	{"id":"a","response":"answer a","stop_reason":"end_turn","status":"succeeded"}
 	{"id":null,"response":null,"status":"invalid","error":"--id: the id is null"}

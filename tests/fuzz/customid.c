@@ -13,7 +13,7 @@
  *    jq prints it, and that text reads back as the same number;
  *  - the input parsed as JSON gives an id when it is a string or number,
  *    else an error message;
- *  - bt_custom_id_num is the decimal number.
+ *  - bt_custom_id_num is the decimal number, '-', 8 hex digits.
  */
 #include <math.h>
 
@@ -119,9 +119,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		number_id(d);
 		memcpy(&u, data, sizeof u);
 	}
-	bt_custom_id_num(u, a);
-	snprintf(b, sizeof b, "%llu", u);
-	MUST(!strcmp(a, b) && bt_custom_id_ok(a, strlen(a)), "record %llu: %s", u, a);
+	bt_custom_id_num(u, (const char *)data, size, a);
+	snprintf(b, sizeof b, "%llu-", u);
+	MUST(!strncmp(a, b, strlen(b)) && strlen(a) == strlen(b) + 8 &&
+	     bt_custom_id_ok(a, strlen(a)), "record %llu: %s", u, a);
 
 	/* the input as a JSON value */
 	v = bt_json_parse(s, size, NULL, 0);

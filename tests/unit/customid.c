@@ -19,7 +19,7 @@ static const char *id_of(jv v)
 
 int main(void)
 {
-	char want[BT_ID_MAX + 1], hash[65], s64[65], s65[66];
+	char want[BT_ID_MAX + 1], got[BT_ID_MAX + 1], hash[65], s64[65], s65[66];
 	struct bt_idset set = { 0 };
 
 	memset(s64, 'a', 64);
@@ -69,10 +69,16 @@ int main(void)
 	is_str(id_of(jv_object()), "ERR:the id is an object, not a string or number", "object is an error");
 	is_str(id_of(jv_array()), "ERR:the id is an array, not a string or number", "array is an error");
 
-	bt_custom_id_num(1, want);
-	is_str(want, "1", "record number 1");
-	bt_custom_id_num(200000, want);
-	is_str(want, "200000", "record number 200000");
+	bt_custom_id_num(1, "{}", 2, want);
+	bt_sha256_hex("{}", 2, hash);
+	snprintf(got, sizeof got, "1-%.8s", hash);
+	is_str(want, got, "record number 1: the number and the record's fingerprint");
+	bt_custom_id_num(200000, "\"x\"", 3, want);
+	bt_sha256_hex("\"x\"", 3, hash);
+	snprintf(got, sizeof got, "200000-%.8s", hash);
+	is_str(want, got, "record number 200000");
+	is_int(bt_custom_id_legacy("12"), 1, "a bare number is an id of before fingerprints");
+	is_int(bt_custom_id_legacy("12-3fa9c0d1"), 0, "a fingerprinted one is not");
 
 	is_int(bt_idset_add(&set, "a", 1), 0, "idset: a new id");
 	is_int(bt_idset_add(&set, "b", 2), 0, "idset: another");
