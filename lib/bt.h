@@ -623,8 +623,9 @@ void bt_engine_hold(struct bt_engine *e, double until);
 /* Start what is due, wait for progress (at most wait seconds, less when
  * a retry falls due; extra descriptors wake it too), move it on, and call
  * done for what ended.  Returns how many transfers are added and not
- * yet done.  With nothing live and
- * no extra descriptors it returns at once. */
+ * yet done.  With nothing in flight it sleeps until wait has passed (or
+ * a retry or the hold falls due, an extra descriptor is ready, a signal
+ * comes): it never returns early only to be called again. */
 size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra,
                      unsigned nextra);
 

@@ -665,8 +665,11 @@ size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra
 			next = fmin(next, fmax(x->due, e->hold));
 	if (e->ready && e->inflight < e->parallel)
 		next = fmin(next, e->hold);
-	if (e->live == 0 && nextra == 0)
-		return 0;
+	/* Nothing may be returned at once when nothing is in flight: the
+	 * caller loops, and a loop that does not sleep burns a core for the
+	 * whole of a wait (issue 18).  With no descriptor of its own and
+	 * none extra, curl_multi_poll sleeps the whole timeout (a signal
+	 * ends it early). */
 	ms = next <= now ? 0 : next - now > 3600 ? 3600000 : (int)ceil((next - now) * 1000);
 	if (curl_multi_poll(e->multi, extra, nextra, ms, NULL) != CURLM_OK)
 		bt_die(BT_EXIT_FAIL, "libcurl: poll failed");
