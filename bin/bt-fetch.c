@@ -38,6 +38,11 @@ struct fetch {
 	struct bt_idset tags;   /* the tags its claims' creates sent */
 	off_t tag_at;           /* the line that carries one: where, */
 	size_t tag_len;         /* how long; -1 at: none */
+	/* streamed, each line checked as it comes (a batch its own create
+	 * made): the chunk's custom_ids, its create's tag and first id */
+	struct bt_idset chunk;
+	int checked, tag_seen;
+	char tag[BT_ID_MAX + 1], first[BT_ID_MAX + 1];
 };
 
 static void usage(FILE *f, int status)
@@ -325,6 +330,33 @@ static int verify(struct fetch *f, jv claims)
 	return 0;
 }
 
+/* A batch its own create made (claimed "made", tagged, with the chunk's
+ * ids beside the claim): streamed, each line checked as it comes, the
+ * tagged one written under the first id.  1 when so set up. */
+static int stream_checked(struct fetch *f, jv claims)
+{
+	char first[BT_ID_MAX + 1];
+	jv c = jv_array_get(jv_copy(claims), 0), nonces, last;
+	int n, ok = 0;
+
+	nonces = jv_object_get(jv_copy(c), jv_string("nonces"));
+	n = jv_get_kind(nonces) == JV_KIND_ARRAY ? jv_array_length(jv_copy(nonces)) : 0;
+	if (n > 0 && claim_is(c, "state", "made") &&
+	    bt_batch_field(c, "first_id", first, sizeof first) == 0 &&
+	    bt_claim_ids(f->id, c, &f->chunk) == 0) {
+		last = jv_array_get(jv_copy(nonces), n - 1);
+		if (jv_get_kind(last) == JV_KIND_STRING) {
+			bt_tag_id(first, jv_string_value(last), f->tag);
+			snprintf(f->first, sizeof f->first, "%s", first);
+			ok = f->checked = 1;
+		}
+		jv_free(last);
+	}
+	jv_free(nonces);
+	jv_free(c);
+	return ok;
+}
+
 /* A complete result line: check it, write it unless it was written by an
  * earlier try.  Nonzero stops the download. */
 static int line(struct fetch *f, char *s, size_t n)
@@ -340,6 +372,31 @@ static int line(struct fetch *f, char *s, size_t n)
 	 * every number */
 	if (bt_result_peek(s, n, 0, &p, err, sizeof err) < 0) {
 		snprintf(f->err, sizeof f->err, "result line %llu: %s", f->lines + 1, err);
+		return -1;
+	}
+	if (f->checked && !strcmp(p.id, f->tag)) {
+		/* written under the chunk's own first custom_id */
+		struct span sp = { NULL, 0 };
+		bt_json_members_quick(s, n, find_id, &sp, err, sizeof err);
+		if (!sp.at) {
+			snprintf(f->err, sizeof f->err, "result line %llu: no custom_id", f->lines + 1);
+			return -1;
+		}
+		if (!bt_idset_add(&f->seen, f->first, f->lines + 1)) {
+			f->lines++;
+			f->tag_seen = 1;
+			bt_buf_add(&f->out, s, (size_t)(sp.at - s));
+			bt_buf_printf(&f->out, "\"%s\"", f->first);
+			bt_buf_add(&f->out, sp.at + sp.n, (size_t)(s + n - (sp.at + sp.n)));
+			bt_buf_addc(&f->out, '\n');
+		} else if (f->attempt == 1)
+			f->dups++;
+		return 0;
+	}
+	if (f->checked && (!bt_idset_get(&f->chunk, p.id) || !strcmp(p.id, f->first))) {
+		snprintf(f->err, sizeof f->err, "result line %llu: custom_id \"%s\" is not one "
+		         "of its chunk's (is this the server it was sent to?): none after it is "
+		         "written", f->lines + 1, p.id);
 		return -1;
 	}
 	if (bt_idset_add(&f->seen, p.id, f->lines + 1)) {
@@ -582,6 +639,8 @@ static void fetch(const char *id, jv batch)
 	f.id = id;
 	f.tag_at = -1;
 	nclaims = jv_array_length(jv_copy(claims));
+	if (nclaims == 1 && stream_checked(&f, claims))
+		nclaims = 0;    /* checked line by line, as it streams */
 	f.hold = !strcmp(state, "provisional") || nclaims ? hold_file() : -1;
 	claim_tags(&f, claims);
 	if (download(&f, total) == 0) {
@@ -592,6 +651,9 @@ static void fetch(const char *id, jv batch)
 		else if (f.dups)
 			fail(id, "the results repeat %llu custom_id%s (each was written once)",
 			     f.dups, f.dups == 1 ? "" : "s");
+		else if (f.checked && !f.tag_seen)
+			fail(id, "the tag its create sent is not among its results: they may "
+			     "not be its chunk's (is this the server it was sent to?)");
 		else if (f.hold >= 0 && nclaims)
 			whole = verify(&f, claims) >= 0;
 		else if (f.hold >= 0)
@@ -611,6 +673,7 @@ static void fetch(const char *id, jv batch)
 	jv_free(mark);
 	jv_free(claims);
 	bt_idset_free(&f.tags);
+	bt_idset_free(&f.chunk);
 	bt_idlist_free(&f.ids);
 	bt_buf_free(&f.out);
 	bt_buf_free(&f.part);

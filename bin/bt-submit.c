@@ -65,6 +65,7 @@ struct chunk {
 	off_t first_at, first_len;  /* its value's bytes in the file ("..."), */
 	int taggable;               /* and whether creates tag it */
 	char ids[65];               /* the digest of its custom_ids */
+	struct bt_idlist idl;       /* and the ids themselves (sorted) */
 	char nonce[BT_NONCE_LEN + 1];  /* this create's; "" when untagged */
 	char key[160];              /* its journal record: [TAG.]SHA256.ENDPOINT */
 	char since[32];             /* our clock: when the last create began */
@@ -209,7 +210,7 @@ static void check_chunk(struct chunk *c)
 	hex(md, c->sha);
 	c->bytes = sum;
 	bt_idlist_digest(&all, c->ids);
-	bt_idlist_free(&all);
+	c->idl = all;
 	set_taggable(c);
 	bt_idset_free(&ids);
 	bt_lines_close(&l);
@@ -322,6 +323,10 @@ static int claim(const struct chunk *c, jv batch, const char *state)
 	cl = jv_object_set(cl, jv_string("ids_sha256"), jv_string(c->ids));
 	cl = jv_object_set(cl, jv_string("first_id"), jv_string(c->first_id));
 	cl = jv_object_set(cl, jv_string("nonces"), jv_copy(c->nonces));
+	/* a batch its own create made: bt-fetch streams its results, each
+	 * checked against the chunk's ids as it goes */
+	if (!strcmp(state, "made"))
+		bt_claim_put_ids(id, cl, &c->idl);
 	r = bt_claim_put(id, cl);
 	jv_free(cl);
 	return r;
@@ -1233,7 +1238,8 @@ static void spool_finish(struct spool *s)
 	c.first_at = s->first.first_at;
 	c.first_len = s->first.first_len;
 	bt_idlist_digest(&s->ids, c.ids);
-	bt_idlist_free(&s->ids);
+	c.idl = s->ids;
+	memset(&s->ids, 0, sizeof s->ids);
 	set_taggable(&c);
 	path = bt_asprintf("%s/%s.jsonl", spool_dir, c.sha);
 	if (s->fd >= 0) {
@@ -1245,6 +1251,7 @@ static void spool_finish(struct spool *s)
 	}
 	c.path = dry_run ? "stdin" : path;
 	submit(&c);
+	bt_idlist_free(&c.idl);
 	free(path);
 	s->requests = 0;
 }
@@ -1333,6 +1340,7 @@ static void chunk_file(const char *path, const char *where)
 	c.win.from = c.win.sent = c.win.to = -1;
 	check_chunk(&c);
 	submit(&c);
+	bt_idlist_free(&c.idl);
 }
 
 /* ---- --max-cost: the whole input's upper bound, before anything is sent ---- */

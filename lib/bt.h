@@ -776,6 +776,11 @@ void bt_tag_id(const char *id, const char *nonce, char out[BT_ID_MAX + 1]);
  * claims/BATCH/; -1 when there is no registry. */
 int bt_claim_put(const char *batch_id, jv claim);        /* claim borrowed */
 void bt_claim_drop(const char *batch_id, jv claim);      /* claim borrowed */
+/* The chunk's custom_ids beside a claim (CLAIM.ids, one a line), so that
+ * bt-fetch checks each result as it streams it; load returns -1 when
+ * there are none. */
+int bt_claim_put_ids(const char *batch_id, jv claim, const struct bt_idlist *ids);
+int bt_claim_ids(const char *batch_id, jv claim, struct bt_idset *set);
 /* Every claim on batch_id made against endpoint: an array. */
 jv bt_claims_get(const char *batch_id, const char *endpoint);
 /* Whether results whose custom_ids are ids prove claim (borrowed) theirs:

@@ -107,6 +107,55 @@ int bt_claim_put(const char *batch_id, jv claim)
 	return 0;
 }
 
+int bt_claim_put_ids(const char *batch_id, jv claim, const struct bt_idlist *ids)
+{
+	char *dir = claims_dir(batch_id), *path, name[17];
+	struct bt_buf b = { 0 };
+	size_t i;
+
+	if (!dir)
+		return -1;
+	if (bt_mkdirs(dir) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", dir);
+	claim_name(claim, name);
+	path = bt_asprintf("%s/%s.ids", dir, name);
+	for (i = 0; i < ids->n; i++) {
+		bt_buf_adds(&b, ids->v[i]);
+		bt_buf_addc(&b, '\n');
+	}
+	if (bt_write_file(path, b.p ? b.p : "", b.len) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: cannot write:", path);
+	bt_buf_free(&b);
+	free(path);
+	free(dir);
+	return 0;
+}
+
+int bt_claim_ids(const char *batch_id, jv claim, struct bt_idset *set)
+{
+	char *dir = claims_dir(batch_id), *path, name[17], *s;
+	struct bt_lines l;
+	size_t n;
+	int r = -1;
+
+	if (!dir)
+		return -1;
+	claim_name(claim, name);
+	path = bt_asprintf("%s/%s.ids", dir, name);
+	if (bt_lines_open(&l, path) == 0) {
+		while ((s = bt_lines_next(&l, &n)))
+			if (n && n <= BT_ID_MAX) {
+				s[n] = 0;
+				bt_idset_add(set, s, l.lineno);
+			}
+		bt_lines_close(&l);
+		r = 0;
+	}
+	free(path);
+	free(dir);
+	return r;
+}
+
 void bt_claim_drop(const char *batch_id, jv claim)
 {
 	char *dir = claims_dir(batch_id), *path, name[17];
