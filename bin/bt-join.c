@@ -25,6 +25,7 @@ struct entry {
 	int kind;                   /* BT_R_* */
 	int truncated;              /* succeeded, cut at max_tokens */
 	int used;                   /* a record took it */
+	int numbered;               /* its id is a record number's, old or new */
 };
 
 static struct {
@@ -47,6 +48,8 @@ static struct {
 	int strict, structured, flatten;
 	char idkey[256];            /* the top-level key a plain --id path reads */
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid, rejected;
+	unsigned long long old;     /* results with old numbered ids ("12") */
+	int said_old;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
 } tally;
@@ -60,6 +63,27 @@ static void usage(FILE *f, int status)
 }
 
 /* ---- the results ---- */
+
+/* Whether id is one bt-format makes without --id: "12-3fa9c0d1", or an
+ * old one, "12". */
+static int numbered(const char *id)
+{
+	const char *s = id;
+	int i;
+
+	if (bt_custom_id_old(id))
+		return 1;
+	if (*s < '1' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s++ != '-')
+		return 0;
+	for (i = 0; i < 8; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return !s[8];
+}
 
 static void index_results(const char *path)
 {
@@ -117,6 +141,9 @@ static void index_results(const char *path)
 			}
 			e = &found.e[found.n++];
 			bt_idset_add(&found.ids, p.id, found.n);
+			if (bt_custom_id_old(p.id))
+				tally.old++;
+			e->numbered = numbered(p.id);
 		}
 		e->off = off;
 		e->len = n;
@@ -388,6 +415,26 @@ static jv rejected(struct bt_records *rs, int n, jv rec)
 	                     jv_array_get(jv_copy(rejects.why), (int)at - 1));
 }
 
+/* A result under record number n's old id (the bare number, as bt-format
+ * made it before ids had a fingerprint): its entry number + 1, or 0.
+ * Said once: such a join cannot tell an edited records file. */
+static unsigned long long by_number(unsigned long long n)
+{
+	char id[24];
+	unsigned long long have;
+
+	snprintf(id, sizeof id, "%llu", n);
+	if (!(have = bt_idset_get(&found.ids, id)))
+		return 0;
+	if (!tally.said_old) {
+		bt_warn("results with old numbered ids (\"%s\", made before ids had a "
+		        "fingerprint of the record): they are joined by record number, which "
+		        "cannot tell a records file edited since bt-format (said once)", id);
+		tally.said_old = 1;
+	}
+	return have;
+}
+
 static void join(struct bt_records *rs, struct bt_buf *out)
 {
 	char id[BT_ID_MAX + 1], why[400], err[256];
@@ -431,14 +478,21 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 				goto out;
 			}
 			jv_free(v);
-		} else
-			bt_custom_id_num(rs->number, id);
+		} else {
+			size_t len;
+			const char *text = bt_records_text(rs, &len);
+
+			bt_custom_id_num(rs->number, text, len, id);
+		}
 		pos = ((unsigned long long)rs->file << 40) | rs->lineno;
 		if ((first = bt_idset_add(&seen, id, pos)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
 			       rs->name, rs->lineno, id, rs->files[first >> 40],
 			       first & ((1ULL << 40) - 1));
-		if ((have = bt_idset_get(&found.ids, id))) {
+		have = bt_idset_get(&found.ids, id);
+		if (!have && !tally.id && tally.old)
+			have = by_number(rs->number);
+		if (have) {
 			found.e[have - 1].used = 1;
 			res = result_of(&found.e[have - 1]);
 			if (bt_result_read(res, &r, err, sizeof err) < 0)
@@ -474,17 +528,23 @@ write:
 	bt_idset_free(&seen);
 }
 
-static void summary(void)
+/* The counts, on stderr, when there is anything to say.  When most
+ * results match no record, the records are likely not the ones the
+ * results were made from: say what is likely wrong, and return 1. */
+static int summary(void)
 {
-	unsigned long long unmatched = 0, failed;
+	unsigned long long unmatched = 0, numbered_un = 0, failed;
 	struct bt_buf b = { 0 };
 	size_t i;
 
 	for (i = 0; i < found.n; i++)
-		unmatched += !found.e[i].used;
+		if (!found.e[i].used) {
+			unmatched++;
+			numbered_un += found.e[i].numbered;
+		}
 	failed = tally.records - tally.by_kind[BT_R_SUCCEEDED];
 	if (!failed && !unmatched && !bt_verbose && !isatty(2))
-		return;
+		return 0;
 	bt_buf_printf(&b, "%llu record%s: %llu succeeded", tally.records,
 	              tally.records == 1 ? "" : "s", tally.by_kind[BT_R_SUCCEEDED]);
 	if (tally.by_kind[BT_R_ERRORED]) {
@@ -509,6 +569,20 @@ static void summary(void)
 		              unmatched == 1 ? "" : "s");
 	bt_warn("%s", bt_buf_str(&b));
 	bt_buf_free(&b);
+	if (unmatched * 2 <= found.n)
+		return 0;
+	if (!tally.id && numbered_un * 2 <= unmatched)
+		bt_warn("%llu of %zu results match no record: their custom_ids are not "
+		        "record numbers: is --id missing (the one bt-format was given)?",
+		        unmatched, found.n);
+	else if (tally.id && numbered_un * 2 > unmatched)
+		bt_warn("%llu of %zu results match no record: their custom_ids are record "
+		        "numbers, made by bt-format without --id: drop --id?", unmatched, found.n);
+	else
+		bt_warn("%llu of %zu results match no record: is it the right records file, "
+		        "with the options bt-format had (--id, -R), and unchanged since?",
+		        unmatched, found.n);
+	return 1;
 }
 
 /* The record member --id reads, when it is a path that starts with one
@@ -550,7 +624,7 @@ int main(int argc, char **argv)
 	struct bt_records rs;
 	struct bt_buf out = { 0 };
 	jv args = jv_object(), v;
-	int c, raw = 0, i;
+	int c, raw = 0, i, mismatch;
 
 	bt_init(argv);
 	tally.as = "response";
@@ -611,7 +685,7 @@ int main(int argc, char **argv)
 	bt_records_init(&rs, argv, argc, raw);
 	join(&rs, &out);
 	bt_records_close(&rs);
-	summary();
+	mismatch = summary();
 
 	bt_buf_free(&out);
 	bt_buf_free(&found.line);
@@ -623,7 +697,7 @@ int main(int argc, char **argv)
 	bt_jq_free(tally.id);
 	bt_jq_free(tally.map);
 	bt_close_stdout();
-	if (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records)
+	if (mismatch || (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records))
 		return BT_EXIT_INCOMPLETE;
 	return 0;
 }

@@ -234,8 +234,15 @@ int bt_custom_id_ok(const char *s, size_t n);
  * a string or number.  Returns 0 and fills out (NUL-terminated), or -1
  * with the reason in err (null, empty, boolean, object, array). */
 int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz);
-/* The id of record number n (1-based) when there is no --id. */
-void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1]);
+/* The id of record number n (1-based) when there is no --id: the number,
+ * '-', and the first 8 hex digits of the SHA-256 of the record's bytes
+ * rec[0..len) as read (no line end, no byte order mark): "12-3fa9c0d1".
+ * A record edited or moved gets another id. */
+void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
+                      char out[BT_ID_MAX + 1]);
+/* The record number of an id made before ids had a fingerprint (the
+ * bare number, "12"), or 0 when id is not one. */
+unsigned long long bt_custom_id_old(const char *id);
 /* Lower-case hex SHA-256 of p[0..n). */
 void bt_sha256_hex(const void *p, size_t n, char out[65]);
 
@@ -421,6 +428,10 @@ void bt_records_init(struct bt_records *r, char **files, int nfiles, int raw);
  * reason in r->err, the text in r->l.line).  A file that cannot be opened
  * exits 2. */
 int bt_records_next(struct bt_records *r, jv *v);
+/* The current record's line as read: without its line end, and without
+ * a UTF-8 byte order mark at the start of a file.  The bytes the default
+ * custom_id's fingerprint is taken of (bt_custom_id_num). */
+const char *bt_records_text(const struct bt_records *r, size_t *len);
 void bt_records_close(struct bt_records *r);
 
 /* ---- jqprog.c: user jq programs (1.6 syntax) ------------------------- */

@@ -99,9 +99,29 @@ int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz)
 	return -1;
 }
 
-void bt_custom_id_num(unsigned long long n, char out[BT_ID_MAX + 1])
+void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
+                      char out[BT_ID_MAX + 1])
 {
-	snprintf(out, BT_ID_MAX + 1, "%llu", n);
+	char hash[65];
+
+	bt_sha256_hex(rec, len, hash);
+	/* at most 20 digits, '-', 8: 29 bytes */
+	snprintf(out, BT_ID_MAX + 1, "%llu-%.8s", n, hash);
+}
+
+unsigned long long bt_custom_id_old(const char *id)
+{
+	unsigned long long n = 0;
+	const char *s = id;
+
+	if (*s < '1' || *s > '9')
+		return 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (~0ULL - 9) / 10)
+			return 0;
+		n = n * 10 + (unsigned long long)(*s - '0');
+	}
+	return *s ? 0 : n;
 }
 
 /* ---- the id set ----

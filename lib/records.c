@@ -56,6 +56,19 @@ int bt_records_next(struct bt_records *r, jv *out)
 	}
 }
 
+const char *bt_records_text(const struct bt_records *r, size_t *len)
+{
+	const char *s = r->l.line;
+	size_t n = r->l.len;
+
+	if (r->lineno == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		n -= 3;
+	}
+	*len = n;
+	return s;
+}
+
 void bt_records_close(struct bt_records *r)
 {
 	if (r->file >= 0 && r->file < r->nfiles)

@@ -69,10 +69,18 @@ int main(void)
 	is_str(id_of(jv_object()), "ERR:the id is an object, not a string or number", "object is an error");
 	is_str(id_of(jv_array()), "ERR:the id is an array, not a string or number", "array is an error");
 
-	bt_custom_id_num(1, want);
-	is_str(want, "1", "record number 1");
-	bt_custom_id_num(200000, want);
-	is_str(want, "200000", "record number 200000");
+	/* printf '{"text":"t1"}' | sha256sum: dff15570... */
+	bt_custom_id_num(1, "{\"text\":\"t1\"}", 13, want);
+	is_str(want, "1-dff15570", "record number 1: the number and 8 hex digits of its SHA-256");
+	bt_custom_id_num(200000, "{\"text\":\"t1\"}", 13, want);
+	is_str(want, "200000-dff15570", "record number 200000");
+	bt_custom_id_num(18446744073709551615ULL, "", 0, want);
+	is_str(want, "18446744073709551615-e3b0c442", "the largest number, an empty line: 29 bytes");
+	is_int(bt_custom_id_old("12"), 12, "an old numbered id");
+	is_int(bt_custom_id_old("12-3fa9c0d1"), 0, "a new one is not old");
+	is_int(bt_custom_id_old("012"), 0, "a leading 0 is no record number");
+	is_int(bt_custom_id_old("0"), 0, "nor is 0");
+	is_int(bt_custom_id_old("99999999999999999999"), 0, "a number past 64 bits is not one");
 
 	is_int(bt_idset_add(&set, "a", 1), 0, "idset: a new id");
 	is_int(bt_idset_add(&set, "b", 2), 0, "idset: another");
