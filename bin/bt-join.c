@@ -154,8 +154,8 @@ static void index_results(const char *path)
 	bt_lines_close(&l);
 }
 
-/* The result line of entry e, parsed. */
-static jv result_of(struct entry *e)
+/* The result line of entry e, read as one (r), and parsed. */
+static jv result_of(struct entry *e, struct bt_result *res)
 {
 	char err[256];
 	ssize_t r;
@@ -172,8 +172,7 @@ static jv result_of(struct entry *e)
 			bt_die(BT_EXIT_FAIL, "cannot read the results back:");
 		got += (size_t)r;
 	}
-	v = bt_json_parse(found.line.p, e->len, err, sizeof err);
-	if (!jv_is_valid(v))
+	if (bt_result_read(found.line.p, e->len, res, &v, err, sizeof err) < 0)
 		bt_die(BT_EXIT_FAIL, "the results changed while being read: %s", err);
 	return v;
 }
@@ -494,9 +493,7 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 			have = by_number(rs->number);
 		if (have) {
 			found.e[have - 1].used = 1;
-			res = result_of(&found.e[have - 1]);
-			if (bt_result_read(res, &r, err, sizeof err) < 0)
-				bt_die(BT_EXIT_FAIL, "a result changed: %s", err);
+			res = result_of(&found.e[have - 1], &r);
 		}
 out:
 		if (tally.map && !why[0]) {
@@ -529,8 +526,9 @@ write:
 }
 
 /* The counts, on stderr, when there is anything to say.  When most
- * results match no record, the records are likely not the ones the
- * results were made from: say what is likely wrong, and return 1. */
+ * results match no record (beyond those records whose id could not be
+ * made), the records are likely not the ones the results were made
+ * from: say what is likely wrong, and return 1. */
 static int summary(void)
 {
 	unsigned long long unmatched = 0, numbered_un = 0, failed;
@@ -569,7 +567,8 @@ static int summary(void)
 		              unmatched == 1 ? "" : "s");
 	bt_warn("%s", bt_buf_str(&b));
 	bt_buf_free(&b);
-	if (unmatched * 2 <= found.n)
+	/* a record whose id could not be made may be what a result was for */
+	if (unmatched <= tally.invalid || (unmatched - tally.invalid) * 2 <= found.n)
 		return 0;
 	if (!tally.id && numbered_un * 2 <= unmatched)
 		bt_warn("%llu of %zu results match no record: their custom_ids are not "

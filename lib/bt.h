@@ -359,8 +359,13 @@ struct bt_result {
 	char message[512];      /* and its message */
 	int truncated;          /* succeeded, but cut at max_tokens */
 };
-/* Read a result line (borrowed): 0, or -1 with what is wrong in err. */
-int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz);
+/* Read the result line s[0..n): bt_result_peek's verdict (deep), and it
+ * parsed in full (*line, unless NULL: the caller's), with an errored
+ * one's type and message.  0, or -1 with what is wrong in err.  Every
+ * program reads result lines by this rule or by bt_result_peek, so that
+ * none accepts a line another refuses. */
+int bt_result_read(const char *s, size_t n, struct bt_result *r, jv *line,
+                   char *err, size_t errsz);
 /* "succeeded", "errored", "canceled", "expired", "missing". */
 const char *bt_result_kind_name(int kind);
 /* The answer of a succeeded result line (borrowed): the input of its one
@@ -373,8 +378,10 @@ jv bt_result_response(jv line, int *ntools);
 /* A result line checked by its shape, as bt-fetch, bt-join and bt-cost
  * all check it: a JSON object with whole strings and matched brackets,
  * a valid custom_id, and a result object of a known type.  (The values
- * inside are the API's own and are not parsed one by one.)  Keys are
- * compared with their escapes undone. */
+ * inside are the API's own and are not parsed one by one.)  Keys and the
+ * strings compared (custom_id, result.type, stop_reason) are taken as a
+ * JSON reader takes them: escapes undone ("a\u0062" is "ab"), the last of
+ * a repeated key. */
 struct bt_result_peek {
 	char id[BT_ID_MAX + 1];
 	int kind;               /* BT_R_* */
