@@ -490,6 +490,12 @@ struct bt_config {
 	char *state_dir;    /* BT_STATE_DIR, default ".bt" */
 };
 void bt_config_init(struct bt_config *c);
+/* A fingerprint of where requests go: the first 16 hex digits of the
+ * SHA-256 of "bt-endpoint\n", the base URL, "\n" and the key ("" when
+ * there is none).  Journal records (bt-submit) and work directories
+ * (bt-run, through bt-wait --endpoint) are tied to it, so that what was
+ * made against one server or account is never taken for another's. */
+void bt_endpoint_fp(const struct bt_config *c, char out[17]);
 /* --api-key-file: the first line of FILE, white space trimmed; exits 2
  * naming the file when it cannot be read or is empty. */
 void bt_config_key_file(struct bt_config *c, const char *path);
