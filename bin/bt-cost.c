@@ -202,8 +202,7 @@ static void result(const char *where, const char *s, size_t n)
 	int st;
 	jv line, msg, model, usage, tier, cc;
 
-	line = bt_json_parse(s, n, err, sizeof err);
-	if (bt_result_read(line, &r, err, sizeof err) < 0)
+	if (bt_result_read(s, n, &r, &line, err, sizeof err) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
 	if (r.kind != BT_R_SUCCEEDED) {
 		not_billed[r.kind == BT_R_ERRORED ? 0 : r.kind == BT_R_CANCELED ? 1 : 2]++;

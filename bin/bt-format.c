@@ -186,7 +186,10 @@ static int id_of(struct bt_records *r, jv rec, char id[BT_ID_MAX + 1])
 	jv v;
 
 	if (!form.id) {
-		bt_custom_id_num(r->number, r->text, r->len, id);
+		size_t n;
+		const char *text = bt_records_text(r, &n);
+
+		bt_custom_id_num(r->number, text, n, id);
 		return 0;
 	}
 	v = bt_jq_one(form.id, jv_copy(rec));

@@ -25,6 +25,7 @@ struct entry {
 	int kind;                   /* BT_R_* */
 	int truncated;              /* succeeded, cut at max_tokens */
 	int used;                   /* a record took it */
+	int numbered;               /* its id is a record number's, old or new */
 };
 
 static struct {
@@ -47,10 +48,10 @@ static struct {
 	int strict, structured, flatten;
 	char idkey[256];            /* the top-level key a plain --id path reads */
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid, rejected;
+	unsigned long long old;     /* results with old numbered ids ("12") */
+	int said_old;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
-	unsigned long long legacy;  /* records joined by a bare number */
-	int astray;                 /* most results matched no record */
 } tally;
 
 static void usage(FILE *f, int status)
@@ -62,6 +63,27 @@ static void usage(FILE *f, int status)
 }
 
 /* ---- the results ---- */
+
+/* Whether id is one bt-format makes without --id: "12-3fa9c0d1", or an
+ * old one, "12". */
+static int numbered(const char *id)
+{
+	const char *s = id;
+	int i;
+
+	if (bt_custom_id_old(id))
+		return 1;
+	if (*s < '1' || *s > '9')
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s++ != '-')
+		return 0;
+	for (i = 0; i < 8; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return !s[8];
+}
 
 static void index_results(const char *path)
 {
@@ -119,6 +141,9 @@ static void index_results(const char *path)
 			}
 			e = &found.e[found.n++];
 			bt_idset_add(&found.ids, p.id, found.n);
+			if (bt_custom_id_old(p.id))
+				tally.old++;
+			e->numbered = numbered(p.id);
 		}
 		e->off = off;
 		e->len = n;
@@ -129,8 +154,8 @@ static void index_results(const char *path)
 	bt_lines_close(&l);
 }
 
-/* The result line of entry e, parsed. */
-static jv result_of(struct entry *e)
+/* The result line of entry e, read as one (r), and parsed. */
+static jv result_of(struct entry *e, struct bt_result *res)
 {
 	char err[256];
 	ssize_t r;
@@ -147,8 +172,7 @@ static jv result_of(struct entry *e)
 			bt_die(BT_EXIT_FAIL, "cannot read the results back:");
 		got += (size_t)r;
 	}
-	v = bt_json_parse(found.line.p, e->len, err, sizeof err);
-	if (!jv_is_valid(v))
+	if (bt_result_read(found.line.p, e->len, res, &v, err, sizeof err) < 0)
 		bt_die(BT_EXIT_FAIL, "the results changed while being read: %s", err);
 	return v;
 }
@@ -390,6 +414,26 @@ static jv rejected(struct bt_records *rs, int n, jv rec)
 	                     jv_array_get(jv_copy(rejects.why), (int)at - 1));
 }
 
+/* A result under record number n's old id (the bare number, as bt-format
+ * made it before ids had a fingerprint): its entry number + 1, or 0.
+ * Said once: such a join cannot tell an edited records file. */
+static unsigned long long by_number(unsigned long long n)
+{
+	char id[24];
+	unsigned long long have;
+
+	snprintf(id, sizeof id, "%llu", n);
+	if (!(have = bt_idset_get(&found.ids, id)))
+		return 0;
+	if (!tally.said_old) {
+		bt_warn("results with old numbered ids (\"%s\", made before ids had a "
+		        "fingerprint of the record): they are joined by record number, which "
+		        "cannot tell a records file edited since bt-format (said once)", id);
+		tally.said_old = 1;
+	}
+	return have;
+}
+
 static void join(struct bt_records *rs, struct bt_buf *out)
 {
 	char id[BT_ID_MAX + 1], why[400], err[256];
@@ -434,27 +478,22 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 			}
 			jv_free(v);
 		} else {
-			bt_custom_id_num(rs->number, rs->text, rs->len, id);
-			/* results made before fingerprints carry the bare number */
-			if (!bt_idset_get(&found.ids, id)) {
-				char old[32];
-				snprintf(old, sizeof old, "%llu", rs->number);
-				if (bt_idset_get(&found.ids, old)) {
-					strcpy(id, old);
-					tally.legacy++;
-				}
-			}
+			size_t len;
+			const char *text = bt_records_text(rs, &len);
+
+			bt_custom_id_num(rs->number, text, len, id);
 		}
 		pos = ((unsigned long long)rs->file << 40) | rs->lineno;
 		if ((first = bt_idset_add(&seen, id, pos)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",
 			       rs->name, rs->lineno, id, rs->files[first >> 40],
 			       first & ((1ULL << 40) - 1));
-		if ((have = bt_idset_get(&found.ids, id))) {
+		have = bt_idset_get(&found.ids, id);
+		if (!have && !tally.id && tally.old)
+			have = by_number(rs->number);
+		if (have) {
 			found.e[have - 1].used = 1;
-			res = result_of(&found.e[have - 1]);
-			if (bt_result_read(res, &r, err, sizeof err) < 0)
-				bt_die(BT_EXIT_FAIL, "a result changed: %s", err);
+			res = result_of(&found.e[have - 1], &r);
 		}
 out:
 		if (tally.map && !why[0]) {
@@ -486,29 +525,24 @@ write:
 	bt_idset_free(&seen);
 }
 
-static void summary(void)
+/* The counts, on stderr, when there is anything to say.  When most
+ * results match no record (beyond those records whose id could not be
+ * made), the records are likely not the ones the results were made
+ * from: say what is likely wrong, and return 1. */
+static int summary(void)
 {
-	unsigned long long unmatched = 0, failed;
+	unsigned long long unmatched = 0, numbered_un = 0, failed;
 	struct bt_buf b = { 0 };
 	size_t i;
 
 	for (i = 0; i < found.n; i++)
-		unmatched += !found.e[i].used;
-	if (tally.legacy)
-		bt_warn("%llu record%s joined by a bare number: results made before ids "
-		        "carried a fingerprint of their record, so a record edited or moved "
-		        "since cannot be told; format and send them again to be sure",
-		        tally.legacy, tally.legacy == 1 ? "" : "s");
-	/* most results for no record: the wrong file, or --id forgotten */
-	if (found.n && unmatched * 2 > found.n) {
-		tally.astray = 1;
-		bt_warn("%llu of %zu results match no record: are these the records "
-		        "they were made from%s?", unmatched, found.n,
-		        tally.id ? ", with the same --id" : ", and were they made without --id");
-	}
+		if (!found.e[i].used) {
+			unmatched++;
+			numbered_un += found.e[i].numbered;
+		}
 	failed = tally.records - tally.by_kind[BT_R_SUCCEEDED];
 	if (!failed && !unmatched && !bt_verbose && !isatty(2))
-		return;
+		return 0;
 	bt_buf_printf(&b, "%llu record%s: %llu succeeded", tally.records,
 	              tally.records == 1 ? "" : "s", tally.by_kind[BT_R_SUCCEEDED]);
 	if (tally.by_kind[BT_R_ERRORED]) {
@@ -533,6 +567,21 @@ static void summary(void)
 		              unmatched == 1 ? "" : "s");
 	bt_warn("%s", bt_buf_str(&b));
 	bt_buf_free(&b);
+	/* a record whose id could not be made may be what a result was for */
+	if (unmatched <= tally.invalid || (unmatched - tally.invalid) * 2 <= found.n)
+		return 0;
+	if (!tally.id && numbered_un * 2 <= unmatched)
+		bt_warn("%llu of %zu results match no record: their custom_ids are not "
+		        "record numbers: is --id missing (the one bt-format was given)?",
+		        unmatched, found.n);
+	else if (tally.id && numbered_un * 2 > unmatched)
+		bt_warn("%llu of %zu results match no record: their custom_ids are record "
+		        "numbers, made by bt-format without --id: drop --id?", unmatched, found.n);
+	else
+		bt_warn("%llu of %zu results match no record: is it the right records file, "
+		        "with the options bt-format had (--id, -R), and unchanged since?",
+		        unmatched, found.n);
+	return 1;
 }
 
 /* The record member --id reads, when it is a path that starts with one
@@ -574,7 +623,7 @@ int main(int argc, char **argv)
 	struct bt_records rs;
 	struct bt_buf out = { 0 };
 	jv args = jv_object(), v;
-	int c, raw = 0, i;
+	int c, raw = 0, i, mismatch;
 
 	bt_init(argv);
 	tally.as = "response";
@@ -635,7 +684,7 @@ int main(int argc, char **argv)
 	bt_records_init(&rs, argv, argc, raw);
 	join(&rs, &out);
 	bt_records_close(&rs);
-	summary();
+	mismatch = summary();
 
 	bt_buf_free(&out);
 	bt_buf_free(&found.line);
@@ -647,7 +696,7 @@ int main(int argc, char **argv)
 	bt_jq_free(tally.id);
 	bt_jq_free(tally.map);
 	bt_close_stdout();
-	if (tally.astray || (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records))
+	if (mismatch || (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records))
 		return BT_EXIT_INCOMPLETE;
 	return 0;
 }

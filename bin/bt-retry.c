@@ -96,23 +96,16 @@ static void read_results(const char *path)
 	struct bt_result r;
 	struct outcome *o;
 	unsigned long long i;
-	char err[300];
-	jv v, m;
+	char err[300], *s;
+	size_t n;
 
 	if (bt_lines_open(l, path) < 0)
 		bt_die(BT_EXIT_USAGE, "%s:", path);
-	while (jv_is_valid(v = bt_jsonl_next(l)) || jv_invalid_has_msg(jv_copy(v))) {
-		if (!jv_is_valid(v)) {
-			m = jv_invalid_get_msg(v);
-			snprintf(err, sizeof err, "%s", jv_string_value(m));
-			jv_free(m);
-			bt_die(BT_EXIT_USAGE, "%s", err);
-		}
-		if (bt_result_read(v, &r, err, sizeof err) < 0) {
-			jv_free(v);
+	while ((s = bt_lines_next(l, &n))) {
+		if (bt_blank(s, n))
+			continue;
+		if (bt_result_read(s, n, &r, NULL, err, sizeof err) < 0)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
-		}
-		jv_free(v);
 		if ((i = bt_idset_get(&outcomes.ids, r.id))) {
 			o = &outcomes.o[i - 1];
 		} else {

@@ -68,7 +68,8 @@ static void usage(FILE *f, int status)
 {
 	fprintf(f,
 "usage: bt-wait [-v] [--progress] [--interval DURATION] [--timeout DURATION]\n"
-"               [--once [--all]] [--api-key-file FILE] [BATCH...]\n");
+"               [--once [--all]] [--api-key-file FILE] [BATCH...]\n"
+"       bt-wait --endpoint [--api-key-file FILE]\n");
 	exit(status);
 }
 
@@ -448,6 +449,26 @@ static void cleanup(void)
 	bt_config_free(&waiter.cfg);
 }
 
+/* --endpoint: where this program would ask, as one line of JSON. */
+static void print_endpoint(int argc)
+{
+	struct bt_buf b = { 0 };
+	char fp[17];
+
+	if (argc)
+		bt_die(BT_EXIT_USAGE, "--endpoint takes no batches");
+	bt_endpoint_fp(&waiter.cfg, fp);
+	bt_buf_adds(&b, "{\"base_url\":");
+	bt_json_write_str(&b, waiter.cfg.base_url, strlen(waiter.cfg.base_url));
+	if (waiter.cfg.key)
+		bt_buf_printf(&b, ",\"key_fp\":\"%s\"}\n", fp);
+	else
+		bt_buf_adds(&b, ",\"key_fp\":null}\n");
+	bt_flush(&b);
+	bt_buf_free(&b);
+	bt_close_stdout();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -457,13 +478,14 @@ int main(int argc, char **argv)
 		{ "once", no_argument, 0, 'o' },
 		{ "all", no_argument, 0, 'a' },
 		{ "api-key-file", required_argument, 0, 'k' },
+		{ "endpoint", no_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL;
 	char where[32];
-	int c, i, timed_out;
+	int c, i, timed_out, endpoint = 0;
 	size_t unseen;
 
 	bt_init(argv);
@@ -483,6 +505,7 @@ int main(int argc, char **argv)
 		case 'o': waiter.once = 1; break;
 		case 'a': waiter.all = 1; break;
 		case 'k': keyfile = optarg; break;
+		case 'E': endpoint = 1; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, BT_EXIT_USAGE);
@@ -496,6 +519,10 @@ int main(int argc, char **argv)
 	atexit(cleanup);
 	if (keyfile)
 		bt_config_key_file(&waiter.cfg, keyfile);
+	if (endpoint) {
+		print_endpoint(argc);
+		return 0;
+	}
 	bt_config_need_key(&waiter.cfg);     /* before any input is read */
 	waiter.tty = isatty(2);
 	waiter.progress |= waiter.tty;

@@ -234,14 +234,15 @@ int bt_custom_id_ok(const char *s, size_t n);
  * a string or number.  Returns 0 and fills out (NUL-terminated), or -1
  * with the reason in err (null, empty, boolean, object, array). */
 int bt_custom_id(jv v, char out[BT_ID_MAX + 1], char *err, size_t errsz);
-/* The id of record number n (1-based) whose bytes are rec[0..len), when
- * there is no --id: "N-xxxxxxxx", the number and the first 8 hex digits
- * of the SHA-256 of the record, so that an edited or shifted record
- * never takes another's answer. */
+/* The id of record number n (1-based) when there is no --id: the number,
+ * '-', and the first 8 hex digits of the SHA-256 of the record's bytes
+ * rec[0..len) as read (no line end, no byte order mark): "12-3fa9c0d1".
+ * A record edited or moved gets another id. */
 void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
                       char out[BT_ID_MAX + 1]);
-/* Whether id is a numbered id of before fingerprints: digits only. */
-int bt_custom_id_legacy(const char *id);
+/* The record number of an id made before ids had a fingerprint (the
+ * bare number, "12"), or 0 when id is not one. */
+unsigned long long bt_custom_id_old(const char *id);
 /* Lower-case hex SHA-256 of p[0..n). */
 void bt_sha256_hex(const void *p, size_t n, char out[65]);
 
@@ -358,8 +359,13 @@ struct bt_result {
 	char message[512];      /* and its message */
 	int truncated;          /* succeeded, but cut at max_tokens */
 };
-/* Read a result line (borrowed): 0, or -1 with what is wrong in err. */
-int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz);
+/* Read the result line s[0..n): bt_result_peek's verdict (deep), and it
+ * parsed in full (*line, unless NULL: the caller's), with an errored
+ * one's type and message.  0, or -1 with what is wrong in err.  Every
+ * program reads result lines by this rule or by bt_result_peek, so that
+ * none accepts a line another refuses. */
+int bt_result_read(const char *s, size_t n, struct bt_result *r, jv *line,
+                   char *err, size_t errsz);
 /* "succeeded", "errored", "canceled", "expired", "missing". */
 const char *bt_result_kind_name(int kind);
 /* The answer of a succeeded result line (borrowed): the input of its one
@@ -372,8 +378,10 @@ jv bt_result_response(jv line, int *ntools);
 /* A result line checked by its shape, as bt-fetch, bt-join and bt-cost
  * all check it: a JSON object with whole strings and matched brackets,
  * a valid custom_id, and a result object of a known type.  (The values
- * inside are the API's own and are not parsed one by one.)  Keys are
- * compared with their escapes undone. */
+ * inside are the API's own and are not parsed one by one.)  Keys and the
+ * strings compared (custom_id, result.type, stop_reason) are taken as a
+ * JSON reader takes them: escapes undone ("a\u0062" is "ab"), the last of
+ * a repeated key. */
 struct bt_result_peek {
 	char id[BT_ID_MAX + 1];
 	int kind;               /* BT_R_* */
@@ -418,8 +426,6 @@ struct bt_records {
 	int nfiles, file, raw;
 	struct bt_lines l;
 	unsigned long long number;  /* the current record's number */
-	const char *text;           /* its bytes as read (no BOM, no CR at */
-	size_t len;                 /* the end), till the next record */
 	const char *name;           /* and where it came from */
 	unsigned long long lineno;
 	char err[300];              /* why the current record is bad */
@@ -429,6 +435,10 @@ void bt_records_init(struct bt_records *r, char **files, int nfiles, int raw);
  * reason in r->err, the text in r->l.line).  A file that cannot be opened
  * exits 2. */
 int bt_records_next(struct bt_records *r, jv *v);
+/* The current record's line as read: without its line end, and without
+ * a UTF-8 byte order mark at the start of a file.  The bytes the default
+ * custom_id's fingerprint is taken of (bt_custom_id_num). */
+const char *bt_records_text(const struct bt_records *r, size_t *len);
 void bt_records_close(struct bt_records *r);
 
 /* ---- jqprog.c: user jq programs (1.6 syntax) ------------------------- */
@@ -480,6 +490,12 @@ struct bt_config {
 	char *state_dir;    /* BT_STATE_DIR, default ".bt" */
 };
 void bt_config_init(struct bt_config *c);
+/* A fingerprint of where requests go: the first 16 hex digits of the
+ * SHA-256 of "bt-endpoint\n", the base URL, "\n" and the key ("" when
+ * there is none).  Journal records (bt-submit) and work directories
+ * (bt-run, through bt-wait --endpoint) are tied to it, so that what was
+ * made against one server or account is never taken for another's. */
+void bt_endpoint_fp(const struct bt_config *c, char out[17]);
 /* --api-key-file: the first line of FILE, white space trimmed; exits 2
  * naming the file when it cannot be read or is empty. */
 void bt_config_key_file(struct bt_config *c, const char *path);

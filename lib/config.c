@@ -30,6 +30,19 @@ void bt_config_init(struct bt_config *c)
 	c->state_dir = env("BT_STATE_DIR", ".bt");
 }
 
+void bt_endpoint_fp(const struct bt_config *c, char out[17])
+{
+	struct bt_buf b = { 0 };
+	char hex[65];
+
+	bt_buf_printf(&b, "bt-endpoint\n%s\n%s", c->base_url, c->key ? c->key : "");
+	bt_sha256_hex(b.p, b.len, hex);
+	memset(b.p, 0, b.len);
+	bt_buf_free(&b);
+	memcpy(out, hex, 16);
+	out[16] = 0;
+}
+
 void bt_config_key_file(struct bt_config *c, const char *path)
 {
 	struct bt_lines l;

@@ -1,6 +1,7 @@
 /* customid.c — the custom_id rule of the design, in one place */
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 
 #include "bt.h"
@@ -25,13 +26,33 @@ int bt_custom_id_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* OpenSSL 3 looks EVP_sha256() up again on every call (0.4 us, a third
+ * of hashing an 850-byte record): fetch it once. */
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	return sha256_md ? sha256_md : EVP_sha256();
+}
+#else
+#define sha256 EVP_sha256
+#endif
+
 void bt_sha256_hex(const void *p, size_t n, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0, i;
 
-	if (!EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) || len != 32)
+	if (!EVP_Digest(p, n, md, &len, sha256(), NULL) || len != 32)
 		bt_die(BT_EXIT_FAIL, "SHA-256 failed");
 	for (i = 0; i < 32; i++) {
 		out[2 * i] = hex[md[i] >> 4];
@@ -105,17 +126,23 @@ void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
 	char hash[65];
 
 	bt_sha256_hex(rec, len, hash);
+	/* at most 20 digits, '-', 8: 29 bytes */
 	snprintf(out, BT_ID_MAX + 1, "%llu-%.8s", n, hash);
 }
 
-int bt_custom_id_legacy(const char *id)
+unsigned long long bt_custom_id_old(const char *id)
 {
-	if (!*id)
+	unsigned long long n = 0;
+	const char *s = id;
+
+	if (*s < '1' || *s > '9')
 		return 0;
-	for (; *id; id++)
-		if (*id < '0' || *id > '9')
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (~0ULL - 9) / 10)
 			return 0;
-	return 1;
+		n = n * 10 + (unsigned long long)(*s - '0');
+	}
+	return *s ? 0 : n;
 }
 
 /* ---- the id set ----

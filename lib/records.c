@@ -47,8 +47,6 @@ int bt_records_next(struct bt_records *r, jv *out)
 		if (bt_blank(s, n))
 			continue;
 		r->number++;
-		r->text = s;
-		r->len = n && s[n - 1] == '\r' ? n - 1 : n;
 		r->name = r->l.name;
 		r->lineno = r->l.lineno;
 		if (r->raw) {
@@ -61,6 +59,19 @@ int bt_records_next(struct bt_records *r, jv *out)
 		snprintf(r->err, sizeof r->err, "invalid JSON: %s", err);
 		return -1;
 	}
+}
+
+const char *bt_records_text(const struct bt_records *r, size_t *len)
+{
+	const char *s = r->l.line;
+	size_t n = r->l.len;
+
+	if (r->lineno == 1 && n >= 3 && !memcmp(s, "\xef\xbb\xbf", 3)) {
+		s += 3;
+		n -= 3;
+	}
+	*len = n;
+	return s;
 }
 
 void bt_records_close(struct bt_records *r)

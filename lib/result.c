@@ -19,40 +19,33 @@ static void str(jv v, const char *key, char *out, size_t outsz)
 	jv_free(x);
 }
 
-int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz)
+int bt_result_read(const char *s, size_t n, struct bt_result *r, jv *linep,
+                   char *err, size_t errsz)
 {
-	char type[32];
-	jv res, x, e;
-	int i;
+	struct bt_result_peek p;
+	char perr[200];
+	jv line, res, x, e;
 
 	memset(r, 0, sizeof *r);
-	if (jv_get_kind(line) != JV_KIND_OBJECT) {
-		snprintf(err, errsz, "not a result (a JSON object)");
+	if (linep)
+		*linep = jv_invalid();
+	/* the verdict is the shape check's, the one every reader gives */
+	if (bt_result_peek(s, n, 1, &p, err, errsz) < 0)
+		return -1;
+	line = bt_json_parse(s, n, perr, sizeof perr);
+	if (!jv_is_valid(line)) {
+		jv_free(line);
+		snprintf(err, errsz, "invalid JSON: %s", perr);
 		return -1;
 	}
-	x = jv_object_get(jv_copy(line), jv_string("custom_id"));
-	if (jv_get_kind(x) != JV_KIND_STRING ||
-	    !bt_custom_id_ok(jv_string_value(x), (size_t)jv_string_length_bytes(jv_copy(x)))) {
-		jv_free(x);
-		snprintf(err, errsz, "not a result: no valid custom_id");
-		return -1;
-	}
-	strcpy(r->id, jv_string_value(x));     /* at most 64 bytes: checked */
-	jv_free(x);
-	res = jv_object_get(jv_copy(line), jv_string("result"));
-	str(res, "type", type, sizeof type);
-	for (i = 0; i < BT_R_MISSING; i++)
-		if (!strcmp(type, kinds[i]))
-			break;
-	if (i == BT_R_MISSING) {
-		jv_free(res);
-		snprintf(err, errsz, "not a result: result.type is '%s'", type);
-		return -1;
-	}
-	r->kind = i;
+	memcpy(r->id, p.id, sizeof r->id);
+	r->kind = p.kind;
+	r->truncated = p.truncated;
 	if (r->kind == BT_R_ERRORED) {
 		/* the whole error envelope is nested: .result.error.error */
-		e = jv_object_get(jv_copy(res), jv_string("error"));
+		res = jv_object_get(jv_copy(line), jv_string("result"));
+		e = jv_get_kind(res) == JV_KIND_OBJECT ?
+		    jv_object_get(jv_copy(res), jv_string("error")) : jv_invalid();
 		x = jv_get_kind(e) == JV_KIND_OBJECT ?
 		    jv_object_get(jv_copy(e), jv_string("error")) : jv_invalid();
 		if (jv_get_kind(x) != JV_KIND_OBJECT) {     /* tolerate a flat one */
@@ -65,13 +58,12 @@ int bt_result_read(jv line, struct bt_result *r, char *err, size_t errsz)
 			snprintf(r->type, sizeof r->type, "unknown_error");
 		jv_free(x);
 		jv_free(e);
-	} else if (r->kind == BT_R_SUCCEEDED) {
-		x = jv_object_get(jv_copy(res), jv_string("message"));
-		str(x, "stop_reason", type, sizeof type);
-		r->truncated = !strcmp(type, "max_tokens");
-		jv_free(x);
+		jv_free(res);
 	}
-	jv_free(res);
+	if (linep)
+		*linep = line;
+	else
+		jv_free(line);
 	return 0;
 }
 
@@ -151,11 +143,16 @@ int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated)
 	return rank >= old;
 }
 
-/* ---- the shape check ---- */
+/* ---- the shape check ----
+ *
+ * One verdict for every reader: members are taken as a JSON reader takes
+ * them (a key or a string value with its escapes undone, the last of a
+ * repeated key), so that "a\u0062" is the custom_id "ab" here as it is
+ * to jq. */
 
 struct peek {
 	struct bt_result_peek *p;
-	const char *id, *type, *msg, *stop;
+	const char *id, *type, *msg, *stop;     /* string values, quotes and all */
 	size_t idlen, typelen, msglen, stoplen;
 	int deep;
 };
@@ -164,11 +161,11 @@ static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 {
 	struct peek *c = arg;
 
-	if (bt_json_key_is(k, kn, "custom_id") && *v == '"') {
-		c->id = v + 1;
-		c->idlen = vn - 2;
-	} else if (bt_json_key_is(k, kn, "result") && *v == '{') {
-		c->p->result = v;
+	if (bt_json_key_is(k, kn, "custom_id")) {
+		c->id = *v == '"' ? v : NULL;
+		c->idlen = vn;
+	} else if (bt_json_key_is(k, kn, "result")) {
+		c->p->result = *v == '{' ? v : NULL;
 		c->p->result_len = vn;
 	}
 	return 0;
@@ -178,78 +175,110 @@ static int inner(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 {
 	struct peek *c = arg;
 
-	if (bt_json_key_is(k, kn, "type") && *v == '"') {
-		c->type = v + 1;
-		c->typelen = vn - 2;
-	} else if (bt_json_key_is(k, kn, "message") && *v == '{') {
-		c->msg = v;
+	if (bt_json_key_is(k, kn, "type")) {
+		c->type = *v == '"' ? v : NULL;
+		c->typelen = vn;
+	} else if (bt_json_key_is(k, kn, "message")) {
+		c->msg = *v == '{' ? v : NULL;
 		c->msglen = vn;
 	}
-	/* the outer scan checked the shape: stop at what is wanted */
-	return c->type && (!c->deep || c->msg);
+	return 0;
 }
 
 static int in_message(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 {
 	struct peek *c = arg;
 
-	if (bt_json_key_is(k, kn, "stop_reason") && *v == '"') {
-		c->stop = v + 1;
-		c->stoplen = vn - 2;
-		return 1;   /* all we want */
+	if (bt_json_key_is(k, kn, "stop_reason")) {
+		c->stop = *v == '"' ? v : NULL;
+		c->stoplen = vn;
 	}
 	return 0;
+}
+
+/* The JSON string v[0..vn) (quotes and all) as text in out[0..outsz):
+ * its length, or -1 when it is longer than outsz - 1 bytes or not a
+ * string.  Escapes undone, bad UTF-8 made U+FFFD: as jq reads it. */
+static long string_value(const char *v, size_t vn, char *out, size_t outsz)
+{
+	size_t len;
+	jv x;
+
+	if (!v || vn < 2)
+		return -1;
+	if (!memchr(v, '\\', vn)) {
+		/* plain: the bytes are the text, but for bad UTF-8 */
+		len = vn - 2;
+		if (len >= outsz || bt_utf8_valid(v + 1, len) != len)
+			goto parse;
+		memcpy(out, v + 1, len);
+		out[len] = 0;
+		return (long)len;
+	}
+parse:
+	x = bt_json_parse(v, vn, NULL, 0);
+	if (jv_get_kind(x) != JV_KIND_STRING ||
+	    (size_t)jv_string_length_bytes(jv_copy(x)) >= outsz) {
+		jv_free(x);
+		return -1;
+	}
+	len = (size_t)jv_string_length_bytes(jv_copy(x));
+	memcpy(out, jv_string_value(x), len);
+	out[len] = 0;
+	jv_free(x);
+	return (long)len;
 }
 
 int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
                    char *err, size_t errsz)
 {
 	struct peek c;
-	char perr[200];
+	char perr[200], type[BT_QUOTE_MAX + 1], q[BT_QUOTE_SIZE];
+	size_t i;
+	long len;
 	int k;
 
 	memset(&c, 0, sizeof c);
 	memset(p, 0, sizeof *p);
 	c.p = p;
 	c.deep = deep;
+	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t'); i++)
+		;
+	if (i < n && s[i] != '{' && bt_json_skip(s, n, NULL, 0) == n) {
+		snprintf(err, errsz, "not a result (a JSON object)");
+		return -1;
+	}
 	if (bt_json_members_quick(s, n, top, &c, perr, sizeof perr) < 0) {
 		snprintf(err, errsz, "invalid JSON: %s", perr);
 		return -1;
 	}
-	if (c.id && memchr(c.id, '\\', c.idlen)) {
-		/* escaped ("a\u0062"): read as its value, as bt_result_read
-		 * does, so that every program gives the line one verdict */
-		jv v = bt_json_parse(c.id - 1, c.idlen + 2, NULL, 0);
-		size_t vn = jv_get_kind(v) == JV_KIND_STRING ?
-		            (size_t)jv_string_length_bytes(jv_copy(v)) : 0;
-		if (vn && bt_custom_id_ok(jv_string_value(v), vn)) {
-			memcpy(p->id, jv_string_value(v), vn);
-			p->id[vn] = 0;
-			c.idlen = vn;
-		} else
-			c.id = NULL;
-		jv_free(v);
-	} else if (c.id && bt_custom_id_ok(c.id, c.idlen)) {
-		memcpy(p->id, c.id, c.idlen);
-		p->id[c.idlen] = 0;
-	} else
-		c.id = NULL;
-	if (!c.id || !p->result) {
-		snprintf(err, errsz, "not a result (custom_id and result)");
+	len = string_value(c.id, c.idlen, p->id, sizeof p->id);
+	if (len < 0 || !bt_custom_id_ok(p->id, (size_t)len)) {
+		snprintf(err, errsz, "not a result: no valid custom_id");
+		return -1;
+	}
+	if (!p->result) {
+		snprintf(err, errsz, "not a result: no result object");
 		return -1;
 	}
 	bt_json_members_quick(p->result, p->result_len, inner, &c, NULL, 0);
+	len = string_value(c.type, c.typelen, type, sizeof type);
 	for (k = 0; k < BT_R_MISSING; k++)
-		if (c.type && strlen(kinds[k]) == c.typelen && !memcmp(kinds[k], c.type, c.typelen))
+		if (len >= 0 && !strcmp(kinds[k], type))
 			break;
 	if (k == BT_R_MISSING) {
-		snprintf(err, errsz, "not a result: no known result.type");
+		if (len >= 0)
+			snprintf(err, errsz, "not a result: result.type is '%s'",
+			         bt_quote(q, type, (size_t)len));
+		else
+			snprintf(err, errsz, "not a result: no known result.type");
 		return -1;
 	}
 	p->kind = k;
 	if (deep && k == BT_R_SUCCEEDED && c.msg) {
 		bt_json_members_quick(c.msg, c.msglen, in_message, &c, NULL, 0);
-		p->truncated = c.stop && c.stoplen == 10 && !memcmp(c.stop, "max_tokens", 10);
+		p->truncated = string_value(c.stop, c.stoplen, type, sizeof type) == 10 &&
+		               !strcmp(type, "max_tokens");
 	}
 	return 0;
 }

@@ -81,6 +81,7 @@ static void batch_create(struct conn *x, struct out *o, const char *tmp, long n)
 	b->seq = ++batch_counter;
 	make_id(b->id, sizeof b->id, "msgbatch_",
 	        hash_mix(opt_seed * 0x9e3779b97f4a7c15ULL) ^ hash_mix(b->seq));
+	/* (its outcomes follow batch_key, the seed's name for it) */
 	b->n = n;
 	b->created = now;
 	b->pt = opt_pt;

@@ -233,6 +233,7 @@ int main(int argc, char *argv[])
 	int port;
 
 	bt_init(argv);
+	id_salt_init();
 	options(argc, argv);
 	sa = listen_address();
 	state_open();

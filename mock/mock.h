@@ -146,8 +146,18 @@ uint64_t hash_fnv(uint64_t h, const void *p, size_t n);
 #define FNV_START 0xcbf29ce484222325ULL
 /* A value in [0, 1) from a hash. */
 double hash_unit(uint64_t h);
-/* prefix + 24 base62 characters from h, into out (sz > strlen(prefix) + 24). */
+/* prefix + 24 base62 characters from h, into out (sz > strlen(prefix) + 24),
+ * mixed with id_salt: ids never repeat across starts, as the API's do
+ * not, while what --seed decides (outcomes, order, answers) stays. */
 void make_id(char *out, size_t sz, const char *prefix, uint64_t h);
+/* The same without the salt: a name the seed alone decides. */
+void make_name(char *out, size_t sz, const char *prefix, uint64_t h);
+/* Drawn once at start: /dev/urandom, the clock in ns and the PID. */
+extern uint64_t id_salt;
+void id_salt_init(void);
+/* A batch's name by the seed and its number: what decides its outcomes
+ * and the order of its results (out: 40 bytes). */
+void batch_key(const struct batch *b, char *out);
 
 /* OPT_DIR/ID EXT, to free. */
 char *path_of(const char *id, const char *ext);

@@ -11,6 +11,7 @@
 /* The work of one finalize. */
 struct fin {
 	struct batch *b;
+	char key[40];           /* batch_key: what decides outcomes and order */
 	struct bstate s;        /* as of the end */
 	long n;                 /* requests */
 	char *rpath;            /* ID.requests, mapped at map (size bytes) */
@@ -98,7 +99,7 @@ static int request_result(struct fin *f, long i, const char *p, const char *nl)
 		bt_warn("%s: line %ld: %s", f->rpath, i + 1, err);
 		return -1;
 	}
-	kind = result_line(&f->w, &f->part, p + 14, cidlen, params, f->b->id, &f->cache);
+	kind = result_line(&f->w, &f->part, p + 14, cidlen, params, f->key, &f->cache);
 	jv_free(params);
 	return kind;
 }
@@ -134,7 +135,7 @@ static int write_in_order(struct fin *f)
 }
 
 /* Copy the lines of f->ofd to fpath in a shuffled order: deterministic by
- * the seed and the batch id, since the API promises no order. */
+ * the seed and the batch's number, since the API promises no order. */
 static int write_shuffled(struct fin *f)
 {
 	uint32_t *perm, j, t;
@@ -147,7 +148,7 @@ static int write_shuffled(struct fin *f)
 	perm = bt_malloc(((size_t)f->n + 1) * sizeof *perm);
 	for (i = 0; i < f->n; i++)
 		perm[i] = (uint32_t)i;
-	rng = hash_mix(opt_seed ^ hash_fnv(FNV_START, f->b->id, strlen(f->b->id)));
+	rng = hash_mix(opt_seed ^ hash_fnv(FNV_START, f->key, strlen(f->key)));
 	for (j = (uint32_t)f->n; j > 1; j--) {
 		rng = hash_mix(rng);
 		t = (uint32_t)(rng % j);
@@ -224,6 +225,7 @@ int finalize(struct batch *b)
 	}
 	batch_state(b, &f.s);
 	f.n = b->n;
+	batch_key(b, f.key);
 	pthread_mutex_unlock(&mu);
 
 	f.rpath = path_of(b->id, ".requests");

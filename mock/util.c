@@ -5,6 +5,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "mock.h"
 
@@ -55,7 +56,36 @@ double hash_unit(uint64_t h)
 	return (double)(hash_mix(h) >> 11) / 9007199254740992.0;
 }
 
+uint64_t id_salt;
+
+void id_salt_init(void)
+{
+	struct timespec ts;
+	uint64_t r = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f) {
+		if (fread(&r, sizeof r, 1, f) != 1)
+			r = 0;
+		fclose(f);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	id_salt = hash_mix(r ^ hash_mix((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
+	                   hash_mix(0x706964ULL + (uint64_t)getpid()));
+}
+
 void make_id(char *out, size_t sz, const char *prefix, uint64_t h)
+{
+	make_name(out, sz, prefix, h ^ id_salt);
+}
+
+void batch_key(const struct batch *b, char *out)
+{
+	make_name(out, 40, "msgbatch_", hash_mix(opt_seed * 0x9e3779b97f4a7c15ULL) ^
+	          hash_mix(b->seq));
+}
+
+void make_name(char *out, size_t sz, const char *prefix, uint64_t h)
 {
 	static const char b62[] =
 		"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -8,20 +8,6 @@ cat >records.jsonl <<\EOF_
 
 {"id":3,"text":"escape \\ back\/slash \u0001 \u007f","lang":"en"}
 EOF_
-# ids_of: the ids of the records on stdin without --id: the number of
-# each non-blank line and the first 8 hex digits of the SHA-256 of its
-# bytes (no CR at the end)
-ids_of() {
-	_n=0
-	while IFS= read -r _l; do
-		_l=${_l%"$(printf '\r')"}
-		[ -n "$_l" ] || continue
-		_n=$((_n + 1))
-		printf "%s-%s\n" $_n "$(printf %s "$_l" | sha256sum | cut -c1-8)"
-	done
-}
-# the id of one.jsonl's record, number 1
-id1() { ids_of <one.jsonl; }
 
 test_expect_success 'a prompt template and --id, byte for byte' '
 	cat >expect <<-\EXP &&
@@ -39,9 +25,13 @@ test_expect_success 'the same bytes as the equivalent jq program' '
 	test_cmp expect actual
 '
 
-test_expect_success 'without --id, the record number (blank lines are not records)' '
+# fp LINE: the fingerprint of a record without --id, 8 hex digits
+fp() { printf "%s" "$1" | sha256sum | cut -c1-8; }
+
+test_expect_success 'without --id, the record number and a fingerprint of its line (blank lines are not records)' '
 	bt-format -m m -p .text records.jsonl | jq -r .custom_id >actual &&
-	ids_of <records.jsonl >expect &&
+	grep -v "^\$" records.jsonl >nonblank &&
+	{ n=0; while IFS= read -r l; do n=$((n + 1)); echo "$n-$(fp "$l")"; done <nonblank; } >expect &&
 	test_lines 3 expect &&
 	test_cmp expect actual
 '
@@ -49,12 +39,30 @@ test_expect_success 'without --id, the record number (blank lines are not record
 test_expect_success 'record numbers run on across files, and stdin' '
 	head -n 1 records.jsonl >one.jsonl &&
 	bt-format -m m -p .text one.jsonl records.jsonl | jq -r .custom_id >actual &&
-	cat one.jsonl records.jsonl | ids_of >expect &&
-	test_lines 4 expect &&
+	{ n=0; while IFS= read -r l; do n=$((n + 1)); echo "$n-$(fp "$l")"; done <nonblank; } >expect2 &&
+	{ echo "1-$(fp "$(head -n 1 records.jsonl)")"; n=1; while IFS= read -r l; do n=$((n + 1)); echo "$n-$(fp "$l")"; done <nonblank; } >expect &&
 	test_cmp expect actual &&
 	bt-format -m m -p .text <records.jsonl | jq -r .custom_id >actual2 &&
-	ids_of <records.jsonl >expect2 &&
 	test_cmp expect2 actual2
+'
+
+test_expect_success 'the fingerprint is of the line as read: no CR, no byte order mark; with -R the raw line' '
+	printf "\357\273\277a b\r\n c\n" >crlf.txt &&
+	printf "a b\n c\n" >plain.txt &&
+	bt-format -R -m m -p . crlf.txt | jq -r .custom_id >actual &&
+	printf "1-%s\n2-%s\n" "$(fp "a b")" "$(fp " c")" >expect &&
+	test_cmp expect actual &&
+	bt-format -R -m m -p . plain.txt | jq -r .custom_id >actual2 &&
+	test_cmp expect actual2
+'
+
+test_expect_success 'an edited record gets another id; the others keep theirs' '
+	bt-format -m m -p .text records.jsonl | jq -r .custom_id >before &&
+	sed "s/late/lost/" records.jsonl >edited.jsonl &&
+	bt-format -m m -p .text edited.jsonl | jq -r .custom_id >after &&
+	! cmp -s before after &&
+	sed 1d before >b && sed 1d after >a && test_cmp b a &&
+	test "$(head -n 1 after)" = "1-$(fp "$(head -n 1 edited.jsonl)")"
 '
 
 test_expect_success 'an id that is not a valid custom_id is made safe by the rule' '
@@ -73,26 +81,26 @@ test_expect_success 'BT_MODEL gives the model; -m wins over it' '
 '
 
 test_expect_success '-s, --max-tokens and --temperature, in a fixed key order' '
-	echo "{\"custom_id\":\"$(id1)\",\"params\":{\"model\":\"m\",\"max_tokens\":50,\"temperature\":0.2,\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":\"My order is late\"}]}}" >expect &&
+	echo "{\"custom_id\":\"1-5bd50332\",\"params\":{\"model\":\"m\",\"max_tokens\":50,\"temperature\":0.2,\"system\":\"Be brief.\",\"messages\":[{\"role\":\"user\",\"content\":\"My order is late\"}]}}" >expect &&
 	bt-format -m m -s "Be brief." --max-tokens 50 --temperature 0.2 -p .text one.jsonl >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success '--system-file and --cache-system mark the system prompt ephemeral' '
 	printf "You classify tickets.\nAnswer with one word.\n\n" >system.txt &&
-	printf "%s\n" "{\"custom_id\":\"$(id1)\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"system\":[{\"type\":\"text\",\"text\":\"You classify tickets.\\nAnswer with one word.\",\"cache_control\":{\"type\":\"ephemeral\"}}],\"messages\":[{\"role\":\"user\",\"content\":\"My order is late\"}]}}" >expect &&
+	printf "%s\n" "{\"custom_id\":\"1-5bd50332\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"system\":[{\"type\":\"text\",\"text\":\"You classify tickets.\\nAnswer with one word.\",\"cache_control\":{\"type\":\"ephemeral\"}}],\"messages\":[{\"role\":\"user\",\"content\":\"My order is late\"}]}}" >expect &&
 	bt-format -m m --system-file system.txt --cache-system -p .text one.jsonl >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success 'a prompt may be an array of content blocks' '
-	echo "{\"custom_id\":\"$(id1)\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"My order is late\"},{\"type\":\"text\",\"text\":\"en\"}]}]}}" >expect &&
+	echo "{\"custom_id\":\"1-5bd50332\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"My order is late\"},{\"type\":\"text\",\"text\":\"en\"}]}]}}" >expect &&
 	bt-format -m m -p "[{type:\"text\",text:.text},{type:\"text\",text:.lang}]" one.jsonl >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success '--params amends the params with $params and the record' '
-	echo "{\"custom_id\":\"$(id1)\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":\"My order is late\"}],\"tools\":[{\"name\":\"label\",\"input_schema\":{\"type\":\"object\"}}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"label\"},\"metadata\":{\"user_id\":\"en\"}}}" >expect &&
+	echo "{\"custom_id\":\"1-5bd50332\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":\"My order is late\"}],\"tools\":[{\"name\":\"label\",\"input_schema\":{\"type\":\"object\"}}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"label\"},\"metadata\":{\"user_id\":\"en\"}}}" >expect &&
 	bt-format -m m -p .text --params "\$params + {tools:[{name:\"label\",input_schema:{type:\"object\"}}], tool_choice:{type:\"tool\",name:\"label\"}, metadata:{user_id:.lang}}" one.jsonl >actual &&
 	test_cmp expect actual
 '
@@ -104,7 +112,7 @@ test_expect_success '--params can build the whole params; -f reads it from a fil
 	 messages: [{role: "user", content: "Hi"}, {role: "assistant", content: "Hello"},
 	            {role: "user", content: .text}]}
 	JQ
-	echo "{\"custom_id\":\"$(id1)\",\"params\":{\"model\":\"m2\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello\"},{\"role\":\"user\",\"content\":\"My order is late\"}]}}" >expect &&
+	echo "{\"custom_id\":\"1-5bd50332\",\"params\":{\"model\":\"m2\",\"max_tokens\":7,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"},{\"role\":\"assistant\",\"content\":\"Hello\"},{\"role\":\"user\",\"content\":\"My order is late\"}]}}" >expect &&
 	bt-format -f params.jq one.jsonl >actual &&
 	test_cmp expect actual &&
 	bt-format --params "$(cat params.jq)" one.jsonl >actual2 &&
@@ -135,8 +143,8 @@ test_expect_success 'options may come after the files' '
 
 test_expect_success '-R reads raw text lines as strings' '
 	printf "first line\n\nsecond \"line\"\r\n" >lines.txt &&
-	printf "%s\n" "{\"custom_id\":\"1-$(printf "first line" | sha256sum | cut -c1-8)\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":\"Say: first line\"}]}}" \
-		"{\"custom_id\":\"2-$(printf %s "second \"line\"" | sha256sum | cut -c1-8)\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":\"Say: second \\\"line\\\"\"}]}}" >expect &&
+	printf "%s\n" "{\"custom_id\":\"1-1de24ae7\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":\"Say: first line\"}]}}" \
+		"{\"custom_id\":\"2-17922702\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"messages\":[{\"role\":\"user\",\"content\":\"Say: second \\\"line\\\"\"}]}}" >expect &&
 	bt-format -R -m m -p "\"Say: \\(.)\"" lines.txt >actual &&
 	test_cmp expect actual
 '

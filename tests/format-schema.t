@@ -13,13 +13,13 @@ EOF_
 S='{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}},"required":["name","age"]}'
 
 test_expect_success '--schema: output_config.format, byte for byte' '
-	echo "{\"custom_id\":\"1\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"output_config\":{\"format\":{\"type\":\"json_schema\",\"schema\":$S}},\"messages\":[{\"role\":\"user\",\"content\":\"Ann, 31\"}]}}" >expect &&
+	echo "{\"custom_id\":\"1-e2971fc4\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"output_config\":{\"format\":{\"type\":\"json_schema\",\"schema\":$S}},\"messages\":[{\"role\":\"user\",\"content\":\"Ann, 31\"}]}}" >expect &&
 	bt-format -m m -p .t --schema person.json one.jsonl >actual &&
 	test_cmp expect actual
 '
 
 test_expect_success '--tool NAME: a forced tool with the schema as its input_schema' '
-	echo "{\"custom_id\":\"1\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"tools\":[{\"name\":\"person\",\"description\":\"Record the answer: its input is the answer, as the schema says.\",\"input_schema\":$S}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"person\"},\"messages\":[{\"role\":\"user\",\"content\":\"Ann, 31\"}]}}" >expect &&
+	echo "{\"custom_id\":\"1-e2971fc4\",\"params\":{\"model\":\"m\",\"max_tokens\":1024,\"tools\":[{\"name\":\"person\",\"description\":\"Record the answer: its input is the answer, as the schema says.\",\"input_schema\":$S}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"person\"},\"messages\":[{\"role\":\"user\",\"content\":\"Ann, 31\"}]}}" >expect &&
 	bt-format -m m -p .t --schema person.json --tool person one.jsonl >actual &&
 	test_cmp expect actual
 '

@@ -49,9 +49,50 @@ mock_stop
 rm -rf state
 mock_start --state-dir state
 
-test_expect_success 'a fresh state dir with the same seed gives the same ids' '
+test_expect_success 'a fresh state dir with the same seed gives new ids, never one given before' '
 	api POST /v1/messages/batches --data-binary @b2 | jq -r .id >again &&
-	test_cmp id1 again
+	test_grep "^msgbatch_[A-Za-z0-9]{24}$" again &&
+	cat id1 id2 id3 again | sort -u >u &&
+	test_lines 4 u
+'
+
+mock_stop
+mock_start --processing-time 0.1
+
+# ended ID: wait (at most 10 s) for batch ID to end
+ended() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		[ "$(api GET "/v1/messages/batches/$1" | jq -r .processing_status)" = ended ] && return 0
+		sleep 0.05; _i=$((_i + 1))
+	done
+	echo "batch $1 did not end"; return 1
+}
+
+test_expect_success 'a start without a state dir: five batches and a message' '
+	for i in 1 2 3 4 5; do api POST /v1/messages/batches --data-binary @b2 | jq -r .id; done >start1 &&
+	api POST /v1/messages --data-binary "{\"model\":\"m\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" >m1 &&
+	test_lines 5 start1 &&
+	ended "$(head -n 1 start1)" &&
+	api GET "/v1/messages/batches/$(head -n 1 start1)/results" >res1 &&
+	test_lines 2 res1
+'
+
+mock_stop
+mock_start --processing-time 0.1
+
+test_expect_success 'another start: batch and message ids disjoint from the first start'"'"'s, the same outcomes' '
+	for i in 1 2 3 4 5; do api POST /v1/messages/batches --data-binary @b2 | jq -r .id; done >start2 &&
+	api POST /v1/messages --data-binary "{\"model\":\"m\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" >m2 &&
+	sort start1 start2 | uniq -d >common &&
+	test_must_be_empty common &&
+	test "$(jq -r .id m1)" != "$(jq -r .id m2)" &&
+	mask m1 >a && mask m2 >b && test_cmp a b &&
+	ended "$(head -n 1 start2)" &&
+	api GET "/v1/messages/batches/$(head -n 1 start2)/results" >res2 &&
+	jq -r ".result.message.id" res1 res2 | sort | uniq -d >common &&
+	test_must_be_empty common &&
+	mask res1 >a && mask res2 >b && test_cmp a b
 '
 
 mock_start --queue-limit 5 --processing-time 2

@@ -13,7 +13,8 @@
  *    jq prints it, and that text reads back as the same number;
  *  - the input parsed as JSON gives an id when it is a string or number,
  *    else an error message;
- *  - bt_custom_id_num is the decimal number, '-', 8 hex digits.
+ *  - bt_custom_id_num is the decimal number, '-', and 8 hex digits of the
+ *    SHA-256 of the input, never an old (bare) numbered id.
  */
 #include <math.h>
 
@@ -92,7 +93,7 @@ static void number_id(double d)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
-	char a[BT_ID_MAX + 1], b[BT_ID_MAX + 1], err[128];
+	char a[BT_ID_MAX + 1], b[BT_ID_MAX + 1], err[128], hash[65];
 	size_t cut;
 	unsigned long long u = 0;
 	double d;
@@ -119,10 +120,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		number_id(d);
 		memcpy(&u, data, sizeof u);
 	}
-	bt_custom_id_num(u, (const char *)data, size, a);
-	snprintf(b, sizeof b, "%llu-", u);
-	MUST(!strncmp(a, b, strlen(b)) && strlen(a) == strlen(b) + 8 &&
-	     bt_custom_id_ok(a, strlen(a)), "record %llu: %s", u, a);
+	bt_custom_id_num(u, s, size, a);
+	bt_sha256_hex(s, size, hash);
+	snprintf(b, sizeof b, "%llu-%.8s", u, hash);
+	MUST(!strcmp(a, b) && bt_custom_id_ok(a, strlen(a)), "record %llu: %s", u, a);
+	MUST(bt_custom_id_old(a) == 0, "record %llu: %s reads as an old id", u, a);
 
 	/* the input as a JSON value */
 	v = bt_json_parse(s, size, NULL, 0);

@@ -1,11 +1,13 @@
 /* result.c — fuzz harness: a line of the results stream
  * (bt_result_read and bt_result_response in lib/result.c).
  *
- * The input is parsed as JSON (an input that does not parse is given as
- * jv_invalid(), which a caller could pass too).  For every input:
+ * The input is a result line, and parsed as JSON.  For every input:
  *  - bt_result_read says what is wrong, or gives a valid custom_id equal
- *    to .custom_id, a kind that .result.type names, and for an errored
- *    result a type;
+ *    to .custom_id (escapes undone), a kind that .result.type names, and
+ *    for an errored result a type;
+ *  - bt_result_peek, the shape check, gives the same verdict: what it
+ *    refuses, bt_result_read refuses in the same words; what bt_result_read
+ *    accepts, it accepts with the same id, kind and cut;
  *  - bt_result_response gives the input of the one tool_use block when
  *    there is exactly one with an input, the array of the inputs (null
  *    where a block has none) when there are several, else the text
@@ -26,19 +28,36 @@ static int is(jv v, const char *s)      /* v borrowed */
 	return jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
 }
 
-static void read_check(jv line)
+static void read_check(const char *s, size_t n, jv line)
 {
 	struct bt_result r;
-	char err[256] = "";
-	jv res, x;
-	int rc;
+	struct bt_result_peek p;
+	char err[256] = "", perr[256] = "";
+	jv res, x, parsed;
+	int rc, prc;
 
 	memset(&r, 'x', sizeof r);
-	rc = bt_result_read(line, &r, err, sizeof err);
-	if (rc != 0) {
-		MUST(rc == -1 && err[0] && strlen(err) < sizeof err, "refused: %d", rc);
+	rc = bt_result_read(s, n, &r, &parsed, err, sizeof err);
+	prc = bt_result_peek(s, n, 1, &p, perr, sizeof perr);
+	if (prc != 0) {
+		MUST(prc == -1 && rc == -1 && !strcmp(err, perr),
+		     "the shape check refused (%s), the reader said %d (%s)", perr, rc, err);
+		MUST(!jv_is_valid(parsed), "a refused line was given parsed");
+		jv_free(parsed);
 		return;
 	}
+	if (rc != 0) {
+		/* the shape check does not parse every number */
+		MUST(rc == -1 && !strncmp(err, "invalid JSON: ", 14) && !jv_is_valid(line),
+		     "the shape check took it, the reader refused: %s", err);
+		jv_free(parsed);
+		return;
+	}
+	MUST(!strcmp(p.id, r.id) && p.kind == r.kind && p.truncated == r.truncated,
+	     "two verdicts: %s %d %d, %s %d %d", p.id, p.kind, p.truncated, r.id, r.kind,
+	     r.truncated);
+	MUST(jv_equal(jv_copy(parsed), jv_copy(line)), "the line parsed is not the line");
+	jv_free(parsed);
 	MUST(strlen(r.id) <= BT_ID_MAX && bt_custom_id_ok(r.id, strlen(r.id)), "id %s", r.id);
 	x = get(line, "custom_id");
 	MUST(is(x, r.id), "the id is not .custom_id");
@@ -115,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ntools = -1, want_ntools = -2;
 
 	fuzz_json(&before, line);
-	read_check(line);
+	read_check((const char *)data, size, line);
 	got = bt_result_response(line, &ntools);
 	want = response_here(line, &want_ntools);
 	MUST(ntools == want_ntools, "%d tool_use blocks, counted %d", want_ntools, ntools);

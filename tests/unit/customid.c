@@ -19,7 +19,7 @@ static const char *id_of(jv v)
 
 int main(void)
 {
-	char want[BT_ID_MAX + 1], got[BT_ID_MAX + 1], hash[65], s64[65], s65[66];
+	char want[BT_ID_MAX + 1], hash[65], s64[65], s65[66];
 	struct bt_idset set = { 0 };
 
 	memset(s64, 'a', 64);
@@ -69,16 +69,18 @@ int main(void)
 	is_str(id_of(jv_object()), "ERR:the id is an object, not a string or number", "object is an error");
 	is_str(id_of(jv_array()), "ERR:the id is an array, not a string or number", "array is an error");
 
-	bt_custom_id_num(1, "{}", 2, want);
-	bt_sha256_hex("{}", 2, hash);
-	snprintf(got, sizeof got, "1-%.8s", hash);
-	is_str(want, got, "record number 1: the number and the record's fingerprint");
-	bt_custom_id_num(200000, "\"x\"", 3, want);
-	bt_sha256_hex("\"x\"", 3, hash);
-	snprintf(got, sizeof got, "200000-%.8s", hash);
-	is_str(want, got, "record number 200000");
-	is_int(bt_custom_id_legacy("12"), 1, "a bare number is an id of before fingerprints");
-	is_int(bt_custom_id_legacy("12-3fa9c0d1"), 0, "a fingerprinted one is not");
+	/* printf '{"text":"t1"}' | sha256sum: dff15570... */
+	bt_custom_id_num(1, "{\"text\":\"t1\"}", 13, want);
+	is_str(want, "1-dff15570", "record number 1: the number and 8 hex digits of its SHA-256");
+	bt_custom_id_num(200000, "{\"text\":\"t1\"}", 13, want);
+	is_str(want, "200000-dff15570", "record number 200000");
+	bt_custom_id_num(18446744073709551615ULL, "", 0, want);
+	is_str(want, "18446744073709551615-e3b0c442", "the largest number, an empty line: 29 bytes");
+	is_int(bt_custom_id_old("12"), 12, "an old numbered id");
+	is_int(bt_custom_id_old("12-3fa9c0d1"), 0, "a new one is not old");
+	is_int(bt_custom_id_old("012"), 0, "a leading 0 is no record number");
+	is_int(bt_custom_id_old("0"), 0, "nor is 0");
+	is_int(bt_custom_id_old("99999999999999999999"), 0, "a number past 64 bits is not one");
 
 	is_int(bt_idset_add(&set, "a", 1), 0, "idset: a new id");
 	is_int(bt_idset_add(&set, "b", 2), 0, "idset: another");
