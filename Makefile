@@ -21,24 +21,48 @@ CFLAGS  ?= -O2 -g
 PROVE   ?= prove
 PROVEFLAGS ?= -j2
 
-# Build dependencies: Debian package, and a file that shows it is installed.
-# python3-jsonschema: tests/mock-schema.t checks bt-mock's bodies against
-# the API's schemas with it (tests/schema-check.py), tests/mock-structured.t
-# its structured answers against the schemas asked for (tests/answer-check.py).
+# Libraries: pkg-config where the library ships a .pc file, else plain
+# -l flags (give -I and -L in CPPFLAGS and LDFLAGS then).  libjq ships
+# libjq.pc from jq 1.7 on; Debian 12's jq 1.6 has none.  oniguruma is
+# named for a static libjq, which needs it.
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null || echo $(2))
+PKG_CFLAGS := $(call pc_cflags,libcurl) $(call pc_cflags,libcrypto) \
+              $(call pc_cflags,libjq)
+PKG_LIBS   := $(call pc_libs,libjq,-ljq) $(call pc_libs,oniguruma,) \
+              $(call pc_libs,libcurl,-lcurl) $(call pc_libs,libcrypto,-lcrypto)
+# only bt-mock is linked with libmicrohttpd
+MHD_CFLAGS := $(call pc_cflags,libmicrohttpd)
+MHD_LIBS   := $(call pc_libs,libmicrohttpd,-lmicrohttpd)
+
+# The feature macro: GNU by default; `make check-build` builds once with
+# BT_FEATURES=-D_POSIX_C_SOURCE=200809L alone, as a Mac would see the code.
+BT_FEATURES ?= -D_GNU_SOURCE
+BT_STRICT   = -D_POSIX_C_SOURCE=200809L
+
+BT_CFLAGS  = -std=c99 $(BT_FEATURES) -Wall -Wextra -Ilib $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+BT_LDLIBS  = lib/libbt.a $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+
+# Build and test dependencies.  Installed is what works: a program that
+# includes and links every library, the commands the tests run, and
+# python3's jsonschema (tests/mock-schema.t checks bt-mock's bodies
+# against the API's schemas with it, tests/mock-structured.t its
+# structured answers).  What is missing is installed with apt-get on
+# Debian and Ubuntu (as root or with sudo); elsewhere make stops and names
+# the command for the system's package manager (README, "Building
+# elsewhere").
 DEB_PKGS = pkg-config libcurl4-openssl-dev libjq-dev libonig-dev libssl-dev \
            libmicrohttpd-dev curl jq perl groff-base python3-jsonschema
-DEP_FILES = /usr/include/jq.h /usr/include/jv.h /usr/include/microhttpd.h \
-            /usr/include/openssl/sha.h /usr/lib/python3/dist-packages/jsonschema/__init__.py
-
-PKGS     = libcurl libcrypto
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# only bt-mock is linked with libmicrohttpd
-MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
-
-BT_CFLAGS  = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Ilib $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
-BT_LDLIBS  = lib/libbt.a -ljq $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+DNF_PKGS = gcc make pkgconf-pkg-config libcurl-devel jq-devel oniguruma-devel \
+           openssl-devel libmicrohttpd-devel curl jq perl-Test-Harness \
+           groff-base python3-jsonschema
+APK_PKGS = build-base pkgconf curl-dev jq-dev oniguruma-dev openssl-dev \
+           libmicrohttpd-dev curl jq perl perl-utils groff py3-jsonschema
+PACMAN_PKGS = base-devel pkgconf curl jq oniguruma openssl libmicrohttpd \
+           perl groff python-jsonschema
+BREW_PKGS = pkg-config curl jq oniguruma openssl@3 libmicrohttpd groff
+DEP_CMDS = curl jq perl prove groff python3
+DEP_PROBE = '\#include <jq.h>\n\#include <jv.h>\n\#include <curl/curl.h>\n\#include <openssl/sha.h>\n\#include <microhttpd.h>\nint main(void) { return 0; }\n'
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:.c=.o)
@@ -86,15 +110,25 @@ tests/fuzz/replay-%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/li
 tests/shim/%.so: tests/shim/%.c
 	$(CC) -std=c99 -Wall -Wextra -O2 -fPIC -shared -o $@ $< -ldl
 
-# Install what the build and the tests need, on Debian/Ubuntu as root or
-# with sudo; elsewhere stop and name the exact command.
+# Install what the build and the tests need (see DEB_PKGS above).
 # The stamp is remade when the Makefile changes, so a new dependency is
 # installed in an existing clone too.
 deps: .deps-ok
 .deps-ok: Makefile
-	@missing=; for f in $(DEP_FILES); do [ -e $$f ] || missing=1; done; \
-	for c in pkg-config curl-config curl jq prove groff; do command -v $$c >/dev/null || missing=1; done; \
-	if [ -n "$$missing" ]; then $(call apt_install,$(DEB_PKGS)); fi; touch $@
+	@missing=; t=$$(mktemp -d) || exit 1; \
+	printf $(DEP_PROBE) >$$t/probe.c; \
+	if ! $(CC) $(BT_CFLAGS) $(MHD_CFLAGS) $(LDFLAGS) -o $$t/probe $$t/probe.c \
+	     $(PKG_LIBS) $(MHD_LIBS) $(LDLIBS) >$$t/log 2>&1; then \
+	  missing=" libraries or headers ($(CC): $$(grep -E 'cannot find|[Nn]o such file|not found|fatal error|error' $$t/log | head -n 1))"; \
+	fi; rm -rf $$t; \
+	for c in $(DEP_CMDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	if command -v python3 >/dev/null && ! python3 -c 'import jsonschema' 2>/dev/null; then \
+	  missing="$$missing python3-jsonschema"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "make: missing:$$missing" >&2; \
+	  if command -v apt-get >/dev/null; then $(call apt_install,$(DEB_PKGS)); \
+	  else $(pkg_hint); fi; \
+	fi; touch $@
 
 # $(call apt_install,PACKAGES): a recipe's shell fragment that installs
 # them as root or with sudo, or stops with the command to run.
@@ -110,8 +144,55 @@ apt_install = line="apt-get install -y $(1)"; \
 	    echo "  sudo $$line" >&2; exit 1; \
 	  fi
 
+# $(pkg_hint): a recipe's shell fragment that names the command for the
+# package manager found (Fedora, Alpine, Arch, Homebrew), and stops.
+pkg_hint = \
+	  if command -v dnf >/dev/null; then line="sudo dnf install -y $(DNF_PKGS)"; \
+	  elif command -v apk >/dev/null; then line="sudo apk add $(APK_PKGS)"; \
+	  elif command -v pacman >/dev/null; then line="sudo pacman -S --needed $(PACMAN_PKGS)"; \
+	  elif command -v brew >/dev/null; then line="brew install $(BREW_PKGS)"; \
+	    line="$$line; python3 -m pip install jsonschema   \# in a venv, or pipx"; \
+	  else line="(no known package manager: see README, \"Building elsewhere\")"; fi; \
+	  echo "make: install the build dependencies with:" >&2; \
+	  echo "  $$line" >&2; \
+	  echo "make: if they are installed, give their places:" \
+	       "make CPPFLAGS=-I/their/include LDFLAGS=-L/their/lib" >&2; \
+	  exit 1
+
 check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	$(PROVE) $(PROVEFLAGS) tests/*.t
+
+# make check-build: the programs, the unit tests and the fuzz replayers
+# build with -Werror under clang, and with POSIX.1-2008 alone asked for
+# (no _GNU_SOURCE) under gcc and clang: a GNU-only call fails here, not
+# on a Mac.  Each build is made from a copy of the sources in
+# $(CHECK_BUILD_DIR)/NAME, never over bin/; it is removed when it passes.
+# clang is installed as the other dependencies are.
+CHECK_BUILD_DIR ?= tests/check-build
+CHECK_BUILDS = clang posix clang-posix
+CHECK_BUILD_SRC = Makefile $(LIB_SRC) lib/bt.h $(PROG_SRC) $(MOCK_SRC) mock/mock.h \
+                  $(UNIT_SRC) tests/tap.h $(wildcard tests/fuzz/*.c) tests/fuzz/fuzz.h
+check-build-clang:       CB_FLAGS = CC=clang
+check-build-posix:       CB_FLAGS = CC=gcc BT_FEATURES=$(BT_STRICT)
+check-build-clang-posix: CB_FLAGS = CC=clang BT_FEATURES=$(BT_STRICT)
+
+check-build: $(CHECK_BUILDS:%=check-build-%)
+
+check-build-%: | deps
+	@case "$(CB_FLAGS)" in *clang*) command -v clang >/dev/null || { $(call apt_install,clang); };; esac
+	@echo "check-build: $* ($(CB_FLAGS)) in $(CHECK_BUILD_DIR)/$*"
+	@rm -rf $(CHECK_BUILD_DIR)/$* && mkdir -p $(CHECK_BUILD_DIR)/$* && \
+	  tar cf - $(CHECK_BUILD_SRC) | (cd $(CHECK_BUILD_DIR)/$* && tar xf -)
+	@$(MAKE) -C $(CHECK_BUILD_DIR)/$* --no-print-directory $(CB_FLAGS) \
+	  CFLAGS="-O2 -Werror" build-tests >$(CHECK_BUILD_DIR)/$*.log 2>&1 || \
+	  { tail -n 40 $(CHECK_BUILD_DIR)/$*.log >&2; \
+	    echo "check-build: $* FAILED; all of it in $(CHECK_BUILD_DIR)/$*.log" >&2; exit 1; }
+	@rm -rf $(CHECK_BUILD_DIR)/$* $(CHECK_BUILD_DIR)/$*.log
+	@echo "check-build: $* ok"
+
+# what check runs but the tests themselves (the preload shims are
+# Linux-only test tools, built plain: not here)
+build-tests: all $(UNITS) $(FUZZ_REPLAY)
 
 # Every bt program the tests run goes through valgrind (see tests/lib.sh).
 check-valgrind: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
@@ -145,7 +226,7 @@ uninstall:
 
 clean:
 	rm -f lib/*.o lib/libbt.a mock/*.o $(PROGS) $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
-	rm -rf tests/trash.* $(FUZZ_BUILD) $(AFL_BUILD)
+	rm -rf tests/trash.* $(FUZZ_BUILD) $(AFL_BUILD) $(CHECK_BUILD_DIR)
 
 # ---- make fuzz -------------------------------------------------------
 #
@@ -168,9 +249,9 @@ AFL_BUILD   = tests/fuzz/afl-build
 FUZZ_DEB_PKGS = clang libclang-rt-14-dev afl++
 
 FUZZ_SAN   = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_FLAGS = -std=c99 -D_GNU_SOURCE -Wall -Wextra -Ilib $(PKG_CFLAGS) $(CPPFLAGS) \
+FUZZ_FLAGS = -std=c99 $(BT_FEATURES) -Wall -Wextra -Ilib $(PKG_CFLAGS) $(CPPFLAGS) \
              $(FUZZ_CFLAGS) $(FUZZ_SAN)
-FUZZ_LIBS  = -ljq $(PKG_LIBS) -lm -lpthread
+FUZZ_LIBS  = $(PKG_LIBS) -lm -lpthread
 FUZZERS    = $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz-%)
 AFL_PROGS  = bt-split bt-submit bt-join bt-retry bt-cost bt-format
 AFL_BINS   = $(AFL_PROGS:%=$(AFL_BUILD)/%) $(AFL_BUILD)/records.jsonl $(AFL_BUILD)/requests.jsonl
@@ -235,5 +316,5 @@ fuzz-deps: .fuzz-deps-ok
 	fi; \
 	if [ -z "$$ok" ]; then $(call apt_install,$(FUZZ_DEB_PKGS)); fi; touch $@
 
-.PHONY: all deps check check-valgrind check-asan demo bench install uninstall clean \
+.PHONY: all deps check check-build build-tests check-valgrind check-asan demo bench install uninstall clean \
         fuzz fuzz-build fuzz-deps

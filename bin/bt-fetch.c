@@ -765,7 +765,7 @@ int main(int argc, char **argv)
 	http = bt_http_new(&cfg);
 	{
 		char *j = bt_asprintf("%s/journal", cfg.state_dir);
-		my_journal = realpath(j, NULL);
+		my_journal = bt_realpath(j);
 		free(j);
 	}
 	bad = bt_each_batch(argc, argv, each, NULL);

@@ -473,7 +473,7 @@ static void chunk_finish(void)
 {
 	flush_block();
 	drain();            /* every line in the chunk is good */
-	if (syncing && fdatasync(chunk.fd) < 0)
+	if (syncing && bt_fdatasync(chunk.fd) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: write error:", chunk.path);
 	if (close(chunk.fd) < 0) {
 		chunk.fd = -1;

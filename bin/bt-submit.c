@@ -1571,7 +1571,7 @@ int main(int argc, char **argv)
 	if (!dry_run) {
 		if (bt_mkdirs(journal_dir) < 0)
 			bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
-		if (!(journal_abs = realpath(journal_dir, NULL)))
+		if (!(journal_abs = bt_realpath(journal_dir)))
 			bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
 		bt_registry_add(journal_dir);
 		bt_journal_clean(journal_dir);

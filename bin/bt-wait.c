@@ -267,7 +267,7 @@ static time_t parse_time(const char *s)
 		return (time_t)-1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
-	return timegm(&tm);
+	return bt_timegm(&tm);
 }
 
 static void check_expiry(struct batch *b, jv v)

@@ -97,6 +97,25 @@ void bt_flush(struct bt_buf *b);
 /* Called when a write met EPIPE: end quietly by SIGPIPE. */
 void bt_epipe(void) __attribute__((noreturn));
 
+/* ---- compat.c: what differs between systems -------------------------- */
+
+/* bt is C99 on POSIX.1-2008; `make check-build` proves it (README,
+ * "Building elsewhere").  Call these, never the GNU or BSD extension. */
+struct tm;
+/* timegm (not POSIX): a broken-down UTC time to seconds since the epoch;
+ * months out of range carry into the year. */
+time_t bt_timegm(const struct tm *tm);
+/* strptime (X/Open), in the C locale bt runs in. */
+char *bt_strptime(const char *s, const char *fmt, struct tm *tm);
+/* realpath(path, NULL) (X/Open): malloc'd, or NULL with errno. */
+char *bt_realpath(const char *path);
+/* memmem (GNU, BSD): the first m bytes of needle in hay[0..n), or NULL. */
+void *bt_memmem(const void *hay, size_t n, const void *needle, size_t m);
+/* fdatasync where there is one, F_FULLFSYNC on macOS, else fsync. */
+int bt_fdatasync(int fd);
+/* explicit_bzero (not POSIX): zero p[0..n) in a way no compiler drops. */
+void bt_explicit_bzero(void *p, size_t n);
+
 /* ---- utf8.c: UTF-8, strictly, and bad input quoted for messages ------ */
 
 /* The length of the UTF-8 character that starts s[0..n): 1 to 4, or 0

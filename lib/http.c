@@ -157,10 +157,10 @@ double bt_http_date(const char *s)
 	/* IMF-fixdate, the one form a server must send: "Sun, 06 Nov 1994
 	 * 08:49:37 GMT" (the C locale's day and month names) */
 	memset(&tm, 0, sizeof tm);
-	rest = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	rest = bt_strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	if (!rest || *rest)
 		return -1;
-	return (double)timegm(&tm);
+	return (double)bt_timegm(&tm);
 }
 
 void bt_http_clock_seen(struct bt_http *h, double date, double sent, double got)
@@ -253,7 +253,7 @@ static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t
 		n = CHUNK_HEAD_LEN - pos;
 		if ((size_t)n > want)
 			n = (ssize_t)want;
-		memcpy(out, CHUNK_HEAD + pos, (size_t)n);
+		memcpy(out, &CHUNK_HEAD[pos], (size_t)n);
 		return n;
 	}
 	if (pos < lines_end) {
@@ -268,7 +268,7 @@ static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t
 	n = lines_end + 2 - pos;
 	if ((size_t)n > want)
 		n = (ssize_t)want;
-	memcpy(out, "]}" + (pos - lines_end), (size_t)n);
+	memcpy(out, &"]}"[pos - lines_end], (size_t)n);
 	return n;
 }
 
@@ -488,7 +488,11 @@ static void start(struct bt_xfer *x)
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	free(url);      /* libcurl copies it */
 	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+#if LIBCURL_VERSION_NUM >= 0x075500     /* 7.85: the bit mask is deprecated */
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	/* over TLS, wait to share a connection that may multiplex (HTTP/2)
 	 * rather than open another; plain http is HTTP/1.1, one at a time */

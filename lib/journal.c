@@ -214,7 +214,7 @@ void bt_registry_add(const char *journal_dir)
 
 	if (!path)
 		return;
-	if (!(abs = realpath(journal_dir, NULL)))
+	if (!(abs = bt_realpath(journal_dir)))
 		bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0 || bt_slurp(path, &b) < 0)
@@ -239,7 +239,7 @@ char **bt_registry_journals(const char *extra)
 	char *s;
 	size_t len;
 
-	abs = extra ? realpath(extra, NULL) : NULL;
+	abs = extra ? bt_realpath(extra) : NULL;
 	if (abs) {
 		v = bt_realloc(v, (n + 1) * sizeof *v);
 		v[n++] = abs;

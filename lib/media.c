@@ -203,9 +203,9 @@ long long bt_pdf_pages(const void *p, size_t n)
 
 	/* page objects compressed into object streams cannot be seen: then
 	 * no count is trusted (0: the caller's upper bound) */
-	if (memmem(s, n, "/ObjStm", 7))
+	if (bt_memmem(s, n, "/ObjStm", 7))
 		return 0;
-	while (s < e && (q = memmem(s, (size_t)(e - s), "/Type", 5))) {
+	while (s < e && (q = bt_memmem(s, (size_t)(e - s), "/Type", 5))) {
 		q += 5;
 		while (q < e && (*q == ' ' || *q == '\r' || *q == '\n' || *q == '\t'))
 			q++;
@@ -216,7 +216,7 @@ long long bt_pdf_pages(const void *p, size_t n)
 	}
 	/* and the page trees' own counts, the largest: an incremental update
 	 * may show fewer page objects than the document has */
-	for (s = p; s < e && (q = memmem(s, (size_t)(e - s), "/Count", 6)); s = q) {
+	for (s = p; s < e && (q = bt_memmem(s, (size_t)(e - s), "/Count", 6)); s = q) {
 		q += 6;
 		while (q < e && (*q == ' ' || *q == '\r' || *q == '\n' || *q == '\t'))
 			q++;

@@ -62,7 +62,7 @@ static int media_problem(const char *p, size_t n, char *err, size_t errsz)
 	jv v;
 	int rc;
 
-	if (!memmem(p, n, "\"source\"", 8))
+	if (!bt_memmem(p, n, "\"source\"", 8))
 		return 0;
 	v = bt_json_parse(p, n, e, sizeof e);
 	rc = bt_content_check(v, m, sizeof m);

@@ -92,7 +92,15 @@ enum {
 	CARRY = TOO_SHORT | TOO_LONG | TWO_CONTS
 };
 
-#define TABLE16(...) _mm256_setr_epi8(__VA_ARGS__, __VA_ARGS__)
+/* 16 bytes twice; each cast, as _mm256_setr_epi8 takes char and some
+ * of these are over 127 */
+#define TABLE16(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) \
+	_mm256_setr_epi8(T16_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p), \
+	                 T16_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p))
+#define T16_(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) \
+	(char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f), \
+	(char)(g), (char)(h), (char)(i), (char)(j), (char)(k), (char)(l), \
+	(char)(m), (char)(n), (char)(o), (char)(p)
 
 /* The UTF-8 errors of the 32 bytes v, prev the 32 before them: nonzero
  * bytes where a sequence is bad, or cut short by the byte there.  The

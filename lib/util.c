@@ -304,7 +304,7 @@ double bt_rfc3339_parse(const char *s)
 	double frac = 0;
 
 	memset(&tm, 0, sizeof tm);
-	if (!s || !(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+	if (!s || !(rest = bt_strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
 		return -1;
 	if (*rest == '.') {
 		char *end;
@@ -313,7 +313,7 @@ double bt_rfc3339_parse(const char *s)
 	}
 	if (strcmp(rest, "Z") && strcmp(rest, "+00:00"))
 		return -1;
-	return (double)timegm(&tm) + frac;
+	return (double)bt_timegm(&tm) + frac;
 }
 
 void bt_rfc3339(double t, char out[32])

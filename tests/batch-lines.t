@@ -35,7 +35,7 @@ bad_arg() {
 mock_start --processing-time 0.2 || exit 1
 create >b1 && create >b2 && create >b3 || exit 1
 jq -r .id b1 >id1 && jq -r .id b2 >id2 && jq -r .id b3 >id3 || exit 1
-sleep 0.3
+wait_for mock_ended $(cat id1 id2 id3) || exit 1
 
 long=$(printf 'x%.0s' $(seq 1 100000))
 for p in bt-wait bt-fetch bt-cancel; do
@@ -103,10 +103,10 @@ test_expect_success 'bt-wait: the batches before a bad line waited for, none aft
 
 test_expect_success 'bt-wait: the writer of a bad line learns at once that nobody reads on' '
 	mock_fault "get:slow:3*1" &&
-	nap=1 && [ "${BT_VALGRIND:-}" != 1 ] || nap=4 &&
-	{ trap "" PIPE; cat id1; echo nope; sleep $nap;
-	  echo more 2>/dev/null || echo gone >wst; } | bt-wait >out 2>err
-	echo $? >st &&
+	tries=20 && if [ "${BT_VALGRIND:-}" = 1 ]; then tries=60; fi &&
+	{ { trap "" PIPE; cat id1; echo nope; i=0;
+	    while [ $i -lt $tries ] && echo more 2>/dev/null; do sleep 0.1; i=$((i + 1)); done;
+	    [ $i -lt $tries ] && echo gone >wst; } | bt-wait >out 2>err; echo $? >st; } &&
 	echo 2 >expect && test_cmp expect st &&
 	echo gone >expect && test_cmp expect wst &&
 	jq -r .id out >actual && test_cmp id1 actual

@@ -166,8 +166,8 @@ test_expect_success 'bt.mk: ROUNDS bounds the rounds; a bad ROUNDS is an error' 
 mock_start --processing-time 2 --error-rate 0.2 --seed 5
 
 test_expect_success 'bt.mk: killed after bt-submit, run again: the same output, no batch twice' '
-	mkjob kill || exit 1
-	perl -e "setpgrp(0, 0); exec @ARGV" $MAKE -C kill >out 2>&1 &
+	mkjob kill &&
+	{ perl -e "setpgrp(0, 0); exec @ARGV" $MAKE -C kill >out 2>&1 & } &&
 	pid=$! &&
 	i=0 && while [ ! -e kill/bt-work/round.01/batches.jsonl ] && [ $i -lt 200 ]; do
 		sleep 0.05; i=$((i + 1)); done &&
@@ -187,12 +187,12 @@ mock_start --processing-time 2 --error-rate 0.2 --seed 7
 test_expect_success 'bt.mk: killed while a create waits for its answer: the batch is adopted, not paid twice' '
 	mkjob kill2 &&
 	creates=$(mock_stat creates) &&
-	mock_fault create:slow:4 || exit 1
-	perl -e "setpgrp(0, 0); exec @ARGV" $MAKE -C kill2 >out 2>&1 &
+	mock_fault create:slow:4 &&
+	{ perl -e "setpgrp(0, 0); exec @ARGV" $MAKE -C kill2 >out 2>&1 & } &&
 	pid=$! &&
 	i=0 && until grep -qs "\"state\":\"sending\"" kill2/bt-work/state/journal/*.json; do
 		[ $i -lt 200 ] || exit 1; sleep 0.05; i=$((i + 1)); done &&
-	sleep 0.5 &&
+	wait_for mock_stat_is creates $((creates + 1)) &&
 	kill -KILL -$pid && { wait $pid; :; } &&
 	test_must_fail test -e kill2/bt-work/round.01/batches.jsonl &&
 	test "$(mock_stat creates)" = $((creates + 1)) &&

@@ -8,7 +8,7 @@ test_expect_success 'the demo classifies every ticket, each answer its own, with
 	test_grep "answers that do not belong to their ticket: 0" out &&
 	test_grep "round 2: retrying [0-9]+ requests" err &&
 	test_grep "^total +300 " out &&
-	ls tmp | grep "^bt-demo\\." >left || true &&
+	{ ls tmp | grep "^bt-demo\\." >left || true; } &&
 	test_must_be_empty left
 '
 

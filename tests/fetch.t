@@ -195,12 +195,15 @@ test_expect_success 'bt-fetch ID | head -n 1: ends quietly on the closed pipe' '
 	grep -F -x -f first r5 >/dev/null
 '
 
+if ! test -w /dev/full; then
+	test_skip 'a failed write to stdout is an error: exit 1, said' 'no /dev/full here'
+else
 test_expect_success 'a failed write to stdout is an error: exit 1, said' '
-	test -w /dev/full || { echo "no /dev/full"; exit 0; }
 	test_expect_code 1 bt-fetch $(cat id4) >/dev/full 2>err &&
 	echo "bt-fetch: write error on standard output: No space left on device" >expect &&
 	test_cmp expect err
 '
+fi
 
 test_expect_success 'the pipeline: bt-format | bt-submit | bt-wait | bt-fetch, 50 records' '
 	perl -e "print qq({\"n\":\$_,\"text\":\"prompt number \$_\"}\n) for 1..50" >records &&

@@ -23,9 +23,7 @@ for c in "$FUZZ"/*.c; do
 	[ "$name" = replay ] && continue
 	names="$names $name"
 	test_expect_success "$name: every seed input replays cleanly" "
-		replay $name 2>$name.err
-		st=\$?
-		cat $name.err
+		{ replay $name 2>$name.err; st=\$?; cat $name.err; } &&
 		[ \$st = 0 ] && test_grep '^replay-$name: [0-9]+ inputs' $name.err
 	"
 done
@@ -39,7 +37,7 @@ test_expect_success 'every harness has a seed corpus of a handful of small files
 		[ -e "$FUZZ/${d##*/}.c" ] || { echo "$d: no harness"; exit 1; }
 	done &&
 	big=$(find "$FUZZ/corpus" -type f -size +8k) &&
-	test -z "$big" || { echo "too big: $big"; exit 1; }
+	{ test -z "$big" || { echo "too big: $big"; exit 1; }; }
 '
 
 test_done

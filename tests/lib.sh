@@ -65,9 +65,29 @@ test_cleanup() {
 trap 'test_cleanup' EXIT
 trap 'exit 130' INT TERM
 
+# test_chain_lint BODY: the body's && chain is whole, as git's test-lib
+# checks it: run after a command that fails with 117, a whole chain runs
+# nothing and ends with 117; a line that does not end in && (or is not
+# inside a control structure) lets what follows it run, and the status is
+# another.  Only what follows a break runs, and only when there is one.
+test_chain_lint() {
+	(BT_IN_TEST=1; eval "(exit 117) && $1
+echo bt-chain-lint-\$?") >"$TRASH/.lint" 2>&1 </dev/null
+	[ "$(tail -n 1 "$TRASH/.lint")" = bt-chain-lint-117 ]
+}
+
 # test_expect_success DESCRIPTION BODY
 test_expect_success() {
 	test_count=$((test_count + 1))
+	if [ "${BT_CHAIN_LINT:-1}" != 0 ] && ! test_chain_lint "$2"; then
+		test_failures=$((test_failures + 1))
+		echo "not ok $test_count - $1"
+		echo "# broken && chain: a command of this body does not end in &&,"
+		echo "# so a failure before it would pass unseen (BT_CHAIN_LINT=0 skips"
+		echo "# this check):"
+		printf '%s\n' "$2" | sed 's/^/#	/'
+		return
+	fi
 	if (BT_IN_TEST=1; eval "$2") >"$TRASH/.out" 2>&1 </dev/null; then
 		echo "ok $test_count - $1"
 	else
@@ -155,6 +175,36 @@ test_lines() {
 	return 1
 }
 
+# wait_for [-t SECONDS] CMD...: run CMD every 0.1 s until it succeeds, for
+# SECONDS at most (a whole number: 30, four times that under valgrind);
+# then fail, saying what it waited for.  Wait for a condition, never for
+# a time: a busy machine is slow, not wrong.
+wait_for() {
+	_wf_t=30
+	if [ "$1" = -t ]; then
+		_wf_t=$2
+		shift 2
+	fi
+	[ "${BT_VALGRIND:-}" = 1 ] && _wf_t=$((_wf_t * 4))
+	_wf_i=$((_wf_t * 10))
+	until "$@"; do
+		_wf_i=$((_wf_i - 1))
+		if [ $_wf_i -le 0 ]; then
+			echo "wait_for: gave up after ${_wf_t}s: $*"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# mock_ended ID...: every batch ID has ended on bt-mock.
+mock_ended() {
+	for _me in "$@"; do
+		[ "$(api GET "/v1/messages/batches/$_me" | jq -r .processing_status)" = ended ] ||
+			return 1
+	done
+}
+
 # mock_start [bt-mock options]: start bt-mock on an ephemeral port; sets
 # MOCK_URL and exports ANTHROPIC_BASE_URL and a test key.  Its stderr goes
 # to $TRASH/mock.log.
@@ -206,6 +256,11 @@ mock_stop() {
 # batches, requests, faults).
 mock_stat() {
 	curl -sS "$MOCK_URL/_mock/stats" | jq -r ".$1"
+}
+
+# mock_stat_is NAME VALUE: that figure is VALUE (for wait_for).
+mock_stat_is() {
+	[ "$(mock_stat "$1")" = "$2" ]
 }
 
 # mock_fault SPEC...: script faults in the running bt-mock (see bt-mock(1)).

@@ -25,7 +25,7 @@ test_expect_success 'SIGTERM ends it with status 0 and removes its state' '
 	mkdir tmpd &&
 	{ TMPDIR=$TRASH/tmpd bt-mock -p 0 >url 2>err & } &&
 	pid=$! &&
-	i=0; while ! test -s url && test $i -lt 100; do sleep 0.05; i=$((i+1)); done &&
+	wait_for test -s url &&
 	test_lines 1 url &&
 	ls tmpd | grep "^bt-mock\." &&
 	kill -TERM $pid &&
@@ -38,7 +38,7 @@ test_expect_success 'SIGINT ends it with status 0' '
 	rm -f url &&
 	{ bt-mock -p 0 >url 2>err & } &&
 	pid=$! &&
-	i=0; while ! test -s url && test $i -lt 100; do sleep 0.05; i=$((i+1)); done &&
+	wait_for test -s url &&
 	kill -INT $pid &&
 	wait $pid
 '
@@ -64,7 +64,7 @@ test_expect_success '-v logs method, path and status on stderr' '
 	rm -f url &&
 	{ bt-mock -p 0 -v --lifetime 5 >url 2>log & } &&
 	pid=$! &&
-	i=0; while ! test -s url && test $i -lt 100; do sleep 0.05; i=$((i+1)); done &&
+	wait_for test -s url &&
 	curl -sS -H "x-api-key: k" "$(cat url)/v1/messages/batches/msgbatch_x" >/dev/null &&
 	kill $pid && wait $pid &&
 	test_grep "^bt-mock: GET /v1/messages/batches/msgbatch_x 400$" log &&

@@ -18,7 +18,7 @@ test_expect_success 'empty list' '
 '
 
 test_expect_success 'list: newest first, default limit 20' '
-	i=0; while [ $i -lt 25 ]; do create >>created || exit 1; i=$((i+1)); done &&
+	i=0 && while [ $i -lt 25 ]; do create >>created || exit 1; i=$((i+1)); done &&
 	test_lines 25 created &&
 	tac created >newest &&
 	api GET /v1/messages/batches >list &&

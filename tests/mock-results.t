@@ -57,7 +57,7 @@ test_expect_success 'invalid params become errored results, with the nested enve
 	["ok","succeeded",null,null,null]
 	EOF
 	test_cmp expect actual &&
-	jq -r "select(.result.type == \"errored\") | .result.error.request_id" results | grep -Ecv "^req_[A-Za-z0-9]{24}$" >bad || true &&
+	{ jq -r "select(.result.type == \"errored\") | .result.error.request_id" results | grep -Ecv "^req_[A-Za-z0-9]{24}$" >bad || true; } &&
 	echo 0 >expect && test_cmp expect bad &&
 	jq -c .request_counts polled >actual &&
 	echo "{\"processing\":0,\"succeeded\":1,\"errored\":5,\"canceled\":0,\"expired\":0}" >expect &&

@@ -76,7 +76,7 @@ test_expect_success 'on a terminal, a bar a batch' '
 test_expect_success 'while a runner holds the lock, --status names it' '
 	{ bt-run --sync-below 0 -m claude-haiku-4-5 --id .id -p .text -w l.work six.jsonl >/dev/null 2>&1 & } &&
 	pid=$! &&
-	i=0; until test -s l.work/round.01/batches.jsonl; do i=$((i+1)); test $i -lt 200 || break; sleep 0.05; done &&
+	wait_for test -s l.work/round.01/batches.jsonl &&
 	test_expect_code 3 bt-run --status -w l.work >out &&
 	test_grep "^l.work: running \(bt-run PID $pid\); 6 requests$" out &&
 	test_grep "^next: nothing: bt-run \(PID $pid\) is working on it$" out &&

@@ -59,7 +59,8 @@ test_expect_success 'killed in a sync round and run again: every record once, no
 	records e 40 &&
 	mock_fault "messages:slow:0.3*0" &&
 	{ bt-run -w e.work --sync -m claude-haiku-4-5 --id .id -p .text e.jsonl >/dev/null 2>&1 & } &&
-	pid=$! && sleep 1.5 && pkill -9 -P $pid; kill -9 $pid; wait $pid;
+	pid=$! && wait_for test -s e.work/round.01/results.part &&
+	{ pkill -9 -P $pid; kill -9 $pid; wait $pid; :; } &&
 	curl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
 	test -s e.work/round.01/results.part &&
 	bt-run -w e.work --sync -m claude-haiku-4-5 --id .id -p .text e.jsonl >e.out 2>err &&

@@ -50,6 +50,8 @@ run_small() { bt-run -w "$1" -n 100 --rounds 6 -m m --id .id -p .text small.json
 
 test_expect_success 'killed with SIGKILL at several points and run again: the same output, no duplicate batch' '
 	run_small ref >ref.jsonl 2>/dev/null &&
+	# kills at fixed times on purpose: points the job reaches by itself,
+	# not a condition to wait for (6 s in all)
 	for t in 0.1 0.3 0.6 1.0 1.5 2.5; do
 		rm -rf w &&
 		before=$(mock_stat creates) &&

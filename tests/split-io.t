@@ -8,16 +8,6 @@ reqs() {
 	perl -e 'printf qq({"custom_id":"r%d","params":{"n":%d}}\n), $_, $_ for $ARGV[0] .. $ARGV[1]' "$1" "$2"
 }
 
-# wait_for CMD...: run CMD every 0.05 s until it succeeds (20 s at most)
-wait_for() {
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		[ $_i -lt 400 ] || { echo "wait_for: gave up: $*"; return 1; }
-		sleep 0.05
-	done
-}
-
 has_tmp() {
 	ls -A "$1" | grep -q "\.tmp\."
 }
@@ -78,8 +68,7 @@ test_expect_success 'a write error (file size limit): exit 1 naming the chunk, n
 	mkdir fsize && cd fsize &&
 	reqs 1 3000 >in.jsonl &&
 	mkdir d &&
-	(trap "" XFSZ && ulimit -f 8 && exec bt-split -d d in.jsonl >out 2>err)
-	echo $? >status &&
+	{ (trap "" XFSZ && ulimit -f 8 && exec bt-split -d d in.jsonl >out 2>err); echo $? >status; } &&
 	echo 1 >expect && test_cmp expect status &&
 	echo "bt-split: d/chunk.0001.jsonl: write error: File too large" >expect.err &&
 	test_cmp expect.err err &&

@@ -45,6 +45,8 @@ export BT_RECONCILE_GAP=0.5
 
 test_expect_success 'a decoy made before the create began is never a candidate' '
 	decoy 4 a >decoy1 &&
+	# on purpose: the window opens on the server'"'"'s clock, which Date
+	# headers tell to the second; the decoy must be well before it
 	sleep 1.5 &&
 	requests a 4 >a.jsonl &&
 	before=$(mock_stat creates) &&
@@ -113,7 +115,7 @@ test_expect_success 'killed at "sending" after the body went, nothing made: sent
 	mock_fault "create:lost:10*1" &&
 	{ bt-submit <g.jsonl >/dev/null 2>&1 & } && pid=$! &&
 	wait_for ".state == \"sending\" and .window.sent != null and (.chunk | test(\"spool\"))" &&
-	kill -9 $pid && wait $pid;
+	kill -9 $pid && { wait $pid; :; } &&
 	bt-submit <g.jsonl >out 2>err &&
 	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_lines 1 out &&
@@ -128,7 +130,7 @@ test_expect_success 'killed at "sending" while the batch was made: it is adopted
 	sent h.jsonl &&
 	i=0 && until [ $(mock_stat creates) -eq $((before + 1)) ] || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done &&
 	test $(mock_stat creates) -eq $((before + 1)) &&
-	kill -9 $pid && wait $pid;
+	kill -9 $pid && { wait $pid; :; } &&
 	bt-submit <h.jsonl >out 2>err &&
 	test $(mock_stat creates) -eq $((before + 1)) &&
 	test_grep "an earlier create got no answer; adopted msgbatch_" err &&
@@ -141,7 +143,7 @@ test_expect_success 'a record that never sent its body whole made nothing: sent 
 	mock_fault "create:lost:10*1" &&
 	{ bt-submit <i.jsonl >/dev/null 2>&1 & } && pid=$! &&
 	wait_for ".state == \"sending\" and .window.sent != null and (.chunk | test(\"spool\"))" &&
-	kill -9 $pid && wait $pid;
+	kill -9 $pid && { wait $pid; :; } &&
 	rec=$(grep -l "\"state\":\"sending\"" .bt/journal/*.json) &&
 	jq -c ".window.sent = null" $rec >rec.tmp && mv rec.tmp $rec &&
 	decoy 2 i >decoy2 &&
@@ -209,7 +211,9 @@ test_expect_success 'a decoy after the window of a create killed at "sending": n
 	mock_fault "create:lost:10*1" &&
 	{ bt-submit <l.jsonl >/dev/null 2>&1 & } && pid=$! &&
 	wait_for ".state == \"sending\" and .window.sent != null and (.chunk | test(\"spool\"))" &&
-	kill -9 $pid && wait $pid;
+	kill -9 $pid && { wait $pid; :; } &&
+	# on purpose: past the window'"'"'s end (sent + BT_RECONCILE_GRACE=1 s,
+	# on the server'"'"'s clock, to the second) before the decoy is made
 	sleep 2.5 && decoy 2 l >decoy4 &&
 	BT_RECONCILE_GRACE=1 bt-submit <l.jsonl >out 2>err &&
 	test $(mock_stat creates) -eq $((before + 2)) &&
@@ -240,6 +244,7 @@ test_expect_success 'the window is on the server'"'"'s clock (10 minutes behind 
 mock_start --processing-time 1 --clock-skew 10m || exit 1
 test_expect_success 'and ten minutes ahead: a decoy made just before is still outside' '
 	decoy 3 n >decoy5 &&
+	# on purpose, as in the first test: the decoy well before the window
 	sleep 1.5 &&
 	requests n 3 >n.jsonl &&
 	mock_fault "create:lost*1" &&

@@ -42,7 +42,7 @@ test_expect_success '--force sends them again' '
 '
 
 test_expect_success 'the body sent is the chunk: every request comes back' '
-	sleep 0.8 &&
+	wait_for mock_ended $(jq -r .id batches) &&
 	bt-fetch <batches | jq -r .custom_id | sort >got &&
 	jq -r .custom_id a.jsonl | sort >want &&
 	test_cmp want got
@@ -94,8 +94,8 @@ test_expect_success 'killed during a create and run again: one batch' '
 	before=$(mock_stat creates) &&
 	mock_fault "create:slow:2*1" &&
 	{ bt-submit <f.jsonl >/dev/null 2>&1 & pid=$!; } &&
-	sleep 1 && kill -9 $pid && wait $pid;
-	sleep 1.5 &&
+	wait_for mock_stat_is creates $((before + 1)) &&
+	kill -9 $pid && { wait $pid; :; } &&
 	bt-submit <f.jsonl >out &&
 	test_lines 1 out &&
 	test $(mock_stat creates) -eq $((before + 1))

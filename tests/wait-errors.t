@@ -15,7 +15,7 @@ took() {
 
 mock_start --processing-time 0.5 || exit 1
 create >b1 && create >b2 && jq -r .id b1 b2 >ids || exit 1
-sleep 0.6
+wait_for mock_ended $(cat ids) || exit 1
 
 test_expect_success '429 with retry-after on get: honoured, then the batch' '
 	mock_fault "get:429:1*2" &&
@@ -49,8 +49,8 @@ test_expect_success 'a dropped connection on get: retried, quietly without -v' '
 
 test_expect_success 'retries end with the budget: exit 1, the error named' '
 	mock_fault "get:503*0" &&
-	BT_RETRY_BUDGET=1 test_expect_code 1 bt-wait "$(jq -r .id b1)" >out 2>err;
-	st=$? && curl -sS -X DELETE "$MOCK_URL/_mock/faults" && test $st = 0 &&
+	{ BT_RETRY_BUDGET=1 test_expect_code 1 bt-wait "$(jq -r .id b1)" >out 2>err; st=$?; } &&
+	curl -sS -X DELETE "$MOCK_URL/_mock/faults" && test $st = 0 &&
 	test_must_be_empty out &&
 	test_grep "^bt-wait: $(jq -r .id b1): api_error: .*\\(gave up after [0-9]+ attempts? in [0-9]+s\\)$" err
 '
@@ -96,8 +96,8 @@ test_expect_success 'no key: exit 2 before reading stdin' '
 	mkfifo fifo &&
 	{ sleep 30 >fifo & } && pid=$! &&
 	start=$(now) &&
-	(unset ANTHROPIC_API_KEY; test_expect_code 2 bt-wait <fifo >out 2>err); st=$?; end=$(now);
-	kill $pid; test $st = 0 &&
+	{ (unset ANTHROPIC_API_KEY; test_expect_code 2 bt-wait <fifo >out 2>err); st=$?; end=$(now); kill $pid; } &&
+	test $st = 0 &&
 	echo "bt-wait: no API key: set ANTHROPIC_API_KEY or use --api-key-file FILE" >expect &&
 	test_cmp expect err && took 0 5 "$start" "$end"
 '

@@ -16,7 +16,7 @@ mock_start --processing-time 60 --cancel-time 0.3 || exit 1
 create >long1 && create >long2 || exit 1
 # an ended batch: canceled at once
 create >short && api POST "/v1/messages/batches/$(jq -r .id short)/cancel" -f >/dev/null || exit 1
-sleep 0.4
+wait_for mock_ended $(jq -r .id short) || exit 1
 
 test_expect_success '--timeout: exit 3, nothing printed, the unfinished named' '
 	start=$(now) &&
@@ -31,8 +31,8 @@ test_expect_success '--timeout: exit 3, nothing printed, the unfinished named' '
 test_expect_success '--timeout with stdin still open and nothing pending: exit 3' '
 	mkfifo fifo &&
 	{ sleep 30 >fifo & } && pid=$! &&
-	test_expect_code 3 bt-wait --timeout 0.5 <fifo >out 2>err; st=$?;
-	kill $pid; test $st = 0 &&
+	{ test_expect_code 3 bt-wait --timeout 0.5 <fifo >out 2>err; st=$?; kill $pid; } &&
+	test $st = 0 &&
 	echo "bt-wait: timed out: the input did not end" >expect && test_cmp expect err
 '
 

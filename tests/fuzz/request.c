@@ -60,7 +60,7 @@ static int expected(const char *s, size_t n, char id[BT_ID_MAX + 1])
 	if (bt_json_members(s, n, count, &m, NULL, 0) == 0 && m.n == 2 && m.plain_id)
 		good = 1;
 	/* media blocks as the API takes them, when they may be there */
-	if (good && memmem(s, n, "\"source\"", 8)) {
+	if (good && bt_memmem(s, n, "\"source\"", 8)) {
 		char e[300];
 		good = bt_content_check(p, e, sizeof e) == 0;
 	}
