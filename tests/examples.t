@@ -32,7 +32,9 @@
 #      bt-mock (their key, sk-ant-..., is accepted by bt-mock as any key);
 #   2. a crontab line "*/10 * * * * cd DIR && CMD" runs CMD;
 #   3. a literal batch id msgbatch_... becomes
-#      $(bt-list --status ended -n 1 | jq -r .id).
+#      $(bt-list --status ended -n 1 | jq -r .id);
+#   4. the placeholder key ANTHROPIC_API_KEY=sk-ant-... becomes the page's
+#      own key, as one reader's export would hold for the examples after it.
 . "${0%/*}/lib.sh"
 
 http_proxy=http://127.0.0.1:9

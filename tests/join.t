@@ -49,8 +49,7 @@ test_expect_success 'results with old numbered ids ("3") are joined by number, s
 	test_cmp expect actual &&
 	echo "bt-join: results with old numbered ids (\"1\", made before ids had a fingerprint of the record): they are joined by record number, which cannot tell a records file edited since bt-format (said once)" >expect.err &&
 	test_cmp expect.err err &&
-	bt-join --id .id records.jsonl <old-numbered.jsonl >out2 2>err2 ||
-	test $? = 3 &&
+	test_expect_code 3 bt-join --id .id records.jsonl <old-numbered.jsonl >out2 2>err2 &&
 	! grep -q "old numbered" err2
 '
 

@@ -92,8 +92,7 @@ mock_start --processing-time 0.2 -p "$port"
 test_expect_success 'a bt-mock restarted on the same port: A'"'"'s batch is not found there (its ids never repeat), and A never gets the answers of a job made on it since' '
 	test "$MOCK_URL" = "$URL1" &&
 	run -w D.work d.jsonl 2>err &&
-	st=0 && bt-run --sync-below 0 -m claude-haiku-4-5 -p .text -w A.work -o A.out a.jsonl >/dev/null 2>err || st=$? &&
-	test $st != 0 &&
+	test_must_fail bt-run --sync-below 0 -m claude-haiku-4-5 -p .text -w A.work -o A.out a.jsonl >/dev/null 2>err &&
 	! test -e A.out &&
 	test_grep "not_found_error" err
 '
