@@ -434,9 +434,41 @@ static unsigned long long by_number(unsigned long long n)
 	return have;
 }
 
+/* The custom_id of record rec (borrowed), made again by bt-format's rule:
+ * 0, or -1 with why it cannot be made. */
+static int record_id(struct bt_records *rs, jv rec, char id[BT_ID_MAX + 1],
+                     char *why, size_t whysz)
+{
+	char err[256];
+	const char *text;
+	size_t len;
+	jv v, m;
+
+	if (!tally.id) {
+		text = bt_records_text(rs, &len);
+		bt_custom_id_num(rs->number, text, len, id);
+		return 0;
+	}
+	v = bt_jq_one(tally.id, jv_copy(rec));
+	if (!jv_is_valid(v)) {
+		m = jv_invalid_get_msg(v);
+		snprintf(why, whysz, "%s", jv_get_kind(m) == JV_KIND_STRING ?
+		         jv_string_value(m) : "--id: error");
+		jv_free(m);
+		return -1;
+	}
+	if (bt_custom_id(v, id, err, sizeof err) < 0) {
+		snprintf(why, whysz, "--id: %s", err);
+		jv_free(v);
+		return -1;
+	}
+	jv_free(v);
+	return 0;
+}
+
 static void join(struct bt_records *rs, struct bt_buf *out)
 {
-	char id[BT_ID_MAX + 1], why[400], err[256];
+	char id[BT_ID_MAX + 1], why[400];
 	struct bt_idset seen = { 0 };
 	struct bt_result r;
 	unsigned long long have, pos, first;
@@ -462,27 +494,8 @@ static void join(struct bt_records *rs, struct bt_buf *out)
 			snprintf(why, sizeof why, "%s", rs->err);
 			goto out;
 		}
-		if (tally.id) {
-			v = bt_jq_one(tally.id, jv_copy(rec));
-			if (!jv_is_valid(v)) {
-				jv m = jv_invalid_get_msg(v);
-				snprintf(why, sizeof why, "%s", jv_get_kind(m) == JV_KIND_STRING ?
-				         jv_string_value(m) : "--id: error");
-				jv_free(m);
-				goto out;
-			}
-			if (bt_custom_id(v, id, err, sizeof err) < 0) {
-				snprintf(why, sizeof why, "--id: %s", err);
-				jv_free(v);
-				goto out;
-			}
-			jv_free(v);
-		} else {
-			size_t len;
-			const char *text = bt_records_text(rs, &len);
-
-			bt_custom_id_num(rs->number, text, len, id);
-		}
+		if (record_id(rs, rec, id, why, sizeof why) < 0)
+			goto out;
 		pos = ((unsigned long long)rs->file << 40) | rs->lineno;
 		if ((first = bt_idset_add(&seen, id, pos)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" (first at %s:%llu)",

@@ -31,10 +31,9 @@ Substitutions made to the text (the whole list; tests/examples.t repeats it):
   2. A crontab line "MIN HOUR DOM MON DOW cd DIR && CMD" becomes CMD.
   3. A literal batch id msgbatch_XXXX (a reader's own id) becomes
      $(bt-list --status ended -n 1 | jq -r .id): a batch that exists.
-  4. The placeholder key "ANTHROPIC_API_KEY=sk-ant-..." becomes the page's
-     own key: the examples of a page run as one reader's session, where an
-     export holds for the examples after it (a work directory is tied to
-     the key it was begun with).
+  4. A reader's own key, ANTHROPIC_API_KEY=sk-ant-..., becomes the page's
+     key ($ANTHROPIC_API_KEY): a work directory is tied to the key it was
+     begun with, and the next example looks at it with the page's.
 
 OUTDIR gets, for the Nth example (from 1): N.sh (the commands), N.expect
 (a transcript's output as shown), N.outs (the files it writes with ">",
@@ -212,7 +211,7 @@ def substitute(text):
     text = re.sub(r"\bmsgbatch_[A-Za-z0-9]+",
                   "$(bt-list --status ended -n 1 | jq -r .id)", text)
     text = text.replace("ANTHROPIC_API_KEY=sk-ant-...",
-                        'ANTHROPIC_API_KEY="$ANTHROPIC_API_KEY"')
+                        "ANTHROPIC_API_KEY=$ANTHROPIC_API_KEY")
     return text
 
 

@@ -33,8 +33,8 @@
 #   2. a crontab line "*/10 * * * * cd DIR && CMD" runs CMD;
 #   3. a literal batch id msgbatch_... becomes
 #      $(bt-list --status ended -n 1 | jq -r .id);
-#   4. the placeholder key ANTHROPIC_API_KEY=sk-ant-... becomes the page's
-#      own key, as one reader's export would hold for the examples after it.
+#   4. a reader's own key, ANTHROPIC_API_KEY=sk-ant-..., becomes the page's
+#      ($ANTHROPIC_API_KEY): bt-run ties a work directory to its key.
 . "${0%/*}/lib.sh"
 
 http_proxy=http://127.0.0.1:9
@@ -104,7 +104,8 @@ test_expect_success 'every example is found and classified' '
 # make_fixtures: the files the examples name, a handful of records each,
 # and the streams of jobs on the page's bt-mock: requests.jsonl, chunks.txt
 # and batches.jsonl of docs.jsonl, its results in round1.jsonl; the results
-# of tickets.jsonl in results.jsonl.
+# of tickets.jsonl (cut at 5 tokens) in results.jsonl, its requests in
+# tickets.requests.jsonl.
 make_fixtures() {
 	for i in 1 2 3 4 5; do
 		printf '{"id":"d%s","text":"Document %s: the cat sat on mat number %s."}\n' $i $i $i
@@ -160,7 +161,7 @@ for i, (w, h) in enumerate([(40, 60), (30, 30), (64, 48)], 1):
 	fi &&
 	bt-wait <batches.jsonl | bt-fetch >round1.jsonl &&
 	bt-format -m claude-haiku-4-5 --id .id --max-tokens 5 \
-		-p '.subject + "\n\n" + .body' <tickets.jsonl \
+		-p '.subject + "\n\n" + .body' <tickets.jsonl | tee tickets.requests.jsonl \
 		| bt-submit | bt-wait | bt-fetch >results.jsonl
 }
 

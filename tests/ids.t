@@ -55,6 +55,20 @@ test_expect_success 'equal-size jobs over different records have different ids' 
 	test_must_be_empty common
 '
 
+test_expect_success 'a job formatted before ids had a fingerprint resumes: its requests keep their ids, the join goes by number, said once' '
+	bt-run --sync-below 0 -m claude-haiku-4-5 -p .text -w old.work ten.jsonl >/dev/null 2>&1 &&
+	rm -rf old.work/round.* old.work/state old.work/done &&
+	jq -c ".custom_id |= sub(\"-.*\"; \"\")" old.work/requests.jsonl >req.old &&
+	test "$(head -n 1 req.old | jq -r .custom_id)" = 1 &&
+	mv req.old old.work/requests.jsonl &&
+	bt-run --sync-below 0 -m claude-haiku-4-5 -p .text -w old.work ten.jsonl >out 2>err &&
+	jq -r ".custom_id" old.work/round.01/results.jsonl | sort -n >ids &&
+	seq 1 10 >expect && test_cmp expect ids &&
+	jq -c "select(.status != \"succeeded\" or .response != .text)" out >bad &&
+	test_must_be_empty bad && test_lines 10 out &&
+	test "$(grep -c "old numbered ids" err)" = 1
+'
+
 ok() { printf '{"custom_id":"%s","result":{"type":"succeeded","message":{"id":"msg_%s","type":"message","role":"assistant","model":"claude-haiku-4-5","content":[{"type":"text","text":"%s"}],"stop_reason":"%s","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":2}}}}\n' "$1" "$2" "$3" "${4:-end_turn}"; }
 req() { printf '{"custom_id":"%s","params":{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"x"}]}}\n' "$1"; }
 
