@@ -47,7 +47,7 @@ static const char *adopt_id;    /* --adopt */
 static int adopted;             /* chunks --adopt was used for */
 static long long max_requests = BT_MAX_REQUESTS, max_bytes = BT_CHUNK_MAX;
 static char *journal_dir, *journal_abs, *spool_dir;
-static char key_fp[17];         /* where we send: see endpoint_fp */
+static char key_fp[17];         /* where we send: bt_endpoint_fp */
 static double grace = GRACE, look_gap = LOOK_GAP;
 static const char *max_cost;        /* --max-cost as given */
 static long long max_cost_micro;
@@ -692,22 +692,6 @@ static int settle(struct chunk *c, const struct win *w, const char *why, jv *bat
 	return r > 1 ? -1 : 0;
 }
 /* ---- sending ---- */
-
-/* A fingerprint of where batches go: the base URL and the key, hashed,
- * so that a record made against one server or account is never taken
- * for another's. */
-static void endpoint_fp(void)
-{
-	struct bt_buf b = { 0 };
-	char hex[65];
-
-	bt_buf_printf(&b, "bt-endpoint\n%s\n%s", cfg.base_url, cfg.key ? cfg.key : "");
-	bt_sha256_hex(b.p, b.len, hex);
-	memset(b.p, 0, b.len);
-	bt_buf_free(&b);
-	memcpy(key_fp, hex, 16);
-	key_fp[16] = 0;
-}
 
 /* The server's clock must be known before a create, to bound its
  * window: the first call of a run asks for it (and so proves the key
@@ -1561,7 +1545,7 @@ int main(int argc, char **argv)
 		bt_config_need_key(&cfg);
 		http = bt_http_new(&cfg);
 	}
-	endpoint_fp();
+	bt_endpoint_fp(&cfg, key_fp);
 	if ((s = getenv("BT_RECONCILE_GRACE")) && *s)
 		grace = bt_duration(s, "BT_RECONCILE_GRACE");
 	if ((s = getenv("BT_RECONCILE_GAP")) && *s)
