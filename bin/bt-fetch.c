@@ -111,29 +111,13 @@ static void copy_held(struct fetch *f, off_t from, off_t to)
 	bt_buf_free(&b);
 }
 
-struct span {
-	const char *at;
-	size_t n;
-};
-
-static int find_id(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct span *sp = arg;
-
-	if (bt_json_key_is(k, kn, "custom_id")) {
-		sp->at = v;
-		sp->n = vn;
-	}
-	return 0;
-}
-
 /* The held results to stdout, the line that carries tag (when not "")
  * under the custom_id first instead: the chunk's own. */
 static void let_out(struct fetch *f, const char *tag, const char *first)
 {
 	struct bt_buf b = { 0 }, line = { 0 };
-	struct span sp = { NULL, 0 };
-	char err[200];
+	const char *at;
+	size_t n;
 
 	out(f);
 	if (!tag[0] || f->tag_at < 0) {
@@ -145,12 +129,12 @@ static void let_out(struct fetch *f, const char *tag, const char *first)
 	if (pread(f->hold, line.p, f->tag_len, f->tag_at) != (ssize_t)f->tag_len)
 		bt_die(BT_EXIT_FAIL, "%s: a temporary file: read error:", f->id);
 	line.len = f->tag_len;
-	bt_json_members_quick(line.p, line.len, find_id, &sp, err, sizeof err);
-	if (!sp.at)
+	bt_json_member_raw(line.p, line.len, "custom_id", &at, &n);
+	if (!at)
 		bt_die(BT_EXIT_FAIL, "%s: the tagged result has no custom_id", f->id);
-	bt_buf_add(&b, line.p, (size_t)(sp.at - line.p));
+	bt_buf_add(&b, line.p, (size_t)(at - line.p));
 	bt_buf_printf(&b, "\"%s\"", first);
-	bt_buf_add(&b, sp.at + sp.n, (size_t)(line.p + line.len - (sp.at + sp.n)));
+	bt_buf_add(&b, at + n, (size_t)(line.p + line.len - (at + n)));
 	bt_flush(&b);
 	bt_buf_free(&b);
 	bt_buf_free(&line);
@@ -376,18 +360,20 @@ static int line(struct fetch *f, char *s, size_t n)
 	}
 	if (f->checked && !strcmp(p.id, f->tag)) {
 		/* written under the chunk's own first custom_id */
-		struct span sp = { NULL, 0 };
-		bt_json_members_quick(s, n, find_id, &sp, err, sizeof err);
-		if (!sp.at) {
+		const char *at;
+		size_t an;
+
+		bt_json_member_raw(s, n, "custom_id", &at, &an);
+		if (!at) {
 			snprintf(f->err, sizeof f->err, "result line %llu: no custom_id", f->lines + 1);
 			return -1;
 		}
 		if (!bt_idset_add(&f->seen, f->first, f->lines + 1)) {
 			f->lines++;
 			f->tag_seen = 1;
-			bt_buf_add(&f->out, s, (size_t)(sp.at - s));
+			bt_buf_add(&f->out, s, (size_t)(at - s));
 			bt_buf_printf(&f->out, "\"%s\"", f->first);
-			bt_buf_add(&f->out, sp.at + sp.n, (size_t)(s + n - (sp.at + sp.n)));
+			bt_buf_add(&f->out, at + an, (size_t)(s + n - (at + an)));
 			bt_buf_addc(&f->out, '\n');
 		} else if (f->attempt == 1)
 			f->dups++;

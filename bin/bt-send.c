@@ -111,22 +111,6 @@ static void show_progress(int final)
 
 /* ---- the input: every line checked before anything is sent ---- */
 
-struct parts {
-	const char *params;
-	size_t len;
-};
-
-static int params_of(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct parts *p = arg;
-
-	if (bt_json_key_is(k, kn, "params")) {
-		p->params = v;
-		p->len = vn;
-	}
-	return 0;
-}
-
 /* The requests of fd (named so in messages). */
 static void read_input(int file, int fd, const char *name, struct bt_idset *ids)
 {
@@ -382,7 +366,8 @@ static void need_of(const char *params, size_t n, double need[3])
 static double admit(void)
 {
 	struct bt_req req;
-	struct parts parts;
+	const char *params;
+	size_t plen;
 	struct call *c;
 	char err[300];
 	double need[3], wait;
@@ -399,9 +384,8 @@ static double admit(void)
 			free(c);
 			continue;
 		}
-		memset(&parts, 0, sizeof parts);
-		bt_json_members_quick(c->line, job.items[job.next].len, params_of, &parts, NULL, 0);
-		need_of(parts.params, parts.len, need);
+		bt_json_member_raw(c->line, job.items[job.next].len, "params", &params, &plen);
+		need_of(params, plen, need);
 		if ((wait = bt_limits_wait(&job.limits, need)) > 0) {
 			free(c->line);
 			free(c);
@@ -412,8 +396,8 @@ static double admit(void)
 		memset(&req, 0, sizeof req);
 		req.method = "POST";
 		req.path = "/v1/messages";
-		req.body = parts.params;
-		req.body_len = parts.len;
+		req.body = params;
+		req.body_len = plen;
 		req.body_fd = -1;
 		req.may_repeat = 1;     /* it has no idempotency key: see CAVEATS */
 		req.patient = 1;

@@ -115,33 +115,16 @@ static void not_chunk(const char *where, const char *path, const char *why)
 
 /* A chunk file must be what bt-split writes: requests, one a line, each
  * "\n"-terminated, no blank lines, ids unique, within the batch limits. */
-/* The first request's custom_id value: where it is in the line. */
-struct span {
-	const char *line, *at;
-	size_t n;
-};
-
-static int find_id(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct span *sp = arg;
-
-	if (bt_json_key_is(k, kn, "custom_id")) {
-		sp->at = v;
-		sp->n = vn;
-	}
-	return 0;
-}
-
 /* The chunk's first request s[0..n), whose custom_id is id. */
 static void note_first(struct chunk *c, const char *s, size_t n, const char *id)
 {
-	struct span sp = { s, NULL, 0 };
-	char err[200];
+	const char *at;
+	size_t len;
 
 	snprintf(c->first_id, sizeof c->first_id, "%s", id);
-	bt_json_members_quick(s, n, find_id, &sp, err, sizeof err);
-	c->first_at = sp.at ? (off_t)(sp.at - s) : -1;
-	c->first_len = (off_t)sp.n;
+	bt_json_member_raw(s, n, "custom_id", &at, &len);
+	c->first_at = at ? (off_t)(at - s) : -1;
+	c->first_len = (off_t)len;
 }
 
 /* A create tags the first request when bt-fetch will find the tag's

@@ -223,6 +223,11 @@ int bt_json_members_quick(const char *s, size_t n,
  * all), is want: "custom_id" and "custom\u005fid" both are "custom_id".
  * For short plain keys; every program compares keys this way. */
 int bt_json_key_is(const char *k, size_t n, const char *want);
+/* The text of the top-level member key of the object in s[0..n), found as
+ * bt_json_members_quick walks it: *at and *len, or *at NULL when the text
+ * has no such member or is not an object.  The last one when repeated. */
+void bt_json_member_raw(const char *s, size_t n, const char *key,
+                        const char **at, size_t *len);
 /* The member key of o (borrowed), or jv_invalid() when o is not an
  * object or has no such member. */
 jv bt_jv_get(jv o, const char *key);

@@ -775,6 +775,32 @@ int bt_json_key_is(const char *k, size_t n, const char *want)
 	return i == n && m == strlen(want) && !memcmp(tmp, want, m);
 }
 
+struct member_raw {
+	const char *key, *at;
+	size_t len;
+};
+
+static int member_raw(const char *k, size_t kn, const char *v, size_t vn, void *arg)
+{
+	struct member_raw *m = arg;
+
+	if (bt_json_key_is(k, kn, m->key)) {
+		m->at = v;
+		m->len = vn;
+	}
+	return 0;
+}
+
+void bt_json_member_raw(const char *s, size_t n, const char *key,
+                        const char **at, size_t *len)
+{
+	struct member_raw m = { key, NULL, 0 };
+
+	bt_json_members_quick(s, n, member_raw, &m, NULL, 0);
+	*at = m.at;
+	*len = m.at ? m.len : 0;
+}
+
 jv bt_jv_get(jv o, const char *key)
 {
 	return jv_get_kind(o) == JV_KIND_OBJECT ?
