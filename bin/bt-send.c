@@ -53,7 +53,7 @@ static struct {
 	int out;
 	struct bt_idset answered;   /* custom_ids already in -o */
 	/* how it goes */
-	size_t flying;
+	size_t flying, abandoned;
 	unsigned long long sent, ok, errored, skipped, waits;
 	unsigned long long in_tokens, out_tokens;
 	double start, hold_until;
@@ -285,7 +285,11 @@ static void done(int rc, struct bt_resp *resp, void *arg)
 	double t[2] = { 0, 0 };
 
 	job.flying--;
-	if (rc == 0) {
+	if (rc == BT_ABANDONED) {
+		/* stopped while it waited for a retry: no line, so that -o
+		 * sends it again */
+		job.abandoned++;
+	} else if (rc == 0) {
 		job.ok++;
 		message_line(&out, c->id, &resp->body);
 		if (job.progress && resp->body.len)
@@ -298,7 +302,8 @@ static void done(int rc, struct bt_resp *resp, void *arg)
 		if (bt_verbose)
 			bt_warn("%s: %s", c->id, resp->err);
 	}
-	out_line(&out);
+	if (out.len)
+		out_line(&out);
 	bt_buf_free(&out);
 	free(c->line);
 	free(c);
@@ -419,6 +424,8 @@ static void run(void)
 	job.start = bt_mono();
 	for (;;) {
 		wait = admit();
+		if (interrupted)        /* a retry may be minutes away */
+			bt_engine_abandon_waiting(job.engine);
 		if (job.flying == 0 && (job.next >= job.n || interrupted))
 			break;
 		bt_engine_run(job.engine, wait > 0 ? fmin(wait, TICK) : TICK, NULL, 0);
@@ -515,7 +522,8 @@ int main(int argc, char **argv)
 	if (job.skipped && bt_verbose)
 		bt_warn("%llu already answered in %s: not sent again", job.skipped, job.out_path);
 	if (interrupted) {
-		bt_warn("interrupted: %zu of %zu requests not sent", job.n - job.next, job.n);
+		bt_warn("interrupted: %zu of %zu requests not sent",
+		        job.n - job.next + job.abandoned, job.n);
 		return BT_EXIT_FAIL;
 	}
 	for (i = 0; i < job.nfds; i++)

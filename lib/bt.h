@@ -668,6 +668,11 @@ void bt_engine_hold(struct bt_engine *e, double until);
  * comes): it never returns early only to be called again. */
 size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra,
                      unsigned nextra);
+/* Give up the transfers that wait for a retry, or to start: each one's
+ * done is called now with rc BT_ABANDONED.  Attempts in flight go on.
+ * For a program stopping on a signal: a retry may be minutes away. */
+#define BT_ABANDONED (-2)
+size_t bt_engine_abandon_waiting(struct bt_engine *e);
 
 /* ---- ratelimit.c: the synchronous API's rate limits, on our side ----- */
 

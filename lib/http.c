@@ -21,6 +21,20 @@
 
 #define ERR_BODY_CAP (64 * 1024)
 
+/* Failures that will be retried are said on stderr: the first of each
+ * kind that a retry did not mend, at once, then one line a minute at
+ * most with a count (issue 18: a server on a closed port was silent for
+ * the 15 minutes of the retry budget).  A kind is an HTTP status or a
+ * libcurl error. */
+#define SAID_KINDS 16
+#define SAID_EVERY 60.0
+
+struct said {
+	int kind;               /* status; -CURLcode for a transport error */
+	double last;            /* bt_mono() of the last line said */
+	unsigned quiet;         /* failures of the kind not said since */
+};
+
 struct bt_http {
 	char *base_url;
 	struct curl_slist *hdrs;        /* key, version, Expect, user agent */
@@ -32,6 +46,8 @@ struct bt_http {
 	double clock_lo, clock_hi;
 	int clock_n;
 	struct bt_engine *one;          /* bt_http's own engine */
+	struct said said[SAID_KINDS];   /* retried failures, by kind */
+	int nsaid;
 };
 
 /* The headers of an answer that the engine reads itself. */
@@ -572,6 +588,44 @@ static void complete(struct bt_xfer *x, int rc)
 	xfer_free(x);
 }
 
+/* A failure of x that is retried in delay seconds.  One that the first
+ * retry mends is not said (quiet on success: a dropped connection, a
+ * cut download, a lone 500); from a transfer's second failure in a row
+ * on, a failure is said at once when it is the first of its kind, else
+ * once a minute at most, with how many were not said.  -v says each. */
+static void say_retry(struct bt_http *h, const struct bt_xfer *x, int kind,
+                      double delay)
+{
+	struct said *s = NULL;
+	double now = bt_mono();
+	char more[80] = "";
+	int i;
+
+	if (!bt_verbose && x->resp.attempts < 2)
+		return;
+	for (i = 0; i < h->nsaid && !s; i++)
+		if (h->said[i].kind == kind)
+			s = &h->said[i];
+	if (!s) {
+		/* more kinds than slots: the last slot stands for the rest */
+		s = &h->said[h->nsaid < SAID_KINDS ? h->nsaid++ : SAID_KINDS - 1];
+		s->kind = kind;
+		s->last = -1;
+		s->quiet = 0;
+	}
+	if (!bt_verbose && s->last >= 0 && now - s->last < SAID_EVERY) {
+		s->quiet++;
+		return;
+	}
+	if (s->quiet)
+		snprintf(more, sizeof more, " (and %u more like it in %.0fs)",
+		         s->quiet, now - s->last);
+	s->last = now;
+	s->quiet = 0;
+	bt_warn("%s%s%s; retrying in %.1fs%s", x->req.label ? x->req.label : "",
+	        x->req.label ? ": " : "", x->resp.err, delay, more);
+}
+
 /* An attempt is over: done, retry at some time, or give up. */
 static void finish(struct bt_xfer *x, CURLcode rc)
 {
@@ -641,9 +695,7 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 		complete(x, -1);
 		return;
 	}
-	if (bt_verbose)
-		bt_warn("%s%s%s; retrying in %.1fs", x->req.label ? x->req.label : "",
-		        x->req.label ? ": " : "", resp->err, delay);
+	say_retry(e->h, x, a.transport ? -(int)rc : (int)a.status, delay);
 	if (x->got && x->req.sink_restart && x->req.sink_restart(x->req.sink_arg)) {
 		k = strlen(resp->err);
 		snprintf(resp->err + k, sizeof resp->err - k, " (cannot restart)");
@@ -687,6 +739,24 @@ size_t bt_engine_run(struct bt_engine *e, double wait, struct curl_waitfd *extra
 	}
 	start_due(e, bt_mono());
 	return e->live;
+}
+
+size_t bt_engine_abandon_waiting(struct bt_engine *e)
+{
+	struct bt_xfer *x;
+	size_t n = 0;
+
+	while ((x = e->later) || (x = e->ready)) {
+		if (x == e->later)
+			e->later = x->next;
+		else if (!(e->ready = x->next))
+			e->ready_tail = &e->ready;
+		snprintf(x->resp.err, sizeof x->resp.err, "%s %s: abandoned",
+		         x->req.method, x->req.path);
+		complete(x, BT_ABANDONED);
+		n++;
+	}
+	return n;
 }
 
 /* ---- one call ---- */
