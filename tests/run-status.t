@@ -144,9 +144,9 @@ test_expect_success 'a job whose formatting failed leaves no job file: fixed, it
 	test_lines 6 out
 '
 
-test_expect_success '--reject: the job goes on; rejected records come out of the join, once each, in place' '
+test_expect_success '--reject: the job goes on; rejected records come out of the join, once each, in place; exit 3 (not every record succeeded)' '
 	printf "%s\n" "{\"id\":\"a1\",\"text\":\"one\"}" "not json" "{\"id\":\"a3\",\"text\":null}" "{\"id\":\"a4\",\"text\":\"four\"}" >rj.jsonl &&
-	run -w rj.work --reject rej.jsonl rj.jsonl >out 2>err &&
+	test_expect_code 3 run -w rj.work --reject rej.jsonl rj.jsonl >out 2>err &&
 	cat >want <<-\EOF &&
 	{"id":"a1","text":"one","response":"one","stop_reason":"end_turn","status":"succeeded"}
 	{"record":"not json","response":null,"status":"rejected","error":"invalid JSON: invalid literal (expected null) at column 1"}

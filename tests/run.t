@@ -41,8 +41,8 @@ test_expect_success 'run again: the same output, nothing sent' '
 
 test_expect_success 'another job in the same work dir is refused' '
 	test_expect_code 2 bt-run -w work -m other --id .id -p .text records.jsonl >out 2>err &&
-	echo "bt-run: work holds another job (other options or records changed); use another -w, or remove it" >expect &&
-	test_cmp expect err
+	test_grep "^bt-run: work holds another job: -m claude-haiku-4-5 there, -m other here; -n 3000 there, not here; -p .\"Q: .\(\.text\)\". there, -p \.text here; use another -w, or remove work$" err &&
+	test_lines 1 err
 '
 
 head -n 300 records.jsonl >small.jsonl
@@ -74,7 +74,7 @@ test_expect_success 'usage errors' '
 	test_expect_code 2 bt-run --bogus small.jsonl 2>err &&
 	test_grep "unknown option: --bogus" err &&
 	test_expect_code 2 bt-run -m m -p .text - <small.jsonl 2>err &&
-	test_grep "records must be files" err
+	echo "bt-run: records must be a file (bt-run resumes from it)" >expect && test_cmp expect err
 '
 
 test_expect_success 'a failing step stops the job with its message, and a rerun goes on' '
