@@ -709,9 +709,7 @@ int main(int argc, char **argv)
 	bt_jq_free(tally.id);
 	bt_jq_free(tally.map);
 	bt_close_stdout();
-	/* a job with nothing to show is never a success (issue 18) */
-	if (mismatch || (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records) ||
-	    (tally.records && !tally.by_kind[BT_R_SUCCEEDED]))
+	if (mismatch || (tally.strict && tally.by_kind[BT_R_SUCCEEDED] != tally.records))
 		return BT_EXIT_INCOMPLETE;
 	return 0;
 }
