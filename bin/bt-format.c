@@ -831,6 +831,7 @@ static void format(char **files, int nfiles)
 			bt_flush(&form.out);
 	}
 	bt_flush(&form.out);
+	bt_records_none(&r);
 	bt_records_close(&r);
 }
 

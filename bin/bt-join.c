@@ -696,6 +696,7 @@ int main(int argc, char **argv)
 	index_results(results);
 	bt_records_init(&rs, argv, argc, raw);
 	join(&rs, &out);
+	bt_records_none(&rs);
 	bt_records_close(&rs);
 	mismatch = summary();
 

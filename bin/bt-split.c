@@ -616,6 +616,8 @@ int main(int argc, char **argv)
 	in.on_error = settle_reading;
 	split(&in);
 	stop_checker();
+	if (!total_requests)
+		bt_warn("no requests in %s", in.name);
 	if (bt_verbose)
 		bt_warn("%llu chunks, %llu requests, %llu bytes", total_chunks,
 		        total_requests, total_bytes);

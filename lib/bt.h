@@ -459,6 +459,9 @@ int bt_records_next(struct bt_records *r, jv *v);
  * custom_id's fingerprint is taken of (bt_custom_id_num). */
 const char *bt_records_text(const struct bt_records *r, size_t *len);
 void bt_records_close(struct bt_records *r);
+/* At the end: warn "no records in FILE[, FILE...]" when there were none
+ * (an empty input is no error, but must not pass for a job done). */
+void bt_records_none(const struct bt_records *r);
 
 /* ---- jqprog.c: user jq programs (1.6 syntax) ------------------------- */
 

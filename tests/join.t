@@ -30,6 +30,14 @@ test_expect_success 'each record once, in order, with response, status and error
 	test_cmp expect.err err
 '
 
+test_expect_success 'an empty records file: no output, said on stderr, exit 0' '
+	: >none.jsonl &&
+	bt-join none.jsonl </dev/null >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-join: no records in none.jsonl" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'without --id, records are numbered as bt-format numbers them, with a fingerprint' '
 	bt-format -m m -p "tostring" records.jsonl | jq -r .custom_id >ids &&
 	n=0 && for a in one two three four five; do

@@ -190,12 +190,16 @@ test_expect_success 'the same input gives the same chunks, byte for byte' '
 	test_cmp in.jsonl all
 '
 
-test_expect_success 'empty input, or only blank lines: no chunks, no output, exit 0' '
+test_expect_success 'empty input, or only blank lines: no chunks, no output, said on stderr, exit 0' '
 	mkdir empty && cd empty &&
-	bt-split </dev/null >out &&
+	bt-split </dev/null >out 2>err &&
 	test_must_be_empty out &&
-	printf "\n \r\n\n" | bt-split -d sub >out &&
+	echo "bt-split: no requests in stdin" >expect &&
+	test_cmp expect err &&
+	printf "\n \r\n\n" | bt-split -d sub >out 2>err &&
 	test_must_be_empty out &&
+	test_cmp expect err &&
+	rm expect err &&
 	ls -A >files &&
 	printf "%s\n" files out sub >expect &&
 	test_cmp expect files &&
