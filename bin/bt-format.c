@@ -812,6 +812,22 @@ static void reject_close(void)
 	form.reject_tmp = NULL;
 }
 
+/* A model bt-cost has no price for is likely a typo (the API would answer
+ * each request not_found_error): said once, not refused, since prices
+ * lag new models.  A model that --params sets is not looked at. */
+static void check_model(const char *model)
+{
+	struct bt_prices *p;
+	long long in, out;
+
+	if (!model || !*model)
+		return;
+	p = bt_prices_load(NULL);
+	if (bt_price(p, model, &in, &out) < 0)
+		bt_warn("unknown model %s: a typo? (bt-cost has no price for it)", model);
+	bt_prices_free(p);
+}
+
 static void format(char **files, int nfiles)
 {
 	struct bt_records r;
@@ -896,6 +912,7 @@ int main(int argc, char **argv)
 	if (opt.schema_file)
 		opt.schema = read_schema(opt.schema_file);
 
+	check_model(opt.model);
 	atexit(cleanup);
 	base_params();
 	jv_free(opt.schema);

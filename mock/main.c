@@ -42,14 +42,15 @@ static void usage(FILE *f, int status)
 	        "               [--error-rate r] [--expire-rate r] [--max-body size]\n"
 	        "               [--max-requests n] [--queue-limit n] [--fault spec]...\n"
 	        "               [--lifetime dur] [--ordered] [--clock-skew [-]dur]\n"
-	        "               [--latency dur] [--rpm n] [--itpm n] [--otpm n]\n");
+	        "               [--latency dur] [--rpm n] [--itpm n] [--otpm n]\n"
+	        "               [--model name]...\n");
 	exit(status);
 }
 
 enum {
 	O_STATE = 256, O_KEY, O_SEED, O_PT, O_CT, O_EXPIRE, O_ARCHIVE,
 	O_ERATE, O_XRATE, O_MAXBODY, O_MAXREQ, O_QUEUE, O_FAULT,
-	O_LIFETIME, O_ORDERED, O_SKEW, O_LATENCY, O_RPM, O_ITPM, O_OTPM
+	O_LIFETIME, O_ORDERED, O_SKEW, O_LATENCY, O_RPM, O_ITPM, O_OTPM, O_MODEL
 };
 
 static const struct option longopts[] = {
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
 	{ "rpm", required_argument, NULL, O_RPM },
 	{ "itpm", required_argument, NULL, O_ITPM },
 	{ "otpm", required_argument, NULL, O_OTPM },
+	{ "model", required_argument, NULL, O_MODEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -113,6 +115,11 @@ static void option(int ch, char *arg)
 	case O_RPM: opt_rpm = (double)bt_num(arg, 1, 1000000000LL, "--rpm"); break;
 	case O_ITPM: opt_itpm = (double)bt_num(arg, 1, 1000000000LL, "--itpm"); break;
 	case O_OTPM: opt_otpm = (double)bt_num(arg, 1, 1000000000LL, "--otpm"); break;
+	case O_MODEL:
+		if (!*arg)
+			bt_die(BT_EXIT_USAGE, "--model: an empty name");
+		model_add(arg);
+		break;
 	case O_SKEW:
 		opt_skew = *arg == '-' ? -dur_us(arg + 1, "--clock-skew") :
 		           dur_us(arg + (*arg == '+'), "--clock-skew");
@@ -140,6 +147,7 @@ static void options(int argc, char *argv[])
 		usage(stderr, BT_EXIT_USAGE);
 	if (opt_error_rate + opt_expire_rate > 1)
 		bt_die(BT_EXIT_USAGE, "--error-rate and --expire-rate add up to more than 1");
+	models_load();      /* bad $BT_PRICES exits 2 here, before serving */
 }
 
 /* -a and -p as a socket address; exits 2 when -a is not an IP address. */
