@@ -65,7 +65,7 @@ static volatile sig_atomic_t interrupted;
 static void usage(FILE *f, int status)
 {
 	fprintf(f, "usage: bt-send [-v] [-c N] [-o FILE] [--rpm N] [--itpm N] [--otpm N]\n"
-	        "               [--timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n");
+	        "               [--attempt-timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n");
 	exit(status);
 }
 
@@ -475,7 +475,8 @@ int main(int argc, char **argv)
 		{ "rpm", required_argument, 0, 'R' },
 		{ "itpm", required_argument, 0, 'I' },
 		{ "otpm", required_argument, 0, 'O' },
-		{ "timeout", required_argument, 0, 't' },
+		{ "attempt-timeout", required_argument, 0, 'T' },
+		{ "timeout", required_argument, 0, 't' },  /* refused: see bt(7) */
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
@@ -493,11 +494,16 @@ int main(int argc, char **argv)
 		case 'R': job.rpm = per_minute(optarg, "--rpm"); break;
 		case 'I': job.itpm = per_minute(optarg, "--itpm"); break;
 		case 'O': job.otpm = per_minute(optarg, "--otpm"); break;
-		case 't':
-			job.timeout = bt_duration(optarg, "--timeout");
+		case 'T':
+			job.timeout = bt_duration(optarg, "--attempt-timeout");
 			if (job.timeout <= 0)
-				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
+				bt_die(BT_EXIT_USAGE, "--attempt-timeout: must be more than 0");
 			break;
+		case 't':
+			/* once the limit of one attempt; elsewhere the whole run's */
+			bt_die(BT_EXIT_USAGE, "--timeout: the limit of one attempt is now "
+			       "--attempt-timeout (--timeout is a whole run's limit, as in "
+			       "bt-wait; see bt(7))");
 		case 'k': bt_config_key_file(&job.cfg, optarg); break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;

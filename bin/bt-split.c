@@ -96,7 +96,7 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: %s [-sv] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] "
+	fprintf(f, "usage: %s [-v] [--fsync] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] "
 	        "[FILE [PREFIX]]\n", bt_prog);
 	exit(status);
 }
@@ -572,7 +572,8 @@ int main(int argc, char **argv)
 		{ "bytes", required_argument, 0, 'b' },
 		{ "directory", required_argument, 0, 'd' },
 		{ "suffix-length", required_argument, 0, 'a' },
-		{ "sync", no_argument, 0, 's' },
+		{ "fsync", no_argument, 0, 's' },
+		{ "sync", no_argument, 0, 's' },   /* the old name (and -s): bt(7) */
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }

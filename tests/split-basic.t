@@ -207,14 +207,18 @@ test_expect_success 'empty input, or only blank lines: no chunks, no output, sai
 	test_must_be_empty files.sub
 '
 
-test_expect_success '-s syncs each chunk and gives the same chunks' '
+test_expect_success '--fsync syncs each chunk and gives the same chunks; the old -s and --sync still do' '
 	mkdir sync && cd sync &&
 	reqs 1 5 >in.jsonl &&
-	bt-split -s -n 2 -d d in.jsonl >out &&
+	bt-split --fsync -n 2 -d d in.jsonl >out &&
 	printf "d/chunk.%s.jsonl\n" 0001 0002 0003 >expect &&
 	test_cmp expect out &&
 	cat d/* >all &&
-	test_cmp in.jsonl all
+	test_cmp in.jsonl all &&
+	bt-split -s -n 2 -d s in.jsonl >out.s &&
+	bt-split --sync -n 2 -d l in.jsonl >out.l &&
+	sed "s|^d/|s/|" expect >expect.s && test_cmp expect.s out.s &&
+	sed "s|^d/|l/|" expect >expect.l && test_cmp expect.l out.l
 '
 
 test_expect_success '-v sums up on stderr' '
@@ -227,7 +231,7 @@ test_expect_success '-v sums up on stderr' '
 
 test_expect_success '-h prints usage on stdout; a bad option prints it on stderr, exit 2' '
 	mkdir usage && cd usage &&
-	echo "usage: bt-split [-sv] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] [FILE [PREFIX]]" >expect &&
+	echo "usage: bt-split [-v] [--fsync] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] [FILE [PREFIX]]" >expect &&
 	bt-split -h >out 2>err &&
 	test_cmp expect out &&
 	test_must_be_empty err &&
