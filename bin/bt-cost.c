@@ -25,9 +25,14 @@ static struct bt_idset billed;          /* "CUSTOM_ID MESSAGE_ID" of each succes
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-cost [-H] [--exact] [--sync] [--prices FILE] "
-	        "[--api-key-file FILE] [FILE...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-cost [-H] [--exact] [--sync] [--prices FILE] "
+	        "[--api-key-file FILE] [FILE...]\n",
+	"  -H                         a table for people, not JSON\n"
+	"  --exact                    count the input of requests with the API\n"
+	"  --sync                     estimate requests at standard (synchronous) prices\n"
+	"  --prices FILE              prices from FILE, over the built-in ones\n"
+	"  --api-key-file FILE        the API key from FILE's first line (--exact)\n"
+	"  -h, --help                 this help\n");
 }
 
 /* ---- what a line is ---- */

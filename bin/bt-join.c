@@ -57,10 +57,22 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
+	bt_usage(f, status, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
 	        "               [--structured] [--flatten] [--results FILE] [--rejected FILE]\n"
-	        "               [--arg NAME VALUE] [--argjson NAME JSON] RECORDS...\n");
-	exit(status);
+	        "               [--arg NAME VALUE] [--argjson NAME JSON] RECORDS...\n",
+	"  --id EXPR                  jq: the custom_id of a record, as bt-format --id\n"
+	"  --as NAME                  the answer's member (default response)\n"
+	"  --map EXPR                 jq: make each line from the record and $result\n"
+	"  --strict                   exit 3 unless every record succeeded\n"
+	"  --structured               answers are JSON text: write the value\n"
+	"  --flatten                  merge an object answer's members into the line\n"
+	"  --results FILE             read the results from FILE, not stdin\n"
+	"  --rejected FILE            the records bt-format rejected, with why\n"
+	"  --arg NAME VALUE           $NAME in the jq expressions, a string\n"
+	"  --argjson NAME JSON        $NAME in the jq expressions, a JSON value\n"
+	"  -R, --raw-input            each line is a record as a string, as bt-format -R\n"
+	"  -v, --verbose              the summary on stderr, always\n"
+	"  -h, --help                 this help\n");
 }
 
 /* ---- the results ---- */

@@ -51,10 +51,20 @@ static int want[BT_R_MISSING + 1], truncated, all_errors;
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
+	bt_usage(f, status,
 "usage: bt-retry [-v] [--errored] [--expired] [--canceled] [--missing] [--truncated]\n"
-"                [--all-errors] [--set EXPR] [--strict] [--results FILE] REQUESTS...\n");
-	exit(status);
+"                [--all-errors] [--set EXPR] [--strict] [--results FILE] REQUESTS...\n",
+	"  --errored                  take errored requests (retryable ones)\n"
+	"  --expired                  take expired requests\n"
+	"  --canceled                 take canceled requests\n"
+	"  --missing                  take requests with no result\n"
+	"  --truncated                take answers cut at max_tokens too\n"
+	"  --all-errors               take errors that need a person too\n"
+	"  --set EXPR                 jq: amend each request taken\n"
+	"  --strict                   exit 3 when some were held back\n"
+	"  --results FILE             read the results from FILE, not stdin\n"
+	"  -v, --verbose              name each held back; always the summary\n"
+	"  -h, --help                 this help\n");
 }
 
 static void cleanup(void)

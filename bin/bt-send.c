@@ -64,9 +64,17 @@ static volatile sig_atomic_t interrupted;
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-send [-v] [-c N] [-o FILE] [--rpm N] [--itpm N] [--otpm N]\n"
-	        "               [--attempt-timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-send [-v] [-c N] [-o FILE] [--rpm N] [--itpm N] [--otpm N]\n"
+	        "               [--attempt-timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n",
+	"  -c, --concurrency N        requests in flight at once, 1 to 1024 (default 8)\n"
+	"  -o, --output FILE          append the results to FILE, skipping those in it\n"
+	"  --rpm N                    at most N requests a minute\n"
+	"  --itpm N                   at most N input tokens a minute\n"
+	"  --otpm N                   at most N output tokens a minute\n"
+	"  --attempt-timeout DURATION limit of one attempt (default 10m)\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void on_int(int sig)

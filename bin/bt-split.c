@@ -98,7 +98,14 @@ static void usage(FILE *f, int status)
 {
 	fprintf(f, "usage: %s [-v] [--fsync] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] "
 	        "[FILE [PREFIX]]\n", bt_prog);
-	exit(status);
+	bt_usage(f, status, "",
+	"  -n, --requests N           at most N requests a chunk (default 100000)\n"
+	"  -b, --bytes SIZE           at most SIZE bytes a chunk (default 255999986)\n"
+	"  -d, --directory DIR        write the chunks in DIR\n"
+	"  -a, --suffix-length N      digits in a chunk's number (default 4)\n"
+	"  --fsync                    sync each chunk to disk before its rename\n"
+	"  -v, --verbose              sum up chunks, requests and bytes on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void remove_tmp(void)

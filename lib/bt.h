@@ -51,6 +51,11 @@ void bt_warn(const char *fmt, ...)
 void bt_die(int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 void bt_vwarn(const char *fmt, va_list ap);
+/* The usage, then exit(status): the synopsis always; with -h (f is
+ * stdout) the options too, one line an option, as the man page names
+ * them. */
+void bt_usage(FILE *f, int status, const char *synopsis, const char *options)
+	__attribute__((noreturn));
 
 void *bt_malloc(size_t n);              /* die on exhaustion */
 void *bt_calloc(size_t n, size_t m);

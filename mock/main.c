@@ -35,7 +35,7 @@ static int tmp_state;           /* the state directory is ours: remove it at exi
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
+	bt_usage(f, status,
 	        "usage: bt-mock [-v] [-p port] [-a addr] [--state-dir dir] [--key key]\n"
 	        "               [--seed n] [--processing-time dur] [--cancel-time dur]\n"
 	        "               [--expire-after dur] [--archive-after dur]\n"
@@ -43,8 +43,32 @@ static void usage(FILE *f, int status)
 	        "               [--max-requests n] [--queue-limit n] [--fault spec]...\n"
 	        "               [--lifetime dur] [--ordered] [--clock-skew [-]dur]\n"
 	        "               [--latency dur] [--rpm n] [--itpm n] [--otpm n]\n"
-	        "               [--model name]...\n");
-	exit(status);
+	        "               [--model name]...\n",
+	"  -p PORT                    port to listen on (0: any free one)\n"
+	"  -a ADDR                    address to listen on (default 127.0.0.1)\n"
+	"  --state-dir DIR            keep the batches in DIR, across restarts\n"
+	"  --key KEY                  accept only this API key\n"
+	"  --seed N                   seed of outcomes, answers and order (default 0)\n"
+	"  --processing-time DUR      creation to end of a batch (default 1s)\n"
+	"  --cancel-time DUR          cancel to end of a batch (default 0.2s)\n"
+	"  --expire-after DUR         creation to expires_at (default 24h)\n"
+	"  --archive-after DUR        creation to archived_at (default 29d)\n"
+	"  --error-rate R             fraction of requests errored, 0 to 1\n"
+	"  --expire-rate R            fraction of requests expired, 0 to 1\n"
+	"  --max-body SIZE            largest request body (default 256000000)\n"
+	"  --max-requests N           most requests a batch (default 100000)\n"
+	"  --queue-limit N            most requests waiting (default 500000)\n"
+	"  --fault SPEC               script a fault (repeatable; see FAULTS)\n"
+	"  --lifetime DUR             exit after DUR\n"
+	"  --ordered                  results in request order\n"
+	"  --clock-skew [-]DUR        our clock ahead (or behind) by DUR\n"
+	"  --latency DUR              answer each POST /v1/messages after DUR\n"
+	"  --rpm N                    at most N requests a minute\n"
+	"  --itpm N                   at most N input tokens a minute\n"
+	"  --otpm N                   at most N output tokens a minute\n"
+	"  --model NAME               know model NAME too (repeatable)\n"
+	"  -v, --verbose              log method, path and status on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 enum {

@@ -229,11 +229,21 @@ test_expect_success '-v sums up on stderr' '
 	test_cmp expect err
 '
 
-test_expect_success '-h prints usage on stdout; a bad option prints it on stderr, exit 2' '
+test_expect_success '-h prints usage and options on stdout; a bad option prints the usage on stderr, exit 2' '
 	mkdir usage && cd usage &&
 	echo "usage: bt-split [-v] [--fsync] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] [FILE [PREFIX]]" >expect &&
 	bt-split -h >out 2>err &&
-	test_cmp expect out &&
+	cat expect - >expect.h <<-\EOF &&
+	options:
+	  -n, --requests N           at most N requests a chunk (default 100000)
+	  -b, --bytes SIZE           at most SIZE bytes a chunk (default 255999986)
+	  -d, --directory DIR        write the chunks in DIR
+	  -a, --suffix-length N      digits in a chunk'"'"'s number (default 4)
+	  --fsync                    sync each chunk to disk before its rename
+	  -v, --verbose              sum up chunks, requests and bytes on stderr
+	  -h, --help                 this help
+	EOF
+	test_cmp expect.h out &&
 	test_must_be_empty err &&
 	test_expect_code 2 bt-split -x >out 2>err &&
 	test_must_be_empty out &&
