@@ -6,7 +6,7 @@
 # `bt-split -n 100000`, best of 5 each, and prints both times and the
 # throughput ratio: bt-split checks every request (JSON, members, custom_id,
 # duplicates) on a second thread while the first copies, split -l only
-# looks for newlines; bt-split -s (each chunk
+# looks for newlines; bt-split --fsync (each chunk
 # synced to disk before its rename) is timed too, for information.  The
 # goal is a ratio of at least 0.5.  Peak RSS of bt-split is printed when
 # GNU time is installed.
@@ -56,13 +56,13 @@ best() {
 cat requests.jsonl >/dev/null   # warm the page cache
 t_split=$(best split -l 100000 requests.jsonl out/x)
 t_bt=$(best "$bt_split" -n 100000 -d out requests.jsonl)
-t_sync=$(best "$bt_split" -s -n 100000 -d out requests.jsonl)
+t_sync=$(best "$bt_split" --fsync -n 100000 -d out requests.jsonl)
 
 awk -v s="$size" -v a="$t_split" -v b="$t_bt" -v c="$t_sync" 'BEGIN {
 	printf "input: %.1f MB, 200000 requests\n", s / 1e6
 	printf "split -l 100000:     %.3f s  (%.0f MB/s)\n", a, s / a / 1e6
 	printf "bt-split -n 100000:  %.3f s  (%.0f MB/s)\n", b, s / b / 1e6
-	printf "bt-split -s -n 100000:  %.3f s  (%.0f MB/s)\n", c, s / c / 1e6
+	printf "bt-split --fsync -n 100000:  %.3f s  (%.0f MB/s)\n", c, s / c / 1e6
 	printf "throughput ratio bt-split / split -l: %.2f (goal >= 0.5)\n", a / b
 }'
 if [ -x /usr/bin/time ] && /usr/bin/time -v true 2>/dev/null; then

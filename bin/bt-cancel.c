@@ -14,8 +14,11 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-cancel [-v] [--delete] [--api-key-file FILE] [BATCH...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-cancel [-v] [--delete] [--api-key-file FILE] [BATCH...]\n",
+	"  --delete                   delete the batches (once ended) instead\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void cleanup(void)

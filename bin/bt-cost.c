@@ -25,9 +25,14 @@ static struct bt_idset billed;          /* "CUSTOM_ID MESSAGE_ID" of each succes
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-cost [-H] [--exact] [--sync] [--prices FILE] "
-	        "[--api-key-file FILE] [FILE...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-cost [-H] [--exact] [--sync] [--prices FILE] "
+	        "[--api-key-file FILE] [FILE...]\n",
+	"  -H                         a table for people, not JSON\n"
+	"  --exact                    count the input of requests with the API\n"
+	"  --sync                     estimate requests at standard (synchronous) prices\n"
+	"  --prices FILE              prices from FILE, over the built-in ones\n"
+	"  --api-key-file FILE        the API key from FILE's first line (--exact)\n"
+	"  -h, --help                 this help\n");
 }
 
 /* ---- what a line is ---- */
@@ -293,6 +298,14 @@ static const char *tier_name(int tier)
 	return tier == BT_TIER_STANDARD ? "standard" : "batch";
 }
 
+/* What batching saved: the standard price less what was paid, so nothing
+ * on a row served at the standard price.  An estimate's saving is that of
+ * the batch over the standard price. */
+static struct bt_usd saving(const struct fig *f)
+{
+	return bt_usd_sub(f->standard, kind == REQUESTS ? f->batch : f->cost);
+}
+
 static void fig_json(struct bt_buf *b, const struct fig *f)
 {
 	bt_buf_adds(b, "{");
@@ -312,7 +325,7 @@ static void fig_json(struct bt_buf *b, const struct fig *f)
 	bt_buf_adds(b, ",\"standard_usd\":");
 	bt_usd_json(b, f->standard);
 	bt_buf_adds(b, ",\"saving_usd\":");
-	bt_usd_json(b, bt_usd_sub(f->standard, f->batch));
+	bt_usd_json(b, saving(f));
 	if (kind == REQUESTS) {
 		bt_buf_adds(b, ",\"input_usd\":");
 		bt_usd_json(b, f->input);
@@ -354,7 +367,10 @@ static void fig_cells(char **c, const struct fig *f)
 
 	bt_usd_cents(usd[0], f->batch);
 	bt_usd_cents(usd[1], f->standard);
-	bt_usd_cents(usd[2], bt_usd_sub(f->standard, f->batch));
+	if (f->model && kind != REQUESTS && f->tier == BT_TIER_STANDARD)
+		strcpy(usd[2], "-");    /* billed at the standard price: no saving */
+	else
+		bt_usd_cents(usd[2], saving(f));
 	bt_usd_cents(usd[3], f->cost);
 	c[k++] = bt_strdup(f->model ? f->model : "total");
 	if (kind != REQUESTS)

@@ -47,8 +47,11 @@ struct fetch {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-fetch [-v] [--done FILE] [--api-key-file FILE] [BATCH...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-fetch [-v] [--done FILE] [--api-key-file FILE] [BATCH...]\n",
+	"  --done FILE                skip the batches in FILE, add each fetched\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void fail(const char *id, const char *fmt, ...)

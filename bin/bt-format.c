@@ -29,16 +29,36 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
+	bt_usage(f, status,
 "usage: bt-format [-R] [-m MODEL] [-p EXPR] [--id EXPR] [-s TEXT | --system-file FILE]\n"
 "                 [--max-tokens N] [--temperature T] [--schema FILE [--tool NAME]]\n"
 "                 [--image EXPR] [--document EXPR] [--cache-system] [--cache-tools]\n"
 "                 [--cache-attachments] [--cache-ttl 5m|1h]\n"
 "                 [--params EXPR | -f FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
-"                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n"
-"       long forms: --raw-input (-R) --model (-m) --prompt (-p) --system (-s)\n"
-"                   --params-file (-f) --help (-h)\n");
-	exit(status);
+"                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n",
+	"  -m, --model MODEL          the model (default $BT_MODEL)\n"
+	"  -p, --prompt EXPR          jq: the user message from the record\n"
+	"  --id EXPR                  jq: the custom_id from the record (default: its number)\n"
+	"  -s, --system TEXT          the system prompt\n"
+	"  --system-file FILE         the system prompt, read from FILE\n"
+	"  --max-tokens N             max_tokens of each request (default 1024)\n"
+	"  --temperature T            temperature of each request\n"
+	"  --schema FILE              ask for JSON that follows the JSON Schema in FILE\n"
+	"  --tool NAME                with --schema: force a tool NAME of that input instead\n"
+	"  --image EXPR               jq: image file(s) or URL(s) to attach\n"
+	"  --document EXPR            jq: PDF or text file(s) or URL(s) to attach\n"
+	"  --cache-system             mark the system prompt for prompt caching\n"
+	"  --cache-tools              mark the tool for prompt caching\n"
+	"  --cache-attachments        mark the attachments for prompt caching\n"
+	"  --cache-ttl 5m|1h          how long the cache entries live\n"
+	"  --params EXPR              jq: the whole params object from the record\n"
+	"  -f, --params-file FILE     jq: --params, read from FILE\n"
+	"  --arg NAME VALUE           $NAME in the jq expressions, a string\n"
+	"  --argjson NAME JSON        $NAME in the jq expressions, a JSON value\n"
+	"  --rawfile NAME FILE        $NAME in the jq expressions, FILE's text\n"
+	"  --reject FILE              bad records to FILE (exit 3) instead of exit 2\n"
+	"  -R, --raw-input            each line is a record as a string, not JSON\n"
+	"  -h, --help                 this help\n");
 }
 
 /* At every exit, bt_die's too: no temp file left, no jq state live. */
@@ -812,6 +832,22 @@ static void reject_close(void)
 	form.reject_tmp = NULL;
 }
 
+/* A model bt-cost has no price for is likely a typo (the API would answer
+ * each request not_found_error): said once, not refused, since prices
+ * lag new models.  A model that --params sets is not looked at. */
+static void check_model(const char *model)
+{
+	struct bt_prices *p;
+	long long in, out;
+
+	if (!model || !*model)
+		return;
+	p = bt_prices_load(NULL);
+	if (bt_price(p, model, &in, &out) < 0)
+		bt_warn("unknown model %s: a typo? (bt-cost has no price for it)", model);
+	bt_prices_free(p);
+}
+
 static void format(char **files, int nfiles)
 {
 	struct bt_records r;
@@ -831,6 +867,7 @@ static void format(char **files, int nfiles)
 			bt_flush(&form.out);
 	}
 	bt_flush(&form.out);
+	bt_records_none(&r);
 	bt_records_close(&r);
 }
 
@@ -895,6 +932,7 @@ int main(int argc, char **argv)
 	if (opt.schema_file)
 		opt.schema = read_schema(opt.schema_file);
 
+	check_model(opt.model);
 	atexit(cleanup);
 	base_params();
 	jv_free(opt.schema);

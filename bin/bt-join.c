@@ -49,6 +49,7 @@ static struct {
 	char idkey[256];            /* the top-level key a plain --id path reads */
 	unsigned long long records, by_kind[BT_R_MISSING + 1], invalid, rejected;
 	unsigned long long old;     /* results with old numbered ids ("12") */
+	unsigned long long as_text; /* --flatten: text answers not a JSON object */
 	int said_old;
 	struct { char type[64]; unsigned long long n; } types[32];
 	int ntypes;
@@ -56,10 +57,22 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
+	bt_usage(f, status, "usage: bt-join [-R] [-v] [--id EXPR] [--as NAME] [--map EXPR] [--strict]\n"
 	        "               [--structured] [--flatten] [--results FILE] [--rejected FILE]\n"
-	        "               [--arg NAME VALUE] [--argjson NAME JSON] RECORDS...\n");
-	exit(status);
+	        "               [--arg NAME VALUE] [--argjson NAME JSON] RECORDS...\n",
+	"  --id EXPR                  jq: the custom_id of a record, as bt-format --id\n"
+	"  --as NAME                  the answer's member (default response)\n"
+	"  --map EXPR                 jq: make each line from the record and $result\n"
+	"  --strict                   exit 3 unless every record succeeded\n"
+	"  --structured               answers are JSON text: write the value\n"
+	"  --flatten                  merge an object answer's members into the line\n"
+	"  --results FILE             read the results from FILE, not stdin\n"
+	"  --rejected FILE            the records bt-format rejected, with why\n"
+	"  --arg NAME VALUE           $NAME in the jq expressions, a string\n"
+	"  --argjson NAME JSON        $NAME in the jq expressions, a JSON value\n"
+	"  -R, --raw-input            each line is a record as a string, as bt-format -R\n"
+	"  -v, --verbose              the summary on stderr, always\n"
+	"  -h, --help                 this help\n");
 }
 
 /* ---- the results ---- */
@@ -257,6 +270,27 @@ static jv answer(jv res, jv stop, char *bad, size_t badsz, const char **kind)
 	return data;
 }
 
+/* --flatten without --structured: a text answer (consumed) that is a JSON
+ * object is that object, to flatten as --structured would; any other text
+ * stays as it is, counted, for the one line said at the end. */
+static jv text_object(jv ans)
+{
+	char perr[300];
+	jv data;
+
+	if (jv_get_kind(ans) != JV_KIND_STRING)
+		return ans;
+	data = bt_json_parse(jv_string_value(ans), (size_t)jv_string_length_bytes(jv_copy(ans)),
+	                     perr, sizeof perr);
+	if (jv_get_kind(data) == JV_KIND_OBJECT) {
+		jv_free(ans);
+		return data;
+	}
+	jv_free(data);
+	tally.as_text++;
+	return ans;
+}
+
 /* --flatten: the members of the answer (consumed) into v; a member of the
  * record, or one bt-join writes itself, of the same name is said once. */
 static jv flatten(jv v, jv ans, struct bt_records *rs)
@@ -324,6 +358,8 @@ static jv outcome(jv rec, jv res, struct bt_result *r, const char *why,
 			snprintf(r->type, sizeof r->type, "%s", kind);
 		}
 	}
+	if (tally.flatten && !tally.structured && r->kind == BT_R_SUCCEEDED)
+		response = text_object(response);
 	if (tally.flatten && jv_get_kind(response) == JV_KIND_OBJECT)
 		v = flatten(rec, response, rs);
 	else
@@ -696,6 +732,11 @@ int main(int argc, char **argv)
 	index_results(results);
 	bt_records_init(&rs, argv, argc, raw);
 	join(&rs, &out);
+	bt_records_none(&rs);
+	if (tally.as_text)
+		bt_warn("--flatten: %llu answer%s not a JSON object: kept as text in \"%s\" "
+		        "(--structured makes %s an error)", tally.as_text,
+		        tally.as_text == 1 ? " is" : "s are", tally.as, tally.as_text == 1 ? "it" : "each");
 	bt_records_close(&rs);
 	mismatch = summary();
 

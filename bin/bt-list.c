@@ -16,9 +16,14 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-list [-v] [-n N] [--status in_progress|canceling|ended]\n"
-	           "               [--page-size N] [--api-key-file FILE]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-list [-v] [-n N] [--status in_progress|canceling|ended]\n"
+	           "               [--page-size N] [--api-key-file FILE]\n",
+	"  -n N                       at most N batches (default all)\n"
+	"  --status STATUS            only in_progress, canceling or ended batches\n"
+	"  --page-size N              batches asked for a page, 1 to 1000\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void cleanup(void)

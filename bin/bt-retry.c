@@ -37,15 +37,34 @@ static struct {
 	char **files;
 } outcomes;
 
+/* Requests held back, grouped by what was said of them (type and message):
+ * the first of a group is named, the rest counted (each named with -v). */
+static struct {
+	struct bt_idset set;        /* "type: message" → index in more, + 1 */
+	char **said;
+	unsigned long long *more;
+	size_t n, cap;
+} held;
+
 /* Which outcomes are taken. */
 static int want[BT_R_MISSING + 1], truncated, all_errors;
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
+	bt_usage(f, status,
 "usage: bt-retry [-v] [--errored] [--expired] [--canceled] [--missing] [--truncated]\n"
-"                [--all-errors] [--set EXPR] [--strict] [--results FILE] REQUESTS...\n");
-	exit(status);
+"                [--all-errors] [--set EXPR] [--strict] [--results FILE] REQUESTS...\n",
+	"  --errored                  take errored requests (retryable ones)\n"
+	"  --expired                  take expired requests\n"
+	"  --canceled                 take canceled requests\n"
+	"  --missing                  take requests with no result\n"
+	"  --truncated                take answers cut at max_tokens too\n"
+	"  --all-errors               take errors that need a person too\n"
+	"  --set EXPR                 jq: amend each request taken\n"
+	"  --strict                   exit 3 when some were held back\n"
+	"  --results FILE             read the results from FILE, not stdin\n"
+	"  -v, --verbose              name each held back; always the summary\n"
+	"  -h, --help                 this help\n");
 }
 
 static void cleanup(void)
@@ -67,6 +86,12 @@ static void cleanup(void)
 	free(reasons.names);
 	free(reasons.count);
 	bt_idset_free(&reasons.set);
+	for (i = 0; i < held.n; i++)
+		free(held.said[i]);
+	free(held.said);
+	free(held.more);
+	bt_idset_free(&held.set);
+	memset(&held, 0, sizeof held);
 	memset(&outcomes, 0, sizeof outcomes);
 	memset(&reasons, 0, sizeof reasons);
 }
@@ -181,6 +206,43 @@ static void put(const char *name, unsigned long long line, const char *id,
 	bt_buf_addc(&outcomes.out, '\n');
 }
 
+/* Say that request id was held back, unless its like was said before. */
+static void hold(const char *name, unsigned long long line, const char *id,
+                 const char *why, const char *message)
+{
+	char *said = bt_asprintf("%s%s%s", why, *message ? ": " : "", message);
+	unsigned long long i = bt_idset_get(&held.set, said);
+
+	if (!i || bt_verbose)
+		bt_warn("%s:%llu: %s: held back: %s", name, line, id, said);
+	if (i) {
+		held.more[i - 1]++;
+		free(said);
+		return;
+	}
+	if (held.n == held.cap) {
+		held.cap = held.cap ? held.cap * 2 : 16;
+		held.said = bt_realloc(held.said, held.cap * sizeof *held.said);
+		held.more = bt_realloc(held.more, held.cap * sizeof *held.more);
+	}
+	held.said[held.n] = said;
+	held.more[held.n] = 0;
+	bt_idset_add(&held.set, said, ++held.n);
+}
+
+/* The count of those held back and not named, a line per group. */
+static void held_more(void)
+{
+	size_t i;
+
+	if (bt_verbose)
+		return;
+	for (i = 0; i < held.n; i++)
+		if (held.more[i])
+			bt_warn("%llu more held back: %s (-v names each)", held.more[i],
+			        held.said[i]);
+}
+
 struct tally {
 	unsigned long long requests, taken, held, done, skipped;
 };
@@ -216,8 +278,7 @@ static void decide(struct tally *t, const char *name, unsigned long long line,
 		if (o->message && !all_errors) {
 			one_line(o->message);
 			why = reasons.names[r];
-			bt_warn("%s:%llu: %s: held back: %s%s%s", name, line, id, why,
-			        *o->message ? ": " : "", o->message);
+			hold(name, line, id, why, o->message);
 			t->held++;
 			return;
 		}
@@ -371,6 +432,7 @@ int main(int argc, char **argv)
 	if (unmatched)
 		bt_warn("%llu result%s match%s no request", unmatched,
 		        unmatched == 1 ? "" : "s", unmatched == 1 ? "es" : "");
+	held_more();
 	if (t.held || bt_verbose)
 		summary(&t);
 	bt_close_stdout();

@@ -64,9 +64,17 @@ static volatile sig_atomic_t interrupted;
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-send [-v] [-c N] [-o FILE] [--rpm N] [--itpm N] [--otpm N]\n"
-	        "               [--timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-send [-v] [-c N] [-o FILE] [--rpm N] [--itpm N] [--otpm N]\n"
+	        "               [--attempt-timeout DURATION] [--api-key-file FILE] [REQUESTS...]\n",
+	"  -c, --concurrency N        requests in flight at once, 1 to 1024 (default 8)\n"
+	"  -o, --output FILE          append the results to FILE, skipping those in it\n"
+	"  --rpm N                    at most N requests a minute\n"
+	"  --itpm N                   at most N input tokens a minute\n"
+	"  --otpm N                   at most N output tokens a minute\n"
+	"  --attempt-timeout DURATION limit of one attempt (default 10m)\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void on_int(int sig)
@@ -466,7 +474,8 @@ int main(int argc, char **argv)
 		{ "rpm", required_argument, 0, 'R' },
 		{ "itpm", required_argument, 0, 'I' },
 		{ "otpm", required_argument, 0, 'O' },
-		{ "timeout", required_argument, 0, 't' },
+		{ "attempt-timeout", required_argument, 0, 'T' },
+		{ "timeout", required_argument, 0, 't' },  /* refused: see bt(7) */
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
@@ -484,11 +493,16 @@ int main(int argc, char **argv)
 		case 'R': job.rpm = per_minute(optarg, "--rpm"); break;
 		case 'I': job.itpm = per_minute(optarg, "--itpm"); break;
 		case 'O': job.otpm = per_minute(optarg, "--otpm"); break;
-		case 't':
-			job.timeout = bt_duration(optarg, "--timeout");
+		case 'T':
+			job.timeout = bt_duration(optarg, "--attempt-timeout");
 			if (job.timeout <= 0)
-				bt_die(BT_EXIT_USAGE, "--timeout: must be more than 0");
+				bt_die(BT_EXIT_USAGE, "--attempt-timeout: must be more than 0");
 			break;
+		case 't':
+			/* once the limit of one attempt; elsewhere the whole run's */
+			bt_die(BT_EXIT_USAGE, "--timeout: the limit of one attempt is now "
+			       "--attempt-timeout (--timeout is a whole run's limit, as in "
+			       "bt-wait; see bt(7))");
 		case 'k': bt_config_key_file(&job.cfg, optarg); break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;

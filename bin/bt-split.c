@@ -96,9 +96,16 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: %s [-sv] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] "
+	fprintf(f, "usage: %s [-v] [--fsync] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] "
 	        "[FILE [PREFIX]]\n", bt_prog);
-	exit(status);
+	bt_usage(f, status, "",
+	"  -n, --requests N           at most N requests a chunk (default 100000)\n"
+	"  -b, --bytes SIZE           at most SIZE bytes a chunk (default 255999986)\n"
+	"  -d, --directory DIR        write the chunks in DIR\n"
+	"  -a, --suffix-length N      digits in a chunk's number (default 4)\n"
+	"  --fsync                    sync each chunk to disk before its rename\n"
+	"  -v, --verbose              sum up chunks, requests and bytes on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void remove_tmp(void)
@@ -572,7 +579,8 @@ int main(int argc, char **argv)
 		{ "bytes", required_argument, 0, 'b' },
 		{ "directory", required_argument, 0, 'd' },
 		{ "suffix-length", required_argument, 0, 'a' },
-		{ "sync", no_argument, 0, 's' },
+		{ "fsync", no_argument, 0, 's' },
+		{ "sync", no_argument, 0, 's' },   /* the old name (and -s): bt(7) */
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
@@ -616,6 +624,8 @@ int main(int argc, char **argv)
 	in.on_error = settle_reading;
 	split(&in);
 	stop_checker();
+	if (!total_requests)
+		bt_warn("no requests in %s", in.name);
 	if (bt_verbose)
 		bt_warn("%llu chunks, %llu requests, %llu bytes", total_chunks,
 		        total_requests, total_bytes);

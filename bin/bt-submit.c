@@ -78,9 +78,18 @@ struct chunk {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f, "usage: bt-submit [-v] [--dry-run] [--force] [--adopt BATCH_ID] [--tag TAG] "
-	        "[-n N] [-b SIZE] [--max-cost USD] [--api-key-file FILE] [CHUNK...]\n");
-	exit(status);
+	bt_usage(f, status, "usage: bt-submit [-v] [--dry-run] [--force] [--adopt BATCH_ID] [--tag TAG] "
+	        "[-n N] [-b SIZE] [--max-cost USD] [--api-key-file FILE] [CHUNK...]\n",
+	"  --dry-run                  check and count, send nothing\n"
+	"  --force                    create again a chunk the journal holds\n"
+	"  --adopt BATCH_ID           take this batch for an ambiguous create\n"
+	"  --tag TAG                  keep this run's chunks under TAG in the journal\n"
+	"  -n N                       at most N requests a batch\n"
+	"  -b SIZE                    at most SIZE bytes a batch\n"
+	"  --max-cost USD             refuse a job whose upper bound costs more\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 static void hex(const unsigned char *md, char out[65])

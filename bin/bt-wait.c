@@ -66,11 +66,19 @@ static struct {
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
+	bt_usage(f, status,
 "usage: bt-wait [-v] [--progress] [--interval DURATION] [--timeout DURATION]\n"
 "               [--once [--all]] [--api-key-file FILE] [BATCH...]\n"
-"       bt-wait --endpoint [--api-key-file FILE]\n");
-	exit(status);
+"       bt-wait --endpoint [--api-key-file FILE]\n",
+	"  --progress                 a progress line on stderr\n"
+	"  --interval DURATION        least time between polls (default 1s)\n"
+	"  --timeout DURATION         give up after DURATION in all: exit 3\n"
+	"  --once                     poll once, print the batches that ended\n"
+	"  --all                      with --once: print every batch, ended or not\n"
+	"  --endpoint                 print the base URL and key fingerprint, exit\n"
+	"  --api-key-file FILE        the API key from FILE's first line\n"
+	"  -v, --verbose              say what happens on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 /* "4m12s", "1h3m", "42s" */

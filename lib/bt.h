@@ -51,6 +51,11 @@ void bt_warn(const char *fmt, ...)
 void bt_die(int status, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 void bt_vwarn(const char *fmt, va_list ap);
+/* The usage, then exit(status): the synopsis always; with -h (f is
+ * stdout) the options too, one line an option, as the man page names
+ * them. */
+void bt_usage(FILE *f, int status, const char *synopsis, const char *options)
+	__attribute__((noreturn));
 
 void *bt_malloc(size_t n);              /* die on exhaustion */
 void *bt_calloc(size_t n, size_t m);
@@ -464,6 +469,9 @@ int bt_records_next(struct bt_records *r, jv *v);
  * custom_id's fingerprint is taken of (bt_custom_id_num). */
 const char *bt_records_text(const struct bt_records *r, size_t *len);
 void bt_records_close(struct bt_records *r);
+/* At the end: warn "no records in FILE[, FILE...]" when there were none
+ * (an empty input is no error, but must not pass for a job done). */
+void bt_records_none(const struct bt_records *r);
 
 /* ---- jqprog.c: user jq programs (1.6 syntax) ------------------------- */
 

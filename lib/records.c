@@ -80,3 +80,17 @@ void bt_records_close(struct bt_records *r)
 		bt_lines_close(&r->l);
 	r->file = r->nfiles;
 }
+
+void bt_records_none(const struct bt_records *r)
+{
+	struct bt_buf b = { 0 };
+	int i;
+
+	if (r->number)
+		return;
+	for (i = 0; i < r->nfiles; i++)
+		bt_buf_printf(&b, "%s%s", i ? ", " : "",
+		              strcmp(r->files[i], "-") ? r->files[i] : "stdin");
+	bt_warn("no records in %s", bt_buf_str(&b));
+	bt_buf_free(&b);
+}

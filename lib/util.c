@@ -67,6 +67,14 @@ void bt_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+void bt_usage(FILE *f, int status, const char *synopsis, const char *options)
+{
+	fputs(synopsis, f);
+	if (f == stdout && options)
+		fprintf(f, "options:\n%s", options);
+	exit(status);
+}
+
 void *bt_malloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

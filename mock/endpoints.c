@@ -416,6 +416,11 @@ void do_messages(struct conn *x, struct out *o)
 		jv_free(p);
 		return;
 	}
+	if (check_model_known(p, msg, sizeof msg) < 0) {
+		out_error(o, x, 404, "%s", msg);
+		jv_free(p);
+		return;
+	}
 	m = bt_jv_get(p, "max_tokens");
 	wait = limits_take((double)bt_cost_estimate_input(p),
 	                   jv_get_kind(m) == JV_KIND_NUMBER ? jv_number_value(m) : 0, o);
@@ -446,6 +451,8 @@ void do_count(struct conn *x, struct out *o)
 		return;
 	if (check_count_params(p, msg, sizeof msg) < 0)
 		out_error(o, x, 400, "%s", msg);
+	else if (check_model_known(p, msg, sizeof msg) < 0)
+		out_error(o, x, 404, "%s", msg);
 	else {
 		/* the estimate rule is bt-mock's rule: ceil(bytes / 4), at least 1 */
 		o->status = 200;

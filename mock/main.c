@@ -35,21 +35,46 @@ static int tmp_state;           /* the state directory is ours: remove it at exi
 
 static void usage(FILE *f, int status)
 {
-	fprintf(f,
+	bt_usage(f, status,
 	        "usage: bt-mock [-v] [-p port] [-a addr] [--state-dir dir] [--key key]\n"
 	        "               [--seed n] [--processing-time dur] [--cancel-time dur]\n"
 	        "               [--expire-after dur] [--archive-after dur]\n"
 	        "               [--error-rate r] [--expire-rate r] [--max-body size]\n"
 	        "               [--max-requests n] [--queue-limit n] [--fault spec]...\n"
 	        "               [--lifetime dur] [--ordered] [--clock-skew [-]dur]\n"
-	        "               [--latency dur] [--rpm n] [--itpm n] [--otpm n]\n");
-	exit(status);
+	        "               [--latency dur] [--rpm n] [--itpm n] [--otpm n]\n"
+	        "               [--model name]...\n",
+	"  -p PORT                    port to listen on (0: any free one)\n"
+	"  -a ADDR                    address to listen on (default 127.0.0.1)\n"
+	"  --state-dir DIR            keep the batches in DIR, across restarts\n"
+	"  --key KEY                  accept only this API key\n"
+	"  --seed N                   seed of outcomes, answers and order (default 0)\n"
+	"  --processing-time DUR      creation to end of a batch (default 1s)\n"
+	"  --cancel-time DUR          cancel to end of a batch (default 0.2s)\n"
+	"  --expire-after DUR         creation to expires_at (default 24h)\n"
+	"  --archive-after DUR        creation to archived_at (default 29d)\n"
+	"  --error-rate R             fraction of requests errored, 0 to 1\n"
+	"  --expire-rate R            fraction of requests expired, 0 to 1\n"
+	"  --max-body SIZE            largest request body (default 256000000)\n"
+	"  --max-requests N           most requests a batch (default 100000)\n"
+	"  --queue-limit N            most requests waiting (default 500000)\n"
+	"  --fault SPEC               script a fault (repeatable; see FAULTS)\n"
+	"  --lifetime DUR             exit after DUR\n"
+	"  --ordered                  results in request order\n"
+	"  --clock-skew [-]DUR        our clock ahead (or behind) by DUR\n"
+	"  --latency DUR              answer each POST /v1/messages after DUR\n"
+	"  --rpm N                    at most N requests a minute\n"
+	"  --itpm N                   at most N input tokens a minute\n"
+	"  --otpm N                   at most N output tokens a minute\n"
+	"  --model NAME               know model NAME too (repeatable)\n"
+	"  -v, --verbose              log method, path and status on stderr\n"
+	"  -h, --help                 this help\n");
 }
 
 enum {
 	O_STATE = 256, O_KEY, O_SEED, O_PT, O_CT, O_EXPIRE, O_ARCHIVE,
 	O_ERATE, O_XRATE, O_MAXBODY, O_MAXREQ, O_QUEUE, O_FAULT,
-	O_LIFETIME, O_ORDERED, O_SKEW, O_LATENCY, O_RPM, O_ITPM, O_OTPM
+	O_LIFETIME, O_ORDERED, O_SKEW, O_LATENCY, O_RPM, O_ITPM, O_OTPM, O_MODEL
 };
 
 static const struct option longopts[] = {
@@ -73,6 +98,7 @@ static const struct option longopts[] = {
 	{ "rpm", required_argument, NULL, O_RPM },
 	{ "itpm", required_argument, NULL, O_ITPM },
 	{ "otpm", required_argument, NULL, O_OTPM },
+	{ "model", required_argument, NULL, O_MODEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 }
@@ -113,6 +139,11 @@ static void option(int ch, char *arg)
 	case O_RPM: opt_rpm = (double)bt_num(arg, 1, 1000000000LL, "--rpm"); break;
 	case O_ITPM: opt_itpm = (double)bt_num(arg, 1, 1000000000LL, "--itpm"); break;
 	case O_OTPM: opt_otpm = (double)bt_num(arg, 1, 1000000000LL, "--otpm"); break;
+	case O_MODEL:
+		if (!*arg)
+			bt_die(BT_EXIT_USAGE, "--model: an empty name");
+		model_add(arg);
+		break;
 	case O_SKEW:
 		opt_skew = *arg == '-' ? -dur_us(arg + 1, "--clock-skew") :
 		           dur_us(arg + (*arg == '+'), "--clock-skew");
@@ -140,6 +171,7 @@ static void options(int argc, char *argv[])
 		usage(stderr, BT_EXIT_USAGE);
 	if (opt_error_rate + opt_expire_rate > 1)
 		bt_die(BT_EXIT_USAGE, "--error-rate and --expire-rate add up to more than 1");
+	models_load();      /* bad $BT_PRICES exits 2 here, before serving */
 }
 
 /* -a and -p as a socket address; exits 2 when -a is not an IP address. */

@@ -265,6 +265,13 @@ int check_params(jv p, int batch, char *msg, size_t sz);
 /* 0 when a count_tokens body p has a model and messages (a list of one
  * or more); else -1 with the API's message. */
 int check_count_params(jv p, char *msg, size_t sz);
+/* The models bt-mock knows: those bt-cost has prices for (lib's table and
+ * $BT_PRICES), and each --model NAME.  Loaded once, before serving. */
+void models_load(void);
+void model_add(const char *name);
+/* 0 when p's model (p valid by check_params) is known; else -1 with the
+ * API's message for its not_found_error ("model: NAME"). */
+int check_model_known(jv p, char *msg, size_t sz);
 
 /* ---- faults.c: scripted faults ------------------------------------------------ */
 

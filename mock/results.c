@@ -54,6 +54,9 @@ static int result_line(struct bt_buf *o, struct bt_buf *part, const char *cid,
 	if (check_params(params, 1, msg, sizeof msg) < 0) {
 		bt_error_envelope(part, "invalid_request_error", msg, rid);
 		kind = BT_R_ERRORED;
+	} else if (check_model_known(params, msg, sizeof msg) < 0) {
+		bt_error_envelope(part, "not_found_error", msg, rid);
+		kind = BT_R_ERRORED;
 	} else if (u < opt_error_rate) {
 		if (hash_mix(h ^ 0x6b696e64ULL) & 1)
 			bt_error_envelope(part, "overloaded_error", "Overloaded", rid);

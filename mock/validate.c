@@ -281,6 +281,38 @@ static int check_model(jv p, char *msg, size_t sz)
 	return rc;
 }
 
+static struct bt_prices *prices;       /* read only once serving */
+static char **extra;                    /* --model NAME */
+static size_t nextra;
+
+void models_load(void)
+{
+	prices = bt_prices_load(NULL);
+}
+
+void model_add(const char *name)
+{
+	extra = bt_realloc(extra, (nextra + 1) * sizeof *extra);
+	extra[nextra++] = bt_strdup(name);
+}
+
+int check_model_known(jv p, char *msg, size_t sz)
+{
+	jv v = bt_jv_get(p, "model");
+	const char *m = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+	long long in, out;
+	size_t i;
+	int rc = prices && bt_price(prices, m, &in, &out) == 0 ? 0 : -1;
+
+	for (i = 0; rc < 0 && i < nextra; i++)
+		if (!strcmp(extra[i], m))
+			rc = 0;
+	if (rc < 0)
+		snprintf(msg, sz, "model: %.200s", m);
+	jv_free(v);
+	return rc;
+}
+
 /* messages: a list of at least one (its items are not looked at). */
 static int check_list(jv v, char *msg, size_t sz)
 {

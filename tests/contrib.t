@@ -283,7 +283,7 @@ test_expect_success 'completion: options by prefix, per program' '
 	complete_words /usr/local/bin/bt-wait --t >actual &&
 	echo --timeout >expect && test_cmp expect actual &&
 	complete_words bt-split -d dir -n 5 - >actual &&
-	printf "%s\n" --bytes --directory --help --requests --suffix-length --sync --verbose -a -b -d -h -n -s -v >expect && test_cmp expect actual
+	printf "%s\n" --bytes --directory --fsync --help --requests --suffix-length --verbose -a -b -d -h -n -v >expect && test_cmp expect actual
 '
 
 test_expect_success 'completion: values: statuses, files, directories, nothing' '

@@ -299,6 +299,22 @@ test_expect_success 'each result priced by its service_tier: batch and standard 
 	test_grep "^claude-haiku-4-5  batch  " table
 '
 
+# tiers.jsonl: two results at batch prices, one at the standard price.  The
+# standard row saved nothing; the total saved $3 at standard less $2 paid.
+test_expect_success '-H: no saving on a row billed at the standard price' '
+	bt-cost -H tiers.jsonl >out &&
+	cat >expect <<-\EOF &&
+	model             tier      requests    input  output  cache write  cache read   cost  at batch  at standard  saving
+	claude-haiku-4-5  batch            2  2000000       0            0           0  $1.00     $1.00        $2.00   $1.00
+	claude-haiku-4-5  standard         1  1000000       0            0           0  $1.00     $0.50        $1.00       -
+	total                              3  3000000       0            0           0  $2.00     $1.50        $3.00   $1.00
+	not billed: 0 errored, 0 canceled, 0 expired
+	EOF
+	test_cmp expect out &&
+	bt-cost tiers.jsonl | jq -c "[.models[].saving_usd, .total.saving_usd]" >actual &&
+	echo "[1,0,1]" >expect && test_cmp expect actual
+'
+
 test_expect_success '--sync: an estimate at standard prices' '
 	bt-cost --sync two.jsonl | jq -c "[.tier, .total.upper_bound_usd, .total.standard_usd]" >actual &&
 	echo "[\"standard\",0.0306,0.0306]" >expect && test_cmp expect actual &&

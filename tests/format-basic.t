@@ -163,6 +163,18 @@ test_expect_success 'a 10 MB record comes through whole' '
 	test_cmp expect actual
 '
 
+test_expect_success 'empty input: no output, said on stderr, exit 0' '
+	bt-format -m m -p .t </dev/null >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-format: no records in stdin" >expect &&
+	test_cmp expect err &&
+	printf "\n\n" >blank.jsonl && : >empty.jsonl &&
+	bt-format -m m -p .t blank.jsonl empty.jsonl >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-format: no records in blank.jsonl, empty.jsonl" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'a closed pipe ends it quietly' '
 	perl -e "print qq({\"t\":\"x\$_\"}\n) for 1..200000" >many.jsonl &&
 	{ bt-format -m m -p .t many.jsonl 2>err; echo $? >status; } | head -n 1 >/dev/null &&

@@ -30,6 +30,14 @@ test_expect_success 'each record once, in order, with response, status and error
 	test_cmp expect.err err
 '
 
+test_expect_success 'an empty records file: no output, said on stderr, exit 0' '
+	: >none.jsonl &&
+	bt-join none.jsonl </dev/null >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-join: no records in none.jsonl" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'without --id, records are numbered as bt-format numbers them, with a fingerprint' '
 	bt-format -m m -p "tostring" records.jsonl | jq -r .custom_id >ids &&
 	n=0 && for a in one two three four five; do
@@ -353,6 +361,31 @@ test_expect_success '--flatten never replaces what --id reads: an answer'"'"'s "
 	test_cmp expect err &&
 	bt-join --structured --flatten --id ".id | tostring" idc.jsonl <idc-results.jsonl 2>/dev/null | head -n 1 | jq -r .id >got &&
 	echo INV-9 >want && test_cmp want got
+'
+
+test_expect_success '--flatten without --structured: JSON text answers give columns; other text stays, counted once' '
+	bt-join --flatten --id .id inv.jsonl <inv-results.jsonl >actual 2>err &&
+	cat >expect <<-\EXP &&
+	{"id":"i1","name":"Ann","total":3,"stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i2","response":"[1,2]","stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i3","response":" 42 ","stop_reason":"end_turn","status":"succeeded"}
+	{"id":"i4","response":null,"status":"errored","error":"overloaded_error: Overloaded"}
+	{"id":"i5","name":"Tom","total":7,"stop_reason":"tool_use","status":"succeeded"}
+	{"id":"i6","response":null,"status":"expired","error":"expired: the batch expired before this request was done"}
+	EXP
+	test_cmp expect actual &&
+	cat >expect <<-\EXP &&
+	bt-join: inv.jsonl:1: --flatten: the record and the answer both have "name": the answer'"'"'s is kept (said once)
+	bt-join: --flatten: 2 answers are not a JSON object: kept as text in "response" (--structured makes each an error)
+	bt-join: 6 records: 4 succeeded, 1 errored (1 overloaded_error), 1 expired
+	EXP
+	test_cmp expect err &&
+	printf "{\"id\":\"p1\"}\n" >prose.jsonl && sok p1 "\"Sure! Here it is.\"" >prose-results.jsonl &&
+	bt-join --flatten --as answer --id .id prose.jsonl <prose-results.jsonl >actual 2>err &&
+	echo "{\"id\":\"p1\",\"answer\":\"Sure! Here it is.\",\"stop_reason\":\"end_turn\",\"status\":\"succeeded\"}" >expect &&
+	test_cmp expect actual &&
+	echo "bt-join: --flatten: 1 answer is not a JSON object: kept as text in \"answer\" (--structured makes it an error)" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success '--structured and --flatten do not go with --map' '

@@ -21,6 +21,10 @@ unset ANTHROPIC_API_KEY ANTHROPIC_BASE_URL ANTHROPIC_VERSION BT_STATE_DIR \
 	BT_MODEL BT_PRICES BT_RETRY_BUDGET BT_RECONCILE_GRACE BT_RECONCILE_GAP
 LC_ALL=C
 export LC_ALL
+# The tests' own model, "m", has a price as a real model has: bt-format
+# does not take it for a typo, and bt-mock answers it (bt-mock(1) --model).
+BT_PRICES='{"m":{"input":1,"output":5}}'
+export BT_PRICES
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/bt-test.${TEST_NAME%.t}.XXXXXX") || exit 1
 PATH=$BT_ROOT/bin:$TESTS/unit:$PATH

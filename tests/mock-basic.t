@@ -1,5 +1,5 @@
 #!/bin/sh
-# bt-mock: startup, shutdown, auth, routing, error envelope, create validation
+# bt-mock (its test model claude-test known by --model): startup, shutdown, auth, routing, error envelope, create validation
 . "${0%/*}/lib.sh"
 
 mask() {
@@ -11,7 +11,7 @@ req() { # custom_id [text]
 	printf '{"custom_id":"%s","params":{"model":"claude-test","max_tokens":100,"messages":[{"role":"user","content":"%s"}]}}' "$1" "${2:-hello}"
 }
 
-mock_start
+mock_start --model claude-test
 
 test_expect_success '-p 0 prints the base URL, and only it, on stdout' '
 	cat "$TRASH/.mock.url" >out &&
@@ -71,7 +71,7 @@ test_expect_success '-v logs method, path and status on stderr' '
 	test_lines 1 log
 '
 
-mock_start --key sk-test-key
+mock_start --model claude-test --key sk-test-key
 
 test_expect_success 'missing key: 401 authentication_error with request-id' '
 	curl -sS -D hdr -o body -w "%{http_code}\n" -H "anthropic-version: 2023-06-01" \
@@ -200,7 +200,7 @@ test_expect_success 'create: invalid requests make no batch' '
 	echo "[2,2]" >expect && test_cmp expect actual
 '
 
-mock_start --max-requests 3 --max-body 1000
+mock_start --model claude-test --max-requests 3 --max-body 1000
 
 test_expect_success '--max-requests: one more is a 400' '
 	bad_create "{\"requests\":[$(req a),$(req b),$(req c),$(req d)]}" "requests: List should have at most 3 items after validation, not 4" &&

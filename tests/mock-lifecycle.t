@@ -32,7 +32,7 @@ wait_status() {
 	return 1
 }
 
-mock_start --processing-time 1
+mock_start --model claude-test --processing-time 1
 
 test_expect_success 'in_progress: only processing is counted' '
 	id=$(create 3) &&
@@ -104,7 +104,7 @@ test_expect_success 'delete an ended batch; then it is 404 everywhere' '
 	! grep -q "$id" ids
 '
 
-mock_start --processing-time 2 --cancel-time 0.5 --ordered
+mock_start --model claude-test --processing-time 2 --cancel-time 0.5 --ordered
 
 test_expect_success 'cancel: canceling with cancel_initiated_at, then ended' '
 	id=$(create 4) &&
@@ -148,7 +148,7 @@ test_expect_success 'cancel right away: all canceled, ends after --cancel-time' 
 	test_cmp expect actual
 '
 
-mock_start --processing-time 10 --expire-after 1 --ordered
+mock_start --model claude-test --processing-time 10 --expire-after 1 --ordered
 
 test_expect_success 'expiry: unprocessed requests expire at expires_at' '
 	id=$(create 20) &&
@@ -166,7 +166,7 @@ test_expect_success 'expiry: unprocessed requests expire at expires_at' '
 	test_cmp expect actual
 '
 
-mock_start --processing-time 0.5 --archive-after 1.5
+mock_start --model claude-test --processing-time 0.5 --archive-after 1.5
 
 test_expect_success 'archive: archived_at set, then results are 404' '
 	id=$(create 1) &&

@@ -4,7 +4,7 @@
 . "${0%/*}/lib.sh"
 
 
-mock_start --processing-time 0.1 --ordered
+mock_start --model claude-test --processing-time 0.1 --ordered
 
 test_expect_success 'a succeeded result, exactly' '
 	echo "{\"custom_id\":\"a\",\"params\":{\"model\":\"claude-test\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hello world\"}]}}" >reqs &&
@@ -107,7 +107,7 @@ mkreqs() { # N -> lines
 	perl -e 'for (1..$ARGV[0]) { print "{\"custom_id\":\"r$_\",\"params\":{\"model\":\"m\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"n $_\"}]}}\n" }' "$1"
 }
 
-mock_start --processing-time 0.1 --seed 7 --error-rate 0.3 --expire-rate 0.2
+mock_start --model claude-test --processing-time 0.1 --seed 7 --error-rate 0.3 --expire-rate 0.2
 
 test_expect_success '--error-rate and --expire-rate: some errored and expired' '
 	mkreqs 200 >reqs &&
@@ -134,7 +134,7 @@ test_expect_success 'results are not in request order (without --ordered)' '
 	sort order >a && sort inorder >b && test_cmp a b
 '
 
-mock_start --processing-time 0.1 --seed 7 --error-rate 0.3 --expire-rate 0.2
+mock_start --model claude-test --processing-time 0.1 --seed 7 --error-rate 0.3 --expire-rate 0.2
 
 test_expect_success 'the same seed gives the same results, byte for byte but for their ids, which are new' '
 	run_batch reqs &&
@@ -143,7 +143,7 @@ test_expect_success 'the same seed gives the same results, byte for byte but for
 	test_must_be_empty common
 '
 
-mock_start --processing-time 0.1 --seed 8 --error-rate 0.3 --expire-rate 0.2
+mock_start --model claude-test --processing-time 0.1 --seed 8 --error-rate 0.3 --expire-rate 0.2
 
 test_expect_success 'another seed gives other results' '
 	run_batch reqs &&

@@ -118,6 +118,28 @@ test_expect_success 'other errors that are not retryable are held back too' '
 	test_must_be_empty out
 '
 
+test_expect_success 'thirty held back for one reason: one line and a count, each with -v' '
+	for i in $(seq 1 30); do
+		echo "{\"custom_id\":\"r$i\",\"params\":{}}"
+	done >r30.jsonl &&
+	for i in $(seq 1 30); do
+		echo "{\"custom_id\":\"r$i\",\"result\":{\"type\":\"errored\",\"error\":{\"type\":\"error\",\"error\":{\"type\":\"not_found_error\",\"message\":\"model: claude-haiku-4.5\"}}}}"
+	done >res30.jsonl &&
+	echo "{\"custom_id\":\"r7\",\"result\":{\"type\":\"errored\",\"error\":{\"type\":\"error\",\"error\":{\"type\":\"billing_error\",\"message\":\"pay\"}}}}" >>res30.jsonl &&
+	cat >expect <<-\EOF_ &&
+	bt-retry: r30.jsonl:1: r1: held back: not_found_error: model: claude-haiku-4.5
+	bt-retry: r30.jsonl:7: r7: held back: billing_error: pay
+	bt-retry: 28 more held back: not_found_error: model: claude-haiku-4.5 (-v names each)
+	bt-retry: 30 requests: 0 to retry, 30 held back, 0 done
+	EOF_
+	bt-retry r30.jsonl <res30.jsonl >out 2>actual &&
+	test_cmp expect actual &&
+	test_must_be_empty out &&
+	bt-retry -v r30.jsonl <res30.jsonl >out 2>actual &&
+	test_lines 31 actual &&
+	test_grep "^bt-retry: r30.jsonl:30: r30: held back: not_found_error: model: claude-haiku-4.5\$" actual
+'
+
 test_expect_success 'succeeded is not taken; nothing to retry is no output and exit 0' '
 	req 12 >r.jsonl &&
 	bt-retry r.jsonl <results.jsonl >out 2>err &&

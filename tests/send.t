@@ -132,6 +132,24 @@ test_expect_success 'a full disk: exit 1, said' '
 	test_grep "^bt-send: /dev/full: write error: No space left on device" err
 '
 
+test_expect_success '--attempt-timeout: an attempt that takes longer is given up and retried' '
+	requests t 1 >t.jsonl &&
+	mock_fault "messages:slow:30*1" &&
+	bt-send --attempt-timeout 0.5 t.jsonl >out 2>err &&
+	own t 1 out
+'
+
+test_expect_success '--timeout, once the limit of one attempt, is refused, never read as a whole run'"'"'s' '
+	requests u 1 >u.jsonl &&
+	test_expect_code 2 bt-send --timeout 10m u.jsonl >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-send: --timeout: the limit of one attempt is now --attempt-timeout (--timeout is a whole run'"'"'s limit, as in bt-wait; see bt(7))" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-send --attempt-timeout 0 u.jsonl 2>err &&
+	echo "bt-send: --attempt-timeout: must be more than 0" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success 'usage errors: exit 2' '
 	test_expect_code 2 bt-send -c 0 </dev/null 2>err &&
 	test_grep "^bt-send: -c" err &&

@@ -190,12 +190,16 @@ test_expect_success 'the same input gives the same chunks, byte for byte' '
 	test_cmp in.jsonl all
 '
 
-test_expect_success 'empty input, or only blank lines: no chunks, no output, exit 0' '
+test_expect_success 'empty input, or only blank lines: no chunks, no output, said on stderr, exit 0' '
 	mkdir empty && cd empty &&
-	bt-split </dev/null >out &&
+	bt-split </dev/null >out 2>err &&
 	test_must_be_empty out &&
-	printf "\n \r\n\n" | bt-split -d sub >out &&
+	echo "bt-split: no requests in stdin" >expect &&
+	test_cmp expect err &&
+	printf "\n \r\n\n" | bt-split -d sub >out 2>err &&
 	test_must_be_empty out &&
+	test_cmp expect err &&
+	rm expect err &&
 	ls -A >files &&
 	printf "%s\n" files out sub >expect &&
 	test_cmp expect files &&
@@ -203,14 +207,18 @@ test_expect_success 'empty input, or only blank lines: no chunks, no output, exi
 	test_must_be_empty files.sub
 '
 
-test_expect_success '-s syncs each chunk and gives the same chunks' '
+test_expect_success '--fsync syncs each chunk and gives the same chunks; the old -s and --sync still do' '
 	mkdir sync && cd sync &&
 	reqs 1 5 >in.jsonl &&
-	bt-split -s -n 2 -d d in.jsonl >out &&
+	bt-split --fsync -n 2 -d d in.jsonl >out &&
 	printf "d/chunk.%s.jsonl\n" 0001 0002 0003 >expect &&
 	test_cmp expect out &&
 	cat d/* >all &&
-	test_cmp in.jsonl all
+	test_cmp in.jsonl all &&
+	bt-split -s -n 2 -d s in.jsonl >out.s &&
+	bt-split --sync -n 2 -d l in.jsonl >out.l &&
+	sed "s|^d/|s/|" expect >expect.s && test_cmp expect.s out.s &&
+	sed "s|^d/|l/|" expect >expect.l && test_cmp expect.l out.l
 '
 
 test_expect_success '-v sums up on stderr' '
@@ -221,11 +229,21 @@ test_expect_success '-v sums up on stderr' '
 	test_cmp expect err
 '
 
-test_expect_success '-h prints usage on stdout; a bad option prints it on stderr, exit 2' '
+test_expect_success '-h prints usage and options on stdout; a bad option prints the usage on stderr, exit 2' '
 	mkdir usage && cd usage &&
-	echo "usage: bt-split [-sv] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] [FILE [PREFIX]]" >expect &&
+	echo "usage: bt-split [-v] [--fsync] [-n N] [-b SIZE] [-d DIR] [-a SUFFIXLEN] [FILE [PREFIX]]" >expect &&
 	bt-split -h >out 2>err &&
-	test_cmp expect out &&
+	cat expect - >expect.h <<-\EOF &&
+	options:
+	  -n, --requests N           at most N requests a chunk (default 100000)
+	  -b, --bytes SIZE           at most SIZE bytes a chunk (default 255999986)
+	  -d, --directory DIR        write the chunks in DIR
+	  -a, --suffix-length N      digits in a chunk'"'"'s number (default 4)
+	  --fsync                    sync each chunk to disk before its rename
+	  -v, --verbose              sum up chunks, requests and bytes on stderr
+	  -h, --help                 this help
+	EOF
+	test_cmp expect.h out &&
 	test_must_be_empty err &&
 	test_expect_code 2 bt-split -x >out 2>err &&
 	test_must_be_empty out &&
