@@ -608,7 +608,9 @@ static int adopt(struct chunk *c, jv cands, const char *why)
 		              bt_batch_count(b, "total"));
 		jv_free(b);
 	}
-	rec = record(c, "created", jv_array_get(jv_copy(cands), 0), NULL);
+	b = jv_array_get(jv_copy(cands), 0);
+	rec = record(c, "created", b, NULL);     /* borrows b */
+	jv_free(b);
 	rec = jv_object_set(rec, jv_string("provisional"), jv_true());
 	rec = jv_object_set(rec, jv_string("candidates"), jv_copy(cands));
 	bt_journal_write(journal_dir, c->key, rec);
