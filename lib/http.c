@@ -96,7 +96,7 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 	if (c->key) {
 		line = bt_asprintf("x-api-key: %s", c->key);
 		h->hdrs = curl_slist_append(h->hdrs, line);
-		memset(line, 0, strlen(line));
+		bt_explicit_bzero(line, strlen(line));
 		free(line);
 	}
 	line = bt_asprintf("anthropic-version: %s", c->version);
@@ -125,9 +125,9 @@ void bt_http_free(struct bt_http *h)
 		return;
 	bt_engine_free(h->one);
 	for (s = h->hdrs; s; s = s->next)   /* the key is in here */
-		memset(s->data, 0, strlen(s->data));
+		bt_explicit_bzero(s->data, strlen(s->data));
 	for (s = h->hdrs_json; s; s = s->next)
-		memset(s->data, 0, strlen(s->data));
+		bt_explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(h->hdrs);
 	curl_slist_free_all(h->hdrs_json);
 	free(h->base_url);
