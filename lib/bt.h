@@ -141,7 +141,7 @@ struct bt_buf {
 	char *p;
 	size_t len, cap;
 };
-void bt_buf_grow(struct bt_buf *b, size_t extra);   /* room for extra more */
+void bt_buf_grow(struct bt_buf *b, size_t extra);   /* room for extra more; exit 1 if none */
 void bt_buf_add(struct bt_buf *b, const void *p, size_t n);
 void bt_buf_addc(struct bt_buf *b, int c);
 void bt_buf_adds(struct bt_buf *b, const char *s);
