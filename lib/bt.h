@@ -715,8 +715,12 @@ jv bt_batch_cancel(struct bt_http *h, const char *id, struct bt_resp *resp);
 jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp);
 /* A string field of b (borrowed) copied to out; -1 when absent. */
 int bt_batch_field(jv b, const char *field, char *out, size_t outsz);
-/* request_counts.WHICH of b (borrowed), or "total": all five summed. */
+/* request_counts.WHICH of b (borrowed), or "total": all five summed (an
+ * absent or null count is 0).  -1: no request_counts; -2: a count that is
+ * not a whole number in [0, BT_COUNT_MAX] (1e300, NaN, -1, "7"): a bad
+ * answer. */
 long long bt_batch_count(jv b, const char *which);
+#define BT_COUNT_MAX 9007199254740992.0     /* 2^53: exact in a double */
 /* v (borrowed) as one compact line on stdout, written at once. */
 void bt_print_json(jv v);
 

@@ -9,6 +9,8 @@ body, and counts the POSTs in COUNTFILE.  Modes:
   no-has-more  {"data": [], "first_id": null, "last_id": null}
   loop         one page of one batch, has_more true, whatever after_id says
   empty-more   {"data": [], "has_more": true, "last_id": "msgbatch_x"}
+  count-huge   an ended batch whose request_counts.succeeded is 1e300
+  count-negative  the same with -1e300
 It stops by itself after 120 s.
 """
 import json, sys, threading
@@ -32,6 +34,8 @@ PAGES = {
     "loop": {"data": [dict(BATCH, created_at="2999-01-01T00:00:00Z")], "has_more": True,
              "first_id": "msgbatch_loop1", "last_id": "msgbatch_loop1"},
     "empty-more": {"data": [], "has_more": True, "first_id": None, "last_id": "msgbatch_x"},
+    "count-huge": dict(BATCH, request_counts=dict(BATCH["request_counts"], succeeded=1e300)),
+    "count-negative": dict(BATCH, request_counts=dict(BATCH["request_counts"], succeeded=-1e300)),
 }
 
 class H(BaseHTTPRequestHandler):
