@@ -83,8 +83,14 @@ double bt_rfc3339_parse(const char *s);
 int bt_mkdirs(const char *path);
 /* Append the whole of file path to b; -1 with errno. */
 int bt_slurp(const char *path, struct bt_buf *b);
-/* Replace path with p[0..n): a temp file beside it, fsync, rename. */
+/* Replace path with p[0..n): a temp file beside it, fsync, rename, and
+ * fsync its directory, so that the rename survives a power cut. */
 int bt_write_file(const char *path, const void *p, size_t n);
+/* The directory that holds path, opened to be synced; -1 with errno. */
+int bt_dir_open(const char *path);
+/* fsync a directory (a rename in it is then durable); a file system that
+ * cannot sync a directory (EINVAL) counts as done.  -1 with errno. */
+int bt_dir_sync(int dirfd);
 /* Write all of p to fd, retrying short writes; -1 with errno on error. */
 int bt_write_all(int fd, const void *p, size_t n);
 /* Flush and close stdout; a failed write exits 1, a closed pipe ends the
