@@ -617,6 +617,8 @@ struct bt_resp {
 	                           (capped at 64 KiB) */
 	char err[1024];         /* why it failed, for the user */
 	int ambiguous;          /* body sent, no clear answer: may have been taken */
+	int curl_code;          /* the last attempt's CURLcode: CURLE_OK (0) when
+	                           an answer came, CURLE_OPERATION_TIMEDOUT ... */
 	int attempts;
 	double t_start, t_end;  /* our clock: when the last attempt began, ended */
 };

@@ -20,6 +20,8 @@
 #include "bt.h"
 
 #define ERR_BODY_CAP (64 * 1024)
+#define SAID_KINDS 16           /* kinds of failure counted apart */
+#define SAID_EVERY 60.0         /* seconds between lines of one kind */
 
 struct bt_http {
 	char *base_url;
@@ -32,6 +34,16 @@ struct bt_http {
 	double clock_lo, clock_hi;
 	int clock_n;
 	struct bt_engine *one;          /* bt_http's own engine */
+	char *hostport;                 /* the base URL's "host:port" */
+	/* failures that will be retried, by kind: the first said at once,
+	 * repeats counted and said about once a minute (say_retry) */
+	struct said {
+		int transport;          /* code is a CURLcode, else a status */
+		long code;
+		double at;              /* bt_mono() it was last said */
+		unsigned long more;     /* how many since */
+	} said[SAID_KINDS];
+	int nsaid;
 };
 
 /* The headers of an answer that the engine reads itself. */
@@ -85,6 +97,24 @@ static void curl_start(void)
 	}
 }
 
+/* "host:port" of a URL, the scheme's port when it names none. */
+static char *host_port(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *s;
+
+	if (u && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
+	    !curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT))
+		s = bt_asprintf("%s:%s", host, port);
+	else
+		s = bt_strdup(url);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return s;
+}
+
 struct bt_http *bt_http_new(const struct bt_config *c)
 {
 	struct bt_http *h = bt_calloc(1, sizeof *h);
@@ -114,6 +144,7 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 	if (b && *b)
 		h->budget = bt_duration(b, "BT_RETRY_BUDGET");
 	h->rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(bt_now() * 1e6);
+	h->hostport = host_port(h->base_url);
 	return h;
 }
 
@@ -131,6 +162,7 @@ void bt_http_free(struct bt_http *h)
 	curl_slist_free_all(h->hdrs);
 	curl_slist_free_all(h->hdrs_json);
 	free(h->base_url);
+	free(h->hostport);
 	free(h);
 }
 
@@ -572,6 +604,53 @@ static void complete(struct bt_xfer *x, int rc)
 	xfer_free(x);
 }
 
+/* A failure that will be retried, said on stderr: the first of its kind
+ * (a transport error's CURLcode, or a status) at once, with when it will
+ * be tried again; the repeats counted, and said with their number about
+ * once a minute.  (-v says every retry instead.) */
+static void say_retry(struct bt_xfer *x, CURLcode rc, long oserr, double delay)
+{
+	struct bt_http *h = x->e->h;
+	const struct bt_resp *resp = &x->resp;
+	long code = rc != CURLE_OK ? (long)rc : resp->status;
+	struct said *s = NULL;
+	char what[1200], times[80] = "";
+	double now = bt_mono();
+	int i;
+
+	for (i = 0; i < h->nsaid && !s; i++)
+		if (h->said[i].transport == (rc != CURLE_OK) && h->said[i].code == code)
+			s = &h->said[i];
+	if (s && ++s->more && now - s->at < SAID_EVERY)
+		return;
+	if (s)
+		snprintf(times, sizeof times, " (%lu time%s in the last %.0f s)", s->more,
+		         s->more == 1 ? "" : "s", now - s->at);
+	else {
+		if (h->nsaid < SAID_KINDS)
+			s = &h->said[h->nsaid++];
+		else    /* the table is full: the kind said longest ago goes */
+			for (s = &h->said[0], i = 1; i < SAID_KINDS; i++)
+				if (h->said[i].at < s->at)
+					s = &h->said[i];
+		s->transport = rc != CURLE_OK;
+		s->code = code;
+	}
+	s->at = now;
+	s->more = 0;
+	if (rc == CURLE_COULDNT_CONNECT && oserr)
+		snprintf(what, sizeof what, "connect to %s failed (%s)", h->hostport,
+		         strerror((int)oserr));
+	else if (rc != CURLE_OK)        /* "METHOD PATH: curl's words" */
+		snprintf(what, sizeof what, "%s", resp->err);
+	else if (!strncmp(resp->err, "HTTP ", 5))
+		snprintf(what, sizeof what, "%s %s: %s", x->req.method, x->req.path, resp->err);
+	else
+		snprintf(what, sizeof what, "%s %s: HTTP %ld %s", x->req.method, x->req.path,
+		         resp->status, resp->err);
+	bt_warn("%s%s; retrying in %.*f s", what, times, delay < 10 ? 1 : 0, delay);
+}
+
 /* An attempt is over: done, retry at some time, or give up. */
 static void finish(struct bt_xfer *x, CURLcode rc)
 {
@@ -580,10 +659,13 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 	struct bt_xfer **p;
 	struct bt_attempt a;
 	double now, delay;
+	long oserr = 0;
 	size_t k;
 	int what;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+	resp->curl_code = (int)rc;
 	resp->t_end = bt_now();
 	bt_http_clock_seen(e->h, x->hdrs.date, resp->t_start, resp->t_end);
 	memcpy(resp->request_id, x->hdrs.request_id, sizeof resp->request_id);
@@ -644,6 +726,8 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 	if (bt_verbose)
 		bt_warn("%s%s%s; retrying in %.1fs", x->req.label ? x->req.label : "",
 		        x->req.label ? ": " : "", resp->err, delay);
+	else if (!(x->req.patient && a.status == 429))  /* a rate limit is no failure */
+		say_retry(x, rc, oserr, delay);
 	if (x->got && x->req.sink_restart && x->req.sink_restart(x->req.sink_arg)) {
 		k = strlen(resp->err);
 		snprintf(resp->err + k, sizeof resp->err - k, " (cannot restart)");

@@ -1,0 +1,62 @@
+#!/bin/sh
+# A base URL on a closed port (issue 18 §2): the first failure of each
+# kind is said on stderr at once, with when it is tried again; its
+# repeats are counted, not said, for a minute.  Before, bt-send and
+# bt-wait were silent until the retry budget (15 minutes) ran out.  A
+# program still retrying is killed with -9: bt-send waits out what is in
+# flight on a first SIGTERM.
+. "${0%/*}/lib.sh"
+
+# a port nothing listens on: bt-mock's, once it has stopped
+mock_start || exit 1
+url=$MOCK_URL
+mock_stop || exit 1
+hostport=${url#http://}
+export ANTHROPIC_BASE_URL=$url ANTHROPIC_API_KEY=sk-test-key
+req='{"custom_id":"a1","params":{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}'
+echo "$req" >r.jsonl
+for i in 2 3 4 5; do echo "$req" | sed "s/a1/a$i/"; done >>r.jsonl
+
+# said PROGRAM: the line PROGRAM says first, its wait masked
+said() {
+	echo "$1: connect to $hostport failed (Connection refused); retrying in N s" >expect
+}
+mask_wait() { sed 's/; retrying in [0-9][0-9.]* s$/; retrying in N s/' "$1"; }
+
+for prog in bt-send bt-wait; do
+test_expect_success "$prog: the first refused connection is said at once, and when it retries" '
+	if [ '$prog' = bt-send ]; then
+		head -n 1 r.jsonl >in
+	else
+		echo msgbatch_closed1 >in
+	fi &&
+	{ '$prog' <in >out 2>err & } && pid=$! &&
+	{ wait_for -t 10 grep -q retrying err || { kill -9 $pid; false; }; } &&
+	kill -9 $pid && { wait $pid; :; } &&
+	test_must_be_empty out &&
+	said '$prog' && mask_wait err >actual &&
+	test_cmp expect actual &&
+	grep -q "retrying in 0\.[2-5] s$" err
+'
+done
+
+test_expect_success 'bt-send: five refused at once and again: one line for all, then errored results' '
+	BT_RETRY_BUDGET=2s bt-send -c 5 <r.jsonl >out 2>err &&
+	said bt-send && mask_wait err >actual &&
+	test_cmp expect actual &&
+	jq -r "[.custom_id, .result.type] | @tsv" out | sort >actual &&
+	printf "a1\terrored\na2\terrored\na3\terrored\na4\terrored\na5\terrored\n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success 'bt-wait: two batches, refused until the budget runs out: one line, then each failure' '
+	printf "msgbatch_closed1\nmsgbatch_closed2\n" >in &&
+	test_expect_code 1 env BT_RETRY_BUDGET=2s bt-wait <in >out 2>err &&
+	test_must_be_empty out &&
+	grep -v "gave up after" err >first &&
+	said bt-wait && mask_wait first >actual &&
+	test_cmp expect actual &&
+	test_lines 3 err
+'
+
+test_done
