@@ -2,9 +2,10 @@
 # A base URL on a closed port (issue 18 §2): the first failure of each
 # kind is said on stderr at once, with when it is tried again; its
 # repeats are counted, not said, for a minute.  Before, bt-send and
-# bt-wait were silent until the retry budget (15 minutes) ran out.  A
-# program still retrying is killed with -9: bt-send waits out what is in
-# flight on a first SIGTERM.
+# bt-wait were silent until the retry budget (15 minutes) ran out, and
+# bt-run said nothing past "round 1".  A program still retrying is killed
+# with -9 (bt-send waits out what is in flight on a first SIGTERM); bt-run
+# in a session of its own (setsid), killed with its children.
 . "${0%/*}/lib.sh"
 
 # a port nothing listens on: bt-mock's, once it has stopped
@@ -39,6 +40,20 @@ test_expect_success "$prog: the first refused connection is said at once, and wh
 	grep -q "retrying in 0\.[2-5] s$" err
 '
 done
+
+if command -v setsid >/dev/null; then
+test_expect_success 'bt-run: its bt-send says the first refused connection at once' '
+	echo "{\"id\":1,\"text\":\"hi\"}" >recs.jsonl &&
+	{ setsid bt-run -w w -m claude-haiku-4-5 -p .text recs.jsonl >out 2>err & } && pid=$! &&
+	{ wait_for -t 10 grep -q retrying err || { kill -9 -$pid; false; }; } &&
+	kill -9 -$pid && { wait $pid; :; } &&
+	test_must_be_empty out &&
+	said bt-send && mask_wait err >actual &&
+	test_cmp expect actual
+'
+else
+	test_skip 'bt-run: its bt-send says the first refused connection at once' 'no setsid(1)'
+fi
 
 test_expect_success 'bt-send: five refused at once and again: one line for all, then errored results' '
 	BT_RETRY_BUDGET=2s bt-send -c 5 <r.jsonl >out 2>err &&
