@@ -651,6 +651,29 @@ static void say_retry(struct bt_xfer *x, CURLcode rc, long oserr, double delay)
 	bt_warn("%s%s; retrying in %.*f s", what, times, delay < 10 ? 1 : 0, delay);
 }
 
+/* A failed attempt as the retry rule sees it, and resp->err for the user. */
+static void attempt_of(struct bt_xfer *x, CURLcode rc, struct bt_attempt *a)
+{
+	struct bt_resp *resp = &x->resp;
+
+	memset(a, 0, sizeof *a);
+	a->transport = rc != CURLE_OK;
+	a->before_send = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	                 rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
+	                 rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+	a->status = a->transport ? 0 : resp->status;
+	a->sent = x->sent;
+	a->may_repeat = x->req.may_repeat;
+	a->should_retry = x->hdrs.should_retry;
+	if (a->transport) {
+		snprintf(resp->err, sizeof resp->err, "%s %s: %s", x->req.method,
+		         x->req.path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		resp->status = 0;
+	} else
+		bt_api_error(resp->status, resp->body.p, resp->body.len,
+		             resp->request_id, resp->err, sizeof resp->err);
+}
+
 /* An attempt is over: done, retry at some time, or give up. */
 static void finish(struct bt_xfer *x, CURLcode rc)
 {
@@ -688,22 +711,7 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 		complete(x, -1);
 		return;
 	}
-	memset(&a, 0, sizeof a);
-	a.transport = rc != CURLE_OK;
-	a.before_send = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-	                rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
-	                rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
-	a.status = a.transport ? 0 : resp->status;
-	a.sent = x->sent;
-	a.may_repeat = x->req.may_repeat;
-	a.should_retry = x->hdrs.should_retry;
-	if (a.transport) {
-		snprintf(resp->err, sizeof resp->err, "%s %s: %s", x->req.method,
-		         x->req.path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-		resp->status = 0;
-	} else
-		bt_api_error(resp->status, resp->body.p, resp->body.len,
-		             resp->request_id, resp->err, sizeof resp->err);
+	attempt_of(x, rc, &a);
 	what = bt_retry_decide(&a);
 	if (what == BT_AMBIGUOUS)
 		resp->ambiguous = 1;
