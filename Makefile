@@ -74,7 +74,7 @@ SCRIPTS  = $(filter-out $(PROG_SRC) $(PROGS),$(wildcard bin/bt-*))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNITS    = $(UNIT_SRC:.c=)
 MANS     = $(wildcard man/*.1 man/*.7)
-SHIMS    = tests/shim/readfail.so
+SHIMS    = $(patsubst %.c,%.so,$(wildcard tests/shim/*.c))
 
 # Fuzzing (tests/fuzz/README).  Each tests/fuzz/NAME.c but replay.c is a
 # harness with its seed corpus in tests/fuzz/corpus/NAME/; make check

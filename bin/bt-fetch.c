@@ -456,7 +456,9 @@ static long long ready(const char *id, jv batch)
 		return -1;
 	}
 	total = bt_batch_count(batch, "total");
-	if (total < 0)
+	if (total == -2)
+		fail(id, "bad answer: request_counts: a count that is not a whole number from 0 to 2^53");
+	else if (total < 0)
 		fail(id, "the batch has no request_counts");
 	return total;
 }

@@ -278,7 +278,7 @@ static void error_line(struct bt_buf *out, const char *id, const struct bt_resp 
 		bt_json_write(&e, v);
 	else
 		bt_error_envelope(&e, resp->status ? bt_error_type_of(resp->status) :
-		                  strstr(resp->err, "timed out") ? "timeout_error" : "api_error",
+		                  resp->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout_error" : "api_error",
 		                  resp->err, resp->request_id);
 	jv_free(t);
 	jv_free(v);

@@ -187,13 +187,8 @@ static void names(const char *dir, const char *prefix)
 	n = strlen(path) - strlen(".jsonl") - (size_t)chunk.width;
 	chunk.pathnum = path + n;
 	chunk.tmpnum = chunk.tmp + n + 1;
-	if (syncing) {
-		free(d);
-		d = dlen ? bt_strndup(path, dlen) : bt_strdup(".");
-		dirfd_ = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dirfd_ < 0)
-			bt_die(BT_EXIT_FAIL, "%s:", d);
-	}
+	if (syncing && (dirfd_ = bt_dir_open(path)) < 0)
+		bt_die(BT_EXIT_FAIL, "%s:", d ? d : ".");
 	free(d);
 }
 
@@ -490,7 +485,7 @@ static void chunk_finish(void)
 	if (rename(chunk.tmp, chunk.path) < 0)
 		bt_die(BT_EXIT_FAIL, "cannot rename %s to %s:", chunk.tmp, chunk.path);
 	tmplive = 0;
-	if (syncing && fsync(dirfd_) < 0 && errno != EINVAL)
+	if (syncing && bt_dir_sync(dirfd_) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: cannot sync its directory:", chunk.path);
 	total_chunks++;
 	total_requests += (unsigned long long)cut.requests;

@@ -314,17 +314,20 @@ static double step(double waited)
 /* A 2xx answer: the batch now. */
 static void answer(struct batch *b, const struct bt_resp *resp)
 {
-	char err[400], st[32];
+	char err[400], st[32] = "";
 	double now = bt_mono();
 	int k;
 	jv v;
 
 	v = bt_json_parse(resp->body.p ? resp->body.p : "", resp->body.len, err, sizeof err);
 	if (jv_get_kind(v) != JV_KIND_OBJECT ||
-	    bt_batch_field(v, "processing_status", st, sizeof st) < 0) {
+	    bt_batch_field(v, "processing_status", st, sizeof st) < 0 ||
+	    bt_batch_count(v, "total") == -2) {
 		char msg[800];
 		snprintf(msg, sizeof msg, "GET /v1/messages/batches/%s: bad answer: %s%s%s",
-		         b->id, jv_is_valid(v) ? "not a batch object" : err,
+		         b->id, !jv_is_valid(v) ? err : st[0] && jv_get_kind(v) == JV_KIND_OBJECT ?
+		         "request_counts: a count that is not a whole number from 0 to 2^53" :
+		         "not a batch object",
 		         resp->request_id[0] ? " request-id " : "", resp->request_id);
 		jv_free(v);
 		fail(b, msg);

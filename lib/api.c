@@ -1,4 +1,5 @@
 /* api.c — the Message Batches API, call by call, and the batches stream */
+#include <math.h>
 #include <string.h>
 
 #include "bt.h"
@@ -116,6 +117,7 @@ long long bt_batch_count(jv b, const char *which)
 	                             "canceled", "expired" };
 	long long sum = 0;
 	size_t i;
+	double d;
 	jv c, x;
 
 	if (jv_get_kind(b) != JV_KIND_OBJECT)
@@ -125,12 +127,20 @@ long long bt_batch_count(jv b, const char *which)
 		jv_free(c);
 		return -1;
 	}
-	for (i = 0; i < sizeof all / sizeof all[0]; i++) {
+	for (i = 0; i < sizeof all / sizeof all[0] && sum >= 0; i++) {
 		if (strcmp(which, "total") && strcmp(which, all[i]))
 			continue;
 		x = jv_object_get(jv_copy(c), jv_string(all[i]));
-		if (jv_get_kind(x) == JV_KIND_NUMBER)
-			sum += (long long)jv_number_value(x);
+		if (jv_get_kind(x) == JV_KIND_NUMBER) {
+			/* a count is whole, in [0, 2^53]: 1e300, NaN or -1 would
+			 * make a cast to long long undefined, or a nonsense total */
+			d = jv_number_value(x);
+			if (isfinite(d) && d >= 0 && d <= BT_COUNT_MAX && d == floor(d))
+				sum += (long long)d;
+			else
+				sum = -2;
+		} else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_INVALID)
+			sum = -2;
 		jv_free(x);
 	}
 	jv_free(c);

@@ -88,8 +88,14 @@ double bt_rfc3339_parse(const char *s);
 int bt_mkdirs(const char *path);
 /* Append the whole of file path to b; -1 with errno. */
 int bt_slurp(const char *path, struct bt_buf *b);
-/* Replace path with p[0..n): a temp file beside it, fsync, rename. */
+/* Replace path with p[0..n): a temp file beside it, fsync, rename, and
+ * fsync its directory, so that the rename survives a power cut. */
 int bt_write_file(const char *path, const void *p, size_t n);
+/* The directory that holds path, opened to be synced; -1 with errno. */
+int bt_dir_open(const char *path);
+/* fsync a directory (a rename in it is then durable); a file system that
+ * cannot sync a directory (EINVAL) counts as done.  -1 with errno. */
+int bt_dir_sync(int dirfd);
 /* Write all of p to fd, retrying short writes; -1 with errno on error. */
 int bt_write_all(int fd, const void *p, size_t n);
 /* Flush and close stdout; a failed write exits 1, a closed pipe ends the
@@ -146,7 +152,7 @@ struct bt_buf {
 	char *p;
 	size_t len, cap;
 };
-void bt_buf_grow(struct bt_buf *b, size_t extra);   /* room for extra more */
+void bt_buf_grow(struct bt_buf *b, size_t extra);   /* room for extra more; exit 1 if none */
 void bt_buf_add(struct bt_buf *b, const void *p, size_t n);
 void bt_buf_addc(struct bt_buf *b, int c);
 void bt_buf_adds(struct bt_buf *b, const char *s);
@@ -624,6 +630,8 @@ struct bt_resp {
 	                           (capped at 64 KiB) */
 	char err[1024];         /* why it failed, for the user */
 	int ambiguous;          /* body sent, no clear answer: may have been taken */
+	int curl_code;          /* the last attempt's CURLcode: CURLE_OK (0) when
+	                           an answer came, CURLE_OPERATION_TIMEDOUT ... */
 	int attempts;
 	double t_start, t_end;  /* our clock: when the last attempt began, ended */
 };
@@ -733,8 +741,12 @@ jv bt_batch_cancel(struct bt_http *h, const char *id, struct bt_resp *resp);
 jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp);
 /* A string field of b (borrowed) copied to out; -1 when absent. */
 int bt_batch_field(jv b, const char *field, char *out, size_t outsz);
-/* request_counts.WHICH of b (borrowed), or "total": all five summed. */
+/* request_counts.WHICH of b (borrowed), or "total": all five summed (an
+ * absent or null count is 0).  -1: no request_counts; -2: a count that is
+ * not a whole number in [0, BT_COUNT_MAX] (1e300, NaN, -1, "7"): a bad
+ * answer. */
 long long bt_batch_count(jv b, const char *which);
+#define BT_COUNT_MAX 9007199254740992.0     /* 2^53: exact in a double */
 /* v (borrowed) as one compact line on stdout, written at once. */
 void bt_print_json(jv v);
 

@@ -1,5 +1,6 @@
 /* buf.c — growable byte buffer */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,12 +8,16 @@
 
 void bt_buf_grow(struct bt_buf *b, size_t extra)
 {
-	size_t need = b->len + extra + 1, cap = b->cap ? b->cap : 256;
+	size_t need, cap = b->cap ? b->cap : 256;
 
+	/* len + extra + 1 must not wrap past SIZE_MAX into a small "need" */
+	if (extra > SIZE_MAX - 1 - b->len)
+		bt_die(BT_EXIT_FAIL, "out of memory: a buffer of more than SIZE_MAX bytes asked for");
+	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return;
-	while (cap < need)
-		cap *= 2;
+	while (cap < need)      /* doubling past SIZE_MAX / 2 would wrap to 0 */
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	b->p = bt_realloc(b->p, cap);
 	b->cap = cap;
 }

@@ -37,7 +37,7 @@ void bt_endpoint_fp(const struct bt_config *c, char out[17])
 
 	bt_buf_printf(&b, "bt-endpoint\n%s\n%s", c->base_url, c->key ? c->key : "");
 	bt_sha256_hex(b.p, b.len, hex);
-	memset(b.p, 0, b.len);
+	bt_explicit_bzero(b.p, b.len);
 	bt_buf_free(&b);
 	memcpy(out, hex, 16);
 	out[16] = 0;
@@ -69,7 +69,7 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 	}
 	for (i = 0; i < n; i++)     /* it goes into a header: no \r, no NUL */
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			memset(l.buf, 0, l.cap);
+			bt_explicit_bzero(l.buf, l.cap);
 			bt_lines_close(&l);
 			bt_die(BT_EXIT_USAGE, "%s: a control character or a NUL byte in the key", path);
 		}
@@ -78,11 +78,11 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 		bt_warn("%s: the key file is readable by others (mode %04o); chmod 600 %s",
 		        path, (unsigned)(st.st_mode & 07777), path);
 	if (c->key) {
-		memset(c->key, 0, strlen(c->key));
+		bt_explicit_bzero(c->key, strlen(c->key));
 		free(c->key);
 	}
 	c->key = bt_strndup(s, n);
-	memset(l.buf, 0, l.cap);
+	bt_explicit_bzero(l.buf, l.cap);
 	bt_lines_close(&l);
 }
 
@@ -95,7 +95,7 @@ void bt_config_need_key(const struct bt_config *c)
 void bt_config_free(struct bt_config *c)
 {
 	if (c->key) {
-		memset(c->key, 0, strlen(c->key));
+		bt_explicit_bzero(c->key, strlen(c->key));
 		free(c->key);
 	}
 	free(c->base_url);

@@ -20,20 +20,8 @@
 #include "bt.h"
 
 #define ERR_BODY_CAP (64 * 1024)
-
-/* Failures that will be retried are said on stderr: the first of each
- * kind that a retry did not mend, at once, then one line a minute at
- * most with a count (issue 18: a server on a closed port was silent for
- * the 15 minutes of the retry budget).  A kind is an HTTP status or a
- * libcurl error. */
-#define SAID_KINDS 16
-#define SAID_EVERY 60.0
-
-struct said {
-	int kind;               /* status; -CURLcode for a transport error */
-	double last;            /* bt_mono() of the last line said */
-	unsigned quiet;         /* failures of the kind not said since */
-};
+#define SAID_KINDS 16           /* kinds of failure counted apart */
+#define SAID_EVERY 60.0         /* seconds between lines of one kind */
 
 struct bt_http {
 	char *base_url;
@@ -46,7 +34,15 @@ struct bt_http {
 	double clock_lo, clock_hi;
 	int clock_n;
 	struct bt_engine *one;          /* bt_http's own engine */
-	struct said said[SAID_KINDS];   /* retried failures, by kind */
+	char *hostport;                 /* the base URL's "host:port" */
+	/* failures that will be retried, by kind: the first said at once,
+	 * repeats counted and said about once a minute (say_retry) */
+	struct said {
+		int transport;          /* code is a CURLcode, else a status */
+		long code;
+		double at;              /* bt_mono() it was last said */
+		unsigned long more;     /* how many since */
+	} said[SAID_KINDS];
 	int nsaid;
 };
 
@@ -101,6 +97,24 @@ static void curl_start(void)
 	}
 }
 
+/* "host:port" of a URL, the scheme's port when it names none. */
+static char *host_port(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *s;
+
+	if (u && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
+	    !curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT))
+		s = bt_asprintf("%s:%s", host, port);
+	else
+		s = bt_strdup(url);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return s;
+}
+
 struct bt_http *bt_http_new(const struct bt_config *c)
 {
 	struct bt_http *h = bt_calloc(1, sizeof *h);
@@ -112,7 +126,7 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 	if (c->key) {
 		line = bt_asprintf("x-api-key: %s", c->key);
 		h->hdrs = curl_slist_append(h->hdrs, line);
-		memset(line, 0, strlen(line));
+		bt_explicit_bzero(line, strlen(line));
 		free(line);
 	}
 	line = bt_asprintf("anthropic-version: %s", c->version);
@@ -130,6 +144,7 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 	if (b && *b)
 		h->budget = bt_duration(b, "BT_RETRY_BUDGET");
 	h->rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(bt_now() * 1e6);
+	h->hostport = host_port(h->base_url);
 	return h;
 }
 
@@ -141,12 +156,13 @@ void bt_http_free(struct bt_http *h)
 		return;
 	bt_engine_free(h->one);
 	for (s = h->hdrs; s; s = s->next)   /* the key is in here */
-		memset(s->data, 0, strlen(s->data));
+		bt_explicit_bzero(s->data, strlen(s->data));
 	for (s = h->hdrs_json; s; s = s->next)
-		memset(s->data, 0, strlen(s->data));
+		bt_explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(h->hdrs);
 	curl_slist_free_all(h->hdrs_json);
 	free(h->base_url);
+	free(h->hostport);
 	free(h);
 }
 
@@ -588,42 +604,74 @@ static void complete(struct bt_xfer *x, int rc)
 	xfer_free(x);
 }
 
-/* A failure of x that is retried in delay seconds.  One that the first
- * retry mends is not said (quiet on success: a dropped connection, a
- * cut download, a lone 500); from a transfer's second failure in a row
- * on, a failure is said at once when it is the first of its kind, else
- * once a minute at most, with how many were not said.  -v says each. */
-static void say_retry(struct bt_http *h, const struct bt_xfer *x, int kind,
-                      double delay)
+/* A failure that will be retried, said on stderr: the first of its kind
+ * (a transport error's CURLcode, or a status) at once, with when it will
+ * be tried again; the repeats counted, and said with their number about
+ * once a minute.  (-v says every retry instead.) */
+static void say_retry(struct bt_xfer *x, CURLcode rc, long oserr, double delay)
 {
+	struct bt_http *h = x->e->h;
+	const struct bt_resp *resp = &x->resp;
+	long code = rc != CURLE_OK ? (long)rc : resp->status;
 	struct said *s = NULL;
+	char what[1200], times[80] = "";
 	double now = bt_mono();
-	char more[80] = "";
 	int i;
 
-	if (!bt_verbose && x->resp.attempts < 2)
-		return;
 	for (i = 0; i < h->nsaid && !s; i++)
-		if (h->said[i].kind == kind)
+		if (h->said[i].transport == (rc != CURLE_OK) && h->said[i].code == code)
 			s = &h->said[i];
-	if (!s) {
-		/* more kinds than slots: the last slot stands for the rest */
-		s = &h->said[h->nsaid < SAID_KINDS ? h->nsaid++ : SAID_KINDS - 1];
-		s->kind = kind;
-		s->last = -1;
-		s->quiet = 0;
-	}
-	if (!bt_verbose && s->last >= 0 && now - s->last < SAID_EVERY) {
-		s->quiet++;
+	if (s && ++s->more && now - s->at < SAID_EVERY)
 		return;
+	if (s)
+		snprintf(times, sizeof times, " (%lu time%s in the last %.0f s)", s->more,
+		         s->more == 1 ? "" : "s", now - s->at);
+	else {
+		if (h->nsaid < SAID_KINDS)
+			s = &h->said[h->nsaid++];
+		else    /* the table is full: the kind said longest ago goes */
+			for (s = &h->said[0], i = 1; i < SAID_KINDS; i++)
+				if (h->said[i].at < s->at)
+					s = &h->said[i];
+		s->transport = rc != CURLE_OK;
+		s->code = code;
 	}
-	if (s->quiet)
-		snprintf(more, sizeof more, " (and %u more like it in %.0fs)",
-		         s->quiet, now - s->last);
-	s->last = now;
-	s->quiet = 0;
-	bt_warn("%s%s%s; retrying in %.1fs%s", x->req.label ? x->req.label : "",
-	        x->req.label ? ": " : "", x->resp.err, delay, more);
+	s->at = now;
+	s->more = 0;
+	if (rc == CURLE_COULDNT_CONNECT && oserr)
+		snprintf(what, sizeof what, "connect to %s failed (%s)", h->hostport,
+		         strerror((int)oserr));
+	else if (rc != CURLE_OK)        /* "METHOD PATH: curl's words" */
+		snprintf(what, sizeof what, "%s", resp->err);
+	else if (!strncmp(resp->err, "HTTP ", 5))
+		snprintf(what, sizeof what, "%s %s: %s", x->req.method, x->req.path, resp->err);
+	else
+		snprintf(what, sizeof what, "%s %s: HTTP %ld %s", x->req.method, x->req.path,
+		         resp->status, resp->err);
+	bt_warn("%s%s; retrying in %.*f s", what, times, delay < 10 ? 1 : 0, delay);
+}
+
+/* A failed attempt as the retry rule sees it, and resp->err for the user. */
+static void attempt_of(struct bt_xfer *x, CURLcode rc, struct bt_attempt *a)
+{
+	struct bt_resp *resp = &x->resp;
+
+	memset(a, 0, sizeof *a);
+	a->transport = rc != CURLE_OK;
+	a->before_send = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	                 rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
+	                 rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+	a->status = a->transport ? 0 : resp->status;
+	a->sent = x->sent;
+	a->may_repeat = x->req.may_repeat;
+	a->should_retry = x->hdrs.should_retry;
+	if (a->transport) {
+		snprintf(resp->err, sizeof resp->err, "%s %s: %s", x->req.method,
+		         x->req.path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+		resp->status = 0;
+	} else
+		bt_api_error(resp->status, resp->body.p, resp->body.len,
+		             resp->request_id, resp->err, sizeof resp->err);
 }
 
 /* An attempt is over: done, retry at some time, or give up. */
@@ -634,10 +682,13 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 	struct bt_xfer **p;
 	struct bt_attempt a;
 	double now, delay;
+	long oserr = 0;
 	size_t k;
 	int what;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+	resp->curl_code = (int)rc;
 	resp->t_end = bt_now();
 	bt_http_clock_seen(e->h, x->hdrs.date, resp->t_start, resp->t_end);
 	memcpy(resp->request_id, x->hdrs.request_id, sizeof resp->request_id);
@@ -660,22 +711,7 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 		complete(x, -1);
 		return;
 	}
-	memset(&a, 0, sizeof a);
-	a.transport = rc != CURLE_OK;
-	a.before_send = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
-	                rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_SSL_CONNECT_ERROR ||
-	                rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
-	a.status = a.transport ? 0 : resp->status;
-	a.sent = x->sent;
-	a.may_repeat = x->req.may_repeat;
-	a.should_retry = x->hdrs.should_retry;
-	if (a.transport) {
-		snprintf(resp->err, sizeof resp->err, "%s %s: %s", x->req.method,
-		         x->req.path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-		resp->status = 0;
-	} else
-		bt_api_error(resp->status, resp->body.p, resp->body.len,
-		             resp->request_id, resp->err, sizeof resp->err);
+	attempt_of(x, rc, &a);
 	what = bt_retry_decide(&a);
 	if (what == BT_AMBIGUOUS)
 		resp->ambiguous = 1;
@@ -695,7 +731,11 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 		complete(x, -1);
 		return;
 	}
-	say_retry(e->h, x, a.transport ? -(int)rc : (int)a.status, delay);
+	if (bt_verbose)
+		bt_warn("%s%s%s; retrying in %.1fs", x->req.label ? x->req.label : "",
+		        x->req.label ? ": " : "", resp->err, delay);
+	else if (!(x->req.patient && a.status == 429))  /* a rate limit is no failure */
+		say_retry(x, rc, oserr, delay);
 	if (x->got && x->req.sink_restart && x->req.sink_restart(x->req.sink_arg)) {
 		k = strlen(resp->err);
 		snprintf(resp->err + k, sizeof resp->err - k, " (cannot restart)");

@@ -398,10 +398,39 @@ int bt_write_file(const char *path, const void *p, size_t n)
 		goto bad;
 	}
 	free(tmp);
+	/* the rename is only an entry in the directory, in its cache */
+	if ((fd = bt_dir_open(path)) < 0)
+		return -1;
+	if (bt_dir_sync(fd) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
 	return 0;
 bad:
 	free(tmp);
 	return -1;
+}
+
+int bt_dir_open(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d = !slash ? bt_strdup(".") : slash == path ? bt_strdup("/") :
+	          bt_strndup(path, (size_t)(slash - path));
+	int fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e = errno;
+
+	free(d);
+	errno = e;
+	return fd;
+}
+
+int bt_dir_sync(int dirfd)
+{
+	if (fsync(dirfd) < 0 && errno != EINVAL)
+		return -1;
+	return 0;
 }
 
 int bt_slurp(const char *path, struct bt_buf *b)

@@ -9,6 +9,10 @@ body, and counts the POSTs in COUNTFILE.  Modes:
   no-has-more  {"data": [], "first_id": null, "last_id": null}
   loop         one page of one batch, has_more true, whatever after_id says
   empty-more   {"data": [], "has_more": true, "last_id": "msgbatch_x"}
+  count-huge   an ended batch whose request_counts.succeeded is 1e300
+  count-negative  the same with -1e300
+  should-retry-false  every POST: 500 with x-should-retry: false
+  should-retry-true   every POST: 400 with x-should-retry: true
 It stops by itself after 120 s.
 """
 import json, sys, threading
@@ -32,15 +36,19 @@ PAGES = {
     "loop": {"data": [dict(BATCH, created_at="2999-01-01T00:00:00Z")], "has_more": True,
              "first_id": "msgbatch_loop1", "last_id": "msgbatch_loop1"},
     "empty-more": {"data": [], "has_more": True, "first_id": None, "last_id": "msgbatch_x"},
+    "count-huge": dict(BATCH, request_counts=dict(BATCH["request_counts"], succeeded=1e300)),
+    "count-negative": dict(BATCH, request_counts=dict(BATCH["request_counts"], succeeded=-1e300)),
 }
 
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-    def send(self, code, obj):
+    def send(self, code, obj, headers=()):
         body = json.dumps(obj).encode()
         self.send_response(code)
+        for k, v in headers:
+            self.send_header(k, v)
         self.send_header("content-type", "application/json")
         self.send_header("date", formatdate(usegmt=True))
         self.send_header("content-length", str(len(body)))
@@ -62,7 +70,15 @@ class H(BaseHTTPRequestHandler):
             posts += 1
             with open(countfile, "w") as f:
                 f.write("%d\n" % posts)
-        self.send(500, {"type": "error", "error": {"type": "api_error", "message": "boom"}})
+        if mode == "should-retry-false":
+            self.send(500, {"type": "error", "error": {"type": "api_error", "message": "boom"}},
+                      [("x-should-retry", "false")])
+        elif mode == "should-retry-true":
+            self.send(400, {"type": "error", "error": {"type": "invalid_request_error",
+                                                       "message": "try again"}},
+                      [("x-should-retry", "true")])
+        else:
+            self.send(500, {"type": "error", "error": {"type": "api_error", "message": "boom"}})
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
 threading.Timer(120, srv.shutdown).start()

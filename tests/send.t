@@ -73,6 +73,16 @@ test_expect_success 'retries spent: an errored result with the last error' '
 	printf "e1\terrored\toverloaded_error\n" >expect && test_cmp expect actual
 '
 
+test_expect_success '--timeout: attempts past it are retried, then a timeout_error (by the CURLcode)' '
+	requests t 1 >t.jsonl &&
+	mock_fault "messages:slow:3*0" &&
+	BT_RETRY_BUDGET=1 bt-send --timeout 0.3s <t.jsonl >out 2>err &&
+	curl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
+	jq -r "[.custom_id, .result.type, .result.error.error.type] | @tsv" out >actual &&
+	printf "t1\terrored\ttimeout_error\n" >expect && test_cmp expect actual &&
+	test_grep "^bt-send: POST /v1/messages: .*; retrying in [0-9.]+ s\$" err
+'
+
 test_expect_success 'a bad line: exit 2 naming file and line, nothing sent' '
 	{ requests f 2; echo "{\"custom_id\":\"f 3\",\"params\":{}}"; } >f.jsonl &&
 	before=$(mock_stat http) &&

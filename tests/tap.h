@@ -68,6 +68,8 @@ static int tap_is_mem(const char *got, size_t gn, const char *want, size_t wn,
 }
 
 static int tap_is_str(const char *got, const char *want, const char *file,
+                      int line, const char *name) __attribute__((unused));
+static int tap_is_str(const char *got, const char *want, const char *file,
                       int line, const char *name)
 {
 	return tap_is_mem(got, got ? strlen(got) : 0, want, strlen(want),

@@ -41,10 +41,11 @@ test_expect_success 'polls run side by side: 8 slow answers take about one' '
 	took 0.9 3 "$start" "$end"
 '
 
-test_expect_success 'a dropped connection on get: retried, quietly without -v' '
+test_expect_success 'a dropped connection on get: retried, said once at once without -v' '
 	mock_fault "get:drop*1" &&
 	bt-wait "$(jq -r .id b1)" >out 2>err &&
-	test_lines 1 out && test_must_be_empty err
+	test_lines 1 out && test_lines 1 err &&
+	test_grep "^bt-wait: GET /v1/messages/batches/msgbatch_[A-Za-z0-9]+: .*; retrying in [0-9.]+ s\$" err
 '
 
 test_expect_success 'retries end with the budget: exit 1, the error named' '
