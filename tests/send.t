@@ -73,10 +73,10 @@ test_expect_success 'retries spent: an errored result with the last error' '
 	printf "e1\terrored\toverloaded_error\n" >expect && test_cmp expect actual
 '
 
-test_expect_success '--timeout: attempts past it are retried, then a timeout_error (by the CURLcode)' '
+test_expect_success '--attempt-timeout: attempts past it are retried, then a timeout_error (by the CURLcode)' '
 	requests t 1 >t.jsonl &&
 	mock_fault "messages:slow:3*0" &&
-	BT_RETRY_BUDGET=1 bt-send --timeout 0.3s <t.jsonl >out 2>err &&
+	BT_RETRY_BUDGET=1 bt-send --attempt-timeout 0.3s <t.jsonl >out 2>err &&
 	curl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
 	jq -r "[.custom_id, .result.type, .result.error.error.type] | @tsv" out >actual &&
 	printf "t1\terrored\ttimeout_error\n" >expect && test_cmp expect actual &&
