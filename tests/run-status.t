@@ -4,7 +4,11 @@
 # --timeout; and --reject, whose records come out of the join.
 . "${0%/*}/lib.sh"
 
-mock_start --processing-time 2 || exit 1
+# 3 s: --status must find the batch still running however slow the
+# machine; the tests after it wait for the batches to end, never a time
+mock_start --processing-time 3 || exit 1
+# ended DIR: every batch of DIR's first round has ended on bt-mock
+ended() { mock_ended $(jq -r .id "$1"/round.01/batches.jsonl); }
 perl -e 'print qq({"id":"r$_","text":"record $_"}\n) for 1..6' >six.jsonl
 run() { bt-run --sync-below 0 -m claude-haiku-4-5 --id .id -p .text "$@"; }
 # norm: the status text with batch ids and times made fixed
@@ -50,7 +54,7 @@ test_expect_success '--status --offline reads only the files: no key, no request
 '
 
 test_expect_success 'the same command once the batch ended: fetched and joined; --status says done, exit 0' '
-	sleep 2 &&
+	wait_for ended d.work &&
 	run --detach -w d.work six.jsonl >out 2>err &&
 	test_lines 6 out &&
 	jq -r "select(.status != \"succeeded\" or .response != .text) | .id" out >bad &&
@@ -88,7 +92,7 @@ test_expect_success 'while a runner holds the lock, --status names it' '
 test_expect_success '-o FILE: written whole when the job is done, not before' '
 	run --detach -w o.work -o o.jsonl six.jsonl 2>/dev/null &&
 	! test -e o.jsonl && ! test -e o.jsonl.tmp &&
-	sleep 2 &&
+	wait_for ended o.work &&
 	run --detach -w o.work -o o.jsonl six.jsonl >out 2>/dev/null &&
 	test_must_be_empty out &&
 	test_lines 6 o.jsonl && ! test -e o.jsonl.tmp
