@@ -1,0 +1,77 @@
+#!/bin/sh
+# Bounded under hostile input (issue 18 §4): every line reader holds at
+# most bt_line_max() bytes (BT_LINE_MAX, lowered here), and a longer line
+# is exit 2 naming file and line, with nothing left behind.
+. "${0%/*}/lib.sh"
+
+req='{"custom_id":"a","params":{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}'
+export ANTHROPIC_API_KEY=sk-test ANTHROPIC_BASE_URL=http://127.0.0.1:9
+
+# long PROG ARG...: 5 MB of NUL bytes, no newline, on stdin to PROG under
+# BT_LINE_MAX=1000000: exit 2, "PROG: stdin:1: line longer than 1000000
+# bytes", nothing on stdout.
+long() {
+	head -c 5000000 /dev/zero >zeros &&
+	test_expect_code 2 env BT_LINE_MAX=1000000 "$@" <zeros >out 2>err &&
+	echo "$1: stdin:1: line longer than 1000000 bytes" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty out
+}
+
+test_expect_success 'bt-split: an endless line is exit 2, named, no chunk' '
+	mkdir d &&
+	head -c 5000000 /dev/zero | test_expect_code 2 env BT_LINE_MAX=1000000 bt-split -d d >out 2>err &&
+	echo "bt-split: stdin:1: line longer than 1000000 bytes" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty out &&
+	ls -A d >ls &&
+	test_must_be_empty ls
+'
+
+test_expect_success 'bt-split: a good line, then an endless one: line 2 named, no chunk' '
+	rm -rf d && mkdir d &&
+	{ echo "$req" && head -c 5000000 /dev/zero; } >in &&
+	test_expect_code 2 env BT_LINE_MAX=1000000 bt-split -d d <in >out 2>err &&
+	echo "bt-split: stdin:2: line longer than 1000000 bytes" >expect &&
+	test_cmp expect err &&
+	ls -A d >ls &&
+	test_must_be_empty ls
+'
+
+for p in bt-format bt-cost bt-submit bt-fetch bt-wait; do
+test_expect_success "$p: an endless line on stdin is exit 2, named" '
+	case '$p' in
+	bt-format) long bt-format -m claude-haiku-4-5 -p . ;;
+	*) long '$p' ;;
+	esac
+'
+done
+
+test_expect_success 'bt-retry and bt-join: an endless line of results or records, named' '
+	echo "$req" >req.jsonl &&
+	long bt-retry req.jsonl &&
+	head -c 5000000 /dev/zero >recs &&
+	test_expect_code 2 env BT_LINE_MAX=1000000 bt-join recs </dev/null >out 2>err &&
+	echo "bt-join: recs:1: line longer than 1000000 bytes" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'a line of exactly BT_LINE_MAX bytes is read; one more is not' '
+	printf "%s\n" "$req" >one &&
+	n=$(printf "%s" "$req" | wc -c) &&
+	BT_LINE_MAX=$n bt-split -d . one >out 2>err &&
+	test_must_be_empty err &&
+	test_cmp one chunk.0001.jsonl &&
+	test_expect_code 2 env BT_LINE_MAX=$((n - 1)) bt-cost one >out 2>err &&
+	echo "bt-cost: one:1: line longer than $((n - 1)) bytes" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'BT_LINE_MAX may only lower the cap' '
+	test_expect_code 2 env BT_LINE_MAX=256000001 bt-cost one >out 2>err &&
+	test_grep "BT_LINE_MAX: 256000001 is out of range \(1 to 256000000\)" err &&
+	test_expect_code 2 env BT_LINE_MAX=x bt-cost one >out 2>err &&
+	test_grep "BT_LINE_MAX: not a whole number" err
+'
+
+test_done
