@@ -74,4 +74,50 @@ test_expect_success 'BT_LINE_MAX may only lower the cap' '
 	test_grep "BT_LINE_MAX: not a whole number" err
 '
 
+mock_start
+test_expect_success 'a key with a control character: exit 2, said, not printed, nothing sent' '
+	echo "$req" >r.jsonl &&
+	h0=$(mock_stat http) && h1=$(mock_stat http) &&
+	for p in "bt-list" "bt-wait msgbatch_x" "bt-fetch msgbatch_x" \
+		"bt-cancel msgbatch_x" "bt-submit r.jsonl" "bt-send r.jsonl"; do
+		test_expect_code 2 env ANTHROPIC_API_KEY="$(printf "sk-1\r\nx-injected: yes")" \
+			$p >out 2>err &&
+		echo "${p%% *}: ANTHROPIC_API_KEY: a control character or a NUL byte in the key" >expect &&
+		test_cmp expect err &&
+		test_must_be_empty out || return 1
+	done &&
+	h2=$(mock_stat http) &&
+	test $((h2 - h1)) = $((h1 - h0))
+'
+
+test_expect_success 'a key file given instead of a bad ANTHROPIC_API_KEY is used' '
+	echo sk-test-key >key && chmod 600 key &&
+	env ANTHROPIC_API_KEY="$(printf "sk-1\r\nx: y")" bt-list --api-key-file key >out 2>err &&
+	test_must_be_empty err
+'
+
+test_expect_success '--api-key-file /dev/zero: exit 2 at once, named' '
+	test_expect_code 2 bt-list --api-key-file /dev/zero >out 2>err &&
+	echo "bt-list: /dev/zero: longer than 4096 bytes: not a key file" >expect &&
+	test_cmp expect err &&
+	head -c 5000 /dev/zero | tr "\0" k >long && chmod 600 long &&
+	test_expect_code 2 bt-list --api-key-file long >out 2>err &&
+	echo "bt-list: long: longer than 4096 bytes: not a key file" >expect &&
+	test_cmp expect err
+'
+
+# hold_key FIFO: write a key line to FIFO and keep it open (KPID)
+hold_key() {
+	sh -c 'echo sk-test-key; exec sleep 60' >"$1" &
+	KPID=$!
+}
+test_expect_success '--api-key-file: a pipe held open after its key line is not waited on' '
+	mkfifo kf &&
+	hold_key kf &&
+	timeout 20 bt-list --api-key-file kf >out 2>err &&
+	kill $KPID &&
+	test_must_be_empty err
+'
+mock_stop
+
 test_done
