@@ -453,8 +453,8 @@ static void read_all(int argc, char **argv)
 	job.nfds = argc ? argc : 1;
 	job.fds = bt_calloc((size_t)job.nfds, sizeof *job.fds);
 	for (i = 0; i < argc; i++) {
-		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:", argv[i]);
+		if ((fd = bt_open_regular(argv[i])) < 0)
+			bt_die(BT_EXIT_USAGE, "%s: %s", argv[i], bt_open_regular_why());
 		read_input(i, fd, argv[i], &ids);
 	}
 	if (!argc)

@@ -188,12 +188,14 @@ int bt_blank(const char *s, size_t n);
 /* BT_LINE_MAX, or the environment's lower BT_LINE_MAX (a bad one exits 2). */
 size_t bt_line_max(void);
 /* Open PATH for reading only when it is a regular file, without blocking
- * on a FIFO: the descriptor, or -1 with errno (EINVAL: it exists and is
- * not a regular file; see bt_open_regular_why). */
+ * on a FIFO: the descriptor, or -1 with errno (EINVAL when it is there
+ * but not a regular file). */
 int bt_open_regular(const char *path);
-/* The message for a failed bt_open_regular: "not a regular file" for
- * EINVAL, else strerror(errno). */
+/* The message for the last failed bt_open_regular: "not a regular file",
+ * else strerror(errno). */
 const char *bt_open_regular_why(void);
+/* bt_lines_open of a regular file only, through bt_open_regular. */
+int bt_lines_open_regular(struct bt_lines *l, const char *path);
 /* The longest one transfer may take before it is given up (and retried
  * by the retry rule): 300 s, plus 1 s per 10 kB of the larger of the
  * body sent and the body announced (Content-Length); the environment's

@@ -88,6 +88,17 @@ int bt_lines_open(struct bt_lines *l, const char *path)
 	return 0;
 }
 
+int bt_lines_open_regular(struct bt_lines *l, const char *path)
+{
+	int fd = bt_open_regular(path);
+
+	if (fd < 0)
+		return -1;
+	bt_lines_fd(l, fd, path);
+	l->own_fd = 1;
+	return 0;
+}
+
 void bt_lines_close(struct bt_lines *l)
 {
 	if (l->own_fd && l->fd >= 0)

@@ -74,6 +74,39 @@ test_expect_success 'BT_LINE_MAX may only lower the cap' '
 	test_grep "BT_LINE_MAX: not a whole number" err
 '
 
+test_expect_success 'a FIFO named as a chunk: not opened (no hang), exit 2' '
+	mkfifo fifo &&
+	echo fifo | test_expect_code 2 timeout 20 bt-submit >out 2>err &&
+	echo "bt-submit: stdin:1: '\''fifo'\'': not a chunk file (a path) or a request (a JSON object): not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 timeout 20 bt-submit fifo >out 2>err &&
+	echo "bt-submit: fifo: not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 timeout 20 bt-submit --max-cost 1 fifo >out 2>err &&
+	test_cmp expect err &&
+	test_expect_code 2 timeout 20 bt-send fifo >out 2>err &&
+	echo "bt-send: fifo: not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 timeout 20 bt-submit /dev/zero >out 2>err &&
+	echo "bt-submit: /dev/zero: not a regular file" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'bt-run fifo, bt-run /dev/zero: "not a regular file", exit 2' '
+	test_expect_code 2 timeout 20 bt-run fifo >out 2>err &&
+	echo "bt-run: fifo: not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-run /dev/zero >out 2>err &&
+	echo "bt-run: /dev/zero: not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-run -p . -f /dev/zero r.jsonl >out 2>err &&
+	echo "bt-run: -f: /dev/zero: not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-run nosuch >out 2>err &&
+	echo "bt-run: nosuch: no such file" >expect &&
+	test_cmp expect err
+'
+
 mock_start
 test_expect_success 'a key with a control character: exit 2, said, not printed, nothing sent' '
 	echo "$req" >r.jsonl &&
