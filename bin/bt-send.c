@@ -163,7 +163,9 @@ static int spool_stdin(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char *tmp = bt_asprintf("%s/bt-send.XXXXXX", dir && *dir ? dir : "/tmp");
-	char buf[1 << 16];
+	char buf[1 << 16], *p, *nl;
+	unsigned long long lineno = 1;
+	size_t len = 0;     /* of the line being copied */
 	ssize_t r;
 	int fd = mkstemp(tmp);
 
@@ -174,6 +176,16 @@ static int spool_stdin(void)
 			continue;
 		if (r < 0)
 			bt_die(BT_EXIT_FAIL, "stdin: read error:");
+		/* no line is longer than any reader holds: the spool is not
+		 * filled past one (bt_line_max) */
+		for (p = buf; (nl = memchr(p, '\n', (size_t)(buf + r - p))); p = nl + 1) {
+			len = 0;
+			lineno++;
+		}
+		len += (size_t)(buf + r - p);
+		if (len > bt_line_max() + 1)    /* a "\r" before the "\n" */
+			bt_die(BT_EXIT_USAGE, "stdin:%llu: line longer than %zu bytes",
+			       lineno, bt_line_max());
 		if (bt_write_all(fd, buf, (size_t)r) < 0)
 			bt_die(BT_EXIT_FAIL, "%s: write error:", tmp);
 	}

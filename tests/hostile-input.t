@@ -107,6 +107,20 @@ test_expect_success 'bt-run fifo, bt-run /dev/zero: "not a regular file", exit 2
 	test_cmp expect err
 '
 
+test_expect_success 'bt-send: stdin is not copied past an endless line (the rest is left unread)' '
+	head -c 5000000 /dev/zero >zeros &&
+	mkdir tmp &&
+	{ test_expect_code 2 env BT_LINE_MAX=1000000 TMPDIR=$PWD/tmp bt-send >out 2>err &&
+	  cat >rest; } <zeros &&
+	echo "bt-send: stdin:1: line longer than 1000000 bytes" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty out &&
+	test $(wc -c <rest) -ge 3000000 &&
+	{ echo "$req" && cat zeros; } | test_expect_code 2 env BT_LINE_MAX=1000000 bt-send >out 2>err &&
+	echo "bt-send: stdin:2: line longer than 1000000 bytes" >expect &&
+	test_cmp expect err
+'
+
 mock_start
 test_expect_success 'a key with a control character: exit 2, said, not printed, nothing sent' '
 	echo "$req" >r.jsonl &&
