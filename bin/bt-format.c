@@ -896,6 +896,7 @@ int main(int argc, char **argv)
 		opt.schema = read_schema(opt.schema_file);
 
 	atexit(cleanup);
+	bt_stdout_all_or_nothing();
 	base_params();
 	jv_free(opt.schema);
 	compile();

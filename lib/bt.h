@@ -201,6 +201,10 @@ int bt_lines_open_regular(struct bt_lines *l, const char *path);
  * body sent and the body announced (Content-Length); the environment's
  * BT_TRANSFER_DEADLINE (seconds) may only lower it. */
 double bt_transfer_deadline(double expected_bytes);
+/* (util.c) From now on, when standard output is a regular file, an exit
+ * 2 through bt_die (bad input) takes back what this run wrote to it
+ * (ftruncate to where it began): a bad line leaves no half output. */
+void bt_stdout_all_or_nothing(void);
 
 /* ---- json.c: JSON text to jv, quickly --------------------------------- */
 

@@ -121,6 +121,37 @@ test_expect_success 'bt-send: stdin is not copied past an endless line (the rest
 	test_cmp expect err
 '
 
+# reqs N: good requests r1..rN
+reqs() {
+	for i in $(seq 1 "$1"); do
+		echo "{\"custom_id\":\"r$i\",\"params\":{\"model\":\"claude-haiku-4-5\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}"
+	done
+}
+test_expect_success 'bt-format: a bad record leaves a file on stdout as it was (>, >>)' '
+	{ seq 1 3 | sed "s/.*/{\"t\":\"x&\"}/" && echo bad; } >recs4 &&
+	test_expect_code 2 bt-format -m claude-haiku-4-5 -p .t <recs4 >fout 2>err &&
+	echo "bt-format: stdin:4: invalid JSON: unexpected '\''b'\'', expected a value at column 1" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty fout &&
+	echo before >fout && cp fout expect &&
+	test_expect_code 2 bt-format -m claude-haiku-4-5 -p .t <recs4 >>fout 2>err &&
+	test_cmp expect fout &&
+	head -c 5000000 /dev/zero >>recs4 &&
+	test_expect_code 2 env BT_LINE_MAX=1000000 bt-format -m claude-haiku-4-5 -p .t <recs4 >fout 2>err &&
+	test_must_be_empty fout
+'
+
+test_expect_success 'bt-retry: a bad request line leaves a file on stdout empty' '
+	{ reqs 2 && echo bad; } >reqs3 &&
+	test_expect_code 2 bt-retry reqs3 </dev/null >rout 2>err &&
+	echo "bt-retry: reqs3:3: invalid JSON: unexpected '\''b'\'', expected '\''{'\'' at column 1" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty rout &&
+	bt-retry reqs3 </dev/null | head -n 2 >pout &&
+	reqs 2 >expect &&
+	test_cmp expect pout
+'
+
 mock_start
 test_expect_success 'a key with a control character: exit 2, said, not printed, nothing sent' '
 	echo "$req" >r.jsonl &&
