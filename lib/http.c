@@ -67,6 +67,8 @@ struct bt_xfer {
 	int sent;                       /* some body byte went to libcurl */
 	int got;                        /* some 2xx byte went to the sink */
 	int sink_failed, ended;
+	int too_big, overdue;           /* a body over the cap; past the deadline */
+	double started;                 /* bt_mono() this attempt began */
 	double first;                   /* bt_mono() of the first attempt */
 	double waited;                  /* seconds waited on 429s */
 	double due;                     /* bt_mono() the next attempt may start */
@@ -362,6 +364,36 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+double bt_transfer_deadline(double expected_bytes)
+{
+	static double lower = -1;
+	const char *s;
+	double d = 300 + (expected_bytes > 0 ? expected_bytes / 10000 : 0);
+
+	if (lower < 0) {
+		s = getenv("BT_TRANSFER_DEADLINE");
+		lower = s && *s ? bt_duration(s, "BT_TRANSFER_DEADLINE") : 0;
+	}
+	return lower > 0 && lower < d ? lower : d;
+}
+
+/* Slowloris: a server that drips a byte now and then keeps the low-speed
+ * check happy for ever, so each attempt has a deadline that scales with
+ * the larger of the bodies (sent, and announced by Content-Length). */
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct bt_xfer *x = arg;
+	double size = dltotal > ultotal ? (double)dltotal : (double)ultotal;
+
+	(void)dlnow;
+	(void)ulnow;
+	if (bt_mono() - x->started <= bt_transfer_deadline(size))
+		return 0;
+	x->overdue = 1;
+	return 1;
+}
+
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct bt_xfer *x = arg;
@@ -377,6 +409,9 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 				x->sink_failed = 1;
 				return 0;
 			}
+		} else if (n > bt_line_max() - body->len) {
+			x->too_big = 1;     /* held no further: a clean failure */
+			return 0;
 		} else
 			bt_buf_add(body, p, n);
 	} else if (body->len < ERR_BODY_CAP) {
@@ -475,6 +510,8 @@ static void start(struct bt_xfer *x)
 	x->easy = c;
 	x->pos = 0;
 	x->sent = x->got = x->sink_failed = x->ended = 0;
+	x->too_big = x->overdue = 0;
+	x->started = bt_mono();
 	x->errbuf[0] = 0;
 	x->resp.body.len = 0;
 	x->resp.status = 0;
@@ -505,6 +542,9 @@ static void start(struct bt_xfer *x)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
 	if (r->timeout > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
@@ -606,6 +646,13 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 		complete(x, -1);
 		return;
 	}
+	if (x->too_big) {
+		snprintf(resp->err, sizeof resp->err, "%s %s%s: an answer longer than "
+		         "%zu bytes", x->req.method, e->h->base_url, x->req.path,
+		         bt_line_max());
+		complete(x, -1);
+		return;
+	}
 	memset(&a, 0, sizeof a);
 	a.transport = rc != CURLE_OK;
 	a.before_send = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
@@ -615,6 +662,9 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 	a.sent = x->sent;
 	a.may_repeat = x->req.may_repeat;
 	a.should_retry = x->hdrs.should_retry;
+	if (x->overdue)
+		snprintf(x->errbuf, sizeof x->errbuf, "no whole answer within %.0fs "
+		         "(the transfer's deadline)", bt_mono() - x->started);
 	if (a.transport) {
 		snprintf(resp->err, sizeof resp->err, "%s %s: %s", x->req.method,
 		         x->req.path, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));

@@ -196,6 +196,37 @@ test_expect_success '--api-key-file: a pipe held open after its key line is not 
 	kill $KPID &&
 	test_must_be_empty err
 '
+test_expect_success 'an answer longer than BT_LINE_MAX: a clean failure naming its URL' '
+	echo "$req" >r1.jsonl &&
+	bt-submit r1.jsonl >b 2>err &&
+	id=$(jq -r .id b) &&
+	test_expect_code 1 env BT_LINE_MAX=100 bt-wait "$id" >out 2>err &&
+	test_grep "GET $MOCK_URL/v1/messages/batches/$id: an answer longer than 100 bytes" err &&
+	test_must_be_empty out &&
+	bt-wait "$id" >out 2>err &&
+	test_lines 1 out
+'
+
 mock_stop
+
+# drip: start tests/drip-server.py (one byte every 0.5 s); sets DURL, DPID
+drip() {
+	rm -f durl
+	python3 "$TESTS/drip-server.py" durl &
+	DPID=$!
+	wait_for -t 30 test -s durl
+	DURL=$(cat durl)
+}
+drip
+test_expect_success 'slowloris: a dripping answer is given up at the deadline, retried, then a failure' '
+	start=$(date +%s) &&
+	test_expect_code 1 env ANTHROPIC_BASE_URL=$DURL BT_TRANSFER_DEADLINE=3 BT_RETRY_BUDGET=5s \
+		timeout 60 bt-fetch msgbatch_drip1 >out 2>err &&
+	end=$(date +%s) &&
+	test_grep "^bt-fetch: msgbatch_drip1: GET /v1/messages/batches/msgbatch_drip1: no whole answer within 3s \(the transfer.s deadline\) \(gave up after 2 attempts in [0-9]+s\)$" err &&
+	test_must_be_empty out &&
+	test $((end - start)) -lt 40
+'
+kill "$DPID" 2>/dev/null
 
 test_done
