@@ -238,10 +238,17 @@ static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body
 	size_t n = body->len;
 	jv v;
 
+	static int mended;
+	int valid;
+
 	while (n && (body->p[n - 1] == '\n' || body->p[n - 1] == '\r' ||
 	             body->p[n - 1] == ' '))
 		n--;
-	if (n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
+	/* every stream is UTF-8: the parse below mends it (bt.7, STREAMS) */
+	valid = bt_utf8_valid(body->p ? body->p : "", n) == n;
+	if (!valid && !mended++)
+		bt_warn("%s: invalid UTF-8 in the answer, replaced by U+FFFD", id);
+	if (valid && n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
 	    bt_json_skip(body->p, n, NULL, 0) == n) {
 		bt_result_write(out, id, strlen(id), BT_R_SUCCEEDED, body->p, n);
 		return;

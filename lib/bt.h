@@ -205,6 +205,11 @@ double bt_transfer_deadline(double expected_bytes);
  * 2 through bt_die (bad input) takes back what this run wrote to it
  * (ftruncate to where it began): a bad line leaves no half output. */
 void bt_stdout_all_or_nothing(void);
+/* (jsonw.c) An answer's JSON line s[0..n) made valid UTF-8: 0 when it is
+ * already (out untouched); 1 when it was not, with the line written again
+ * into out (cleared first), every bad byte U+FFFD as jq does; -1 when it
+ * is not JSON at all. */
+int bt_json_mend_utf8(const char *s, size_t n, struct bt_buf *out);
 
 /* ---- json.c: JSON text to jv, quickly --------------------------------- */
 

@@ -207,6 +207,41 @@ test_expect_success 'an answer longer than BT_LINE_MAX: a clean failure naming i
 	test_lines 1 out
 '
 
+test_expect_success 'bt-fetch: a result line longer than BT_LINE_MAX fails the batch, named' '
+	long=$(head -c 3000 /dev/zero | tr "\0" x) &&
+	echo "{\"custom_id\":\"big\",\"params\":{\"model\":\"claude-haiku-4-5\",\"max_tokens\":2000,\"messages\":[{\"role\":\"user\",\"content\":\"$long\"}]}}" >big.jsonl &&
+	bt-submit big.jsonl >b 2>err &&
+	id=$(jq -r .id b) &&
+	bt-wait "$id" >/dev/null 2>err &&
+	test_expect_code 1 env BT_LINE_MAX=2000 bt-fetch "$id" >out 2>err &&
+	echo "bt-fetch: $id: result line 1: longer than 2000 bytes" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty out &&
+	bt-fetch "$id" >out 2>err &&
+	test_lines 1 out
+'
+
+mock_stop
+
+mock_start --fault messages:badutf8 --fault results:badutf8
+test_expect_success 'bad UTF-8 in an answer: bt-send and bt-fetch mend it to U+FFFD, say it once, exit 0' '
+	printf "%s\n" "{\"custom_id\":\"u1\",\"params\":{\"model\":\"claude-haiku-4-5\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}}" >u.jsonl &&
+	bt-send u.jsonl >s.out 2>err &&
+	echo "bt-send: u1: invalid UTF-8 in the answer, replaced by U+FFFD" >expect &&
+	test_cmp expect err &&
+	jq -r .result.message.content[0].text s.out >text &&
+	printf "\357\277\275ello\n" >expect &&
+	test_cmp expect text &&
+	bt-submit u.jsonl >b 2>err &&
+	id=$(jq -r .id b) &&
+	bt-wait "$id" >/dev/null 2>err &&
+	bt-fetch "$id" >f.out 2>err &&
+	echo "bt-fetch: $id: custom_id \"u1\": invalid UTF-8 in the answer, replaced by U+FFFD" >expect &&
+	test_cmp expect err &&
+	jq -r .result.message.content[0].text f.out >text &&
+	printf "\357\277\275ello\n" >expect &&
+	test_cmp expect text
+'
 mock_stop
 
 # drip: start tests/drip-server.py (one byte every 0.5 s); sets DURL, DPID
