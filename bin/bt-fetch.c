@@ -26,6 +26,8 @@ static struct {
 struct fetch {
 	const char *id;
 	struct bt_buf part;     /* a line not yet complete */
+	struct bt_buf mended;   /* a line made valid UTF-8 */
+	int said_utf8;          /* bad UTF-8 was said */
 	struct bt_buf out;      /* lines not yet written */
 	struct bt_idset seen;   /* custom_ids written, for this batch */
 	unsigned long long lines, dups;
@@ -350,17 +352,29 @@ static int line(struct fetch *f, char *s, size_t n)
 {
 	struct bt_result_peek p;
 	char err[200];
+	int mend;
 
 	if (n && s[n - 1] == '\r')
 		n--;
 	if (bt_blank(s, n))
 		return 0;
+	/* every stream is UTF-8: a bad byte in an answer becomes U+FFFD
+	 * (bt.7, STREAMS), said once */
+	mend = bt_json_mend_utf8(s, n, &f->mended);
+	if (mend > 0) {
+		s = f->mended.p;
+		n = f->mended.len;
+	}
 	/* the API's own lines: their shape is checked (lib/result.c), not
 	 * every number */
 	if (bt_result_peek(s, n, 0, &p, err, sizeof err) < 0) {
 		snprintf(f->err, sizeof f->err, "result line %llu: %s", f->lines + 1, err);
 		return -1;
 	}
+	if (mend > 0 && !f->said_utf8++)
+		bt_warn("%s: custom_id \"%s\": invalid UTF-8 in the answer, replaced "
+		        "by U+FFFD", f->id, f->checked && !strcmp(p.id, f->tag) ?
+		        f->first : p.id);
 	if (f->checked && !strcmp(p.id, f->tag)) {
 		/* written under the chunk's own first custom_id */
 		const char *at;
@@ -407,12 +421,22 @@ static int line(struct fetch *f, char *s, size_t n)
 	return 0;
 }
 
+/* A result line longer than any reader holds: the download stops. */
+static int too_long(struct fetch *f)
+{
+	snprintf(f->err, sizeof f->err, "result line %llu: longer than %zu bytes",
+	         f->lines + 1, bt_line_max());
+	return -1;
+}
+
 static int sink(const char *p, size_t n, void *arg)
 {
 	struct fetch *f = arg;
 	const char *nl, *end = p + n;
 
 	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		if (f->part.len + (size_t)(nl - p) > bt_line_max() + 1)    /* and "\r" */
+			return too_long(f);
 		if (f->part.len) {
 			bt_buf_add(&f->part, p, (size_t)(nl - p));
 			if (line(f, f->part.p, f->part.len))
@@ -422,6 +446,8 @@ static int sink(const char *p, size_t n, void *arg)
 			return -1;
 		p = nl + 1;
 	}
+	if (p < end && f->part.len + (size_t)(end - p) > bt_line_max() + 1)
+		return too_long(f);
 	if (p < end)
 		bt_buf_add(&f->part, p, (size_t)(end - p));
 	return 0;
@@ -668,6 +694,7 @@ static void fetch(const char *id, jv batch)
 	bt_idlist_free(&f.ids);
 	bt_buf_free(&f.out);
 	bt_buf_free(&f.part);
+	bt_buf_free(&f.mended);
 	bt_idset_free(&f.seen);
 }
 

@@ -934,6 +934,7 @@ int main(int argc, char **argv)
 
 	check_model(opt.model);
 	atexit(cleanup);
+	bt_stdout_all_or_nothing();
 	base_params();
 	jv_free(opt.schema);
 	compile();

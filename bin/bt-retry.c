@@ -420,6 +420,7 @@ int main(int argc, char **argv)
 		bt_die(BT_EXIT_USAGE, "--results -: standard input given twice");
 
 	atexit(cleanup);
+	bt_stdout_all_or_nothing();
 	if (set)
 		outcomes.set = bt_jq_compile("--set", set, jv_object());
 	outcomes.files = argv;

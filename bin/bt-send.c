@@ -155,7 +155,9 @@ static int spool_stdin(void)
 {
 	const char *dir = getenv("TMPDIR");
 	char *tmp = bt_asprintf("%s/bt-send.XXXXXX", dir && *dir ? dir : "/tmp");
-	char buf[1 << 16];
+	char buf[1 << 16], *p, *nl;
+	unsigned long long lineno = 1;
+	size_t len = 0;     /* of the line being copied */
 	ssize_t r;
 	int fd = mkstemp(tmp);
 
@@ -166,6 +168,16 @@ static int spool_stdin(void)
 			continue;
 		if (r < 0)
 			bt_die(BT_EXIT_FAIL, "stdin: read error:");
+		/* no line is longer than any reader holds: the spool is not
+		 * filled past one (bt_line_max) */
+		for (p = buf; (nl = memchr(p, '\n', (size_t)(buf + r - p))); p = nl + 1) {
+			len = 0;
+			lineno++;
+		}
+		len += (size_t)(buf + r - p);
+		if (len > bt_line_max() + 1)    /* a "\r" before the "\n" */
+			bt_die(BT_EXIT_USAGE, "stdin:%llu: line longer than %zu bytes",
+			       lineno, bt_line_max());
 		if (bt_write_all(fd, buf, (size_t)r) < 0)
 			bt_die(BT_EXIT_FAIL, "%s: write error:", tmp);
 	}
@@ -218,10 +230,17 @@ static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body
 	size_t n = body->len;
 	jv v;
 
+	static int mended;
+	int valid;
+
 	while (n && (body->p[n - 1] == '\n' || body->p[n - 1] == '\r' ||
 	             body->p[n - 1] == ' '))
 		n--;
-	if (n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
+	/* every stream is UTF-8: the parse below mends it (bt.7, STREAMS) */
+	valid = bt_utf8_valid(body->p ? body->p : "", n) == n;
+	if (!valid && !mended++)
+		bt_warn("%s: invalid UTF-8 in the answer, replaced by U+FFFD", id);
+	if (valid && n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
 	    bt_json_skip(body->p, n, NULL, 0) == n) {
 		bt_result_write(out, id, strlen(id), BT_R_SUCCEEDED, body->p, n);
 		return;
@@ -452,8 +471,8 @@ static void read_all(int argc, char **argv)
 	job.nfds = argc ? argc : 1;
 	job.fds = bt_calloc((size_t)job.nfds, sizeof *job.fds);
 	for (i = 0; i < argc; i++) {
-		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC)) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:", argv[i]);
+		if ((fd = bt_open_regular(argv[i])) < 0)
+			bt_die(BT_EXIT_USAGE, "%s: %s", argv[i], bt_open_regular_why());
 		read_input(i, fd, argv[i], &ids);
 	}
 	if (!argc)

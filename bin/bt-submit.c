@@ -161,10 +161,10 @@ static void check_chunk(struct chunk *c)
 	size_t n;
 	char *s;
 
-	if (bt_lines_open(&l, c->path) < 0)
+	if (bt_lines_open_regular(&l, c->path) < 0)
+		not_chunk(c->where, c->path, bt_open_regular_why());
+	if (fstat(l.fd, &st) < 0)
 		not_chunk(c->where, c->path, NULL);
-	if (fstat(l.fd, &st) < 0 || !S_ISREG(st.st_mode))
-		not_chunk(c->where, c->path, "not a regular file");
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		bt_die(BT_EXIT_FAIL, "SHA-256 failed");
@@ -737,8 +737,8 @@ static jv create(struct chunk *c, jv prior)
 		bt_tag_id(c->first_id, c->nonce, tagged_id);
 		snprintf(splice, sizeof splice, "\"%s\"", tagged_id);
 	}
-	if ((fd = open(c->path, O_RDONLY | O_CLOEXEC)) < 0)
-		bt_die(BT_EXIT_FAIL, "%s:", c->path);
+	if ((fd = bt_open_regular(c->path)) < 0)
+		bt_die(BT_EXIT_FAIL, "%s: %s", c->path, bt_open_regular_why());
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
 	req.path = "/v1/messages/batches";
@@ -1342,8 +1342,8 @@ static void cost_file(const char *path, const char *where)
 	size_t n;
 	char *s;
 
-	if (bt_lines_open(&l, path) < 0)
-		not_chunk(where, path, NULL);
+	if (bt_lines_open_regular(&l, path) < 0)
+		not_chunk(where, path, bt_open_regular_why());
 	while ((s = bt_lines_next(&l, &n)))
 		cost_line(path, l.lineno, s, n);
 	bt_lines_close(&l);

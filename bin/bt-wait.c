@@ -238,6 +238,11 @@ static void read_stdin(void)
 	memmove(waiter.in, waiter.in + start, waiter.in_len - start);
 	waiter.in_len -= start;
 	waiter.in_scan = waiter.in_len;
+	if (waiter.in_len > bt_line_max()) {     /* a bad line, held no further */
+		say("stdin:%llu: line longer than %zu bytes", waiter.lineno + 1,
+		    bt_line_max());
+		end_input();
+	}
 }
 
 static void polled(int rc, struct bt_resp *resp, void *arg);

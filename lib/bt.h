@@ -174,18 +174,53 @@ struct bt_lines {
 	size_t len;             /* its length, without "\n" or "\r\n" */
 	unsigned long long off; /* where it starts in the input */
 	unsigned long long base;    /* the input offset of buf[0] */
-	void (*on_error)(void);     /* called before a read error exits */
+	void (*on_error)(void);     /* called before a read error or a line
+	                             * longer than bt_line_max() exits */
 };
 /* Open PATH ("-" or NULL: stdin); -1 with errno when it cannot be opened. */
 int bt_lines_open(struct bt_lines *l, const char *path);
 void bt_lines_fd(struct bt_lines *l, int fd, const char *name);
 /* Next line, without its "\n" (and a "\r" before it); a last line with no
  * final newline counts.  NULL at end of input; a read error exits 1
- * naming the file.  The text stays valid until the next call. */
+ * naming the file, a line longer than bt_line_max() exits 2 naming file
+ * and line.  The text stays valid until the next call. */
 char *bt_lines_next(struct bt_lines *l, size_t *len);
 void bt_lines_close(struct bt_lines *l);
 /* Every blank (empty or white space) line. */
 int bt_blank(const char *s, size_t n);
+
+/* ---- bounds on hostile input (lines.c, config.c, http.c) -------------- */
+
+/* The longest line any reader holds, and the largest answer body held in
+ * memory: a line can be no longer than the API's largest legal input,
+ * one create body of 256 MB (BT_MAX_BODY).  The environment's
+ * BT_LINE_MAX may only lower it (tests use a small cap). */
+#define BT_LINE_MAX         BT_MAX_BODY
+/* BT_LINE_MAX, or the environment's lower BT_LINE_MAX (a bad one exits 2). */
+size_t bt_line_max(void);
+/* Open PATH for reading only when it is a regular file, without blocking
+ * on a FIFO: the descriptor, or -1 with errno (EINVAL when it is there
+ * but not a regular file). */
+int bt_open_regular(const char *path);
+/* The message for the last failed bt_open_regular: "not a regular file",
+ * else strerror(errno). */
+const char *bt_open_regular_why(void);
+/* bt_lines_open of a regular file only, through bt_open_regular. */
+int bt_lines_open_regular(struct bt_lines *l, const char *path);
+/* The longest one transfer may take before it is given up (and retried
+ * by the retry rule): 300 s, plus 1 s per 10 kB of the larger of the
+ * body sent and the body announced (Content-Length); the environment's
+ * BT_TRANSFER_DEADLINE (seconds) may only lower it. */
+double bt_transfer_deadline(double expected_bytes);
+/* (util.c) From now on, when standard output is a regular file, an exit
+ * 2 through bt_die (bad input) takes back what this run wrote to it
+ * (ftruncate to where it began): a bad line leaves no half output. */
+void bt_stdout_all_or_nothing(void);
+/* (jsonw.c) An answer's JSON line s[0..n) made valid UTF-8: 0 when it is
+ * already (out untouched); 1 when it was not, with the line written again
+ * into out (cleared first), every bad byte U+FFFD as jq does; -1 when it
+ * is not JSON at all. */
+int bt_json_mend_utf8(const char *s, size_t n, struct bt_buf *out);
 
 /* ---- json.c: JSON text to jv, quickly --------------------------------- */
 

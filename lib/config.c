@@ -1,10 +1,16 @@
 /* config.c — configuration from the environment; the key is never printed */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bt.h"
+
+/* The longest key file read: keys are about 100 bytes. */
+#define KEY_FILE_MAX        4096
+#define KEY_FILE_MAX_TEXT   "4096"
 
 static char *env(const char *name, const char *dflt)
 {
@@ -13,13 +19,30 @@ static char *env(const char *name, const char *dflt)
 	return bt_strdup(v && *v ? v : dflt);
 }
 
+/* A key goes into a header: no control character (\r\n would add a
+ * header of the key's choosing), no NUL, no DEL. */
+static int key_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* ANTHROPIC_API_KEY held a control character: refused when the key is
+ * needed (a key file given instead is used). */
+static int env_key_bad;
+
 void bt_config_init(struct bt_config *c)
 {
 	const char *k = getenv("ANTHROPIC_API_KEY");
 	size_t n;
 
 	memset(c, 0, sizeof *c);
-	c->key = k && *k ? bt_strdup(k) : NULL;
+	env_key_bad = k && *k && !key_ok(k, strlen(k));
+	c->key = k && *k && !env_key_bad ? bt_strdup(k) : NULL;
 	c->base_url = env("ANTHROPIC_BASE_URL", "https://api.anthropic.com");
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
@@ -37,42 +60,75 @@ void bt_endpoint_fp(const struct bt_config *c, char out[17])
 
 	bt_buf_printf(&b, "bt-endpoint\n%s\n%s", c->base_url, c->key ? c->key : "");
 	bt_sha256_hex(b.p, b.len, hex);
-	bt_explicit_bzero(b.p, b.len);
+	memset(b.p, 0, b.len);
 	bt_buf_free(&b);
 	memcpy(out, hex, 16);
 	out[16] = 0;
 }
 
+/* Read fd into buf until its first line is whole, or at most
+ * KEY_FILE_MAX + 1 bytes; the count.  A pipe kept open after the key is
+ * not waited on, and /dev/zero is not read for ever. */
+static size_t read_key(int fd, char *buf, const char *path)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got <= KEY_FILE_MAX) {
+		r = read(fd, buf + got, KEY_FILE_MAX + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			bt_explicit_bzero(buf, got);
+			bt_die(BT_EXIT_FAIL, "%s: read error:", path);
+		}
+		if (r == 0 || memchr(buf + got, '\n', (size_t)r))
+			return got + (size_t)r;     /* the first line is whole */
+		got += (size_t)r;
+	}
+	return got;
+}
+
 void bt_config_key_file(struct bt_config *c, const char *path)
 {
-	struct bt_lines l;
+	char buf[KEY_FILE_MAX + 2], *s, *nl;
+	const char *why = NULL;
 	struct stat st;
-	size_t n, i;
-	char *s;
+	size_t n;
+	int fd;
 
-	if (bt_lines_open(&l, path) < 0)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: cannot open the key file:", path);
-	if (fstat(l.fd, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", path);
 	if (S_ISDIR(st.st_mode)) {
-		bt_lines_close(&l);
+		close(fd);
 		bt_die(BT_EXIT_USAGE, "%s: is a directory", path);
 	}
-	s = bt_lines_next(&l, &n);
-	while (s && n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		s[--n] = 0;
-	while (s && (*s == ' ' || *s == '\t'))
-		s++, n--;
-	if (!s || !*s) {
-		bt_lines_close(&l);
-		bt_die(BT_EXIT_USAGE, "%s: no key on the first line of the key file", path);
+	n = read_key(fd, buf, path);
+	close(fd);
+	buf[n] = 0;
+	s = buf;
+	if (n > KEY_FILE_MAX)
+		why = "longer than " KEY_FILE_MAX_TEXT " bytes: not a key file";
+	else if ((nl = memchr(s, '\n', n)))
+		n = (size_t)(nl - s);
+	if (!why) {
+		if (n && s[n - 1] == '\r')
+			n--;
+		while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		while (n && (*s == ' ' || *s == '\t'))
+			s++, n--;
+		if (!n)
+			why = "no key on the first line of the key file";
+		else if (!key_ok(s, n))
+			why = "a control character or a NUL byte in the key";
 	}
-	for (i = 0; i < n; i++)     /* it goes into a header: no \r, no NUL */
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			bt_explicit_bzero(l.buf, l.cap);
-			bt_lines_close(&l);
-			bt_die(BT_EXIT_USAGE, "%s: a control character or a NUL byte in the key", path);
-		}
+	if (why) {
+		bt_explicit_bzero(buf, sizeof buf);
+		bt_die(BT_EXIT_USAGE, "%s: %s", path, why);
+	}
 	/* as ssh does for keys; a pipe (<(pass show key)) has no mode to say */
 	if (S_ISREG(st.st_mode) && (st.st_mode & 044))
 		bt_warn("%s: the key file is readable by others (mode %04o); chmod 600 %s",
@@ -82,12 +138,15 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 		free(c->key);
 	}
 	c->key = bt_strndup(s, n);
-	bt_explicit_bzero(l.buf, l.cap);
-	bt_lines_close(&l);
+	env_key_bad = 0;
+	bt_explicit_bzero(buf, sizeof buf);
 }
 
 void bt_config_need_key(const struct bt_config *c)
 {
+	if (!c->key && env_key_bad)
+		bt_die(BT_EXIT_USAGE, "ANTHROPIC_API_KEY: a control character or "
+		       "a NUL byte in the key");
 	if (!c->key)
 		bt_die(BT_EXIT_USAGE, "no API key: set ANTHROPIC_API_KEY or use --api-key-file FILE");
 }
@@ -95,7 +154,7 @@ void bt_config_need_key(const struct bt_config *c)
 void bt_config_free(struct bt_config *c)
 {
 	if (c->key) {
-		bt_explicit_bzero(c->key, strlen(c->key));
+		memset(c->key, 0, strlen(c->key));
 		free(c->key);
 	}
 	free(c->base_url);

@@ -79,6 +79,8 @@ struct bt_xfer {
 	int sent;                       /* some body byte went to libcurl */
 	int got;                        /* some 2xx byte went to the sink */
 	int sink_failed, ended;
+	int too_big, overdue;           /* a body over the cap; past the deadline */
+	double started;                 /* bt_mono() this attempt began */
 	double first;                   /* bt_mono() of the first attempt */
 	double waited;                  /* seconds waited on 429s */
 	double due;                     /* bt_mono() the next attempt may start */
@@ -394,6 +396,36 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+double bt_transfer_deadline(double expected_bytes)
+{
+	static double lower = -1;
+	const char *s;
+	double d = 300 + (expected_bytes > 0 ? expected_bytes / 10000 : 0);
+
+	if (lower < 0) {
+		s = getenv("BT_TRANSFER_DEADLINE");
+		lower = s && *s ? bt_duration(s, "BT_TRANSFER_DEADLINE") : 0;
+	}
+	return lower > 0 && lower < d ? lower : d;
+}
+
+/* Slowloris: a server that drips a byte now and then keeps the low-speed
+ * check happy for ever, so each attempt has a deadline that scales with
+ * the larger of the bodies (sent, and announced by Content-Length). */
+static int progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct bt_xfer *x = arg;
+	double size = dltotal > ultotal ? (double)dltotal : (double)ultotal;
+
+	(void)dlnow;
+	(void)ulnow;
+	if (bt_mono() - x->started <= bt_transfer_deadline(size))
+		return 0;
+	x->overdue = 1;
+	return 1;
+}
+
 static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct bt_xfer *x = arg;
@@ -409,6 +441,9 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *arg)
 				x->sink_failed = 1;
 				return 0;
 			}
+		} else if (n > bt_line_max() - body->len) {
+			x->too_big = 1;     /* held no further: a clean failure */
+			return 0;
 		} else
 			bt_buf_add(body, p, n);
 	} else if (body->len < ERR_BODY_CAP) {
@@ -507,6 +542,8 @@ static void start(struct bt_xfer *x)
 	x->easy = c;
 	x->pos = 0;
 	x->sent = x->got = x->sink_failed = x->ended = 0;
+	x->too_big = x->overdue = 0;
+	x->started = bt_mono();
 	x->errbuf[0] = 0;
 	x->resp.body.len = 0;
 	x->resp.status = 0;
@@ -537,6 +574,9 @@ static void start(struct bt_xfer *x)
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
 	if (r->timeout > 0)
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(r->timeout * 1000));
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
@@ -674,6 +714,24 @@ static void attempt_of(struct bt_xfer *x, CURLcode rc, struct bt_attempt *a)
 		             resp->request_id, resp->err, sizeof resp->err);
 }
 
+/* The bounds on one attempt (issue 18): a body over the cap is given up
+ * (1: done with); a transfer past its deadline is a transport error,
+ * said as such, and retried by the rule. */
+static int bounded(struct bt_xfer *x)
+{
+	if (x->too_big) {
+		snprintf(x->resp.err, sizeof x->resp.err, "%s %s%s: an answer longer "
+		         "than %zu bytes", x->req.method, x->e->h->base_url,
+		         x->req.path, bt_line_max());
+		complete(x, -1);
+		return 1;
+	}
+	if (x->overdue)
+		snprintf(x->errbuf, sizeof x->errbuf, "no whole answer within %.0fs "
+		         "(the transfer's deadline)", bt_mono() - x->started);
+	return 0;
+}
+
 /* An attempt is over: done, retry at some time, or give up. */
 static void finish(struct bt_xfer *x, CURLcode rc)
 {
@@ -711,6 +769,8 @@ static void finish(struct bt_xfer *x, CURLcode rc)
 		complete(x, -1);
 		return;
 	}
+	if (bounded(x))
+		return;
 	attempt_of(x, rc, &a);
 	what = bt_retry_decide(&a);
 	if (what == BT_AMBIGUOUS)

@@ -189,3 +189,20 @@ void bt_json_write(struct bt_buf *b, jv v)
 		break;
 	}
 }
+
+int bt_json_mend_utf8(const char *s, size_t n, struct bt_buf *out)
+{
+	jv v;
+
+	if (bt_utf8_valid(s, n) == n)
+		return 0;
+	v = bt_json_parse(s, n, NULL, 0);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return -1;
+	}
+	out->len = 0;
+	bt_json_write(out, v);
+	jv_free(v);
+	return 1;
+}

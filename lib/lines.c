@@ -3,11 +3,65 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bt.h"
 
 #define LINES_BLOCK (256 * 1024)
+
+size_t bt_line_max(void)
+{
+	static size_t max;
+	const char *s;
+
+	if (max)
+		return max;
+	max = (size_t)BT_LINE_MAX;
+	if ((s = getenv("BT_LINE_MAX")) && *s) {
+		long long n = bt_num(s, 1, BT_LINE_MAX, "BT_LINE_MAX");
+
+		max = (size_t)n;
+	}
+	return max;
+}
+
+static int not_regular;
+
+int bt_open_regular(const char *path)
+{
+	struct stat st;
+	int fd, fl;
+
+	not_regular = 0;
+	/* O_NONBLOCK: a FIFO with no writer would block open() itself */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		not_regular = 1;
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+const char *bt_open_regular_why(void)
+{
+	return not_regular ? "not a regular file" : strerror(errno);
+}
 
 void bt_lines_fd(struct bt_lines *l, int fd, const char *name)
 {
@@ -27,6 +81,17 @@ int bt_lines_open(struct bt_lines *l, const char *path)
 		return 0;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	bt_lines_fd(l, fd, path);
+	l->own_fd = 1;
+	return 0;
+}
+
+int bt_lines_open_regular(struct bt_lines *l, const char *path)
+{
+	int fd = bt_open_regular(path);
+
 	if (fd < 0)
 		return -1;
 	bt_lines_fd(l, fd, path);
@@ -55,7 +120,10 @@ static ssize_t fill(struct bt_lines *l)
 		l->start = 0;
 	}
 	if (l->end == l->cap) {
-		l->cap *= 2;
+		/* the caller died before a line grew past the cap */
+		size_t room = bt_line_max() + 2;
+
+		l->cap = l->cap < room / 2 ? l->cap * 2 : room;
 		l->buf = bt_realloc(l->buf, l->cap + 1);
 	}
 	do
@@ -73,6 +141,15 @@ static ssize_t fill(struct bt_lines *l)
 	return r;
 }
 
+/* A line past the cap: exit 2 naming it, before it is held whole. */
+static void too_long(struct bt_lines *l)
+{
+	if (l->on_error)
+		l->on_error();
+	bt_die(BT_EXIT_USAGE, "%s:%llu: line longer than %zu bytes", l->name,
+	       l->lineno + 1, bt_line_max());
+}
+
 char *bt_lines_next(struct bt_lines *l, size_t *len)
 {
 	size_t scanned = 0, n;
@@ -84,6 +161,8 @@ char *bt_lines_next(struct bt_lines *l, size_t *len)
 		if (nl)
 			break;
 		scanned = l->end - l->start;
+		if (scanned > bt_line_max())
+			too_long(l);
 		if (l->eof || fill(l) == 0) {
 			l->eof = 1;
 			if (l->start == l->end)
@@ -96,6 +175,8 @@ char *bt_lines_next(struct bt_lines *l, size_t *len)
 	l->line = l->buf + l->start;
 	l->off = l->base + l->start;
 	n = (size_t)(nl - l->line);
+	if (n > bt_line_max())
+		too_long(l);
 	l->start += n + (nl < l->buf + l->end);
 	if (n > 0 && l->line[n - 1] == '\r')
 		n--;

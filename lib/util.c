@@ -57,6 +57,22 @@ void bt_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Where this run's output began in a regular file on standard output,
+ * or -1: see bt_stdout_all_or_nothing. */
+static off_t stdout_start = -1;
+
+void bt_stdout_all_or_nothing(void)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(1, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	fl = fcntl(1, F_GETFL);
+	/* with O_APPEND (>>) the offset is 0 until the first write */
+	stdout_start = fl >= 0 && (fl & O_APPEND) ? st.st_size : lseek(1, 0, SEEK_CUR);
+}
+
 void bt_die(int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -64,6 +80,11 @@ void bt_die(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	bt_vwarn(fmt, ap);
 	va_end(ap);
+	if (status == BT_EXIT_USAGE && stdout_start >= 0) {
+		fflush(stdout);
+		if (ftruncate(1, stdout_start) < 0)
+			bt_warn("cannot take back the output on standard output:");
+	}
 	exit(status);
 }
 

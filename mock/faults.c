@@ -18,7 +18,7 @@ static const struct {
 	int act;
 } acts[] = {
 	{ "taken500", A_TAKEN500 }, { "drop", A_DROP }, { "cut", A_CUT },
-	{ "slow", A_SLOW }, { "lost", A_LOST },
+	{ "slow", A_SLOW }, { "lost", A_LOST }, { "badutf8", A_BADUTF8 },
 };
 
 static struct fault faults[MAX_FAULTS];     /* behind mu */

@@ -130,13 +130,38 @@ static void cut_free(void *cls)
 	free(c);
 }
 
+/* The badutf8 fault: the first answer text of a 2xx body (a file's read
+ * into memory) starts with the byte 0xFF, which UTF-8 never holds. */
+static void bad_utf8(struct out *o)
+{
+	static const char key[] = "\"text\":\"";
+	char buf[64 * 1024], *at;
+	ssize_t r;
+
+	if (o->status < 200 || o->status > 299)
+		return;
+	if (o->fd >= 0) {
+		while ((r = read(o->fd, buf, sizeof buf)) > 0)
+			bt_buf_add(&o->body, buf, (size_t)r);
+		close(o->fd);
+		o->fd = -1;
+	}
+	bt_buf_str(&o->body);
+	at = o->body.p ? strstr(o->body.p, key) : NULL;
+	if (at && at[sizeof key - 1] != '"')
+		at[sizeof key - 1] = (char)0xff;
+}
+
 /* The response of o, which takes its body or file. */
 static struct MHD_Response *response(struct conn *x, struct out *o)
 {
 	struct MHD_Response *r;
 	struct cutsrc *c;
-	uint64_t size = o->fd >= 0 ? o->fdsize : o->body.len;
+	uint64_t size;
 
+	if (x->faulted && x->fault.act == A_BADUTF8)
+		bad_utf8(o);
+	size = o->fd >= 0 ? o->fdsize : o->body.len;
 	if (x->faulted && x->fault.act == A_CUT) {
 		c = bt_calloc(1, sizeof *c);
 		c->fd = o->fd;

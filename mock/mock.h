@@ -35,7 +35,7 @@ enum ep {
 };
 
 /* What a fault does (bt-mock(1), FAULTS). */
-enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW, A_LOST };
+enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW, A_LOST, A_BADUTF8 };
 
 struct fault {
 	int ep, act, status;
