@@ -260,7 +260,9 @@ static ssize_t fill(int fd, struct bt_buf *b, size_t want)
 /* The file at path as a base64 source, into form.att: its start read
  * into form.file (enough to know its type and size), then encoded a
  * piece at a time; a regular file over the limit is refused unread.
- * 0, or -1 (reported). */
+ * 0, or -1 (reported).  Over 80 lines: open, sniff, size check and the
+ * encoding loop share one descriptor and its errors, each reported with
+ * the record's file and line. */
 static int attach_file(struct bt_records *r, jv rec, const char *what,
                        const char *path, int image)
 {
@@ -497,6 +499,11 @@ static int attachments(struct bt_records *r, jv rec, jv prompt)
 	return form.att.len > 0;
 }
 
+/* One record to one request line, or a bad record reported.  Over 80
+ * lines: the prompt's checks, the attachments and the two ways a line is
+ * written (the fast prefix, or --params through jq) are one sequence that
+ * each step's early return keeps readable; split, they would pass half
+ * their locals back and forth. */
 static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 {
 	char id[BT_ID_MAX + 1], err[400];
@@ -871,6 +878,7 @@ static void format(char **files, int nfiles)
 	bt_records_close(&r);
 }
 
+/* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

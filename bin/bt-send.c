@@ -485,6 +485,7 @@ static double per_minute(const char *s, const char *what)
 	return (double)bt_num(s, 1, 1000000000LL, what);
 }
 
+/* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -485,6 +485,7 @@ static void print_endpoint(int argc)
 	bt_close_stdout();
 }
 
+/* Over 80 lines: the option table and its switch, a line an option. */
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -32,7 +32,7 @@ test_expect_success "$prog: the first refused connection is said at once, and wh
 		echo msgbatch_closed1 >in
 	fi &&
 	{ '$prog' <in >out 2>err & } && pid=$! &&
-	{ wait_for -t 10 grep -q retrying err || { kill -9 $pid; false; }; } &&
+	{ wait_for grep -q retrying err || { kill -9 $pid; false; }; } &&
 	kill -9 $pid && { wait $pid; :; } &&
 	test_must_be_empty out &&
 	said '$prog' && mask_wait err >actual &&
@@ -45,7 +45,7 @@ if command -v setsid >/dev/null; then
 test_expect_success 'bt-run: its bt-send says the first refused connection at once' '
 	echo "{\"id\":1,\"text\":\"hi\"}" >recs.jsonl &&
 	{ setsid bt-run -w w -m claude-haiku-4-5 -p .text recs.jsonl >out 2>err & } && pid=$! &&
-	{ wait_for -t 10 grep -q retrying err || { kill -9 -$pid; false; }; } &&
+	{ wait_for grep -q retrying err || { kill -9 -$pid; false; }; } &&
 	kill -9 -$pid && { wait $pid; :; } &&
 	test_must_be_empty out &&
 	grep "^bt-send:" err >sent &&
@@ -78,7 +78,7 @@ test_expect_success 'bt-wait: two batches, refused until the budget runs out: on
 test_expect_success 'bt-send stopped by SIGTERM while its request waits for a retry: ends at once, nothing written' '
 	head -n 1 r.jsonl >in &&
 	{ bt-send -o answers <in >out 2>err & } && pid=$! &&
-	{ wait_for -t 10 grep -q retrying err || { kill -9 $pid; false; }; } &&
+	{ wait_for grep -q retrying err || { kill -9 $pid; false; }; } &&
 	kill -TERM $pid &&
 	{ wait_for -t 10 eval "! kill -0 $pid 2>/dev/null" || { kill -9 $pid; false; }; } &&
 	test_expect_code 1 wait $pid &&

@@ -121,7 +121,8 @@ test_expect_success 'a missing file, a file of the wrong type: exit 2 naming fil
 	test_expect_code 2 bt-format -m m -p .t --image .i miss.jsonl >out 2>err &&
 	echo "bt-format: miss.jsonl:2: --image: nosuch.png: No such file or directory" >expect &&
 	test_cmp expect err &&
-	test $(wc -l <out) -eq 1 &&
+	# a regular file: the line before the bad one is taken back
+	test_must_be_empty out &&
 	echo "{\"t\":\"x\",\"i\":\"a.txt\"}" >txt.jsonl &&
 	test_expect_code 2 bt-format -m m -p .t --image .i txt.jsonl >out 2>err &&
 	echo "bt-format: txt.jsonl:1: --image: a.txt: not a JPEG, PNG, GIF or WebP image (unknown type)" >expect &&
