@@ -204,6 +204,9 @@ test_expect_success 'bt.mk: killed while a create waits for its answer: the batc
 if [ "${BT_VALGRIND:-}" = 1 ]; then
 	test_skip 'bt.mk: bt-status, bt-clean and bt-cancel while batches run' 'timing, distorted by valgrind'
 else
+# batches that run a minute unless canceled: "0 of 3 ended" must hold
+# however slow the machine (with 2 s they had ended under load)
+mock_start --processing-time 60
 test_expect_success 'bt.mk: bt-status, bt-clean and bt-cancel while batches run' '
 	mkjob run &&
 	$MAKE -C run -s bt-work/round.01/batches.jsonl &&
@@ -232,6 +235,7 @@ test_expect_success 'bt.mk: FORCE=1 cleans a job whose batches run on' '
 	test_must_fail test -e force/bt-work
 '
 
+mock_start --processing-time 0.5
 test_expect_success 'Makefile.example: parses, and runs a tiny job' '
 	printf "%s\n" "{\"id\":\"T-1\",\"subject\":\"Refund\",\"body\":\"Charged twice\"}" \
 		"{\"id\":\"T-2\",\"subject\":\"Crash\",\"body\":\"It crashes\"}" >tickets.jsonl &&
