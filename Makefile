@@ -201,7 +201,7 @@ check-valgrind: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 
 check-asan:
 	$(MAKE) clean
-	$(MAKE) check CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	BT_ASAN=1 $(MAKE) check CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
 	        LDFLAGS="-fsanitize=address,undefined"
 	$(MAKE) clean
 

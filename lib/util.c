@@ -61,16 +61,28 @@ void bt_warn(const char *fmt, ...)
  * or -1: see bt_stdout_all_or_nothing. */
 static off_t stdout_start = -1;
 
+static int stdout_append;
+
 void bt_stdout_all_or_nothing(void)
 {
-	struct stat st;
+	struct stat st, er;
+	off_t at;
 	int fl;
 
 	if (fstat(1, &st) < 0 || !S_ISREG(st.st_mode))
 		return;
+	/* stderr into the same file (>out 2>&1): the cut would take this
+	 * run's messages, the reason for the exit with them */
+	if (fstat(2, &er) == 0 && er.st_dev == st.st_dev && er.st_ino == st.st_ino)
+		return;
 	fl = fcntl(1, F_GETFL);
-	/* with O_APPEND (>>) the offset is 0 until the first write */
-	stdout_start = fl >= 0 && (fl & O_APPEND) ? st.st_size : lseek(1, 0, SEEK_CUR);
+	stdout_append = fl >= 0 && (fl & O_APPEND);
+	/* with O_APPEND (>>) the offset is 0 until the first write; without
+	 * it, only a file written at its end (>) is cut: 1<>file at its
+	 * start would lose the bytes after what this run wrote */
+	at = stdout_append ? st.st_size : lseek(1, 0, SEEK_CUR);
+	if (at == st.st_size)
+		stdout_start = at;
 }
 
 void bt_die(int status, const char *fmt, ...)
@@ -84,6 +96,10 @@ void bt_die(int status, const char *fmt, ...)
 		fflush(stdout);
 		if (ftruncate(1, stdout_start) < 0)
 			bt_warn("cannot take back the output on standard output:");
+		/* the offset is shared with whoever writes next ({ …; } >out):
+		 * past the cut, it would leave a hole of NULs */
+		else if (!stdout_append)
+			lseek(1, stdout_start, SEEK_SET);
 	}
 	exit(status);
 }

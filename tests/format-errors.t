@@ -147,4 +147,14 @@ test_expect_success 'a request larger than a batch may hold is an error' '
 '
 fi
 
+test_expect_success 'exit 2 to a file: the cut leaves no hole for the next writer, and spares a shared stderr' '
+	printf "%s\n" "{\"t\":\"a\"}" "{\"t\":1}" >half.jsonl &&
+	{ test_expect_code 2 bt-format -m m -p .t half.jsonl 2>/dev/null && echo tail; } >seq &&
+	echo tail >expect &&
+	test_cmp expect seq &&
+	test_expect_code 2 bt-format -m m -p .t half.jsonl >both 2>&1 &&
+	test_lines 2 both &&
+	test_grep "^bt-format: half.jsonl:2: -p: gave a number" both
+'
+
 test_done
