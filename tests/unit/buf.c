@@ -60,6 +60,8 @@ int main(void)
 	is_int(rc, BT_EXIT_FAIL, "len + extra + 1 one past SIZE_MAX: exit 1");
 	rc = grow_in_child(0, SIZE_MAX - 100, err, sizeof err);
 	is_int(rc, BT_EXIT_FAIL, "a doubling that would wrap to 0: exit 1, not a loop");
-	is_str(err, "unit-buf: out of memory\n", "realloc's refusal is said");
+	/* the last line: under ASan, a warning of its own comes first */
+	is_str(strrchr(err, '\n') && strstr(err, "unit-buf: ") ? strstr(err, "unit-buf: ") : err,
+	       "unit-buf: out of memory\n", "realloc's refusal is said");
 	return done_testing();
 }
