@@ -66,7 +66,7 @@ csize=$(wc -c <chunk.jsonl)
 bsize=$(wc -c <body.json)
 [ "$bsize" -le 256000000 ] || { echo "bench: body of $bsize bytes is over the limit" >&2; exit 1; }
 
-"$root/bin/bt-mock" -p 0 --processing-time 0.5 --lifetime 3600 \
+"$root/bin/bt-mock" -p 0 --processing-time 0.5 --lifetime 3600 --model m \
 	--state-dir "$work/mock" >url 2>mock.log &
 pid=$!
 i=0
