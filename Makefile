@@ -159,8 +159,10 @@ pkg_hint = \
 	       "make CPPFLAGS=-I/their/include LDFLAGS=-L/their/lib" >&2; \
 	  exit 1
 
+# BT_PYTHON: python3 itself, found once, not through a shim (tests/lib.sh)
 check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
-	$(PROVE) $(PROVEFLAGS) tests/*.t
+	BT_PYTHON=$$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); \
+	export BT_PYTHON; $(PROVE) $(PROVEFLAGS) tests/*.t
 
 # make check-build: the programs, the unit tests and the fuzz replayers
 # build with -Werror under clang, and with POSIX.1-2008 alone asked for

@@ -265,13 +265,44 @@ kill_leftovers() {
 	rm -f .pgids
 }
 
+# The pages whose bt-mock has the common options share one, and one set
+# of fixtures, made once in $TRASH/fix and copied into each page's
+# directory (the chunks' journals with them: a copied chunk is the same
+# chunk); the others come after them, each with its own bt-mock.  Making the
+# fixtures is a few seconds of bt-wait and bt-send a time.
+common=$(mock_options common)
+pages=$(cut -f 2 ex/manifest | uniq)
+ordered=
+for page in $pages; do
+	[ "$(mock_options "$page")" = "$common" ] && ordered="$ordered $page"
+done
+for page in $pages; do
+	[ "$(mock_options "$page")" = "$common" ] || ordered="$ordered $page"
+done
+shared=
+
 # BT_EXAMPLES=PAGE... runs only those pages (while editing them)
-for page in $(cut -f 2 ex/manifest | uniq); do
+for page in $ordered; do
 	case " ${BT_EXAMPLES:-$page} " in *" $page "*) ;; *) continue ;; esac
 	mkdir -p "$TRASH/p/$page" && cd "$TRASH/p/$page" || exit 1
-	# shellcheck disable=SC2046
-	mock_start $(mock_options "$page") || exit 1
-	test_expect_success "$page: fixtures" 'make_fixtures'
+	if [ "$(mock_options "$page")" != "$common" ]; then
+		# shellcheck disable=SC2046
+		mock_start $(mock_options "$page") || exit 1
+		test_expect_success "$page: fixtures" 'make_fixtures'
+	else
+		if [ -z "$shared" ]; then
+			mock_start $common || exit 1
+			mkdir "$TRASH/fix" && cd "$TRASH/fix" || exit 1
+			test_expect_success "fixtures of the pages that share a bt-mock" \
+				'page=shared make_fixtures'
+			shared=$TRASH/fix
+			cd "$TRASH/p/$page" || exit 1
+		fi
+		test_expect_success "$page: fixtures" 'test -n "$shared" && cp -R "$shared"/. .'
+		# a key of the page's own: a chunk that two pages make alike is
+		# then not "the same chunk, to the same server and key"
+		ANTHROPIC_API_KEY=sk-test-key-$page
+	fi
 	while IFS='	' read -r n pg where kind detail; do
 		[ "$pg" = "$page" ] || continue
 		case $kind in
