@@ -24,7 +24,7 @@ wait_status() {
 	_i=0
 	while [ $_i -lt 200 ]; do
 		api GET "/v1/messages/batches/$1" >polled || return 1
-		[ "$(jq -r .processing_status polled)" = "$2" ] && return 0
+		grep -q "\"processing_status\":\"$2\"" polled && return 0
 		sleep 0.05
 		_i=$((_i + 1))
 	done

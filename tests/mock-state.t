@@ -63,7 +63,7 @@ mock_start --processing-time 0.1
 ended() {
 	_i=0
 	while [ $_i -lt 200 ]; do
-		[ "$(api GET "/v1/messages/batches/$1" | jq -r .processing_status)" = ended ] && return 0
+		[ "$(mock_status "$1")" = ended ] && return 0
 		sleep 0.05; _i=$((_i + 1))
 	done
 	echo "batch $1 did not end"; return 1
