@@ -953,7 +953,8 @@ static void provider_options(void)
 
 /* Whether schema s (borrowed) is fit for OpenAI's strict mode: every
  * object has additionalProperties false and requires each of its
- * properties.  1, or 0 with where it is not in at. */
+ * properties.  1, or 0 with where it is not in at ("" at the top,
+ * "properties.a.items" below). */
 static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 {
 	static const char *const subs[] = { "properties", "$defs", "definitions" };
@@ -971,7 +972,8 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 		ap = bt_jv_get(s, "additionalProperties");
 		req = bt_jv_get(s, "required");
 		if (jv_get_kind(ap) != JV_KIND_FALSE) {
-			snprintf(at, atsz, "%s has no \"additionalProperties\": false", path);
+			snprintf(at, atsz, "%s has no \"additionalProperties\": false",
+			         *path ? path : "the top object");
 			ok = 0;
 		}
 		if (jv_get_kind(props) != JV_KIND_OBJECT) {
@@ -989,8 +991,8 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 				(void)j;
 			}
 			if (ok && !found) {
-				snprintf(at, atsz, "%s does not require \"%s\"", path,
-				         jv_string_value(key));
+				snprintf(at, atsz, "%s does not require \"%s\"",
+				         *path ? path : "the top object", jv_string_value(key));
 				ok = 0;
 			}
 			jv_free(key);
@@ -1005,8 +1007,8 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 		x = bt_jv_get(s, subs[k]);
 		if (jv_get_kind(x) == JV_KIND_OBJECT)
 			jv_object_foreach(x, key, val) {
-				snprintf(sub, sizeof sub, "%.100s.%s.%.100s", path, subs[k],
-				         jv_string_value(key));
+				snprintf(sub, sizeof sub, "%.100s%s%s.%.100s", path,
+				         *path ? "." : "", subs[k], jv_string_value(key));
 				if (ok)
 					ok = strict_ok(val, sub, at, atsz);
 				jv_free(key);
@@ -1019,7 +1021,8 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 		n = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
 		for (i = 0; ok && i < n; i++) {
 			jv e = jv_array_get(jv_copy(x), i);
-			snprintf(sub, sizeof sub, "%.200s.%s.%d", path, lists[k], i);
+			snprintf(sub, sizeof sub, "%.200s%s%s.%d", path, *path ? "." : "",
+			         lists[k], i);
 			ok = strict_ok(e, sub, at, atsz);
 			jv_free(e);
 		}
@@ -1027,7 +1030,7 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 	}
 	x = bt_jv_get(s, "items");
 	if (ok) {
-		snprintf(sub, sizeof sub, "%.200s.items", path);
+		snprintf(sub, sizeof sub, "%.200s%sitems", path, *path ? "." : "");
 		ok = strict_ok(x, sub, at, atsz);
 	}
 	jv_free(x);
@@ -1078,7 +1081,7 @@ static void base_body(void)
 	if (opt.temperature >= 0)
 		form.base = jv_object_set(form.base, jv_string("temperature"),
 		                          jv_number(opt.temperature));
-	if (jv_is_valid(opt.schema) && !strict_ok(opt.schema, "the schema", at, sizeof at)) {
+	if (jv_is_valid(opt.schema) && !strict_ok(opt.schema, "", at, sizeof at)) {
 		bt_warn("--schema: %s: not fit for strict mode (%s): sent with "
 		        "strict false, so answers may not follow it", opt.schema_file, at);
 		strict = jv_false();
