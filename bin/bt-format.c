@@ -951,64 +951,78 @@ static void provider_options(void)
 		       "a model and input", embed_no);
 }
 
+/* Whether the object schema s (borrowed) at path is fit for strict mode
+ * itself: additionalProperties false, each property required.  1, or 0
+ * with why in at. */
+static int strict_object(jv s, const char *path, char *at, size_t atsz)
+{
+	jv props = bt_jv_get(s, "properties"), req = bt_jv_get(s, "required");
+	jv ap = bt_jv_get(s, "additionalProperties");
+	int ok = 1, found;
+
+	if (!*path)
+		path = "the top object";
+	if (jv_get_kind(ap) != JV_KIND_FALSE) {
+		snprintf(at, atsz, "%s has no \"additionalProperties\": false", path);
+		ok = 0;
+	}
+	if (jv_get_kind(props) != JV_KIND_OBJECT) {
+		jv_free(props);
+		props = jv_object();
+	}
+	if (jv_get_kind(req) != JV_KIND_ARRAY) {
+		jv_free(req);
+		req = jv_array();
+	}
+	jv_object_foreach(props, key, val) {
+		found = 0;
+		jv_array_foreach(req, j, r) {
+			found |= jv_equal(r, jv_copy(key));
+			(void)j;
+		}
+		if (ok && !found) {
+			snprintf(at, atsz, "%s does not require \"%s\"", path,
+			         jv_string_value(key));
+			ok = 0;
+		}
+		jv_free(key);
+		jv_free(val);
+	}
+	jv_free(ap);
+	jv_free(req);
+	jv_free(props);
+	return ok;
+}
+
 /* Whether schema s (borrowed) is fit for OpenAI's strict mode: every
- * object has additionalProperties false and requires each of its
- * properties.  1, or 0 with where it is not in at ("" at the top,
+ * object in it (by type or properties; under properties, $defs,
+ * definitions, items, anyOf, oneOf, allOf, prefixItems) passes
+ * strict_object.  1, or 0 with where it is not in at ("" at the top,
  * "properties.a.items" below). */
 static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 {
 	static const char *const subs[] = { "properties", "$defs", "definitions" };
 	static const char *const lists[] = { "anyOf", "oneOf", "allOf", "prefixItems" };
+	const char *dot = *path ? "." : "";
 	char sub[256];
 	int ok = 1, i, n;
 	size_t k;
-	jv x, props, req, ap;
+	jv x, props;
 
 	if (jv_get_kind(s) != JV_KIND_OBJECT)
 		return 1;
 	props = bt_jv_get(s, "properties");
 	x = bt_jv_get(s, "type");
-	if (bt_jv_is(x, "object") || jv_get_kind(props) == JV_KIND_OBJECT) {
-		ap = bt_jv_get(s, "additionalProperties");
-		req = bt_jv_get(s, "required");
-		if (jv_get_kind(ap) != JV_KIND_FALSE) {
-			snprintf(at, atsz, "%s has no \"additionalProperties\": false",
-			         *path ? path : "the top object");
-			ok = 0;
-		}
-		if (jv_get_kind(props) != JV_KIND_OBJECT) {
-			jv_free(props);
-			props = jv_object();
-		}
-		if (jv_get_kind(req) != JV_KIND_ARRAY) {
-			jv_free(req);
-			req = jv_array();
-		}
-		jv_object_foreach(props, key, val) {
-			int found = 0;
-			jv_array_foreach(req, j, r) {
-				found |= jv_equal(r, jv_copy(key));
-				(void)j;
-			}
-			if (ok && !found) {
-				snprintf(at, atsz, "%s does not require \"%s\"",
-				         *path ? path : "the top object", jv_string_value(key));
-				ok = 0;
-			}
-			jv_free(key);
-			jv_free(val);
-		}
-		jv_free(ap);
-		jv_free(req);
-	}
+	if (bt_jv_is(x, "object") || jv_get_kind(props) == JV_KIND_OBJECT)
+		ok = strict_object(s, path, at, atsz);
 	jv_free(x);
 	jv_free(props);
 	for (k = 0; ok && k < sizeof subs / sizeof *subs; k++) {
 		x = bt_jv_get(s, subs[k]);
 		if (jv_get_kind(x) == JV_KIND_OBJECT)
 			jv_object_foreach(x, key, val) {
-				snprintf(sub, sizeof sub, "%.100s%s%s.%.100s", path,
-				         *path ? "." : "", subs[k], jv_string_value(key));
+				snprintf(sub, sizeof sub, "%.100s%s%s.%.100s", path, dot,
+				         subs[k], jv_string_value(key));
 				if (ok)
 					ok = strict_ok(val, sub, at, atsz);
 				jv_free(key);
@@ -1021,8 +1035,7 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 		n = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
 		for (i = 0; ok && i < n; i++) {
 			jv e = jv_array_get(jv_copy(x), i);
-			snprintf(sub, sizeof sub, "%.200s%s%s.%d", path, *path ? "." : "",
-			         lists[k], i);
+			snprintf(sub, sizeof sub, "%.200s%s%s.%d", path, dot, lists[k], i);
 			ok = strict_ok(e, sub, at, atsz);
 			jv_free(e);
 		}
@@ -1030,7 +1043,7 @@ static int strict_ok(jv s, const char *path, char *at, size_t atsz)
 	}
 	x = bt_jv_get(s, "items");
 	if (ok) {
-		snprintf(sub, sizeof sub, "%.200s%sitems", path, *path ? "." : "");
+		snprintf(sub, sizeof sub, "%.200s%sitems", path, dot);
 		ok = strict_ok(x, sub, at, atsz);
 	}
 	jv_free(x);

@@ -182,11 +182,21 @@ static int model_of(const char *o, size_t n, char out[BT_MODEL_MAX + 1])
 	return 0;
 }
 
+/* Whether url is an endpoint of the Batch API. */
+static int endpoint_ok(const char *url)
+{
+	int i;
+
+	for (i = 0; endpoints[i]; i++)
+		if (!strcmp(url, endpoints[i]))
+			return 1;
+	return 0;
+}
+
 static int check_openai(const struct req *r, struct bt_request *out, char *err,
                         size_t errsz)
 {
 	char q[BT_QUOTE_SIZE], method[8];
-	int i;
 
 	if (!r->at[M_METHOD])
 		snprintf(err, errsz, "missing method");
@@ -196,8 +206,11 @@ static int check_openai(const struct req *r, struct bt_request *out, char *err,
 		         bt_quote(q, r->at[M_METHOD], r->len[M_METHOD]));
 	else if (!r->at[M_URL])
 		snprintf(err, errsz, "missing url");
-	else if (string_value(r->at[M_URL], r->len[M_URL], out->url, sizeof out->url) < 0)
-		snprintf(err, errsz, "url %s is not an endpoint of the Batch API",
+	else if (string_value(r->at[M_URL], r->len[M_URL], out->url, sizeof out->url) < 0 ||
+	         !endpoint_ok(out->url))
+		snprintf(err, errsz, "url %s is not an endpoint of the Batch API "
+		         "(/v1/chat/completions, /v1/embeddings, /v1/responses, "
+		         "/v1/completions, /v1/moderations)",
 		         bt_quote(q, r->at[M_URL], r->len[M_URL]));
 	else if (!r->at[M_BODY])
 		snprintf(err, errsz, "missing body");
@@ -206,17 +219,8 @@ static int check_openai(const struct req *r, struct bt_request *out, char *err,
 	else if (model_of(r->at[M_BODY], r->len[M_BODY], out->model))
 		snprintf(err, errsz, "body.model: a non-empty string of at most "
 		         "%d bytes is required", BT_MODEL_MAX);
-	else {
-		for (i = 0; endpoints[i]; i++)
-			if (!strcmp(out->url, endpoints[i]))
-				break;
-		if (endpoints[i])
-			return 0;
-		snprintf(err, errsz, "url %s is not an endpoint of the Batch API "
-		         "(/v1/chat/completions, /v1/embeddings, /v1/responses, "
-		         "/v1/completions, /v1/moderations)",
-		         bt_quote(q, r->at[M_URL], r->len[M_URL]));
-	}
+	else
+		return 0;
 	return -1;
 }
 
