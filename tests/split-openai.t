@@ -59,6 +59,18 @@ test_expect_success '-b cuts OpenAI chunks by their bytes, newlines counted' '
 	sed -n 1,2p in.jsonl >expect.1 && test_cmp expect.1 chunk.0001.jsonl
 '
 
+test_expect_success 'an OpenAI request bigger than a chunk: exit 2 naming it, nothing left' '
+	mkdir big && cd big &&
+	emb 1 1 >in.jsonl &&
+	n=$(wc -c <in.jsonl) &&
+	test_expect_code 2 bt-split -b $((n - 1)) -d d in.jsonl >out 2>err &&
+	echo "bt-split: in.jsonl:1: request is $n bytes with its newline, more than the chunk limit of $((n - 1)) bytes" >expect &&
+	test_cmp expect err &&
+	test_must_be_empty out &&
+	ls -A d >files &&
+	test_must_be_empty files
+'
+
 test_expect_success 'a new model or url starts a new chunk; input order is kept' '
 	mkdir models && cd models &&
 	{ oreqs 1 2 gpt-4.1-mini && oreqs 3 3 gpt-4.1 && emb 4 5 &&
