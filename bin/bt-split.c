@@ -3,8 +3,9 @@
  * Reads requests (JSONL), checks each one without building values, and
  * cuts them into chunk files that each fit one batch: at most -n requests
  * and -b bytes, within its provider's limits (an OpenAI chunk is also one
- * model and one url: a line of another starts the next).  A chunk is written to a temporary file in its directory
- * and renamed into place when whole; its path is then printed.
+ * model and one url: a line of another starts the next).  A chunk is
+ * written to a temporary file in its directory and renamed into place
+ * when whole; its path is then printed.
  *
  * Two threads share the work.  The main thread reads lines, packs them
  * into blocks and writes the blocks to the chunk files; a checker thread
