@@ -335,7 +335,8 @@ void bt_idset_free(struct bt_idset *s);
 
 /* ---- request.c: one line of the requests stream ---------------------- */
 
-/* Check a request line without building it: a JSON object with exactly
+/* Check an Anthropic request line without building it (an OpenAI one is
+ * an error that says so: read either with bt_request_read, below): a JSON object with exactly
  * custom_id (matching the API's pattern) and params (an object), valid
  * JSON throughout; params with a "source" (as image and document blocks
  * have) are built and their blocks checked by bt_content_check.  0 with the id copied
@@ -353,6 +354,67 @@ int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
  * system, every message's content and tool_result contents.  0, or -1
  * with "messages.0.content.1.source.media_type: ..." in err. */
 int bt_content_check(jv params, char *err, size_t errsz);
+
+/* ---- request.c, issue 19 (the request side): providers, and either
+ * provider's request line ---- */
+
+/* The providers bt speaks to. */
+enum bt_provider_id { BT_PROVIDER_ANTHROPIC, BT_PROVIDER_OPENAI };
+/* "anthropic" or "openai" to its BT_PROVIDER_*; -1 for any other name. */
+int bt_provider_from_name(const char *name);
+/* "anthropic" or "openai". */
+const char *bt_provider_name(int provider);
+/* The provider where the input cannot say: option (the value of what,
+ * "--provider") when not NULL, else $BT_PROVIDER when set and not empty,
+ * else anthropic.  An unknown name exits 2 naming where it came from. */
+int bt_provider_choose(const char *option, const char *what);
+
+/* OpenAI's batch limits (openai-batch.md): lines and bytes of one input
+ * file.  200 MB is read as 200,000,000 bytes, the smaller reading. */
+#define BT_OPENAI_MAX_REQUESTS  50000
+#define BT_OPENAI_MAX_BYTES     (200LL * 1000 * 1000)
+#define BT_MODEL_MAX            256     /* bytes of a model name */
+#define BT_URL_MAX              32      /* bytes of an OpenAI line's url */
+
+/* A request line, read: either provider's shape, told by its members
+ * (params: Anthropic; else method, url or body: OpenAI). */
+struct bt_request {
+	int provider;                   /* BT_PROVIDER_*; -1 when unknown */
+	char id[BT_ID_MAX + 1];         /* custom_id */
+	char model[BT_MODEL_MAX + 1];   /* params.model or body.model; "" when
+	                                   an Anthropic line names none */
+	char url[BT_URL_MAX];           /* OpenAI: the endpoint; else "" */
+	const char *body;               /* params or body: its JSON text, */
+	size_t body_len;                /* within the line read */
+};
+/* Read and check the request line s[0..n) of either provider, as
+ * bt_request_check checks an Anthropic one; an OpenAI line has exactly
+ * custom_id (bt's pattern), method "POST", url (one of the Batch API's
+ * endpoints: /v1/chat/completions, /v1/embeddings, /v1/responses,
+ * /v1/completions, /v1/moderations) and body (an object with a model,
+ * a non-empty string of at most BT_MODEL_MAX bytes).  0 with r filled,
+ * or -1 with what is wrong in err (r->provider says the shape when it
+ * could be told, else -1).  Every reader of request lines reads them
+ * here or through bt_request_check. */
+int bt_request_read(const char *s, size_t n, struct bt_request *r, char *err,
+                    size_t errsz);
+/* The shape of s[0..n) only, quickly (values skipped by their shape, not
+ * checked): r->provider, and for an OpenAI line r->url and r->model
+ * ("" when absent or bad).  0, or -1 when it is not a JSON object.  For
+ * a program that routes lines before their full check. */
+int bt_request_peek(const char *s, size_t n, struct bt_request *r);
+
+/* (chunk.c) The model and endpoint of the OpenAI chunk being filled: a chunk is
+ * one model and one url, or OpenAI fails the file whole. */
+struct bt_chunk_key {
+	int set;
+	char model[BT_MODEL_MAX + 1], url[BT_URL_MAX];
+};
+/* 1 when r (read or peeked) may join the chunk: the key is not set, or
+ * holds r's model and url. */
+int bt_chunk_key_same(const struct bt_chunk_key *k, const struct bt_request *r);
+/* The chunk now holds r's model and url. */
+void bt_chunk_key_set(struct bt_chunk_key *k, const struct bt_request *r);
 
 /* ---- media.c: images and PDFs ---------------------------------------- */
 
