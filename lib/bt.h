@@ -985,6 +985,11 @@ void bt_prices_free(struct bt_prices *p);
  * -latest.  0, or -1 when there is none. */
 int bt_price(const struct bt_prices *p, const char *model,
              long long *input, long long *output);
+/* (issue 19, the result side) A model's own rate for cached input (OpenAI's
+ * table, or "cached" in a prices file): 0, or -1 when it has none (cache
+ * reads are then 0.1× input).  A model named with OpenAI's -YYYY-MM-DD
+ * suffix is found by its name without it, as with -YYYYMMDD. */
+int bt_price_cached(const struct bt_prices *p, const char *model, long long *cached);
 
 /* The estimate rule, bt-mock's count_tokens rule: ceil(bytes / 4) over the
  * system text (a string or text blocks), each message's text (string
@@ -1026,6 +1031,7 @@ struct bt_cost_row {
 	int tier;                   /* BT_TIER_*: which prices were paid */
 	long long in_price, out_price;  /* standard, micro-dollars per million */
 	long long requests, tokens[BT_TOKENS];
+	long long read_price;       /* cache reads at their own rate; -1: 0.1× in_price */
 };
 struct bt_cost {
 	const struct bt_prices *prices;     /* set before the first add */
