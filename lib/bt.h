@@ -485,7 +485,7 @@ void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
  * {"id","custom_id","response":{"status_code","request_id","body"}|null,
  * "error":{"code","message"}|null}.  OpenAI's outcome: status_code 2xx
  * succeeded (cut when choices[0].finish_reason is "length"); another
- * status errored, body.error's type (else its code, else "http_STATUS")
+ * status errored, body.error's code (else its type, else "http_STATUS")
  * and message; response null: error.code batch_expired is expired,
  * batch_cancelled canceled, any other errored.  A retry can help an
  * Anthropic error by bt_error_retryable, an OpenAI one when its status

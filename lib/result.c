@@ -31,9 +31,11 @@ static void openai_error(jv line, const struct bt_result_peek *p, struct bt_resu
 		return;
 	}
 	e = p->status ? bt_jv_get(body, "error") : bt_jv_get(line, "error");
-	str(e, "type", r->type, sizeof r->type);
+	/* the code says most ("rate_limit_exceeded" where the type is
+	 * "requests"); many errors have none, and their type says */
+	str(e, "code", r->type, sizeof r->type);
 	if (!r->type[0])
-		str(e, "code", r->type, sizeof r->type);
+		str(e, "type", r->type, sizeof r->type);
 	if (!r->type[0] && p->status)
 		snprintf(r->type, sizeof r->type, "http_%d", p->status);
 	if (!r->type[0])
