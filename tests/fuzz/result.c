@@ -128,6 +128,10 @@ static jv args_here(jv call)
 		jv_free(v);
 		v = bt_json_parse(jv_string_value(a), (size_t)jv_string_length_bytes(jv_copy(a)),
 		                  NULL, 0);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			v = jv_null();
+		}
 	}
 	jv_free(a);
 	jv_free(f);
