@@ -457,14 +457,16 @@ jv bt_result_response(jv line, int *ntools);
 struct bt_result_peek {
 	char id[BT_ID_MAX + 1];
 	int kind;               /* BT_R_* */
-	const char *result;     /* the text of the result object */
+	const char *result;     /* the text of the result object (OpenAI's:
+	                           of response, or of error when it is null) */
 	size_t result_len;
 	int truncated;          /* with deep: succeeded, cut at max_tokens */
 	int dialect;            /* BT_DIALECT_*: whose line it is */
 	int status;             /* OpenAI: response.status_code; else 0 */
 };
 /* 0, or -1 with what is wrong in err.  deep: also look into a
- * succeeded message for its stop_reason. */
+ * succeeded message for its stop_reason (OpenAI's: choices[0].
+ * finish_reason).  Either provider's line (see the dialect, below). */
 int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
                    char *err, size_t errsz);
 /* The one precedence rule when a custom_id has several results: an
