@@ -64,13 +64,13 @@ static int line_kind(const char *where, const char *s, size_t n)
 
 	if (bt_json_members(s, n, member, &c, err, sizeof err) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: invalid JSON: %s", where, err);
-	if (!c.params && !c.result && c.url)
-		bt_die(BT_EXIT_USAGE, "%s: an OpenAI request: bt-cost estimates Anthropic "
-		       "requests only; give OpenAI's results", where);
-	if (!c.params && !c.result)
+	if (!c.params && !c.result && !c.url)
 		bt_die(BT_EXIT_USAGE, "%s: neither a request (no \"params\") nor a "
 		       "result (no \"result\")", where);
-	k = c.params ? REQUESTS : RESULTS;
+	k = c.params || (c.url && !c.result) ? REQUESTS : RESULTS;      /* url: OpenAI's */
+	if (k == REQUESTS && !c.params && exact)
+		bt_die(BT_EXIT_USAGE, "%s: --exact counts the input of Anthropic requests "
+		       "with its API; OpenAI has no such count: leave --exact out", where);
 	if (kind == NONE) {
 		kind = k;
 		snprintf(kind_where, sizeof kind_where, "%s", where);

@@ -489,6 +489,10 @@ static void block_walk(struct est *e, jv blk)
 			e->media += media_tokens(e, t, x);
 		jv_free(y);
 		jv_free(x);
+	} else if (is(t, "image_url") || is(t, "file")) {
+		/* OpenAI's image or file part: the model's cap on an image,
+		 * a rough figure (OpenAI counts by tiles or patches) */
+		e->media += e->cap;
 	}
 	jv_free(t);
 	mark(e, blk);
@@ -530,6 +534,21 @@ static void walk(struct est *e, jv params, size_t *system)
 			jv_free(msg);
 		}
 	}
+	jv_free(x);
+	x = bt_jv_get(params, "input");        /* OpenAI's embeddings: text(s) */
+	if (jv_get_kind(x) == JV_KIND_STRING)
+		e->bytes += slen(x);
+	m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
+	for (i = 0; i < m; i++) {
+		msg = jv_array_get(jv_copy(x), i);
+		if (jv_get_kind(msg) == JV_KIND_STRING)
+			e->bytes += slen(msg);
+		jv_free(msg);
+	}
+	jv_free(x);
+	x = bt_jv_get(params, "response_format");      /* OpenAI's schema */
+	if (jv_get_kind(x) == JV_KIND_OBJECT)
+		e->bytes += compact_len(x);
 	jv_free(x);
 	x = bt_jv_get(params, "system");
 	before = e->bytes;
@@ -608,29 +627,48 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
                     char *err, size_t errsz)
 {
 	char id[BT_ID_MAX + 1], e[200];
+	const char *name = "params", *max = "max_tokens";
 	jv line, x;
 	double d;
+	int dialect;
 
 	*params = jv_invalid();
-	if (bt_request_check(s, n, id, err, errsz) < 0)
+	if ((dialect = bt_request_dialect(s, n, id, err, errsz)) < 0)
 		return -1;
 	line = bt_json_parse(s, n, e, sizeof e);
-	*params = bt_jv_get(line, "params");
+	if (dialect == BT_DIALECT_OPENAI) {
+		/* the body, read as params are: its output bounded by
+		 * max_completion_tokens (or the older max_tokens); an
+		 * embedding has no output */
+		name = "body";
+		*params = bt_jv_get(line, "body");
+		x = bt_jv_get(*params, "max_completion_tokens");
+		max = jv_is_valid(x) || !jv_object_has(jv_copy(*params), jv_string("max_tokens")) ?
+		      "max_completion_tokens" : "max_tokens";
+		jv_free(x);
+	} else
+		*params = bt_jv_get(line, "params");
 	jv_free(line);
 	x = bt_jv_get(*params, "model");
 	/* a NUL would cut it short: priced as another model */
 	if (jv_get_kind(x) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(x)) ||
 	    strlen(jv_string_value(x)) != (size_t)jv_string_length_bytes(jv_copy(x))) {
 		jv_free(x);
-		snprintf(err, errsz, "params.model: not a model name");
+		snprintf(err, errsz, "%s.model: not a model name", name);
 		goto fail;
 	}
 	jv_free(x);
-	x = bt_jv_get(*params, "max_tokens");
+	if (dialect == BT_DIALECT_OPENAI && jv_object_has(jv_copy(*params), jv_string("input")) &&
+	    !jv_object_has(jv_copy(*params), jv_string("messages"))) {
+		*max_tokens = 0;
+		return 0;
+	}
+	x = bt_jv_get(*params, max);
 	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : 0;
 	jv_free(x);
 	if (!(d >= 1 && d <= 9007199254740992.0 && d == floor(d))) {
-		snprintf(err, errsz, "params.max_tokens: not a whole number 1 or more");
+		snprintf(err, errsz, "%s.%s: not a whole number 1 or more%s", name, max,
+		         dialect == BT_DIALECT_OPENAI ? " (the estimate's bound on the output)" : "");
 		goto fail;
 	}
 	*max_tokens = (long long)d;

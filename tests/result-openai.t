@@ -292,9 +292,27 @@ test_expect_success 'bt-cost: prices by file with a "cached" rate; bad usage and
 	test_expect_code 2 bt-cost unknown.jsonl >out 2>err &&
 	echo "bt-cost: unknown.jsonl:1: unknown model \"gpt-9\": no price known for it (give its prices with --prices FILE or BT_PRICES)" >expect &&
 	test_cmp expect err &&
-	req r1 >oreq.jsonl &&
-	test_expect_code 2 bt-cost oreq.jsonl >out 2>err &&
-	echo "bt-cost: oreq.jsonl:1: an OpenAI request: bt-cost estimates Anthropic requests only; give OpenAI'"'"'s results" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'bt-cost estimates OpenAI requests: text by bytes / 4, an image at the cap, the output bound' '
+	cat >oreq.jsonl <<-\EOF_ &&
+	{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4.1-mini","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hello there, friend"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}],"max_completion_tokens":100}}
+	{"custom_id":"b","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":"sixteen bytes!!!"}}
+	{"custom_id":"c","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":["four","eight..."]}}
+	EOF_
+	bt-cost oreq.jsonl >actual 2>err &&
+	test_must_be_empty err &&
+	cat >expect <<-\EXP &&
+	{"kind":"estimate","estimate":true,"exact_input":false,"tier":"batch","models":[{"model":"gpt-4.1-mini","requests":1,"input_tokens":1607,"output_tokens":100,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000401,"standard_usd":0.000803,"saving_usd":0.000401,"input_usd":0.000321,"upper_bound_usd":0.000401},{"model":"text-embedding-3-small","requests":2,"input_tokens":7,"output_tokens":0,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000000,"standard_usd":0.000000,"saving_usd":0.000000,"input_usd":0.000000,"upper_bound_usd":0.000000}],"total":{"requests":3,"input_tokens":1614,"output_tokens":100,"cache_write_tokens":0,"cache_read_tokens":0,"cache_write_1h_tokens":0,"batch_usd":0.000401,"standard_usd":0.000803,"saving_usd":0.000401,"input_usd":0.000321,"upper_bound_usd":0.000401}}
+	EXP
+	test_cmp expect actual &&
+	echo "{\"custom_id\":\"d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o\",\"messages\":[]}}" >nomax.jsonl &&
+	test_expect_code 2 bt-cost nomax.jsonl >out 2>err &&
+	echo "bt-cost: nomax.jsonl:1: body.max_completion_tokens: not a whole number 1 or more (the estimate'"'"'s bound on the output)" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 env ANTHROPIC_API_KEY=sk-test bt-cost --exact oreq.jsonl >out 2>err &&
+	echo "bt-cost: oreq.jsonl:1: --exact counts the input of Anthropic requests with its API; OpenAI has no such count: leave --exact out" >expect &&
 	test_cmp expect err
 '
 
