@@ -979,7 +979,8 @@ struct bt_prices;
  * of file (--prices) if not NULL, else of $BT_PRICES (JSON text when it
  * starts with '{', else a file name).  The format is a JSON object
  * {"MODEL":{"input":USD,"output":USD},...}; an entry may also say
- * "image_px" and "image_tokens" (see BT_IMAGE_PX).  Bad prices exit 2. */
+ * "image_px" and "image_tokens" (see BT_IMAGE_PX), and "cached", its
+ * price of a cached input token (else 0.1× input).  Bad prices exit 2. */
 struct bt_prices *bt_prices_load(const char *file);
 void bt_prices_free(struct bt_prices *p);
 /* The prices of model (micro-dollars per million tokens): the entry named
