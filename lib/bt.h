@@ -490,6 +490,8 @@ struct bt_result {
 	char type[64];          /* errored: the error's type (.result.error.error.type) */
 	char message[512];      /* and its message */
 	int truncated;          /* succeeded, but cut at max_tokens */
+	int dialect;            /* BT_DIALECT_*: whose line it is */
+	int retryable;          /* errored, and another try may help */
 };
 /* Read the result line s[0..n): bt_result_peek's verdict (deep), and it
  * parsed in full (*line, unless NULL: the caller's), with an errored
@@ -517,12 +519,16 @@ jv bt_result_response(jv line, int *ntools);
 struct bt_result_peek {
 	char id[BT_ID_MAX + 1];
 	int kind;               /* BT_R_* */
-	const char *result;     /* the text of the result object */
+	const char *result;     /* the text of the result object (OpenAI's:
+	                           of response, or of error when it is null) */
 	size_t result_len;
 	int truncated;          /* with deep: succeeded, cut at max_tokens */
+	int dialect;            /* BT_DIALECT_*: whose line it is */
+	int status;             /* OpenAI: response.status_code; else 0 */
 };
 /* 0, or -1 with what is wrong in err.  deep: also look into a
- * succeeded message for its stop_reason. */
+ * succeeded message for its stop_reason (OpenAI's: choices[0].
+ * finish_reason).  Either provider's line (see the dialect, below). */
 int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
                    char *err, size_t errsz);
 /* The one precedence rule when a custom_id has several results: an
@@ -536,6 +542,48 @@ int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated);
  * JSON.  bt-send and bt-mock write result lines with it. */
 void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
                      const char *json, size_t n);
+/* ---- result.c, issue 19 (the result side): the dialect ---- */
+
+/* Whose result line it is, told by the line itself: Anthropic's
+ * {"custom_id","result":{"type",...}}, OpenAI's BatchRequestOutput
+ * {"id","custom_id","response":{"status_code","request_id","body"}|null,
+ * "error":{"code","message"}|null}.  OpenAI's outcome: status_code 2xx
+ * succeeded (cut when choices[0].finish_reason is "length"); another
+ * status errored, body.error's code (else its type, else "http_STATUS")
+ * and message; response null: error.code batch_expired is expired,
+ * batch_cancelled canceled, any other errored.  A retry can help an
+ * Anthropic error by bt_error_retryable, an OpenAI one when its status
+ * is 408, 409, 429 or 500 and over. */
+enum { BT_DIALECT_ANTHROPIC, BT_DIALECT_OPENAI };
+/* "Anthropic" or "OpenAI", for messages. */
+const char *bt_dialect_name(int dialect);
+/* Whether an OpenAI status_code is worth another try. */
+int bt_status_retryable(long status);
+/* The stop reason of a succeeded result line (borrowed): Anthropic's
+ * message.stop_reason, OpenAI's choices[0].finish_reason; a string, or
+ * null (an embedding has none). */
+jv bt_result_stop(jv line);
+/* The name of the limit a cut answer hit, for messages: "max_tokens",
+ * or OpenAI's "max_completion_tokens". */
+const char *bt_result_limit(int dialect);
+/* What bt-cost prices of an OpenAI succeeded line (borrowed): *model
+ * (body.model, a string), t[] (input: prompt_tokens less its
+ * prompt_tokens_details.cached_tokens, which are cache reads; output:
+ * completion_tokens, 0 for an embedding), *tier (BT_TIER_BATCH for a
+ * batch's line, whose id begins "batch_req_"; else BT_TIER_STANDARD, as
+ * the synchronous API's, bt-send's), *answer_id (body.id, else the line's
+ * id; NULL when neither: the caller frees the rest).  0, or -1 with what
+ * is wrong in err (a field named by its path). */
+int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
+                           jv *answer_id, char *err, size_t errsz);
+/* The smallest look at a request line, for a reader of either shape
+ * (bt-retry): Anthropic's checked by bt_request_check; OpenAI's
+ * {"custom_id","method","url","body"} a JSON object with exactly those,
+ * a valid custom_id and body an object.  Its BT_DIALECT_* with id
+ * filled, or -1 with err.  (To merge with the request side's reader.) */
+int bt_request_dialect(const char *s, size_t n, char id[BT_ID_MAX + 1],
+                       char *err, size_t errsz);
+
 /* Append the API's error envelope: {"type":"error","error":{"type":T,
  * "message":M},"request_id":R|null}. */
 void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,
@@ -993,7 +1041,8 @@ struct bt_prices;
  * of file (--prices) if not NULL, else of $BT_PRICES (JSON text when it
  * starts with '{', else a file name).  The format is a JSON object
  * {"MODEL":{"input":USD,"output":USD},...}; an entry may also say
- * "image_px" and "image_tokens" (see BT_IMAGE_PX).  Bad prices exit 2. */
+ * "image_px" and "image_tokens" (see BT_IMAGE_PX), and "cached", its
+ * price of a cached input token (else 0.1× input).  Bad prices exit 2. */
 struct bt_prices *bt_prices_load(const char *file);
 void bt_prices_free(struct bt_prices *p);
 /* The prices of model (micro-dollars per million tokens): the entry named
@@ -1001,6 +1050,11 @@ void bt_prices_free(struct bt_prices *p);
  * -latest.  0, or -1 when there is none. */
 int bt_price(const struct bt_prices *p, const char *model,
              long long *input, long long *output);
+/* (issue 19, the result side) A model's own rate for cached input (OpenAI's
+ * table, or "cached" in a prices file): 0, or -1 when it has none (cache
+ * reads are then 0.1× input).  A model named with OpenAI's -YYYY-MM-DD
+ * suffix is found by its name without it, as with -YYYYMMDD. */
+int bt_price_cached(const struct bt_prices *p, const char *model, long long *cached);
 
 /* The estimate rule, bt-mock's count_tokens rule: ceil(bytes / 4) over the
  * system text (a string or text blocks), each message's text (string
@@ -1042,6 +1096,7 @@ struct bt_cost_row {
 	int tier;                   /* BT_TIER_*: which prices were paid */
 	long long in_price, out_price;  /* standard, micro-dollars per million */
 	long long requests, tokens[BT_TOKENS];
+	long long read_price;       /* cache reads at their own rate; -1: 0.1× in_price */
 };
 struct bt_cost {
 	const struct bt_prices *prices;     /* set before the first add */
