@@ -554,7 +554,8 @@ void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
  * batch_cancelled canceled, any other errored.  A retry can help an
  * Anthropic error by bt_error_retryable, an OpenAI one when its status
  * is 408, 409, 429 or 500 and over. */
-enum { BT_DIALECT_ANTHROPIC, BT_DIALECT_OPENAI };
+/* the same numbers as BT_PROVIDER_* */
+enum { BT_DIALECT_ANTHROPIC = BT_PROVIDER_ANTHROPIC, BT_DIALECT_OPENAI = BT_PROVIDER_OPENAI };
 /* "Anthropic" or "OpenAI", for messages. */
 const char *bt_dialect_name(int dialect);
 /* Whether an OpenAI status_code is worth another try. */
@@ -576,11 +577,8 @@ const char *bt_result_limit(int dialect);
  * is wrong in err (a field named by its path). */
 int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
                            jv *answer_id, char *err, size_t errsz);
-/* The smallest look at a request line, for a reader of either shape
- * (bt-retry): Anthropic's checked by bt_request_check; OpenAI's
- * {"custom_id","method","url","body"} a JSON object with exactly those,
- * a valid custom_id and body an object.  Its BT_DIALECT_* with id
- * filled, or -1 with err.  (To merge with the request side's reader.) */
+/* A request line of either shape read by bt_request_read: its
+ * BT_DIALECT_* with id filled, or -1 with err. */
 int bt_request_dialect(const char *s, size_t n, char id[BT_ID_MAX + 1],
                        char *err, size_t errsz);
 

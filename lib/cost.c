@@ -237,10 +237,8 @@ static void prices_parse(struct bt_prices *p, const char *name, const char *s, s
 			    strcmp(jv_string_value(x), "image_px") &&
 			    strcmp(jv_string_value(x), "image_tokens") &&
 			    strcmp(jv_string_value(x), "cached"))
-				/* the list as it was before "cached" (tests/cost.t
-				 * holds it); bt-cost(1) names all five */
 				bt_die(BT_EXIT_USAGE, "%s: \"%s\": unknown field \"%s\" "
-				       "(only input, output, image_px, image_tokens)", name,
+				       "(only input, output, cached, image_px, image_tokens)", name,
 				       jv_string_value(k), jv_string_value(x));
 			jv_free(x);
 		}

@@ -697,61 +697,15 @@ int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
 	return rc;
 }
 
-/* ---- a request line's shape (until the request side's reader lands) ---- */
-
-struct oareq {
-	const char *id, *method, *url, *body, *other;
-	size_t idlen, otherlen;
-	int params, dup;
-};
-
-static int req_member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
-{
-	struct oareq *q = arg;
-	const char **at = bt_json_key_is(k, kn, "custom_id") ? &q->id :
-	                  bt_json_key_is(k, kn, "method") ? &q->method :
-	                  bt_json_key_is(k, kn, "url") ? &q->url :
-	                  bt_json_key_is(k, kn, "body") ? &q->body : NULL;
-
-	if (bt_json_key_is(k, kn, "params"))
-		q->params = 1;
-	if (!at) {
-		q->other = k;
-		q->otherlen = kn;
-		return 0;
-	}
-	if (*at)
-		q->dup = 1;
-	*at = v;
-	if (at == &q->id)
-		q->idlen = vn;
-	return 0;
-}
+/* ---- a request line's shape: the request side's reader ---------------- */
 
 int bt_request_dialect(const char *s, size_t n, char id[BT_ID_MAX + 1],
                        char *err, size_t errsz)
 {
-	struct oareq q;
-	char perr[200], q2[BT_QUOTE_SIZE];
-	long len;
+	struct bt_request r;
 
-	memset(&q, 0, sizeof q);
-	if (bt_json_members(s, n, req_member, &q, perr, sizeof perr) < 0 || q.params ||
-	    (!q.method && !q.url && !q.body))
-		return bt_request_check(s, n, id, err, errsz) < 0 ? -1 : BT_DIALECT_ANTHROPIC;
-	if (q.dup)
-		snprintf(err, errsz, "a repeated member in an OpenAI request line");
-	else if (q.other)
-		snprintf(err, errsz, "unknown member \"%s\" (an OpenAI request has only "
-		         "custom_id, method, url and body)", bt_quote(q2, q.other, q.otherlen));
-	else if ((len = string_value(q.id, q.idlen, id, BT_ID_MAX + 1)) < 0 ||
-	         !bt_custom_id_ok(id, (size_t)len))
-		snprintf(err, errsz, "no valid custom_id");
-	else if (!q.method || *q.method != '"' || !q.url || *q.url != '"')
-		snprintf(err, errsz, "an OpenAI request needs method and url strings");
-	else if (!q.body || *q.body != '{')
-		snprintf(err, errsz, "an OpenAI request needs a body object");
-	else
-		return BT_DIALECT_OPENAI;
-	return -1;
+	if (bt_request_read(s, n, &r, err, errsz) < 0)
+		return -1;
+	memcpy(id, r.id, BT_ID_MAX + 1);
+	return r.provider == BT_PROVIDER_OPENAI ? BT_DIALECT_OPENAI : BT_DIALECT_ANTHROPIC;
 }

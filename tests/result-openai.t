@@ -171,7 +171,7 @@ test_expect_success 'bt-retry --set amends an OpenAI request, and must give one'
 	echo "{\"custom_id\":\"r2\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"r2\"}]}}" >expect &&
 	test_cmp expect actual &&
 	test_expect_code 2 bt-retry --set "del(.body)" --results res.jsonl one.jsonl >out 2>err &&
-	echo "bt-retry: one.jsonl:1: --set: did not give a request: an OpenAI request needs a body object" >expect &&
+	echo "bt-retry: one.jsonl:1: --set: did not give a request: missing body" >expect &&
 	test_cmp expect err
 '
 
