@@ -38,7 +38,7 @@ static void usage(FILE *f, int status)
 /* ---- what a line is ---- */
 
 struct keys {
-	int params, result;
+	int params, result, url;
 };
 
 static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
@@ -49,23 +49,28 @@ static int member(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 	(void)vn;
 	if (bt_json_key_is(k, kn, "params"))
 		c->params = 1;
-	else if (bt_json_key_is(k, kn, "result"))
-		c->result = 1;
+	else if (bt_json_key_is(k, kn, "result") || bt_json_key_is(k, kn, "response"))
+		c->result = 1;         /* Anthropic's, or OpenAI's */
+	else if (bt_json_key_is(k, kn, "url"))
+		c->url = 1;
 	return 0;
 }
 
 static int line_kind(const char *where, const char *s, size_t n)
 {
-	struct keys c = { 0, 0 };
+	struct keys c = { 0, 0, 0 };
 	char err[200];
 	int k;
 
 	if (bt_json_members(s, n, member, &c, err, sizeof err) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: invalid JSON: %s", where, err);
-	if (!c.params && !c.result)
+	if (!c.params && !c.result && !c.url)
 		bt_die(BT_EXIT_USAGE, "%s: neither a request (no \"params\") nor a "
 		       "result (no \"result\")", where);
-	k = c.params ? REQUESTS : RESULTS;
+	k = c.params || (c.url && !c.result) ? REQUESTS : RESULTS;      /* url: OpenAI's */
+	if (k == REQUESTS && !c.params && exact)
+		bt_die(BT_EXIT_USAGE, "%s: --exact counts the input of Anthropic requests "
+		       "with its API; OpenAI has no such count: leave --exact out", where);
 	if (kind == NONE) {
 		kind = k;
 		snprintf(kind_where, sizeof kind_where, "%s", where);
@@ -199,6 +204,28 @@ static int repeated(const char *id, jv msg)
 	return seen;
 }
 
+/* A succeeded OpenAI result line (borrowed), billed. */
+static void result_openai(const char *where, const char *id, jv line)
+{
+	long long t[BT_TOKENS];
+	char err[300], *key;
+	int tier, seen = 0;
+	jv model, aid;
+
+	if (bt_result_usage_openai(line, &model, t, &tier, &aid, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
+	/* one answer written twice (a batch fetched twice) was billed once */
+	if (jv_get_kind(aid) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(aid)) <= 200) {
+		key = bt_asprintf("%s %s", id, jv_string_value(aid));
+		seen = bt_idset_add(&billed, key, 1) != 0;
+		free(key);
+	}
+	if (!seen && !bt_cost_add(&cost, jv_string_value(model), tier, t))
+		unknown(where, jv_string_value(model));
+	jv_free(aid);
+	jv_free(model);
+}
+
 static void result(const char *where, const char *s, size_t n)
 {
 	struct bt_result r;
@@ -211,6 +238,11 @@ static void result(const char *where, const char *s, size_t n)
 		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
 	if (r.kind != BT_R_SUCCEEDED) {
 		not_billed[r.kind == BT_R_ERRORED ? 0 : r.kind == BT_R_CANCELED ? 1 : 2]++;
+		jv_free(line);
+		return;
+	}
+	if (r.dialect == BT_DIALECT_OPENAI) {
+		result_openai(where, r.id, line);
 		jv_free(line);
 		return;
 	}

@@ -1,4 +1,6 @@
-/* bt-format — records in, batch requests out */
+/* bt-format — records in, batch requests out: Anthropic's request lines
+ * ({"custom_id","params"}), or OpenAI's ({"custom_id","method","url",
+ * "body"}) with --provider openai. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -25,17 +27,26 @@ static struct {
 	const char *cache;      /* the cache_control object, as JSON */
 	char **files;
 	int nfiles;
+	int provider;           /* BT_PROVIDER_* */
+	int embed;              /* --embed: /v1/embeddings bodies */
+	const char *head;       /* what follows the custom_id: up to params or body */
+	const char *tail;       /* what follows the prompt: closes the line */
+	jv system_msg;          /* OpenAI: the system message, or jv_null() */
+	long long max_line;     /* the longest request line, its newline counted */
 } form;
 
 static void usage(FILE *f, int status)
 {
 	bt_usage(f, status,
-"usage: bt-format [-R] [-m MODEL] [-p EXPR] [--id EXPR] [-s TEXT | --system-file FILE]\n"
+"usage: bt-format [-R] [--provider anthropic|openai] [--embed] [-m MODEL] [-p EXPR]\n"
+"                 [--id EXPR] [-s TEXT | --system-file FILE]\n"
 "                 [--max-tokens N] [--temperature T] [--schema FILE [--tool NAME]]\n"
 "                 [--image EXPR] [--document EXPR] [--cache-system] [--cache-tools]\n"
 "                 [--cache-attachments] [--cache-ttl 5m|1h]\n"
 "                 [--params EXPR | -f FILE] [--arg NAME VALUE] [--argjson NAME JSON]\n"
 "                 [--rawfile NAME FILE] [--reject FILE] [FILE...]\n",
+	"  --provider NAME            anthropic or openai (default $BT_PROVIDER, else anthropic)\n"
+	"  --embed                    openai: embeddings requests, the prompt as input\n"
 	"  -m, --model MODEL          the model (default $BT_MODEL)\n"
 	"  -p, --prompt EXPR          jq: the user message from the record\n"
 	"  --id EXPR                  jq: the custom_id from the record (default: its number)\n"
@@ -81,6 +92,8 @@ static void cleanup(void)
 	bt_idset_free(&form.ids);
 	jv_free(form.base);
 	form.base = jv_null();
+	jv_free(form.system_msg);
+	form.system_msg = jv_null();
 }
 
 /* A bad record: exit 2, or into the reject file. */
@@ -195,6 +208,44 @@ static const char *params_problem(jv p)
 	v = jv_object_get(jv_copy(p), jv_string("stream"));
 	if (jv_get_kind(v) == JV_KIND_TRUE)
 		why = "params: stream is not allowed in a batch";
+	jv_free(v);
+	return why;
+}
+
+/* What OpenAI would refuse in a body: no model; a chat body without
+ * messages, an embeddings body without input; stream. */
+static const char *body_problem(jv p)
+{
+	jv v;
+	const char *why = NULL;
+	int k;
+
+	if (jv_get_kind(p) != JV_KIND_OBJECT)
+		return "--params: did not give an object";
+	v = jv_object_get(jv_copy(p), jv_string("model"));
+	if (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))
+		why = "body: no model (a non-empty string)";
+	jv_free(v);
+	if (why)
+		return why;
+	if (form.embed) {
+		v = jv_object_get(jv_copy(p), jv_string("input"));
+		k = jv_get_kind(v);
+		if (!(k == JV_KIND_STRING && jv_string_length_bytes(jv_copy(v))) &&
+		    !(k == JV_KIND_ARRAY && jv_array_length(jv_copy(v))))
+			why = "body: no input (a non-empty string or array)";
+		jv_free(v);
+		return why;
+	}
+	v = jv_object_get(jv_copy(p), jv_string("messages"));
+	if (jv_get_kind(v) != JV_KIND_ARRAY || !jv_array_length(jv_copy(v)))
+		why = "body: no messages (a non-empty array)";
+	jv_free(v);
+	if (why)
+		return why;
+	v = jv_object_get(jv_copy(p), jv_string("stream"));
+	if (jv_get_kind(v) == JV_KIND_TRUE)
+		why = "body: stream is not allowed in a batch";
 	jv_free(v);
 	return why;
 }
@@ -332,7 +383,10 @@ static int attach_file(struct bt_records *r, jv rec, const char *what,
 		return -1;
 	}
 	if (!why) {
-		bt_buf_printf(&form.att, "\"base64\",\"media_type\":\"%s\",\"data\":\"", t);
+		if (form.provider == BT_PROVIDER_OPENAI)  /* a data: URL */
+			bt_buf_printf(&form.att, "\"data:%s;base64,", t);
+		else
+			bt_buf_printf(&form.att, "\"base64\",\"media_type\":\"%s\",\"data\":\"", t);
 		total = (long long)form.file.len;
 		for (;;) {
 			n3 = got > 0 ? form.file.len / 3 * 3 : form.file.len;
@@ -363,6 +417,37 @@ static int attach_file(struct bt_records *r, jv rec, const char *what,
 	return 0;
 }
 
+/* attach_one for OpenAI: an image_url part (the URL, or the file as a
+ * data: URL), or a file part with the PDF as file_data (OpenAI takes no
+ * URL of a file). */
+static int attach_one_openai(struct bt_records *r, jv rec, const char *what,
+                             const char *path, int image)
+{
+	const char *base = strrchr(path, '/');
+
+	if (!image && is_url(path)) {
+		bad(r, jv_copy(rec), "%s: %s: OpenAI takes a PDF as file data, not "
+		    "by URL", what, path);
+		return -1;
+	}
+	if (form.att.len)
+		bt_buf_addc(&form.att, ',');
+	if (image)
+		bt_buf_adds(&form.att, "{\"type\":\"image_url\",\"image_url\":{\"url\":");
+	else {
+		bt_buf_adds(&form.att, "{\"type\":\"file\",\"file\":{\"filename\":");
+		base = base ? base + 1 : path;
+		bt_json_write_str(&form.att, base, strlen(base));
+		bt_buf_adds(&form.att, ",\"file_data\":");
+	}
+	if (is_url(path))
+		bt_json_write_str(&form.att, path, strlen(path));
+	else if (attach_file(r, rec, what, path, image) < 0)
+		return -1;
+	bt_buf_adds(&form.att, "}}");
+	return 0;
+}
+
 /* One attachment of kind ("image" or "document") from a path or URL,
  * appended to form.att as a content block.  0, or -1 (reported). */
 static int attach_one(struct bt_records *r, jv rec, const char *kind,
@@ -370,6 +455,8 @@ static int attach_one(struct bt_records *r, jv rec, const char *kind,
 {
 	int image = !strcmp(kind, "image");
 
+	if (form.provider == BT_PROVIDER_OPENAI)
+		return attach_one_openai(r, rec, what, path, image);
 	if (form.att.len)
 		bt_buf_addc(&form.att, ',');
 	bt_buf_printf(&form.att, "{\"type\":\"%s\",\"source\":{\"type\":", kind);
@@ -442,7 +529,7 @@ static int images_in(jv c)
 	for (i = 0; i < n; i++) {
 		b = jv_array_get(jv_copy(c), i);
 		t = bt_jv_get(b, "type");
-		k += bt_jv_is(t, "image");
+		k += bt_jv_is(t, form.provider == BT_PROVIDER_OPENAI ? "image_url" : "image");
 		jv_free(t);
 		jv_free(b);
 	}
@@ -523,13 +610,17 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			badjv(r, rec, prompt);
 			return 0;
 		}
-		if ((why = prompt_problem(prompt))) {
+		if (!(why = prompt_problem(prompt)) && form.embed &&
+		    jv_get_kind(prompt) != JV_KIND_STRING)
+			why = "-p: --embed takes the text to embed, a string";
+		if (why) {
 			jv_free(prompt);
 			bad(r, rec, "%s", why);
 			return 0;
 		}
 		k = 0;
-		if (jv_get_kind(prompt) == JV_KIND_ARRAY) {     /* blocks: as the API checks them */
+		if (jv_get_kind(prompt) == JV_KIND_ARRAY &&     /* blocks: as the API checks them */
+		    form.provider == BT_PROVIDER_ANTHROPIC) {
 			v = JV_OBJECT(jv_string("messages"), JV_ARRAY(JV_OBJECT(jv_string("content"),
 			              jv_copy(prompt))));
 			k = bt_content_check(v, err, sizeof err);
@@ -549,14 +640,14 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 
 	bt_buf_adds(out, "{\"custom_id\":\"");
 	bt_buf_adds(out, id);
-	bt_buf_adds(out, "\",\"params\":");
+	bt_buf_adds(out, form.head);
 	if (!form.params) {
 		bt_buf_add(out, form.prefix.p, form.prefix.len);
 		if (k)
 			content_with(out, prompt);
 		else
 			bt_json_write(out, prompt);
-		bt_buf_adds(out, "}]}}\n");
+		bt_buf_adds(out, form.tail);
 		jv_free(prompt);
 	} else {
 		v = jv_copy(form.base);
@@ -567,10 +658,14 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			prompt = bt_json_parse(c.p, c.len, err, sizeof err);
 			bt_buf_free(&c);
 		}
-		if (jv_is_valid(prompt))
-			v = jv_object_set(v, jv_string("messages"),
-			        JV_ARRAY(JV_OBJECT(jv_string("role"), jv_string("user"),
-			                           jv_string("content"), prompt)));
+		if (jv_is_valid(prompt) && form.embed)
+			v = jv_object_set(v, jv_string("input"), prompt);
+		else if (jv_is_valid(prompt))
+			v = jv_object_set(v, jv_string("messages"), jv_array_append(
+			        jv_get_kind(form.system_msg) == JV_KIND_OBJECT ?
+			        JV_ARRAY(jv_copy(form.system_msg)) : jv_array(),
+			        JV_OBJECT(jv_string("role"), jv_string("user"),
+			                  jv_string("content"), prompt)));
 		/* . is the record, $params what the options built */
 		params = bt_jq_one(form.params, JV_ARRAY(jv_copy(rec), v));
 		if (!jv_is_valid(params)) {
@@ -578,13 +673,16 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 			badjv(r, rec, params);
 			return 0;
 		}
-		if ((why = params_problem(params))) {
+		why = form.provider == BT_PROVIDER_OPENAI ? body_problem(params) :
+		      params_problem(params);
+		if (why) {
 			jv_free(params);
 			out->len = start;
 			bad(r, rec, "%s", why);
 			return 0;
 		}
-		if (bt_content_check(params, err, sizeof err) < 0) {
+		if (form.provider == BT_PROVIDER_ANTHROPIC &&
+		    bt_content_check(params, err, sizeof err) < 0) {
 			jv_free(params);
 			out->len = start;
 			bad(r, rec, "params: %s", err);
@@ -594,11 +692,11 @@ static int one(struct bt_records *r, jv rec, struct bt_buf *out)
 		bt_buf_adds(out, "}\n");
 		jv_free(params);
 	}
-	if ((long long)(out->len - start) > BT_CHUNK_MAX) {
+	if ((long long)(out->len - start) > form.max_line) {
 		size_t n = out->len - start;
 		out->len = start;
 		bad(r, rec, "the request is %zu bytes, more than a batch can hold (%lld)",
-		    n, (long long)BT_CHUNK_MAX);
+		    n, form.max_line);
 		return 0;
 	}
 	pos = ((unsigned long long)r->file << 40) | r->lineno;
@@ -628,10 +726,11 @@ static char *slurp_text(const char *path)
 static struct {
 	const char *prompt, *id, *system, *params, *model;
 	const char *image, *document, *schema_file, *tool, *ttl;
+	const char *provider, *temperature_text;
 	char *params_text, *system_text;
 	long long max_tokens;
 	double temperature;
-	int raw, cache, cache_tools;
+	int raw, cache, cache_tools, max_tokens_set, embed;
 	jv schema;              /* --schema FILE, parsed */
 	jv args;                /* --arg, --argjson, --rawfile */
 } opt = { .max_tokens = 1024, .temperature = -1 };
@@ -712,8 +811,13 @@ static void option(int c, int argc, char **argv)
 	case 'I': opt.image = optarg; break;
 	case 'D': opt.document = optarg; break;
 	case 'm': opt.model = optarg; break;
-	case 'M': opt.max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens"); break;
-	case 'T': opt.temperature = bt_real(optarg, 0, 1, "--temperature"); break;
+	case 'M':
+		opt.max_tokens = bt_num(optarg, 1, 1000000, "--max-tokens");
+		opt.max_tokens_set = 1;
+		break;
+	case 'T': opt.temperature_text = optarg; break;     /* its range is the provider's */
+	case 'O': opt.provider = optarg; break;
+	case 'E': opt.embed = 1; break;
 	case 'P':
 		if (opt.params_text)
 			bt_die(BT_EXIT_USAGE, "--params and -f: give one of them");
@@ -793,6 +897,241 @@ static void base_params(void)
 	bt_json_write(&form.prefix, form.base);
 	form.prefix.len--;     /* reopen the object */
 	bt_buf_adds(&form.prefix, ",\"messages\":[{\"role\":\"user\",\"content\":");
+}
+
+/* Options that mean nothing to the provider, or to an embeddings
+ * request, are refused; --temperature gets the provider's range. */
+static void provider_options(void)
+{
+	static const char *const cache_opts[] = { "--cache-system", "--cache-tools",
+		"--cache-attachments", "--cache-ttl" };
+	const int cache_set[] = { opt.cache, opt.cache_tools, opt_cache_att, opt.ttl != NULL };
+	const char *embed_no = NULL;
+	size_t i;
+
+	if (opt.temperature_text)
+		opt.temperature = bt_real(opt.temperature_text, 0,
+		        form.provider == BT_PROVIDER_OPENAI ? 2 : 1, "--temperature");
+	if (form.provider == BT_PROVIDER_ANTHROPIC) {
+		if (opt.embed)
+			bt_die(BT_EXIT_USAGE, "--embed: Anthropic has no embeddings "
+			       "(give --provider openai)");
+		form.head = "\",\"params\":";
+		form.tail = "}]}}\n";
+		form.max_line = BT_CHUNK_MAX;
+		return;
+	}
+	for (i = 0; i < sizeof cache_opts / sizeof *cache_opts; i++)
+		if (cache_set[i])
+			bt_die(BT_EXIT_USAGE, "%s: OpenAI has no cache marks (it caches "
+			       "a repeated prompt prefix by itself)", cache_opts[i]);
+	form.max_line = BT_OPENAI_MAX_BYTES;
+	form.head = opt.embed ?
+	        "\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":" :
+	        "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":";
+	form.tail = opt.embed ? "}}\n" : "}]}}\n";
+	if (!opt.embed)
+		return;
+	if (opt.system)
+		embed_no = opt.system_text ? "--system-file" : "-s";
+	else if (opt.max_tokens_set)
+		embed_no = "--max-tokens";
+	else if (opt.temperature_text)
+		embed_no = "--temperature";
+	else if (opt.schema_file)
+		embed_no = "--schema";
+	else if (opt.tool)
+		embed_no = "--tool";
+	else if (opt.image)
+		embed_no = "--image";
+	else if (opt.document)
+		embed_no = "--document";
+	if (embed_no)
+		bt_die(BT_EXIT_USAGE, "%s: an embeddings request (--embed) has only "
+		       "a model and input", embed_no);
+}
+
+/* Whether the object schema s (borrowed) at path is fit for strict mode
+ * itself: additionalProperties false, each property required.  1, or 0
+ * with why in at. */
+static int strict_object(jv s, const char *path, char *at, size_t atsz)
+{
+	jv props = bt_jv_get(s, "properties"), req = bt_jv_get(s, "required");
+	jv ap = bt_jv_get(s, "additionalProperties");
+	int ok = 1, found;
+
+	if (!*path)
+		path = "the top object";
+	if (jv_get_kind(ap) != JV_KIND_FALSE) {
+		snprintf(at, atsz, "%s has no \"additionalProperties\": false", path);
+		ok = 0;
+	}
+	if (jv_get_kind(props) != JV_KIND_OBJECT) {
+		jv_free(props);
+		props = jv_object();
+	}
+	if (jv_get_kind(req) != JV_KIND_ARRAY) {
+		jv_free(req);
+		req = jv_array();
+	}
+	jv_object_foreach(props, key, val) {
+		found = 0;
+		jv_array_foreach(req, j, r) {
+			found |= jv_equal(r, jv_copy(key));
+			(void)j;
+		}
+		if (ok && !found) {
+			snprintf(at, atsz, "%s does not require \"%s\"", path,
+			         jv_string_value(key));
+			ok = 0;
+		}
+		jv_free(key);
+		jv_free(val);
+	}
+	jv_free(ap);
+	jv_free(req);
+	jv_free(props);
+	return ok;
+}
+
+/* Whether schema s (borrowed) is fit for OpenAI's strict mode: every
+ * object in it (by type or properties; under properties, $defs,
+ * definitions, items, anyOf, oneOf, allOf, prefixItems) passes
+ * strict_object.  1, or 0 with where it is not in at ("" at the top,
+ * "properties.a.items" below). */
+static int strict_ok(jv s, const char *path, char *at, size_t atsz)
+{
+	static const char *const subs[] = { "properties", "$defs", "definitions" };
+	static const char *const lists[] = { "anyOf", "oneOf", "allOf", "prefixItems" };
+	const char *dot = *path ? "." : "";
+	char sub[256];
+	int ok = 1, i, n;
+	size_t k;
+	jv x, props;
+
+	if (jv_get_kind(s) != JV_KIND_OBJECT)
+		return 1;
+	props = bt_jv_get(s, "properties");
+	x = bt_jv_get(s, "type");
+	if (bt_jv_is(x, "object") || jv_get_kind(props) == JV_KIND_OBJECT)
+		ok = strict_object(s, path, at, atsz);
+	jv_free(x);
+	jv_free(props);
+	for (k = 0; ok && k < sizeof subs / sizeof *subs; k++) {
+		x = bt_jv_get(s, subs[k]);
+		if (jv_get_kind(x) == JV_KIND_OBJECT)
+			jv_object_foreach(x, key, val) {
+				snprintf(sub, sizeof sub, "%.100s%s%s.%.100s", path, dot,
+				         subs[k], jv_string_value(key));
+				if (ok)
+					ok = strict_ok(val, sub, at, atsz);
+				jv_free(key);
+				jv_free(val);
+			}
+		jv_free(x);
+	}
+	for (k = 0; ok && k < sizeof lists / sizeof *lists; k++) {
+		x = bt_jv_get(s, lists[k]);
+		n = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
+		for (i = 0; ok && i < n; i++) {
+			jv e = jv_array_get(jv_copy(x), i);
+			snprintf(sub, sizeof sub, "%.200s%s%s.%d", path, dot, lists[k], i);
+			ok = strict_ok(e, sub, at, atsz);
+			jv_free(e);
+		}
+		jv_free(x);
+	}
+	x = bt_jv_get(s, "items");
+	if (ok) {
+		snprintf(sub, sizeof sub, "%.200s%sitems", path, dot);
+		ok = strict_ok(x, sub, at, atsz);
+	}
+	jv_free(x);
+	return ok;
+}
+
+/* The name of the json_schema: the schema file's name without its
+ * extension when it fits OpenAI's pattern (^[a-zA-Z0-9_-]{1,64}$), else
+ * "answer". */
+static jv schema_name(const char *path)
+{
+	const char *b = strrchr(path, '/'), *dot;
+	char name[65];
+	size_t n;
+
+	b = b ? b + 1 : path;
+	dot = strchr(b, '.');
+	n = dot ? (size_t)(dot - b) : strlen(b);
+	if (n < 1 || n > 64)
+		return jv_string("answer");
+	memcpy(name, b, n);
+	name[n] = 0;
+	return tool_name_ok(name) ? jv_string(name) : jv_string("answer");
+}
+
+/* The body the options make for OpenAI, in a fixed order, and the text
+ * every line starts with (the Anthropic params' counterpart: see
+ * base_params).  A schema unfit for strict mode is sent with strict
+ * false, and said once. */
+static void base_body(void)
+{
+	char at[300];
+	jv strict = jv_true(), fn;
+
+	form.base = jv_object();
+	if (opt.model && *opt.model)
+		form.base = jv_object_set(form.base, jv_string("model"), jv_string(opt.model));
+	if (opt.embed) {
+		bt_json_write(&form.prefix, form.base);
+		form.prefix.len--;
+		bt_buf_adds(&form.prefix, jv_object_length(jv_copy(form.base)) ?
+		            ",\"input\":" : "\"input\":");
+		return;
+	}
+	if (opt.max_tokens_set)
+		form.base = jv_object_set(form.base, jv_string("max_completion_tokens"),
+		                          jv_number((double)opt.max_tokens));
+	if (opt.temperature >= 0)
+		form.base = jv_object_set(form.base, jv_string("temperature"),
+		                          jv_number(opt.temperature));
+	if (jv_is_valid(opt.schema) && !strict_ok(opt.schema, "", at, sizeof at)) {
+		bt_warn("--schema: %s: not fit for strict mode (%s): sent with "
+		        "strict false, so answers may not follow it", opt.schema_file, at);
+		strict = jv_false();
+	}
+	if (opt.tool) {
+		fn = JV_OBJECT(jv_string("name"), jv_string(opt.tool),
+		               jv_string("description"),
+		               jv_string("Record the answer: its input is the answer, "
+		                         "as the schema says."),
+		               jv_string("parameters"), jv_copy(opt.schema),
+		               jv_string("strict"), jv_copy(strict));
+		form.base = jv_object_set(form.base, jv_string("tools"),
+		        JV_ARRAY(JV_OBJECT(jv_string("type"), jv_string("function"),
+		                           jv_string("function"), fn)));
+		form.base = jv_object_set(form.base, jv_string("tool_choice"),
+		        JV_OBJECT(jv_string("type"), jv_string("function"),
+		                  jv_string("function"),
+		                  JV_OBJECT(jv_string("name"), jv_string(opt.tool))));
+	} else if (jv_is_valid(opt.schema))
+		form.base = jv_object_set(form.base, jv_string("response_format"),
+		        JV_OBJECT(jv_string("type"), jv_string("json_schema"),
+		                  jv_string("json_schema"),
+		                  JV_OBJECT(jv_string("name"), schema_name(opt.schema_file),
+		                            jv_string("schema"), jv_copy(opt.schema),
+		                            jv_string("strict"), jv_copy(strict))));
+	jv_free(strict);
+	bt_json_write(&form.prefix, form.base);
+	form.prefix.len--;     /* reopen the object */
+	bt_buf_adds(&form.prefix, jv_object_length(jv_copy(form.base)) ?
+	            ",\"messages\":[" : "\"messages\":[");
+	if (opt.system) {
+		form.system_msg = JV_OBJECT(jv_string("role"), jv_string("system"),
+		                            jv_string("content"), jv_string(opt.system));
+		bt_json_write(&form.prefix, form.system_msg);
+		bt_buf_addc(&form.prefix, ',');
+	}
+	bt_buf_adds(&form.prefix, "{\"role\":\"user\",\"content\":");
 }
 
 static void compile(void)
@@ -904,6 +1243,8 @@ int main(int argc, char **argv)
 		{ "rawfile", required_argument, 0, 'r' },
 		{ "reject", required_argument, 0, 'x' },
 		{ "raw-input", no_argument, 0, 'R' },
+		{ "provider", required_argument, 0, 'O' },
+		{ "embed", no_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -921,6 +1262,9 @@ int main(int argc, char **argv)
 		opt.params = opt.params_text;
 	if (opt.system_text)
 		opt.system = opt.system_text;
+	form.provider = bt_provider_choose(opt.provider, "--provider");
+	form.embed = opt.embed;
+	provider_options();
 	if (!opt.prompt && !opt.params)
 		bt_die(BT_EXIT_USAGE, "no prompt: give -p EXPR (or --params EXPR)");
 	if (!opt.params && (!opt.model || !*opt.model))
@@ -943,7 +1287,11 @@ int main(int argc, char **argv)
 	check_model(opt.model);
 	atexit(cleanup);
 	bt_stdout_all_or_nothing();
-	base_params();
+	form.system_msg = jv_null();
+	if (form.provider == BT_PROVIDER_OPENAI)
+		base_body();
+	else
+		base_params();
 	jv_free(opt.schema);
 	compile();
 	jv_free(opt.args);

@@ -211,36 +211,31 @@ static void count_type(const char *type)
 	tally.types[i].n++;
 }
 
-/* The message's stop_reason (a string, or null) of a result line (borrowed). */
-static jv stop_reason(jv res)
-{
-	jv x = bt_jv_get(res, "result"), m = bt_jv_get(x, "message"), stop;
-
-	stop = bt_jv_get(m, "stop_reason");
-	jv_free(x);
-	jv_free(m);
-	if (jv_get_kind(stop) == JV_KIND_STRING)
-		return stop;
-	jv_free(stop);
-	return jv_null();
-}
-
-/* The answer of a succeeded result line (borrowed), whose stop_reason is
- * stop (borrowed).  A structured answer (the input of a tool_use block;
- * with --structured, the text too) is data: one that is not whole gives
- * null, and bad says why, kind (for the summary) what. */
-static jv answer(jv res, jv stop, char *bad, size_t badsz, const char **kind)
+/* The answer of a succeeded result line (borrowed), read as r.  A
+ * structured answer (the input of a tool_use block or a forced
+ * function's arguments; with --structured, the text too) is data: one
+ * that is not whole gives null, and bad says why, kind (for the summary)
+ * what.  An embedding's vector is data as it is. */
+static jv answer(jv res, const struct bt_result *r, char *bad, size_t badsz,
+                 const char **kind)
 {
 	char perr[300];
-	int ntools, cut = bt_jv_is(stop, "max_tokens");
+	int ntools, cut = r->truncated;
+	const char *limit = bt_result_limit(r->dialect);
 	jv v = bt_result_response(res, &ntools), data;
 
 	bad[0] = 0;
-	if (!ntools && !tally.structured)
-		return v;               /* text, as it is */
+	if (!ntools && (!tally.structured || jv_get_kind(v) == JV_KIND_ARRAY))
+		return v;               /* text, as it is; a vector */
 	if (ntools) {
 		data = v;
 		perr[0] = 0;
+		if (!jv_is_valid(data) && jv_invalid_has_msg(jv_copy(data))) {
+			/* a function's arguments that do not parse */
+			jv m = jv_invalid_get_msg(jv_copy(data));
+			snprintf(perr, sizeof perr, "%s", jv_string_value(m));
+			jv_free(m);
+		}
 	} else if (jv_get_kind(v) != JV_KIND_STRING) {
 		jv_free(v);
 		snprintf(bad, badsz, "structured answer is not JSON: the answer has no text");
@@ -254,7 +249,7 @@ static jv answer(jv res, jv stop, char *bad, size_t badsz, const char **kind)
 	if (!jv_is_valid(data)) {
 		jv_free(data);
 		if (cut)
-			snprintf(bad, badsz, "structured answer is not JSON (cut at max_tokens)");
+			snprintf(bad, badsz, "structured answer is not JSON (cut at %s)", limit);
 		else
 			snprintf(bad, badsz, "structured answer is not JSON: %s", perr);
 		*kind = "not_json";
@@ -262,7 +257,7 @@ static jv answer(jv res, jv stop, char *bad, size_t badsz, const char **kind)
 	}
 	if (cut) {
 		jv_free(data);
-		snprintf(bad, badsz, "structured answer cut at max_tokens: %s", ntools ?
+		snprintf(bad, badsz, "structured answer cut at %s: %s", limit, ntools ?
 		         "the tool's input may be incomplete" : "it may be incomplete");
 		*kind = "truncated";
 		return jv_null();
@@ -351,8 +346,8 @@ static jv outcome(jv rec, jv res, struct bt_result *r, const char *why,
 	if (jv_get_kind(rec) != JV_KIND_OBJECT)
 		rec = JV_OBJECT(jv_string("record"), rec);
 	if (r->kind == BT_R_SUCCEEDED) {
-		stop = stop_reason(res);
-		response = answer(res, stop, bad, sizeof bad, &kind);
+		stop = bt_result_stop(res);
+		response = answer(res, r, bad, sizeof bad, &kind);
 		if (bad[0]) {
 			r->kind = BT_R_ERRORED;
 			snprintf(r->type, sizeof r->type, "%s", kind);

@@ -46,6 +46,28 @@ static struct {
 	size_t n, cap;
 } held;
 
+/* Whose lines: the results' dialect (BT_DIALECT_*, -1 before the first)
+ * and where it was first seen; the requests' likewise. */
+static struct {
+	int dialect;
+	char where[300];
+} res_shape = { -1, "" }, req_shape = { -1, "" };
+
+/* A line of dialect d at name:line must be of the shape seen before. */
+static void same_shape(int *seen, char *where, size_t wsz, int d, const char *what,
+                       const char *name, unsigned long long line)
+{
+	if (*seen < 0) {
+		*seen = d;
+		snprintf(where, wsz, "%s:%llu", name, line);
+	} else if (*seen != d) {
+		bt_flush(&outcomes.out);
+		bt_die(BT_EXIT_USAGE, "%s:%llu: an %s %s among %s ones (%s is %s's): "
+		       "give the lines of one provider", name, line, bt_dialect_name(d), what,
+		       bt_dialect_name(*seen), where, bt_dialect_name(*seen));
+	}
+}
+
 /* Which outcomes are taken. */
 static int want[BT_R_MISSING + 1], truncated, all_errors;
 
@@ -131,6 +153,8 @@ static void read_results(const char *path)
 			continue;
 		if (bt_result_read(s, n, &r, NULL, err, sizeof err) < 0)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
+		same_shape(&res_shape.dialect, res_shape.where, sizeof res_shape.where,
+		           r.dialect, "result", l->name, l->lineno);
 		if ((i = bt_idset_get(&outcomes.ids, r.id))) {
 			o = &outcomes.o[i - 1];
 		} else {
@@ -152,7 +176,7 @@ static void read_results(const char *path)
 		o->message = NULL;
 		if (r.kind == BT_R_ERRORED) {
 			o->type = reason(r.type);
-			if (!bt_error_retryable(r.type))
+			if (!r.retryable)
 				o->message = bt_strdup(r.message);
 		}
 	}
@@ -192,7 +216,7 @@ static void put(const char *name, unsigned long long line, const char *id,
 	outcomes.tmp.len = 0;
 	bt_json_write(&outcomes.tmp, v);
 	jv_free(v);
-	if (bt_request_check(outcomes.tmp.p, outcomes.tmp.len, id2, err, sizeof err) < 0) {
+	if (bt_request_dialect(outcomes.tmp.p, outcomes.tmp.len, id2, err, sizeof err) < 0) {
 		bt_flush(&outcomes.out);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: --set: did not give a request: %s",
 		       name, line, err);
@@ -298,7 +322,7 @@ static void read_requests(struct tally *t, int nfiles)
 	unsigned long long first;
 	size_t n;
 	char *s;
-	int f;
+	int f, d;
 
 	for (f = 0; f < nfiles; f++) {
 		if (bt_lines_open(l, outcomes.files[f]) < 0) {
@@ -308,9 +332,18 @@ static void read_requests(struct tally *t, int nfiles)
 		while ((s = bt_lines_next(l, &n))) {
 			if (bt_blank(s, n))
 				continue;
-			if (bt_request_check(s, n, id, err, sizeof err) < 0) {
+			if ((d = bt_request_dialect(s, n, id, err, sizeof err)) < 0) {
 				bt_flush(&outcomes.out);
 				bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
+			}
+			same_shape(&req_shape.dialect, req_shape.where, sizeof req_shape.where,
+			           d, "request", l->name, l->lineno);
+			if (res_shape.dialect >= 0 && d != res_shape.dialect) {
+				bt_flush(&outcomes.out);
+				bt_die(BT_EXIT_USAGE, "%s:%llu: an %s request, but the results are "
+				       "%s's (%s): give the results of these requests", l->name,
+				       l->lineno, bt_dialect_name(d), bt_dialect_name(res_shape.dialect),
+				       res_shape.where);
 			}
 			first = bt_idset_add(&outcomes.reqs, id, (unsigned long long)f << 40 | l->lineno);
 			if (first) {

@@ -2,8 +2,10 @@
  *
  * Reads requests (JSONL), checks each one without building values, and
  * cuts them into chunk files that each fit one batch: at most -n requests
- * and -b bytes.  A chunk is written to a temporary file in its directory
- * and renamed into place when whole; its path is then printed.
+ * and -b bytes, within its provider's limits (an OpenAI chunk is also one
+ * model and one url: a line of another starts the next).  A chunk is
+ * written to a temporary file in its directory and renamed into place
+ * when whole; its path is then printed.
  *
  * Two threads share the work.  The main thread reads lines, packs them
  * into blocks and writes the blocks to the chunk files; a checker thread
@@ -48,6 +50,12 @@ static int dirfd_ = -1;         /* the chunks' directory, for -s */
 static struct bt_idset ids;
 static unsigned long long maxreq = BT_MAX_REQUESTS, maxbytes = BT_CHUNK_MAX;
 static struct bt_chunker cut;   /* the chunk's requests and bytes */
+/* The stream's provider, told by its first line (set by the main thread
+ * before the checker sees any line), and that line's number; an OpenAI
+ * chunk's model and url. */
+static int stream = -1;
+static unsigned long long stream_line;
+static struct bt_chunk_key key;
 static unsigned long long total_requests, total_bytes, total_chunks;
 static const char *input;       /* the input's name, for messages */
 
@@ -226,6 +234,7 @@ static void chunk_start(void)
 		       chunk.path);
 	}
 	bt_chunker_next(&cut);
+	key.set = 0;
 }
 
 static void chunk_write(const void *p, size_t n)
@@ -237,6 +246,32 @@ static void chunk_write(const void *p, size_t n)
 		errno = e;
 		bt_die(BT_EXIT_FAIL, "%s: write error:", chunk.path);
 	}
+}
+
+/* Check one request line, of the stream's provider: 0 with its id, or
+ * -1 with what is wrong in why. */
+static int check_line(const char *p, size_t n, char id[BT_ID_MAX + 1], char *why,
+                      size_t whysz)
+{
+	struct bt_request r;
+	int rc;
+
+	if (stream == BT_PROVIDER_OPENAI)
+		rc = bt_request_read(p, n, &r, why, whysz);
+	else if ((rc = bt_request_check(p, n, id, why, whysz)) == 0)
+		return 0;
+	else
+		bt_request_read(p, n, &r, why, whysz);     /* which shape it is */
+	if (r.provider >= 0 && stream >= 0 && r.provider != stream) {
+		snprintf(why, whysz, "an %s request in a stream of %s requests (line "
+		         "%llu): a stream is one provider's",
+		         r.provider == BT_PROVIDER_OPENAI ? "OpenAI" : "Anthropic",
+		         stream == BT_PROVIDER_OPENAI ? "OpenAI" : "Anthropic", stream_line);
+		return -1;
+	}
+	if (rc == 0)
+		memcpy(id, r.id, sizeof r.id);
+	return rc;
 }
 
 /* Check one block's requests in order; 0, or -1 with the first bad line
@@ -255,7 +290,7 @@ static int check_block(const struct block *b)
 		p += b->lines[i++].len + 1;
 	for (; i < b->nlines; i++, p += n + 1) {
 		n = b->lines[i].len;
-		bad = bt_request_check(p, n, id[cur], verifier.why, sizeof verifier.why) < 0;
+		bad = check_line(p, n, id[cur], verifier.why, sizeof verifier.why) < 0;
 		if (pending && (first = bt_idset_add(&ids, id[!cur], pline)))
 			goto dup;
 		if (bad) {
@@ -517,22 +552,48 @@ static void setup(const char *dir, const char *prefix)
 	start_checker();
 }
 
+/* The first line tells the stream's provider, and so its limits: -n
+ * and -b only lower them. */
+static void first_line(const char *s, size_t n, unsigned long long lineno)
+{
+	struct bt_request r;
+
+	stream_line = lineno;
+	if (bt_request_peek(s, n, &r) < 0)
+		return;     /* the checker says what is wrong with it */
+	stream = r.provider;
+	if (stream == BT_PROVIDER_OPENAI)
+		bt_chunker_init(&cut, maxreq < BT_OPENAI_MAX_REQUESTS ?
+		                (long long)maxreq : BT_OPENAI_MAX_REQUESTS,
+		                maxbytes < BT_OPENAI_MAX_BYTES ?
+		                (long long)maxbytes : BT_OPENAI_MAX_BYTES);
+}
+
 /* Fill each chunk until the next request would pass -n or -b.  Errors
  * come in the order of one pass that checks each line as it reads it:
  * the line is good, then small enough, then its id is new; and a chunk is
  * complete only once the next line, that does not fit in it, is good. */
 static void add(struct bt_lines *in, char *s, size_t n)
 {
+	struct bt_request route;
 	char err[200];
-	int place;
+	int place, other = 0;
 
 	if (bt_blank(s, n))
 		return;
+	if (!stream_line)
+		first_line(s, n, in->lineno);
+	if (stream == BT_PROVIDER_OPENAI) {
+		bt_request_peek(s, n, &route);
+		other = !bt_chunk_key_same(&key, &route);
+	}
 	pending.s = s;
 	pending.n = n;
 	pending.lineno = in->lineno;
 	pending.handed = 0;
 	place = bt_chunker_place(&cut, n, err, sizeof err);
+	if (place == BT_CHUNK_SAME && other && cut.requests)
+		place = BT_CHUNK_NEXT;      /* another model or url */
 	if (place == BT_CHUNK_TOO_BIG) {
 		settle(0);
 		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", in->name, in->lineno, err);
@@ -551,6 +612,8 @@ static void add(struct bt_lines *in, char *s, size_t n)
 		chunk_start();
 	}
 	chunk_add();
+	if (stream == BT_PROVIDER_OPENAI)
+		bt_chunk_key_set(&key, &route);
 	pending.s = NULL;
 	if (bt_chunker_full(&cut))
 		chunk_finish();     /* full: no request could join it */

@@ -335,7 +335,8 @@ void bt_idset_free(struct bt_idset *s);
 
 /* ---- request.c: one line of the requests stream ---------------------- */
 
-/* Check a request line without building it: a JSON object with exactly
+/* Check an Anthropic request line without building it (an OpenAI one is
+ * an error that says so: read either with bt_request_read, below): a JSON object with exactly
  * custom_id (matching the API's pattern) and params (an object), valid
  * JSON throughout; params with a "source" (as image and document blocks
  * have) are built and their blocks checked by bt_content_check.  0 with the id copied
@@ -353,6 +354,67 @@ int bt_request_check(const char *s, size_t n, char id[BT_ID_MAX + 1],
  * system, every message's content and tool_result contents.  0, or -1
  * with "messages.0.content.1.source.media_type: ..." in err. */
 int bt_content_check(jv params, char *err, size_t errsz);
+
+/* ---- request.c, issue 19 (the request side): providers, and either
+ * provider's request line ---- */
+
+/* The providers bt speaks to. */
+enum bt_provider_id { BT_PROVIDER_ANTHROPIC, BT_PROVIDER_OPENAI };
+/* "anthropic" or "openai" to its BT_PROVIDER_*; -1 for any other name. */
+int bt_provider_from_name(const char *name);
+/* "anthropic" or "openai". */
+const char *bt_provider_name(int provider);
+/* The provider where the input cannot say: option (the value of what,
+ * "--provider") when not NULL, else $BT_PROVIDER when set and not empty,
+ * else anthropic.  An unknown name exits 2 naming where it came from. */
+int bt_provider_choose(const char *option, const char *what);
+
+/* OpenAI's batch limits (openai-batch.md): lines and bytes of one input
+ * file.  200 MB is read as 200,000,000 bytes, the smaller reading. */
+#define BT_OPENAI_MAX_REQUESTS  50000
+#define BT_OPENAI_MAX_BYTES     (200LL * 1000 * 1000)
+#define BT_MODEL_MAX            256     /* bytes of a model name */
+#define BT_URL_MAX              32      /* bytes of an OpenAI line's url */
+
+/* A request line, read: either provider's shape, told by its members
+ * (params: Anthropic; else method, url or body: OpenAI). */
+struct bt_request {
+	int provider;                   /* BT_PROVIDER_*; -1 when unknown */
+	char id[BT_ID_MAX + 1];         /* custom_id */
+	char model[BT_MODEL_MAX + 1];   /* params.model or body.model; "" when
+	                                   an Anthropic line names none */
+	char url[BT_URL_MAX];           /* OpenAI: the endpoint; else "" */
+	const char *body;               /* params or body: its JSON text, */
+	size_t body_len;                /* within the line read */
+};
+/* Read and check the request line s[0..n) of either provider, as
+ * bt_request_check checks an Anthropic one; an OpenAI line has exactly
+ * custom_id (bt's pattern), method "POST", url (one of the Batch API's
+ * endpoints: /v1/chat/completions, /v1/embeddings, /v1/responses,
+ * /v1/completions, /v1/moderations) and body (an object with a model,
+ * a non-empty string of at most BT_MODEL_MAX bytes).  0 with r filled,
+ * or -1 with what is wrong in err (r->provider says the shape when it
+ * could be told, else -1).  Every reader of request lines reads them
+ * here or through bt_request_check. */
+int bt_request_read(const char *s, size_t n, struct bt_request *r, char *err,
+                    size_t errsz);
+/* The shape of s[0..n) only, quickly (values skipped by their shape, not
+ * checked): r->provider, and for an OpenAI line r->url and r->model
+ * ("" when absent or bad).  0, or -1 when it is not a JSON object.  For
+ * a program that routes lines before their full check. */
+int bt_request_peek(const char *s, size_t n, struct bt_request *r);
+
+/* (chunk.c) The model and endpoint of the OpenAI chunk being filled: a chunk is
+ * one model and one url, or OpenAI fails the file whole. */
+struct bt_chunk_key {
+	int set;
+	char model[BT_MODEL_MAX + 1], url[BT_URL_MAX];
+};
+/* 1 when r (read or peeked) may join the chunk: the key is not set, or
+ * holds r's model and url. */
+int bt_chunk_key_same(const struct bt_chunk_key *k, const struct bt_request *r);
+/* The chunk now holds r's model and url. */
+void bt_chunk_key_set(struct bt_chunk_key *k, const struct bt_request *r);
 
 /* ---- media.c: images and PDFs ---------------------------------------- */
 
@@ -428,6 +490,8 @@ struct bt_result {
 	char type[64];          /* errored: the error's type (.result.error.error.type) */
 	char message[512];      /* and its message */
 	int truncated;          /* succeeded, but cut at max_tokens */
+	int dialect;            /* BT_DIALECT_*: whose line it is */
+	int retryable;          /* errored, and another try may help */
 };
 /* Read the result line s[0..n): bt_result_peek's verdict (deep), and it
  * parsed in full (*line, unless NULL: the caller's), with an errored
@@ -455,12 +519,16 @@ jv bt_result_response(jv line, int *ntools);
 struct bt_result_peek {
 	char id[BT_ID_MAX + 1];
 	int kind;               /* BT_R_* */
-	const char *result;     /* the text of the result object */
+	const char *result;     /* the text of the result object (OpenAI's:
+	                           of response, or of error when it is null) */
 	size_t result_len;
 	int truncated;          /* with deep: succeeded, cut at max_tokens */
+	int dialect;            /* BT_DIALECT_*: whose line it is */
+	int status;             /* OpenAI: response.status_code; else 0 */
 };
 /* 0, or -1 with what is wrong in err.  deep: also look into a
- * succeeded message for its stop_reason. */
+ * succeeded message for its stop_reason (OpenAI's: choices[0].
+ * finish_reason).  Either provider's line (see the dialect, below). */
 int bt_result_peek(const char *s, size_t n, int deep, struct bt_result_peek *p,
                    char *err, size_t errsz);
 /* The one precedence rule when a custom_id has several results: an
@@ -474,6 +542,46 @@ int bt_result_wins(int kind, int truncated, int old_kind, int old_truncated);
  * JSON.  bt-send and bt-mock write result lines with it. */
 void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
                      const char *json, size_t n);
+/* ---- result.c, issue 19 (the result side): the dialect ---- */
+
+/* Whose result line it is, told by the line itself: Anthropic's
+ * {"custom_id","result":{"type",...}}, OpenAI's BatchRequestOutput
+ * {"id","custom_id","response":{"status_code","request_id","body"}|null,
+ * "error":{"code","message"}|null}.  OpenAI's outcome: status_code 2xx
+ * succeeded (cut when choices[0].finish_reason is "length"); another
+ * status errored, body.error's code (else its type, else "http_STATUS")
+ * and message; response null: error.code batch_expired is expired,
+ * batch_cancelled canceled, any other errored.  A retry can help an
+ * Anthropic error by bt_error_retryable, an OpenAI one when its status
+ * is 408, 409, 429 or 500 and over. */
+/* the same numbers as BT_PROVIDER_* */
+enum { BT_DIALECT_ANTHROPIC = BT_PROVIDER_ANTHROPIC, BT_DIALECT_OPENAI = BT_PROVIDER_OPENAI };
+/* "Anthropic" or "OpenAI", for messages. */
+const char *bt_dialect_name(int dialect);
+/* Whether an OpenAI status_code is worth another try. */
+int bt_status_retryable(long status);
+/* The stop reason of a succeeded result line (borrowed): Anthropic's
+ * message.stop_reason, OpenAI's choices[0].finish_reason; a string, or
+ * null (an embedding has none). */
+jv bt_result_stop(jv line);
+/* The name of the limit a cut answer hit, for messages: "max_tokens",
+ * or OpenAI's "max_completion_tokens". */
+const char *bt_result_limit(int dialect);
+/* What bt-cost prices of an OpenAI succeeded line (borrowed): *model
+ * (body.model, a string), t[] (input: prompt_tokens less its
+ * prompt_tokens_details.cached_tokens, which are cache reads; output:
+ * completion_tokens, 0 for an embedding), *tier (BT_TIER_BATCH for a
+ * batch's line, whose id begins "batch_req_"; else BT_TIER_STANDARD, as
+ * the synchronous API's, bt-send's), *answer_id (body.id, else the line's
+ * id; NULL when neither: the caller frees the rest).  0, or -1 with what
+ * is wrong in err (a field named by its path). */
+int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
+                           jv *answer_id, char *err, size_t errsz);
+/* A request line of either shape read by bt_request_read: its
+ * BT_DIALECT_* with id filled, or -1 with err. */
+int bt_request_dialect(const char *s, size_t n, char id[BT_ID_MAX + 1],
+                       char *err, size_t errsz);
+
 /* Append the API's error envelope: {"type":"error","error":{"type":T,
  * "message":M},"request_id":R|null}. */
 void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,
@@ -931,7 +1039,8 @@ struct bt_prices;
  * of file (--prices) if not NULL, else of $BT_PRICES (JSON text when it
  * starts with '{', else a file name).  The format is a JSON object
  * {"MODEL":{"input":USD,"output":USD},...}; an entry may also say
- * "image_px" and "image_tokens" (see BT_IMAGE_PX).  Bad prices exit 2. */
+ * "image_px" and "image_tokens" (see BT_IMAGE_PX), and "cached", its
+ * price of a cached input token (else 0.1× input).  Bad prices exit 2. */
 struct bt_prices *bt_prices_load(const char *file);
 void bt_prices_free(struct bt_prices *p);
 /* The prices of model (micro-dollars per million tokens): the entry named
@@ -939,6 +1048,11 @@ void bt_prices_free(struct bt_prices *p);
  * -latest.  0, or -1 when there is none. */
 int bt_price(const struct bt_prices *p, const char *model,
              long long *input, long long *output);
+/* (issue 19, the result side) A model's own rate for cached input (OpenAI's
+ * table, or "cached" in a prices file): 0, or -1 when it has none (cache
+ * reads are then 0.1× input).  A model named with OpenAI's -YYYY-MM-DD
+ * suffix is found by its name without it, as with -YYYYMMDD. */
+int bt_price_cached(const struct bt_prices *p, const char *model, long long *cached);
 
 /* The estimate rule, bt-mock's count_tokens rule: ceil(bytes / 4) over the
  * system text (a string or text blocks), each message's text (string
@@ -980,6 +1094,7 @@ struct bt_cost_row {
 	int tier;                   /* BT_TIER_*: which prices were paid */
 	long long in_price, out_price;  /* standard, micro-dollars per million */
 	long long requests, tokens[BT_TOKENS];
+	long long read_price;       /* cache reads at their own rate; -1: 0.1× in_price */
 };
 struct bt_cost {
 	const struct bt_prices *prices;     /* set before the first add */

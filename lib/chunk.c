@@ -3,6 +3,7 @@
  * chunk takes requests in order until the next would pass the request or
  * the byte limit; a request bigger than the byte limit fits in none. */
 #include <stdio.h>
+#include <string.h>
 
 #include "bt.h"
 
@@ -46,4 +47,16 @@ int bt_chunker_full(const struct bt_chunker *c)
 void bt_chunker_next(struct bt_chunker *c)
 {
 	c->requests = c->bytes = 0;
+}
+
+int bt_chunk_key_same(const struct bt_chunk_key *k, const struct bt_request *r)
+{
+	return !k->set || (!strcmp(k->model, r->model) && !strcmp(k->url, r->url));
+}
+
+void bt_chunk_key_set(struct bt_chunk_key *k, const struct bt_request *r)
+{
+	k->set = 1;
+	memcpy(k->model, r->model, sizeof k->model);
+	memcpy(k->url, r->url, sizeof k->url);
 }

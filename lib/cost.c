@@ -119,6 +119,7 @@ static struct bt_usd cost_of(long long tokens, long long price, int f)
 struct bt_price_entry {
 	char *model;
 	long long input, output;    /* micro-dollars per million tokens, standard */
+	long long cached;           /* cache reads, the same; -1: 0.1× input */
 	long px;                    /* images: scaled to fit px on the long edge, */
 	long long image_tokens;     /* and at most so many tokens */
 };
@@ -143,6 +144,26 @@ static const struct { const char *model; double input, output; } builtin[] = {
 	{ "claude-3-haiku", 0.25, 1.25 },
 };
 
+/* OpenAI's standard prices, dollars per million tokens: input, cached
+ * input, output.  From https://openai.com/api/pricing (standard tier, as
+ * published in August 2025); prices change: --prices or BT_PRICES
+ * override them.  Batch is half of each, cached input included.
+ * Embeddings have no output and no cached rate. */
+static const struct { const char *model; double input, cached, output; } builtin_openai[] = {
+	{ "gpt-5", 1.25, 0.125, 10 },
+	{ "gpt-5-mini", 0.25, 0.025, 2 },
+	{ "gpt-5-nano", 0.05, 0.005, 0.40 },
+	{ "gpt-4.1", 2, 0.50, 8 },
+	{ "gpt-4.1-mini", 0.40, 0.10, 1.60 },
+	{ "gpt-4.1-nano", 0.10, 0.025, 0.40 },
+	{ "gpt-4o", 2.50, 1.25, 10 },
+	{ "gpt-4o-mini", 0.15, 0.075, 0.60 },
+	{ "o3", 2, 0.50, 8 },
+	{ "o4-mini", 1.10, 0.275, 4.40 },
+	{ "text-embedding-3-small", 0.02, 0.02, 0 },
+	{ "text-embedding-3-large", 0.13, 0.13, 0 },
+};
+
 static void price_set(struct bt_prices *p, const char *model, long long in, long long out)
 {
 	if (p->n == p->cap) {
@@ -152,6 +173,7 @@ static void price_set(struct bt_prices *p, const char *model, long long in, long
 	p->e[p->n].model = bt_strdup(model);
 	p->e[p->n].input = in;
 	p->e[p->n].output = out;
+	p->e[p->n].cached = -1;
 	p->e[p->n].px = BT_IMAGE_PX;
 	p->e[p->n].image_tokens = BT_IMAGE_TOKENS;
 	p->n++;
@@ -213,9 +235,10 @@ static void prices_parse(struct bt_prices *p, const char *name, const char *s, s
 			jv x = jv_array_get(jv_copy(kk), j);
 			if (strcmp(jv_string_value(x), "input") && strcmp(jv_string_value(x), "output") &&
 			    strcmp(jv_string_value(x), "image_px") &&
-			    strcmp(jv_string_value(x), "image_tokens"))
+			    strcmp(jv_string_value(x), "image_tokens") &&
+			    strcmp(jv_string_value(x), "cached"))
 				bt_die(BT_EXIT_USAGE, "%s: \"%s\": unknown field \"%s\" "
-				       "(only input, output, image_px, image_tokens)", name,
+				       "(only input, output, cached, image_px, image_tokens)", name,
 				       jv_string_value(k), jv_string_value(x));
 			jv_free(x);
 		}
@@ -227,6 +250,8 @@ static void prices_parse(struct bt_prices *p, const char *name, const char *s, s
 		                                    "image_px", BT_IMAGE_PX);
 		p->e[p->n - 1].image_tokens = image_num(name, jv_string_value(k), entry,
 		                                        "image_tokens", BT_IMAGE_TOKENS);
+		if (jv_object_has(jv_copy(entry), jv_string("cached")))
+			p->e[p->n - 1].cached = price_num(name, jv_string_value(k), entry, "cached");
 		jv_free(entry);
 		jv_free(k);
 	}
@@ -253,6 +278,11 @@ struct bt_prices *bt_prices_load(const char *file)
 	for (i = 0; i < sizeof builtin / sizeof *builtin; i++)
 		price_set(p, builtin[i].model, llround(builtin[i].input * 1e6),
 		          llround(builtin[i].output * 1e6));
+	for (i = 0; i < sizeof builtin_openai / sizeof *builtin_openai; i++) {
+		price_set(p, builtin_openai[i].model, llround(builtin_openai[i].input * 1e6),
+		          llround(builtin_openai[i].output * 1e6));
+		p->e[p->n - 1].cached = llround(builtin_openai[i].cached * 1e6);
+	}
 	if (file)
 		prices_file(p, file);
 	else if (env && *env == '{')
@@ -297,6 +327,14 @@ static const struct bt_price_entry *lookup(const struct bt_prices *p, const char
 		if (i == n)
 			e = find(p, model, n - 9);
 	}
+	if (!e && n > 11 && model[n - 11] == '-' && model[n - 6] == '-' &&
+	    model[n - 3] == '-') {                      /* OpenAI's -YYYY-MM-DD */
+		for (i = n - 10; i < n && ((model[i] >= '0' && model[i] <= '9') ||
+		                           i == n - 6 || i == n - 3); i++)
+			;
+		if (i == n)
+			e = find(p, model, n - 11);
+	}
 	if (!e && n > 7 && !strcmp(model + n - 7, "-latest"))
 		e = find(p, model, n - 7);
 	return e;
@@ -309,6 +347,16 @@ void bt_price_image(const struct bt_prices *p, const char *model, long *px,
 
 	*px = e ? e->px : BT_IMAGE_PX;
 	*cap = e ? e->image_tokens : BT_IMAGE_TOKENS;
+}
+
+int bt_price_cached(const struct bt_prices *p, const char *model, long long *cached)
+{
+	const struct bt_price_entry *e = lookup(p, model);
+
+	if (!e || e->cached < 0)
+		return -1;
+	*cached = e->cached;
+	return 0;
 }
 
 int bt_price(const struct bt_prices *p, const char *model,
@@ -439,6 +487,10 @@ static void block_walk(struct est *e, jv blk)
 			e->media += media_tokens(e, t, x);
 		jv_free(y);
 		jv_free(x);
+	} else if (is(t, "image_url") || is(t, "file")) {
+		/* OpenAI's image or file part: the model's cap on an image,
+		 * a rough figure (OpenAI counts by tiles or patches) */
+		e->media += e->cap;
 	}
 	jv_free(t);
 	mark(e, blk);
@@ -480,6 +532,21 @@ static void walk(struct est *e, jv params, size_t *system)
 			jv_free(msg);
 		}
 	}
+	jv_free(x);
+	x = bt_jv_get(params, "input");        /* OpenAI's embeddings: text(s) */
+	if (jv_get_kind(x) == JV_KIND_STRING)
+		e->bytes += slen(x);
+	m = jv_get_kind(x) == JV_KIND_ARRAY ? jv_array_length(jv_copy(x)) : 0;
+	for (i = 0; i < m; i++) {
+		msg = jv_array_get(jv_copy(x), i);
+		if (jv_get_kind(msg) == JV_KIND_STRING)
+			e->bytes += slen(msg);
+		jv_free(msg);
+	}
+	jv_free(x);
+	x = bt_jv_get(params, "response_format");      /* OpenAI's schema */
+	if (jv_get_kind(x) == JV_KIND_OBJECT)
+		e->bytes += compact_len(x);
 	jv_free(x);
 	x = bt_jv_get(params, "system");
 	before = e->bytes;
@@ -558,29 +625,48 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
                     char *err, size_t errsz)
 {
 	char id[BT_ID_MAX + 1], e[200];
+	const char *name = "params", *max = "max_tokens";
 	jv line, x;
 	double d;
+	int dialect;
 
 	*params = jv_invalid();
-	if (bt_request_check(s, n, id, err, errsz) < 0)
+	if ((dialect = bt_request_dialect(s, n, id, err, errsz)) < 0)
 		return -1;
 	line = bt_json_parse(s, n, e, sizeof e);
-	*params = bt_jv_get(line, "params");
+	if (dialect == BT_DIALECT_OPENAI) {
+		/* the body, read as params are: its output bounded by
+		 * max_completion_tokens (or the older max_tokens); an
+		 * embedding has no output */
+		name = "body";
+		*params = bt_jv_get(line, "body");
+		x = bt_jv_get(*params, "max_completion_tokens");
+		max = jv_is_valid(x) || !jv_object_has(jv_copy(*params), jv_string("max_tokens")) ?
+		      "max_completion_tokens" : "max_tokens";
+		jv_free(x);
+	} else
+		*params = bt_jv_get(line, "params");
 	jv_free(line);
 	x = bt_jv_get(*params, "model");
 	/* a NUL would cut it short: priced as another model */
 	if (jv_get_kind(x) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(x)) ||
 	    strlen(jv_string_value(x)) != (size_t)jv_string_length_bytes(jv_copy(x))) {
 		jv_free(x);
-		snprintf(err, errsz, "params.model: not a model name");
+		snprintf(err, errsz, "%s.model: not a model name", name);
 		goto fail;
 	}
 	jv_free(x);
-	x = bt_jv_get(*params, "max_tokens");
+	if (dialect == BT_DIALECT_OPENAI && jv_object_has(jv_copy(*params), jv_string("input")) &&
+	    !jv_object_has(jv_copy(*params), jv_string("messages"))) {
+		*max_tokens = 0;
+		return 0;
+	}
+	x = bt_jv_get(*params, max);
 	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : 0;
 	jv_free(x);
 	if (!(d >= 1 && d <= 9007199254740992.0 && d == floor(d))) {
-		snprintf(err, errsz, "params.max_tokens: not a whole number 1 or more");
+		snprintf(err, errsz, "%s.%s: not a whole number 1 or more%s", name, max,
+		         dialect == BT_DIALECT_OPENAI ? " (the estimate's bound on the output)" : "");
 		goto fail;
 	}
 	*max_tokens = (long long)d;
@@ -619,6 +705,8 @@ struct bt_cost_row *bt_cost_add(struct bt_cost *c, const char *model, int tier,
 		r->tier = tier;
 		r->in_price = in;
 		r->out_price = out;
+		if (bt_price_cached(c->prices, model, &r->read_price) < 0)
+			r->read_price = -1;
 	}
 	r->requests++;
 	for (k = 0; k < BT_TOKENS; k++) {
@@ -675,14 +763,19 @@ void bt_cost_price_row(const struct bt_cost_row *r, struct bt_usd *batch,
 	static const int f[BT_TOKENS] = { 40, 40, 50, 4, 80 };
 	struct bt_usd s = { 0, 0 }, b = { 0, 0 }, in = { 0, 0 };
 	long long price;
-	int k;
+	int k, fk;
 
 	for (k = 0; k < BT_TOKENS; k++) {
 		price = k == 1 ? r->out_price : r->in_price;
-		bt_usd_add(&s, cost_of(r->tokens[k], price, f[k]));
-		bt_usd_add(&b, cost_of(r->tokens[k], price, f[k] / 2));
+		fk = f[k];
+		if (k == BT_TOK_READ && r->read_price >= 0) {
+			price = r->read_price;  /* a model's own cached rate (OpenAI's) */
+			fk = 40;
+		}
+		bt_usd_add(&s, cost_of(r->tokens[k], price, fk));
+		bt_usd_add(&b, cost_of(r->tokens[k], price, fk / 2));
 		if (k != 1)
-			bt_usd_add(&in, cost_of(r->tokens[k], price, f[k] / 2));
+			bt_usd_add(&in, cost_of(r->tokens[k], price, fk / 2));
 	}
 	if (standard)
 		*standard = s;

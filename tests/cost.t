@@ -191,7 +191,7 @@ test_expect_success 'bad prices exit 2, named' '
 	echo "bt-cost: bad.json: \"x\": .input must be a number of dollars per million tokens, 0 to 1000" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 env BT_PRICES="{\"x\":{\"input\":1,\"output\":2,\"cache\":3}}" bt-cost results.jsonl 2>err &&
-	echo "bt-cost: BT_PRICES: \"x\": unknown field \"cache\" (only input, output, image_px, image_tokens)" >expect &&
+	echo "bt-cost: BT_PRICES: \"x\": unknown field \"cache\" (only input, output, cached, image_px, image_tokens)" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 bt-cost --prices nosuch.json results.jsonl 2>err &&
 	echo "bt-cost: nosuch.json: No such file or directory" >expect &&

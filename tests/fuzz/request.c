@@ -14,7 +14,13 @@
  *    media tokens, at least 1, and the system prompt's share is part of
  *    the bytes; split into input and cache writes it is no less, and at
  *    most one token more (two roundings);
- *  - a request line costs something at a known model's prices.
+ *  - a request line costs something at a known model's prices;
+ *  - bt_request_read accepts what bt_request_check accepts, as
+ *    Anthropic's with the same id; and as OpenAI's exactly the objects of
+ *    four members, custom_id (a valid id, written without escapes),
+ *    method "POST", url (an endpoint of the Batch API) and body (an object
+ *    with a model, a non-empty string of at most BT_MODEL_MAX bytes),
+ *    with that model and url; bt_request_peek tells the same.
  */
 #include "fuzz.h"
 
@@ -69,6 +75,74 @@ out:
 	jv_free(p);
 	jv_free(v);
 	return good;
+}
+
+/* Whether s[0..n) is an OpenAI request line, from the parsed value. */
+static int expected_openai(const char *s, size_t n, const char *model, const char *url)
+{
+	static const char *const urls[] = { "/v1/chat/completions", "/v1/embeddings",
+		"/v1/responses", "/v1/completions", "/v1/moderations", NULL };
+	struct members m = { 0, 0, "" };
+	jv v = bt_json_parse(s, n, NULL, 0), id, me, u, b, mo;
+	int good = 0, i;
+
+	if (jv_get_kind(v) != JV_KIND_OBJECT || jv_object_length(jv_copy(v)) != 4 ||
+	    bt_utf8_valid(s, n) != n) {
+		jv_free(v);
+		return 0;
+	}
+	id = bt_jv_get(v, "custom_id");
+	me = bt_jv_get(v, "method");
+	u = bt_jv_get(v, "url");
+	b = bt_jv_get(v, "body");
+	mo = bt_jv_get(b, "model");
+	if (jv_get_kind(id) == JV_KIND_STRING && bt_jv_is(me, "POST") &&
+	    jv_get_kind(u) == JV_KIND_STRING && jv_get_kind(b) == JV_KIND_OBJECT &&
+	    jv_get_kind(mo) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(mo)) > 0 &&
+	    jv_string_length_bytes(jv_copy(mo)) <= BT_MODEL_MAX &&
+	    !memchr(jv_string_value(mo), 0, (size_t)jv_string_length_bytes(jv_copy(mo))) &&
+	    bt_custom_id_ok(jv_string_value(id), (size_t)jv_string_length_bytes(jv_copy(id)))) {
+		for (i = 0; urls[i] && !bt_jv_is(u, urls[i]); i++)
+			;
+		m.id = jv_string_value(id);
+		good = urls[i] && !strcmp(model, jv_string_value(mo)) &&
+		       !strcmp(url, urls[i]) &&
+		       bt_json_members(s, n, count, &m, NULL, 0) == 0 && m.n == 4 && m.plain_id;
+	}
+	jv_free(id);
+	jv_free(me);
+	jv_free(u);
+	jv_free(b);
+	jv_free(mo);
+	jv_free(v);
+	return good;
+}
+
+/* bt_request_read against bt_request_check (r, id) and the value. */
+static void read_either(const char *s, size_t n, int r, const char *id)
+{
+	struct bt_request q, p;
+	char err[300] = "";
+	int rr = bt_request_read(s, n, &q, err, sizeof err);
+
+	if (r == 0)
+		MUST(rr == 0 && q.provider == BT_PROVIDER_ANTHROPIC && !strcmp(q.id, id),
+		     "bt_request_read refuses what bt_request_check takes: %s", err);
+	if (rr < 0) {
+		MUST(rr == -1 && err[0], "refused without a message");
+		MUST(!expected_openai(s, n, "", "") || memchr(s, '\n', n),
+		     "refused an OpenAI request: %s", err);
+		return;
+	}
+	MUST(q.body && q.body >= s && q.body + q.body_len <= s + n, "the body lies in the line");
+	if (q.provider == BT_PROVIDER_OPENAI) {
+		MUST(expected_openai(s, n, q.model, q.url), "took a line that is not "
+		     "an OpenAI request, or read it wrong (%s, %s)", q.model, q.url);
+		MUST(bt_request_peek(s, n, &p) == 0 && p.provider == BT_PROVIDER_OPENAI &&
+		     !strcmp(p.model, q.model) && !strcmp(p.url, q.url), "the peek differs");
+	} else
+		MUST(q.provider == BT_PROVIDER_ANTHROPIC && r == 0,
+		     "bt_request_read takes an Anthropic line bt_request_check refuses");
 }
 
 static struct bt_prices *prices;
@@ -148,5 +222,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MUST(!good || memchr(s, '\n', size), "refused a request: %s", err);
 	}
 	cost(s, size, r == 0);
+	read_either(s, size, r, id);
 	return 0;
 }

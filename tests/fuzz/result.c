@@ -13,6 +13,9 @@
  *    where a block has none) when there are several, else the text
  *    blocks' text joined, else null, and counts the tool_use blocks;
  *    checked here against the message's content;
+ *  - an OpenAI line (no result, a response) by OpenAI's rule, spelled out
+ *    again here: the kind by status_code or error.code, the answer by
+ *    content, a function's arguments or an embedding;
  *  - both only borrow the line: it is the same value after them.
  */
 #include "fuzz.h"
@@ -26,6 +29,38 @@ static jv get(jv o, const char *key)    /* o borrowed */
 static int is(jv v, const char *s)      /* v borrowed */
 {
 	return jv_get_kind(v) == JV_KIND_STRING && !strcmp(jv_string_value(v), s);
+}
+
+/* OpenAI's outcome rule, spelled out again (r read from line). */
+static void openai_check(jv line, const struct bt_result *r)
+{
+	jv res = get(line, "response"), st = get(res, "status_code"), e = get(line, "error");
+	jv code = get(e, "code"), x = get(line, "result");
+	int want;
+
+	MUST(!jv_is_valid(x), "a result object read as OpenAI's");
+	if (jv_get_kind(res) == JV_KIND_OBJECT) {
+		double d = jv_get_kind(st) == JV_KIND_NUMBER ? jv_number_value(st) : -1;
+		MUST(d >= 100 && d <= 599 && d == (int)d, "status %g taken", d);
+		want = d >= 200 && d < 300 ? BT_R_SUCCEEDED : BT_R_ERRORED;
+		MUST(r->kind != BT_R_ERRORED ||
+		     r->retryable == (d == 408 || d == 409 || d == 429 || d >= 500),
+		     "status %g: retryable %d", d, r->retryable);
+	} else {
+		MUST(jv_get_kind(res) == JV_KIND_NULL && jv_get_kind(e) == JV_KIND_OBJECT,
+		     "neither a response nor an error taken");
+		want = is(code, "batch_expired") ? BT_R_EXPIRED :
+		       is(code, "batch_cancelled") ? BT_R_CANCELED : BT_R_ERRORED;
+		MUST(!r->retryable, "a request never run, retryable");
+	}
+	MUST(r->kind == want, "kind %d, by the rule %d", r->kind, want);
+	MUST(r->kind != BT_R_ERRORED || r->type[0], "an errored result without a type");
+	MUST(r->kind == BT_R_SUCCEEDED || !r->truncated, "truncated, not succeeded");
+	jv_free(x);
+	jv_free(code);
+	jv_free(e);
+	jv_free(st);
+	jv_free(res);
 }
 
 static void read_check(const char *s, size_t n, jv line)
@@ -63,6 +98,11 @@ static void read_check(const char *s, size_t n, jv line)
 	MUST(is(x, r.id), "the id is not .custom_id");
 	jv_free(x);
 	MUST(r.kind >= BT_R_SUCCEEDED && r.kind < BT_R_MISSING, "kind %d", r.kind);
+	if (r.dialect == BT_DIALECT_OPENAI) {
+		openai_check(line, &r);
+		return;
+	}
+	MUST(r.dialect == BT_DIALECT_ANTHROPIC, "dialect %d", r.dialect);
 	res = get(line, "result");
 	x = get(res, "type");
 	MUST(is(x, bt_result_kind_name(r.kind)), "kind %s", bt_result_kind_name(r.kind));
@@ -79,6 +119,76 @@ static void read_check(const char *s, size_t n, jv line)
 	(void)bt_error_retryable(r.type);
 }
 
+/* A tool call's arguments parsed, or null when they do not parse. */
+static jv args_here(jv call)
+{
+	jv f = get(call, "function"), a = get(f, "arguments"), v = jv_null();
+
+	if (jv_get_kind(a) == JV_KIND_STRING) {
+		jv_free(v);
+		v = bt_json_parse(jv_string_value(a), (size_t)jv_string_length_bytes(jv_copy(a)),
+		                  NULL, 0);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			v = jv_null();
+		}
+	}
+	jv_free(a);
+	jv_free(f);
+	return v;
+}
+
+/* OpenAI's answer rule, spelled out again. */
+static jv openai_here(jv line, int *ntools)
+{
+	jv res = get(line, "response"), body = get(res, "body"), data = get(body, "data");
+	jv ch = get(body, "choices"), c0, msg, calls, x;
+	int i, n;
+
+	*ntools = 0;
+	if (jv_get_kind(data) == JV_KIND_ARRAY && jv_array_length(jv_copy(data)) > 0) {
+		c0 = jv_array_get(jv_copy(data), 0);
+		x = get(c0, "embedding");
+		jv_free(c0);
+		if (!jv_is_valid(x))
+			x = jv_null();
+		goto out;
+	}
+	c0 = jv_get_kind(ch) == JV_KIND_ARRAY && jv_array_length(jv_copy(ch)) > 0 ?
+	     jv_array_get(jv_copy(ch), 0) : jv_invalid();
+	msg = get(c0, "message");
+	calls = get(msg, "tool_calls");
+	n = jv_get_kind(calls) == JV_KIND_ARRAY ? jv_array_length(jv_copy(calls)) : 0;
+	*ntools = n;
+	if (n == 1) {
+		jv c = jv_array_get(jv_copy(calls), 0);
+		x = args_here(c);
+		jv_free(c);
+	} else if (n > 1) {
+		x = jv_array();
+		for (i = 0; i < n; i++) {
+			jv c = jv_array_get(jv_copy(calls), i), a = args_here(c);
+			x = jv_array_append(x, jv_is_valid(a) ? a : (jv_free(a), jv_null()));
+			jv_free(c);
+		}
+	} else {
+		x = get(msg, "content");
+		if (jv_get_kind(x) != JV_KIND_STRING) {
+			jv_free(x);
+			x = jv_null();
+		}
+	}
+	jv_free(calls);
+	jv_free(msg);
+	jv_free(c0);
+out:
+	jv_free(ch);
+	jv_free(data);
+	jv_free(body);
+	jv_free(res);
+	return x;
+}
+
 /* bt_result_response's rule, spelled out again. */
 static jv response_here(jv line, int *ntools)
 {
@@ -87,6 +197,13 @@ static jv response_here(jv line, int *ntools)
 	struct bt_buf text = { 0 };
 	int i, n, tools = 0, texts = 0;
 
+	if (jv_get_kind(line) == JV_KIND_OBJECT && !jv_is_valid(res) &&
+	    jv_object_has(jv_copy(line), jv_string("response"))) {
+		jv_free(content);
+		jv_free(msg);
+		jv_free(all);
+		return openai_here(line, ntools);
+	}
 	n = jv_get_kind(content) == JV_KIND_ARRAY ? jv_array_length(jv_copy(content)) : 0;
 	for (i = 0; i < n; i++) {
 		block = jv_array_get(jv_copy(content), i);
@@ -138,6 +255,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	got = bt_result_response(line, &ntools);
 	want = response_here(line, &want_ntools);
 	MUST(ntools == want_ntools, "%d tool_use blocks, counted %d", want_ntools, ntools);
+	if (!jv_is_valid(got) && ntools == 1) {
+		/* one function's arguments that do not parse: said, as null here */
+		jv_free(got);
+		got = jv_null();
+	}
 	MUST(jv_is_valid(got), "an invalid response");
 	MUST(jv_equal(jv_copy(got), jv_copy(want)), "the response differs from the rule");
 	fuzz_json(&after, line);
