@@ -19,7 +19,10 @@ MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 PROVE   ?= prove
-PROVEFLAGS ?= -j2
+# four at once on two cores: most of a test's time is waiting for batches
+PROVEFLAGS ?= -j4
+# under valgrind the tests are busy, not waiting
+VG_PROVEFLAGS ?= -j2
 
 # Libraries: pkg-config where the library ships a .pc file, else plain
 # -l flags (give -I and -L in CPPFLAGS and LDFLAGS then).  libjq ships
@@ -159,10 +162,18 @@ pkg_hint = \
 	       "make CPPFLAGS=-I/their/include LDFLAGS=-L/their/lib" >&2; \
 	  exit 1
 
+# The tests, the longest first: prove starts them in this order, so that
+# the last to end is a short one (most of a long one's time is waiting
+# for batches, which the others fill).
+SLOW_TESTS = tests/examples.t tests/run-status.t tests/run.t \
+	tests/submit-reconcile.t tests/contrib.t tests/send.t tests/fetch.t \
+	tests/run-identity.t tests/wait-basic.t tests/mock-structured.t
+TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))
+
 # BT_PYTHON: python3 itself, found once, not through a shim (tests/lib.sh)
 check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	BT_PYTHON=$$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); \
-	export BT_PYTHON; $(PROVE) $(PROVEFLAGS) tests/*.t
+	export BT_PYTHON; $(PROVE) $(PROVEFLAGS) $(TESTS)
 
 # make check-build: the programs, the unit tests and the fuzz replayers
 # build with -Werror under clang, and with POSIX.1-2008 alone asked for
@@ -199,7 +210,7 @@ build-tests: all $(UNITS) $(FUZZ_REPLAY)
 # Every bt program the tests run goes through valgrind (see tests/lib.sh).
 check-valgrind: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
 	@command -v valgrind >/dev/null || { echo "make: valgrind is missing: apt-get install -y valgrind" >&2; exit 1; }
-	BT_VALGRIND=1 $(PROVE) $(PROVEFLAGS) tests/*.t
+	BT_VALGRIND=1 $(PROVE) $(VG_PROVEFLAGS) $(TESTS)
 
 check-asan:
 	$(MAKE) clean
