@@ -86,7 +86,9 @@ void bt_rfc3339(double t, char out[32]);
 double bt_rfc3339_parse(const char *s);
 /* mkdir -p; -1 with errno. */
 int bt_mkdirs(const char *path);
-/* Append the whole of file path to b; -1 with errno. */
+/* Append the whole of file path to b; -1 with errno (EFBIG past
+ * bt_line_max(): what is read whole goes into a line, or is bt's own
+ * small file). */
 int bt_slurp(const char *path, struct bt_buf *b);
 /* Replace path with p[0..n): a temp file beside it, fsync, rename, and
  * fsync its directory, so that the rename survives a power cut. */

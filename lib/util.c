@@ -473,6 +473,7 @@ int bt_dir_sync(int dirfd)
 int bt_slurp(const char *path, struct bt_buf *b)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
+	size_t start = b->len, cap = bt_line_max();
 	ssize_t r;
 
 	if (fd < 0)
@@ -485,6 +486,12 @@ int bt_slurp(const char *path, struct bt_buf *b)
 		if (r <= 0)
 			break;
 		b->len += (size_t)r;
+		if (b->len - start > cap) {     /* /dev/zero, or no file of ours */
+			b->len = start;
+			r = -1;
+			errno = EFBIG;
+			break;
+		}
 	}
 	e = errno;
 	close(fd);

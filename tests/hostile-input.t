@@ -74,6 +74,17 @@ test_expect_success 'BT_LINE_MAX may only lower the cap' '
 	test_grep "BT_LINE_MAX: not a whole number" err
 '
 
+test_expect_success 'a file read whole (--schema, --system-file, --prices) is capped at BT_LINE_MAX: /dev/zero is exit 2, named' '
+	echo "{\"x\":\"y\"}" >one.jsonl &&
+	BT_LINE_MAX=100000 test_expect_code 2 bt-format -m m --schema /dev/zero -p .x one.jsonl >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-format: --schema: /dev/zero: File too large" >expect && test_cmp expect err &&
+	BT_LINE_MAX=100000 test_expect_code 2 bt-format -m m --system-file /dev/zero -p .x one.jsonl >out 2>err &&
+	test_grep "/dev/zero: File too large$" err &&
+	BT_LINE_MAX=100000 test_expect_code 2 bt-cost --prices /dev/zero one.jsonl 2>err &&
+	test_grep "/dev/zero: File too large$" err
+'
+
 test_expect_success 'a FIFO named as a chunk: not opened (no hang), exit 2' '
 	mkfifo fifo &&
 	echo fifo | test_expect_code 2 timeout 20 bt-submit >out 2>err &&
