@@ -32,7 +32,9 @@ wait_status() {
 	return 1
 }
 
-mock_start --model claude-test --processing-time 1
+# batches of 4 s: the tests that look at one running have that long,
+# however slow the machine (with 1 s they had not, beside another make check)
+mock_start --model claude-test --processing-time 4
 
 test_expect_success 'in_progress: only processing is counted' '
 	id=$(create 3) &&
@@ -63,7 +65,7 @@ test_expect_success 'it ends after --processing-time; counts published at once' 
 	test_cmp expect actual &&
 	test "$(jq -r .results_url polled)" = "$MOCK_URL/v1/messages/batches/$id/results" &&
 	c=$(jq -r .created_at polled) && e=$(jq -r .ended_at polled) &&
-	test "$(( $(date -u -d "${e%.*}Z" +%s) - $(date -u -d "${c%.*}Z" +%s) ))" -eq 1 &&
+	test "$(( $(date -u -d "${e%.*}Z" +%s) - $(date -u -d "${c%.*}Z" +%s) ))" -eq 4 &&
 	test "${c#*.}" = "${e#*.}"
 '
 
@@ -104,11 +106,13 @@ test_expect_success 'delete an ended batch; then it is 404 everywhere' '
 	! grep -q "$id" ids
 '
 
-mock_start --model claude-test --processing-time 2 --cancel-time 0.5 --ordered
+# 4 requests over 8 s, and a cancel that takes 3 s: a cancel 4 s in finds
+# 2 or 3 done, and "canceling" is seen, however slow the machine
+mock_start --model claude-test --processing-time 8 --cancel-time 3 --ordered
 
 test_expect_success 'cancel: canceling with cancel_initiated_at, then ended' '
 	id=$(create 4) &&
-	sleep 1.1 &&
+	sleep 4.1 &&
 	api POST "/v1/messages/batches/$id/cancel" >c1 &&
 	jq -c "[.processing_status, .request_counts.processing, .ended_at]" c1 >actual &&
 	echo "[\"canceling\",4,null]" >expect && test_cmp expect actual &&
@@ -117,11 +121,11 @@ test_expect_success 'cancel: canceling with cancel_initiated_at, then ended' '
 	test "$(jq -r .cancel_initiated_at c2)" = "$(jq -r .cancel_initiated_at c1)" &&
 	test "$(jq -r .processing_status c2)" = canceling &&
 	wait_status "$id" ended &&
-	# requests done before the cancel: 4 over 2 s, one each 0.5 s
+	# requests done before the cancel: 4 over 8 s, one each 2 s
 	k=$(jq -r "[.created_at, .cancel_initiated_at] | @tsv" c1 | perl -MTime::Local -ne "
 		my @t = map { /(\\d+)-(\\d+)-(\\d+)T(\\d+):(\\d+):(\\d+)\\.(\\d+)Z/ or die;
 			timegm(\$6, \$5, \$4, \$3, \$2 - 1, \$1) * 1000000 + \$7 } split /\\t/;
-		print int((\$t[1] - \$t[0]) * 4 / 2000000)") &&
+		print int((\$t[1] - \$t[0]) * 4 / 8000000)") &&
 	test "$k" -ge 2 && test "$k" -le 3 &&
 	jq -c .request_counts polled >actual &&
 	echo "{\"processing\":0,\"succeeded\":$k,\"errored\":0,\"canceled\":$((4 - k)),\"expired\":0}" >expect &&
@@ -166,7 +170,9 @@ test_expect_success 'expiry: unprocessed requests expire at expires_at' '
 	test_cmp expect actual
 '
 
-mock_start --model claude-test --processing-time 0.5 --archive-after 1.5
+# archived ID: batch ID has its archived_at
+archived() { api GET "/v1/messages/batches/$1" | grep -q "\"archived_at\":\"" ; }
+mock_start --model claude-test --processing-time 0.5 --archive-after 4
 
 test_expect_success 'archive: archived_at set, then results are 404' '
 	id=$(create 1) &&
@@ -174,7 +180,7 @@ test_expect_success 'archive: archived_at set, then results are 404' '
 	test "$(jq -r .archived_at polled)" = null &&
 	api GET "/v1/messages/batches/$id/results" -o body -w "%{http_code}\n" >code &&
 	echo 200 >expect && test_cmp expect code &&
-	sleep 1.2 &&
+	wait_for archived "$id" &&
 	api GET "/v1/messages/batches/$id" >g &&
 	jq -e ".archived_at | test(\"Z$\")" g &&
 	test "$(jq -r .processing_status g)" = ended &&
