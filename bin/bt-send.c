@@ -427,7 +427,7 @@ static double admit(void)
 		c->out_tokens = need[2];
 		memset(&req, 0, sizeof req);
 		req.method = "POST";
-		req.path = "/v1/messages";
+		req.path = bt_provider()->send_path;
 		req.body = params;
 		req.body_len = plen;
 		req.body_fd = -1;
