@@ -124,7 +124,7 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 
 	curl_start();
 	h->base_url = bt_strdup(c->base_url);
-	(c->provider ? c->provider : bt_provider())->auth(c, &h->hdrs);
+	c->provider->auth(c, &h->hdrs);     /* set by bt_config_init */
 	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
 	h->hdrs = curl_slist_append(h->hdrs, "user-agent: bt/0.1");
 	for (struct curl_slist *s = h->hdrs; s; s = s->next)

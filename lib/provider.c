@@ -13,6 +13,21 @@
 
 #include "bt.h"
 
+/* A string member of b (borrowed) into out; -1 when there is none.  (Not
+ * api.c's bt_batch_field: the table stands below the calls that use it.) */
+static int str_field(jv b, const char *field, char *out, size_t outsz)
+{
+	jv x = bt_jv_get(b, field);
+
+	if (jv_get_kind(x) != JV_KIND_STRING) {
+		jv_free(x);
+		return -1;
+	}
+	snprintf(out, outsz, "%s", jv_string_value(x));
+	jv_free(x);
+	return 0;
+}
+
 /* ---- Anthropic: the Message Batches API ---- */
 
 static void anthropic_auth(const struct bt_config *c, struct curl_slist **h)
@@ -36,7 +51,7 @@ static int anthropic_state(jv b)
 {
 	char st[32];
 
-	if (bt_batch_field(b, "processing_status", st, sizeof st) < 0)
+	if (str_field(b, "processing_status", st, sizeof st) < 0)
 		return -1;
 	if (!strcmp(st, "ended"))
 		return BT_BATCH_ENDED;
@@ -87,7 +102,7 @@ static double anthropic_time(jv b, const char *field, char *out, size_t outsz)
 
 	if (out && outsz)
 		out[0] = 0;
-	if (bt_batch_field(b, field, at, sizeof at) < 0)
+	if (str_field(b, field, at, sizeof at) < 0)
 		return -1;
 	if (out)
 		snprintf(out, outsz, "%s", at);
