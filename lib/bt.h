@@ -951,6 +951,75 @@ void bt_idlist_add(struct bt_idlist *l, const char *id, size_t n);
 void bt_idlist_digest(struct bt_idlist *l, char out[65]);
 void bt_idlist_free(struct bt_idlist *l);
 
+/* ---- journal.c: bt-submit's record, typed (issue 19 §3, part "seam") */
+
+/* A create's window, on the server's clock; -1: unknown. */
+struct bt_win {
+	double from;            /* the create began after this */
+	double sent;            /* its body's last bytes went before this */
+	double to;              /* its answer (or failure) came before this */
+};
+/* A record from before windows were kept: its "since" is our clock,
+ * allowed this much skew. */
+#define BT_LEGACY_SLACK 300.0
+
+/* The members of a record a chunk: one struct, read and written by
+ * journal.c alone (the JSON member names are there).  has says which
+ * members the record holds: one absent is not written; a string NULL is
+ * written null.  Members bt does not know stay in rest. */
+enum {
+	BT_JR_SHA256 = 1 << 0, BT_JR_TAG = 1 << 1, BT_JR_CHUNK = 1 << 2,
+	BT_JR_REQUESTS = 1 << 3, BT_JR_BYTES = 1 << 4, BT_JR_ENDPOINT = 1 << 5,
+	BT_JR_KEY_FP = 1 << 6, BT_JR_STATE = 1 << 7, BT_JR_SINCE = 1 << 8,
+	BT_JR_WINDOW = 1 << 9, BT_JR_BATCH = 1 << 10, BT_JR_ERROR = 1 << 11,
+	BT_JR_SUPERSEDED = 1 << 12, BT_JR_FIRST_ID = 1 << 13,
+	BT_JR_IDS_SHA256 = 1 << 14, BT_JR_NONCES = 1 << 15,
+	BT_JR_REJECTED = 1 << 16, BT_JR_PROVISIONAL = 1 << 17,
+	BT_JR_CANDIDATES = 1 << 18, BT_JR_VERIFIED = 1 << 19, BT_JR_ALSO = 1 << 20,
+	BT_JR_FILE_ID = 1 << 21,
+	/* what every record bt-submit writes holds */
+	BT_JR_RECORD = (1 << 17) - 1,
+};
+struct bt_jrec {
+	unsigned has;           /* BT_JR_* */
+	char *sha256, *tag, *chunk, *endpoint, *key_fp;
+	long long requests, bytes;      /* bytes: of the create body */
+	char *state;            /* "sending", "created", "failed" */
+	char *since;            /* our clock: when the last create began */
+	struct bt_win win;
+	jv batch;               /* the batch object (jv_null(): none) */
+	char *error;
+	jv superseded;          /* ids of batches made before --force */
+	char *first_id, *ids_sha256;
+	jv nonces, rejected;    /* arrays of strings */
+	int provisional;        /* adopted on trust: bt-fetch checks it */
+	jv candidates;          /* the batches adopted so, objects */
+	char *verified;         /* when its results proved it */
+	jv also;                /* other batches proved its own (paid twice) */
+	char *file_id;          /* the file uploaded for its create (OpenAI) */
+	jv rest;                /* members bt does not know, as they were */
+};
+/* An empty record (nothing in has); jv members jv_invalid(). */
+void bt_jrec_init(struct bt_jrec *r);
+/* From its JSON object (consumed; anything else gives an empty record). */
+void bt_jrec_from_json(struct bt_jrec *r, jv rec);
+/* To its JSON object: the members in has, in the order bt writes them,
+ * then rest. */
+jv bt_jrec_json(const struct bt_jrec *r);
+/* Read record name of dir: 1; 0 when there is none (r is then empty). */
+int bt_jrec_read(const char *dir, const char *name, struct bt_jrec *r);
+/* Replace it (exits 1 when it cannot). */
+void bt_jrec_write(const char *dir, const char *name, const struct bt_jrec *r);
+/* Set a string member to a copy of s (NULL: null); a jv member to v. */
+void bt_jrec_set(char **field, const char *s);
+void bt_jrec_setjv(jv *field, jv v);
+/* Its window: 0; -1 for a record from before windows (w->from is then
+ * its "since" less BT_LEGACY_SLACK, or -1). */
+int bt_jrec_window(const struct bt_jrec *r, struct bt_win *w);
+/* Its batch's id: 0, or -1 when it holds none. */
+int bt_jrec_batch_id(const struct bt_jrec *r, char id[BT_BATCH_ID_MAX]);
+void bt_jrec_free(struct bt_jrec *r);
+
 /* ---- claim.c: the tag of a create, and claims on batches ------------- */
 
 /* Each create of a chunk draws a nonce; its first request goes under a
@@ -1008,13 +1077,6 @@ struct bt_submit {
 	char key_fp[17];        /* where we send: bt_endpoint_fp */
 	double grace, look_gap; /* BT_RECONCILE_GRACE, BT_RECONCILE_GAP */
 	int failed;             /* a chunk failed (said on stderr) */
-};
-
-/* A create's window, on the server's clock; -1: unknown. */
-struct bt_win {
-	double from;            /* the create began after this */
-	double sent;            /* its body's last bytes went before this */
-	double to;              /* its answer (or failure) came before this */
 };
 
 /* A chunk to send. */

@@ -44,76 +44,32 @@ void bt_chunk_fail(const struct bt_chunk *c, const char *fmt, ...)
 
 /* ---- the journal ---- */
 
-static void win_time(jv *o, const char *k, double t)
-{
-	char at[32];
-
-	bt_rfc3339(t, at);
-	*o = jv_object_set(*o, jv_string(k), t >= 0 ? jv_string(at) : jv_null());
-}
-
-static jv win_json(const struct bt_win *w)
-{
-	jv o = jv_object();
-
-	win_time(&o, "from", w->from);
-	win_time(&o, "sent", w->sent);
-	win_time(&o, "to", w->to);
-	return o;
-}
-
-static double rec_time(jv o, const char *k)
-{
-	char at[64];
-
-	return bt_batch_field(o, k, at, sizeof at) < 0 ? -1 : bt_rfc3339_parse(at);
-}
-
-/* The window of a record (borrowed): 0, or -1 for a record written before
- * windows were kept (its "since" is then all there is). */
-static int win_read(jv rec, struct bt_win *w)
-{
-	jv o = jv_object_get(jv_copy(rec), jv_string("window"));
-	int ok = jv_get_kind(o) == JV_KIND_OBJECT;
-
-	w->from = ok ? rec_time(o, "from") : -1;
-	w->sent = ok ? rec_time(o, "sent") : -1;
-	w->to = ok ? rec_time(o, "to") : -1;
-	if (!ok || w->from < 0) {
-		w->from = rec_time(rec, "since");
-		if (w->from >= 0)
-			w->from -= LEGACY_SLACK;
-		w->sent = w->to = -1;
-		ok = 0;
-	}
-	jv_free(o);
-	return ok ? 0 : -1;
-}
-
 /* The record of c in state: the chunk's facts, where it goes, and batch
- * (borrowed) when there is one. */
-static jv record(const struct bt_chunk *c, const char *state, jv batch, const char *error)
+ * (borrowed) when there is one; r is the caller's to free. */
+static void record(const struct bt_chunk *c, const char *state, jv batch,
+                   const char *error, struct bt_jrec *r)
 {
-	jv r = jv_object();
+	struct bt_submit *s = c->s;
 
-	r = jv_object_set(r, jv_string("sha256"), jv_string(c->sha));
-	r = jv_object_set(r, jv_string("tag"), c->s->tag ? jv_string(c->s->tag) : jv_null());
-	r = jv_object_set(r, jv_string("chunk"), jv_string(c->path));
-	r = jv_object_set(r, jv_string("requests"), jv_number((double)c->requests));
-	r = jv_object_set(r, jv_string("bytes"), jv_number((double)(c->bytes + BT_ENVELOPE)));
-	r = jv_object_set(r, jv_string("endpoint"), jv_string(c->s->cfg->base_url));
-	r = jv_object_set(r, jv_string("key_fp"), jv_string(c->s->key_fp));
-	r = jv_object_set(r, jv_string("state"), jv_string(state));
-	r = jv_object_set(r, jv_string("since"), jv_string(c->since));
-	r = jv_object_set(r, jv_string("window"), win_json(&c->win));
-	r = jv_object_set(r, jv_string("batch"), jv_is_valid(batch) ? jv_copy(batch) : jv_null());
-	r = jv_object_set(r, jv_string("error"), error ? jv_string(error) : jv_null());
-	r = jv_object_set(r, jv_string("superseded"), jv_copy(c->superseded));
-	r = jv_object_set(r, jv_string("first_id"), jv_string(c->first_id));
-	r = jv_object_set(r, jv_string("ids_sha256"), jv_string(c->ids));
-	r = jv_object_set(r, jv_string("nonces"), jv_copy(c->nonces));
-	r = jv_object_set(r, jv_string("rejected"), jv_copy(c->rejected));
-	return r;
+	bt_jrec_init(r);
+	r->has = BT_JR_RECORD;
+	r->sha256 = bt_strdup(c->sha);
+	r->tag = s->tag ? bt_strdup(s->tag) : NULL;
+	r->chunk = bt_strdup(c->path);
+	r->requests = c->requests;
+	r->bytes = c->bytes + BT_ENVELOPE;
+	r->endpoint = bt_strdup(s->cfg->base_url);
+	r->key_fp = bt_strdup(s->key_fp);
+	r->state = bt_strdup(state);
+	r->since = bt_strdup(c->since);
+	r->win = c->win;
+	r->batch = jv_is_valid(batch) ? jv_copy(batch) : jv_null();
+	r->error = error ? bt_strdup(error) : NULL;
+	r->superseded = jv_copy(c->superseded);
+	r->first_id = bt_strdup(c->first_id);
+	r->ids_sha256 = bt_strdup(c->ids);
+	r->nonces = jv_copy(c->nonces);
+	r->rejected = jv_copy(c->rejected);
 }
 
 /* The claim that batch (borrowed) may be, or is, c's: for bt-fetch, which
@@ -146,10 +102,11 @@ static int claim(const struct bt_chunk *c, jv batch, const char *state)
 
 static void journal(const struct bt_chunk *c, const char *state, jv batch, const char *error)
 {
-	jv r = record(c, state, batch, error);
+	struct bt_jrec r;
 
-	bt_journal_write(c->s->journal_dir, c->key, r);
-	jv_free(r);
+	record(c, state, batch, error, &r);
+	bt_jrec_write(c->s->journal_dir, c->key, &r);
+	bt_jrec_free(&r);
 }
 
 /* The body's last bytes are about to go: from now on the create may be
@@ -198,46 +155,42 @@ static void add_list(struct bt_idset *set, jv a)
 	jv_free(a);
 }
 
-/* The batches a record (borrowed) holds as surely its own: the batch it
- * made or proved, and those it superseded.  A batch adopted
- * provisionally is not: it may yet prove another's. */
-static void add_ids(struct bt_idset *set, jv rec)
+/* The batches a record holds as surely its own: the batch it made or
+ * proved, and those it superseded.  A batch adopted provisionally is
+ * not: it may yet prove another's. */
+static void add_ids(struct bt_idset *set, const struct bt_jrec *r)
 {
-	jv b;
 	char id[BT_BATCH_ID_MAX];
 
-	add_list(set, jv_object_get(jv_copy(rec), jv_string("superseded")));
-	add_list(set, jv_object_get(jv_copy(rec), jv_string("also")));
-	if (jv_get_kind(bt_jv_get(rec, "provisional")) == JV_KIND_TRUE)
+	add_list(set, jv_copy(r->superseded));
+	add_list(set, jv_copy(r->also));
+	if (r->provisional)
 		return;
-	b = jv_object_get(jv_copy(rec), jv_string("batch"));
-	if (bt_batch_field(b, "id", id, sizeof id) == 0)
+	if (bt_jrec_batch_id(r, id) == 0)
 		bt_idset_add(set, id, 1);
-	jv_free(b);
 }
 
 static int gather(const char *dir, const char *name, jv rec, void *arg)
 {
 	struct known *k = arg;
-	char state[16] = "", *where = bt_asprintf("%s/%s", dir, name);
+	char *where = bt_asprintf("%s/%s", dir, name);
 	struct claim *cl;
-	char endpoint[512];
+	struct bt_jrec r;
 	struct bt_win w;
 	int has_win, busy;
 
+	bt_jrec_from_json(&r, rec);
 	/* a batch id names a batch of one server: records made against
 	 * another (all but those from before endpoints were kept) say
 	 * nothing of this one's batches */
-	if (bt_batch_field(rec, "endpoint", endpoint, sizeof endpoint) == 0 &&
-	    strcmp(endpoint, k->s->cfg->base_url)) {
+	if (r.endpoint && strcmp(r.endpoint, k->s->cfg->base_url)) {
 		free(where);
-		jv_free(rec);
+		bt_jrec_free(&r);
 		return 0;
 	}
-	add_ids(&k->ids, rec);
-	bt_batch_field(rec, "state", state, sizeof state);
-	if (!strcmp(state, "sending") && strcmp(where, k->self)) {
-		has_win = win_read(rec, &w) == 0;
+	add_ids(&k->ids, &r);
+	if (r.state && !strcmp(r.state, "sending") && strcmp(where, k->self)) {
+		has_win = bt_jrec_window(&r, &w) == 0;
 		busy = bt_journal_busy(dir, name);
 		/* a window with no "sent": its body never went whole, so it
 		 * made nothing (unless it is sending still) */
@@ -246,21 +199,21 @@ static int gather(const char *dir, const char *name, jv rec, void *arg)
 			cl = &k->claims[k->nclaims++];
 			cl->where = where;
 			where = NULL;
-			bt_batch_field(rec, "chunk", cl->chunk, sizeof cl->chunk);
+			snprintf(cl->chunk, sizeof cl->chunk, "%s", r.chunk ? r.chunk : "");
 			cl->busy = busy;
 			cl->from = w.from;
 			cl->to = busy || !has_win ? -1 : (w.to >= 0 ? w.to : w.sent) + k->s->grace;
 		}
 	}
 	free(where);
-	jv_free(rec);
+	bt_jrec_free(&r);
 	return 0;
 }
 
 static void known_load(struct known *k, const struct bt_chunk *c)
 {
 	char **dirs = bt_registry_journals(c->s->journal_dir), **d;
-	jv own;
+	struct bt_jrec own;
 
 	memset(k, 0, sizeof *k);
 	k->s = c->s;
@@ -268,9 +221,10 @@ static void known_load(struct known *k, const struct bt_chunk *c)
 	for (d = dirs; *d; d++)
 		if (bt_journal_each(*d, gather, k) < 0 && bt_verbose)
 			bt_warn("%s: cannot read this journal:", *d);
-	own = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
-	add_ids(&k->ids, own);
-	jv_free(own);
+	bt_jrec_init(&own);
+	own.superseded = jv_copy(c->superseded);
+	add_ids(&k->ids, &own);
+	bt_jrec_free(&own);
 	add_list(&k->ids, jv_copy(c->rejected));
 	bt_strv_free(dirs);
 }
@@ -307,8 +261,7 @@ static int list_candidates(double lo, double hi, long long n, const struct known
 		for (i = 0; i < len && !older; i++) {
 			b = jv_array_get(jv_copy(data), i);
 			bt_batch_field(b, "id", id, sizeof id);
-			bt_batch_field(b, "created_at", at, sizeof at);
-			t = bt_rfc3339_parse(at);
+			t = bt_batch_time(b, BT_TIME_CREATED, at, sizeof at);
 			if (t >= 0 && t < lo)
 				older = 1;      /* newest first: the rest are older */
 			else if (t >= 0 && (hi < 0 || t <= hi) && bt_batch_count(b, "total") == n &&
@@ -340,8 +293,7 @@ static int contested(const struct bt_chunk *c, jv cand, const struct known *k,
 	size_t j;
 
 	bt_batch_field(cand, "id", id, sizeof id);
-	bt_batch_field(cand, "created_at", at, sizeof at);
-	t = bt_rfc3339_parse(at);
+	t = bt_batch_time(cand, BT_TIME_CREATED, at, sizeof at);
 	for (j = 0; j < k->nclaims; j++) {
 		const struct claim *cl = &k->claims[j];
 		if (t < cl->from || (cl->to >= 0 && t > cl->to))
@@ -413,12 +365,13 @@ static int adopt(struct bt_chunk *c, jv cands, const char *why)
 	char id[BT_BATCH_ID_MAX], at[40];
 	struct bt_buf msg = { 0 };
 	int i, n = jv_array_length(jv_copy(cands));
-	jv rec, b;
+	struct bt_jrec rec;
+	jv b;
 
 	for (i = 0; i < n; i++) {
 		b = jv_array_get(jv_copy(cands), i);
 		bt_batch_field(b, "id", id, sizeof id);
-		bt_batch_field(b, "created_at", at, sizeof at);
+		bt_batch_time(b, BT_TIME_CREATED, at, sizeof at);
 		if (claim(c, b, "provisional") < 0) {
 			jv_free(b);
 			bt_buf_free(&msg);
@@ -431,12 +384,13 @@ static int adopt(struct bt_chunk *c, jv cands, const char *why)
 		jv_free(b);
 	}
 	b = jv_array_get(jv_copy(cands), 0);
-	rec = record(c, "created", b, NULL);     /* borrows b */
+	record(c, "created", b, NULL, &rec);     /* borrows b */
 	jv_free(b);
-	rec = jv_object_set(rec, jv_string("provisional"), jv_true());
-	rec = jv_object_set(rec, jv_string("candidates"), jv_copy(cands));
-	bt_journal_write(c->s->journal_dir, c->key, rec);
-	jv_free(rec);
+	rec.has |= BT_JR_PROVISIONAL | BT_JR_CANDIDATES;
+	rec.provisional = 1;
+	rec.candidates = jv_copy(cands);
+	bt_jrec_write(c->s->journal_dir, c->key, &rec);
+	bt_jrec_free(&rec);
 	if (n == 1)
 		bt_warn("%s: %s; adopted %s provisionally: bt-fetch lets out its results "
 		        "only if they prove it this chunk's", c->path, why, bt_buf_str(&msg));
@@ -491,7 +445,7 @@ static int settle(struct bt_chunk *c, const struct bt_win *w, const char *why, j
 		for (i = 0; i < r; i++) {
 			b = jv_array_get(jv_copy(cands), i);
 			bt_batch_field(b, "id", id, sizeof id);
-			bt_batch_field(b, "created_at", at, sizeof at);
+			bt_batch_time(b, BT_TIME_CREATED, at, sizeof at);
 			bt_buf_printf(&msg, "%s%s (created %s, %lld requests)", i ? ", " : "",
 			              id, at, bt_batch_count(b, "total"));
 			jv_free(b);
@@ -541,7 +495,7 @@ static int clock_known(const struct bt_chunk *c)
 /* One create, journaled.  The batch; or jv_invalid() when it surely
  * failed (reported; prior, a record from before --force, is put back);
  * or jv_invalid_with_msg(why) when it got no clear answer. */
-static jv create(struct bt_chunk *c, jv prior)
+static jv create(struct bt_chunk *c, const struct bt_jrec *prior)
 {
 	struct bt_create cr;
 	struct bt_resp resp;
@@ -592,8 +546,8 @@ static jv create(struct bt_chunk *c, jv prior)
 		}
 		/* surely not taken: a refusal, or retries that ran out; a
 		 * batch made before (--force) stays the chunk's */
-		if (jv_is_valid(prior))
-			bt_journal_write(c->s->journal_dir, c->key, prior);
+		if (prior)
+			bt_jrec_write(c->s->journal_dir, c->key, prior);
 		else
 			journal(c, "failed", jv_invalid(), resp.err);
 		bt_chunk_fail(c, "%s", resp.err);
@@ -631,33 +585,31 @@ struct elsewhere {
 static int look_elsewhere(const char *dir, const char *name, jv rec, void *arg)
 {
 	struct elsewhere *e = arg;
+	struct bt_submit *s = e->c->s;
 	struct bt_resp resp;
-	char state[16] = "", id[BT_BATCH_ID_MAX];
-	jv b, fresh;
-
-	char endpoint[512];
+	char id[BT_BATCH_ID_MAX];
+	struct bt_jrec r;
+	int created;
+	jv fresh;
 
 	(void)dir;
+	bt_jrec_from_json(&r, rec);
 	if (strncmp(name, e->c->key, e->plen) || (name[e->plen] && name[e->plen] != '.') ||
 	    !strcmp(name, e->c->key) ||
 	    /* another server's batch ids say nothing of this one's */
-	    (bt_batch_field(rec, "endpoint", endpoint, sizeof endpoint) == 0 &&
-	     strcmp(endpoint, e->c->s->cfg->base_url))) {
-		jv_free(rec);
+	    (r.endpoint && strcmp(r.endpoint, s->cfg->base_url))) {
+		bt_jrec_free(&r);
 		return 0;
 	}
-	bt_batch_field(rec, "state", state, sizeof state);
-	b = jv_object_get(jv_copy(rec), jv_string("batch"));
-	jv_free(rec);
-	if (strcmp(state, "created") || bt_batch_field(b, "id", id, sizeof id) < 0 || e->c->s->dry_run) {
-		if (e->c->s->dry_run && !strcmp(state, "created"))
-			e->batch = b;
-		else
-			jv_free(b);
-		return e->c->s->dry_run && jv_is_valid(e->batch);
+	created = r.state && !strcmp(r.state, "created");
+	if (!created || bt_jrec_batch_id(&r, id) < 0 || s->dry_run) {
+		if (s->dry_run && created)
+			e->batch = jv_copy(r.batch);
+		bt_jrec_free(&r);
+		return s->dry_run && jv_is_valid(e->batch);
 	}
-	jv_free(b);
-	fresh = bt_batch_get(e->c->s->http, id, &resp);
+	bt_jrec_free(&r);
+	fresh = bt_batch_get(s->http, id, &resp);
 	bt_resp_free(&resp);
 	if (jv_is_valid(fresh) && bt_batch_count(fresh, "total") == e->c->requests) {
 		e->batch = fresh;
@@ -738,9 +690,10 @@ static jv adopt_named(struct bt_chunk *c)
 static void dry(struct bt_chunk *c)
 {
 	struct bt_buf b = { 0 };
-	jv rec = bt_journal_read(c->s->journal_dir, c->key), batch, x;
+	struct bt_jrec r;
+	jv batch, x;
 
-	batch = jv_is_valid(rec) ? jv_object_get(jv_copy(rec), jv_string("batch")) : elsewhere(c);
+	batch = bt_jrec_read(c->s->journal_dir, c->key, &r) ? jv_copy(r.batch) : elsewhere(c);
 	bt_buf_adds(&b, "{\"chunk\":");
 	bt_json_write_str(&b, c->path, strlen(c->path));
 	bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"sha256\":\"%s\",\"batch\":",
@@ -753,64 +706,57 @@ static void dry(struct bt_chunk *c)
 	bt_buf_free(&b);
 	jv_free(x);
 	jv_free(batch);
-	jv_free(rec);
+	bt_jrec_free(&r);
 }
 
-/* The record of c, when there is one: for this endpoint, else one made
- * against the same server under another key whose batch this key sees,
- * else an old one left "sending" (from before endpoints were kept).
- * c->superseded and c->since are taken from it; state is set. */
-static jv load_record(struct bt_chunk *c, char state[16])
+/* An array member of a record, else an empty array. */
+static jv array_of(jv a)
 {
-	char *legacy, ep[16];
-	jv rec = bt_journal_read(c->s->journal_dir, c->key), batch, x;
+	return jv_get_kind(a) == JV_KIND_ARRAY ? jv_copy(a) : jv_array();
+}
 
-	state[0] = 0;
-	c->superseded = jv_array();
-	c->nonces = jv_array();
-	c->rejected = jv_array();
-	if (!jv_is_valid(rec) && !c->s->adopt_id) {
+/* The record of c, in r, when there is one: for this endpoint, else one
+ * made against the same server under another key whose batch this key
+ * sees, else an old one left "sending" (from before endpoints were kept).
+ * c->superseded, c->nonces, c->rejected and c->since are taken from it.
+ * Its state, "" when there is none. */
+static const char *load_record(struct bt_chunk *c, struct bt_jrec *r)
+{
+	struct bt_submit *s = c->s;
+	int found = bt_jrec_read(s->journal_dir, c->key, r);
+	char *legacy;
+	jv batch;
+
+	if (!found && !s->adopt_id) {
 		batch = elsewhere(c);
 		if (jv_is_valid(batch)) {
+			c->superseded = jv_array();
+			c->nonces = jv_array();
+			c->rejected = jv_array();
 			journal(c, "created", batch, NULL);
-			rec = bt_journal_read(c->s->journal_dir, c->key);
+			jv_free(c->superseded);
+			jv_free(c->nonces);
+			jv_free(c->rejected);
+			bt_jrec_free(r);
+			found = bt_jrec_read(s->journal_dir, c->key, r);
 			jv_free(batch);
 		} else {
-			legacy = bt_asprintf("%s%s%s", c->s->tag ? c->s->tag : "", c->s->tag ? "." : "", c->sha);
-			rec = bt_journal_read(c->s->journal_dir, legacy);
-			bt_batch_field(rec, "state", state, 16);
-			if (strcmp(state, "sending") ||
-			    bt_batch_field(rec, "endpoint", ep, sizeof ep) == 0) {
-				jv_free(rec);
-				rec = jv_invalid();
+			legacy = bt_asprintf("%s%s%s", s->tag ? s->tag : "", s->tag ? "." : "", c->sha);
+			bt_jrec_free(r);
+			found = bt_jrec_read(s->journal_dir, legacy, r);
+			if (found && (!r->state || strcmp(r->state, "sending") || r->endpoint)) {
+				bt_jrec_free(r);
+				bt_jrec_init(r);
+				found = 0;
 			}
 			free(legacy);
 		}
 	}
-	state[0] = 0;
-	if (jv_is_valid(rec)) {
-		bt_batch_field(rec, "state", state, 16);
-		bt_batch_field(rec, "since", c->since, sizeof c->since);
-		x = jv_object_get(jv_copy(rec), jv_string("superseded"));
-		if (jv_get_kind(x) == JV_KIND_ARRAY) {
-			jv_free(c->superseded);
-			c->superseded = x;
-		} else
-			jv_free(x);
-		x = jv_object_get(jv_copy(rec), jv_string("nonces"));
-		if (jv_get_kind(x) == JV_KIND_ARRAY) {
-			jv_free(c->nonces);
-			c->nonces = x;
-		} else
-			jv_free(x);
-		x = jv_object_get(jv_copy(rec), jv_string("rejected"));
-		if (jv_get_kind(x) == JV_KIND_ARRAY) {
-			jv_free(c->rejected);
-			c->rejected = x;
-		} else
-			jv_free(x);
-	}
-	return rec;
+	c->superseded = array_of(r->superseded);
+	c->nonces = array_of(r->nonces);
+	c->rejected = array_of(r->rejected);
+	snprintf(c->since, sizeof c->since, "%s", found && r->since ? r->since : "");
+	return found && r->state ? r->state : "";
 }
 
 /* The same chunk (same tag, bytes, server and key) sent from another
@@ -818,18 +764,15 @@ static jv load_record(struct bt_chunk *c, char state[16])
  * holds a batch, else 0. */
 static int sent_elsewhere(struct bt_chunk *c)
 {
-	char **dirs = bt_registry_journals(NULL), **d, st[16], id[BT_BATCH_ID_MAX], *top;
-	jv rec, b;
+	char **dirs = bt_registry_journals(NULL), **d, id[BT_BATCH_ID_MAX], *top;
+	struct bt_jrec rec;
 	int r = 0;
 
 	for (d = dirs; *d; d++) {
 		if (!strcmp(*d, c->s->journal_abs))
 			continue;
-		rec = bt_journal_read(*d, c->key);
-		st[0] = 0;
-		bt_batch_field(rec, "state", st, sizeof st);
-		b = jv_is_valid(rec) ? jv_object_get(jv_copy(rec), jv_string("batch")) : jv_invalid();
-		if (!strcmp(st, "created") && bt_batch_field(b, "id", id, sizeof id) == 0) {
+		bt_jrec_read(*d, c->key, &rec);
+		if (rec.state && !strcmp(rec.state, "created") && bt_jrec_batch_id(&rec, id) == 0) {
 			top = bt_strdup(*d);
 			if (strlen(top) > 8 && !strcmp(top + strlen(top) - 8, "/journal"))
 				top[strlen(top) - 8] = 0;
@@ -845,64 +788,53 @@ static int sent_elsewhere(struct bt_chunk *c)
 				r = 1;
 			}
 			free(top);
-			jv_free(b);
-			jv_free(rec);
+			bt_jrec_free(&rec);
 			break;
 		}
-		jv_free(b);
-		jv_free(rec);
+		bt_jrec_free(&rec);
 	}
 	bt_strv_free(dirs);
 	return r;
 }
 
 /* A batch made before, for --force or --adopt: superseded unless the
- * new one fails, when it is put back.  The record to put back, or
- * jv_invalid(). */
-static jv supersede(struct bt_chunk *c, jv rec)
+ * new one fails, when its record (rec, as loaded) is put back. */
+static void supersede(struct bt_chunk *c, const struct bt_jrec *rec)
 {
 	char id[BT_BATCH_ID_MAX];
-	jv x = jv_object_get(jv_copy(rec), jv_string("batch"));
 
-	if (bt_batch_field(x, "id", id, sizeof id) == 0 &&
+	if (bt_jrec_batch_id(rec, id) == 0 &&
 	    !(c->s->adopt_id && !strcmp(id, c->s->adopt_id)))
 		c->superseded = jv_array_append(c->superseded, jv_string(id));
-	jv_free(x);
-	return jv_copy(rec);
 }
 
 /* The batch a record "created" holds, said on stderr when it is on trust. */
-static jv recorded(const struct bt_chunk *c, jv rec)
+static jv recorded(const struct bt_chunk *c, const struct bt_jrec *rec)
 {
+	const char *tag = c->s->tag;
 	char id[BT_BATCH_ID_MAX];
-	jv batch = jv_object_get(jv_copy(rec), jv_string("batch"));
-	jv x = jv_object_get(jv_copy(rec), jv_string("provisional"));
+	int n = jv_get_kind(rec->candidates) == JV_KIND_ARRAY ?
+	        jv_array_length(jv_copy(rec->candidates)) : 0;
 
-	jv cands = jv_object_get(jv_copy(rec), jv_string("candidates"));
-
-	bt_batch_field(batch, "id", id, sizeof id);
-	if (jv_get_kind(x) == JV_KIND_TRUE && jv_get_kind(cands) == JV_KIND_ARRAY &&
-	    jv_array_length(jv_copy(cands)) > 0) {
+	if (rec->provisional && n > 0) {
 		bt_warn("%s: %d batch(es) adopted provisionally; bt-fetch checks them",
-		        c->path, jv_array_length(jv_copy(cands)));
-		jv_free(batch);
-		jv_free(x);
-		return cands;
+		        c->path, n);
+		return jv_copy(rec->candidates);
 	}
-	jv_free(cands);
-	if (jv_get_kind(x) == JV_KIND_TRUE)
+	if (bt_jrec_batch_id(rec, id) < 0)
+		id[0] = 0;
+	if (rec->provisional)
 		bt_warn("%s: %s was adopted provisionally; bt-fetch checks it", c->path, id);
 	else    /* always said: a retry round that sends nothing must not be silent */
 		bt_warn("%s: sent before as %s%s%s: printing that batch instead of sending "
 		        "it again (to send it anew, give %s --tag)", c->path, id,
-		        c->s->tag ? " under --tag " : "", c->s->tag ? c->s->tag : "", c->s->tag ? "another" : "a new");
-	jv_free(x);
-	return batch;
+		        tag ? " under --tag " : "", tag ? tag : "", tag ? "another" : "a new");
+	return jv_copy(rec->batch);
 }
 
 /* Send c: at most three creates, each that gets no clear answer settled
  * before the next.  The batch, or jv_invalid() (reported). */
-static jv send_chunk(struct bt_chunk *c, jv prior)
+static jv send_chunk(struct bt_chunk *c, const struct bt_jrec *prior)
 {
 	char why[1200];
 	int tries, r;
@@ -929,31 +861,37 @@ static jv send_chunk(struct bt_chunk *c, jv prior)
 
 void bt_submit_chunk(struct bt_chunk *c)
 {
-	char state[16];
-	jv rec, prior = jv_invalid(), batch = jv_invalid();
+	struct bt_submit *s = c->s;
+	const struct bt_jrec *prior = NULL;
+	const char *state;
+	struct bt_jrec rec;
+	jv batch = jv_invalid();
 	struct bt_win w;
 	int lock, r = 0;
 
-	snprintf(c->key, sizeof c->key, "%s%s%s%s%s", c->s->tag ? c->s->tag : "", c->s->tag ? "." : "",
-	         c->sha, c->s->dry_run && !c->s->cfg->key ? "" : ".", c->s->dry_run && !c->s->cfg->key ? "" : c->s->key_fp);
-	if (c->s->dry_run) {
+	snprintf(c->key, sizeof c->key, "%s%s%s%s%s", s->tag ? s->tag : "", s->tag ? "." : "",
+	         c->sha, s->dry_run && !s->cfg->key ? "" : ".",
+	         s->dry_run && !s->cfg->key ? "" : s->key_fp);
+	if (s->dry_run) {
 		dry(c);
 		return;
 	}
-	lock = bt_journal_lock(c->s->journal_dir, c->key);
-	rec = load_record(c, state);
-	if (!strcmp(state, "created") && (c->s->force || c->s->adopt_id))
-		prior = supersede(c, rec);
-	if (c->s->adopt_id)
+	lock = bt_journal_lock(s->journal_dir, c->key);
+	state = load_record(c, &rec);
+	if (!strcmp(state, "created") && (s->force || s->adopt_id)) {
+		supersede(c, &rec);
+		prior = &rec;
+	}
+	if (s->adopt_id)
 		batch = adopt_named(c);
-	else if (!state[0] && !c->s->force && sent_elsewhere(c))
+	else if (!state[0] && !s->force && sent_elsewhere(c))
 		;       /* reported */
-	else if (!strcmp(state, "created") && !c->s->force)
-		batch = recorded(c, rec);
+	else if (!strcmp(state, "created") && !s->force)
+		batch = recorded(c, &rec);
 	else {
-		if (!strcmp(state, "sending") && !c->s->force) {
+		if (!strcmp(state, "sending") && !s->force) {
 			/* the last create got no clear answer: did it make the batch? */
-			if (win_read(rec, &w) == 0)
+			if (bt_jrec_window(&rec, &w) == 0)
 				c->win = w;
 			if (c->win.from >= 0 && w.sent < 0) {
 				if (bt_verbose)
@@ -975,8 +913,7 @@ void bt_submit_chunk(struct bt_chunk *c)
 	} else if (jv_is_valid(batch))
 		bt_print_json(batch);
 	jv_free(batch);
-	jv_free(rec);
-	jv_free(prior);
+	bt_jrec_free(&rec);
 	jv_free(c->superseded);
 	jv_free(c->nonces);
 	jv_free(c->rejected);
