@@ -94,7 +94,7 @@ static void unknown(const char *where, const char *model)
 
 /* ---- requests ---- */
 
-/* Input tokens as the API counts them: POST /v1/messages/count_tokens. */
+/* Input tokens as the API counts them: the provider's count_tokens. */
 static long long count_tokens(const char *where, jv params)
 {
 	struct bt_buf b = { 0 };
@@ -120,7 +120,7 @@ static long long count_tokens(const char *where, jv params)
 	jv_free(body);
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
-	req.path = "/v1/messages/count_tokens";
+	req.path = bt_provider()->count_tokens_path;
 	req.body = b.p;
 	req.body_len = b.len;
 	req.body_fd = -1;

@@ -25,6 +25,7 @@ static struct {
 /* one batch's download */
 struct fetch {
 	const char *id;
+	jv batch;               /* its object (borrowed) */
 	struct bt_buf part;     /* a line not yet complete */
 	struct bt_buf mended;   /* a line made valid UTF-8 */
 	int said_utf8;          /* bad UTF-8 was said */
@@ -467,25 +468,28 @@ static int restart(void *arg)
  * or -1 (reported). */
 static long long ready(const char *id, jv batch)
 {
+	const struct bt_provider *pv = bt_provider();
 	char status[32], archived[64];
 	long long total;
 
-	bt_batch_field(batch, "processing_status", status, sizeof status);
-	if (strcmp(status, "ended")) {
+	bt_batch_field(batch, pv->status_field, status, sizeof status);
+	if (bt_batch_state(batch) != BT_BATCH_ENDED) {
 		fail(id, "not ended (%s): its results are not ready; pipe it through bt-wait first",
 		     status[0] ? status : "no status");
 		return -1;
 	}
-	if (bt_batch_field(batch, "archived_at", archived, sizeof archived) == 0) {
+	if (pv->archived_field &&
+	    bt_batch_field(batch, pv->archived_field, archived, sizeof archived) == 0) {
 		fail(id, "archived at %s: its results are gone (they are kept 29 days)",
 		     archived);
 		return -1;
 	}
 	total = bt_batch_count(batch, "total");
 	if (total == -2)
-		fail(id, "bad answer: request_counts: a count that is not a whole number from 0 to 2^53");
+		fail(id, "bad answer: %s: a count that is not a whole number from 0 to 2^53",
+		     pv->counts_field);
 	else if (total < 0)
-		fail(id, "the batch has no request_counts");
+		fail(id, "the batch has no %s", pv->counts_field);
 	return total;
 }
 
@@ -581,15 +585,19 @@ static void done_add(const char *id)
  * ends early without an error is tried again too).  0, or -1 (reported). */
 static int download(struct fetch *f, long long total)
 {
-	char path[BT_BATCH_ID_MAX + 64];
+	char path[2][BT_PATH_MAX];
 	struct bt_req req;
 	struct bt_resp resp;
 	int tries, r = 0;
 
 	memset(&req, 0, sizeof req);
-	snprintf(path, sizeof path, "/v1/messages/batches/%s/results", f->id);
+	/* one download (Anthropic's); a provider with two (OpenAI's output
+	 * and error files) is not built yet */
+	if (bt_batch_results(f->batch, f->id, path) != 1)
+		bt_die(BT_EXIT_FAIL, "%s: provider %s: results in several files: not built yet",
+		       f->id, bt_provider()->name);
 	req.method = "GET";
-	req.path = path;
+	req.path = path[0];
 	req.body_fd = -1;
 	req.may_repeat = 1;
 	req.sink = sink;
@@ -654,6 +662,7 @@ static void fetch(const char *id, jv batch)
 	}
 	memset(&f, 0, sizeof f);
 	f.id = id;
+	f.batch = batch;
 	f.tag_at = -1;
 	nclaims = jv_array_length(jv_copy(claims));
 	if (nclaims == 1 && stream_checked(&f, claims))

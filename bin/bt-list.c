@@ -47,9 +47,10 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *keyfile = NULL, *status = NULL;
+	const char *keyfile = NULL;
+	int status = -1;        /* --status: BT_BATCH_*, -1 none */
 	long long max = -1, printed = 0, page_size = PAGE_MAX, limit;
-	char st[32], err[1200];
+	char err[1200];
 	struct bt_pages pages;
 	int c, i, r;
 	jv data, b;
@@ -60,10 +61,12 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'n': max = bt_num(optarg, 1, 1000000000000LL, "-n"); break;
 		case 's':
-			if (strcmp(optarg, "in_progress") && strcmp(optarg, "canceling") &&
-			    strcmp(optarg, "ended"))
+			/* bt's three states, in the words of bt.7 */
+			status = !strcmp(optarg, "in_progress") ? BT_BATCH_RUNNING :
+			         !strcmp(optarg, "canceling") ? BT_BATCH_CANCELING :
+			         !strcmp(optarg, "ended") ? BT_BATCH_ENDED : -1;
+			if (status < 0)
 				bt_die(BT_EXIT_USAGE, "--status: '%s' is not in_progress, canceling or ended", optarg);
-			status = optarg;
 			break;
 		case 'p': page_size = bt_num(optarg, 1, PAGE_MAX, "--page-size"); break;
 		case 'k': keyfile = optarg; break;
@@ -87,7 +90,7 @@ int main(int argc, char **argv)
 	do {
 		/* without a filter, no more than will be printed */
 		limit = page_size;
-		if (max > 0 && !status && max - printed < limit)
+		if (max > 0 && status < 0 && max - printed < limit)
 			limit = max - printed;
 		jv_free(listing.page);
 		bt_resp_free(&listing.resp);     /* bt_http forgets it otherwise */
@@ -99,8 +102,7 @@ int main(int argc, char **argv)
 		listing.page = data;
 		for (i = 0; i < jv_array_length(jv_copy(data)) && printed != max; i++) {
 			b = jv_array_get(jv_copy(data), i);
-			if (!status || (bt_batch_field(b, "processing_status", st, sizeof st) == 0 &&
-			                !strcmp(st, status))) {
+			if (status < 0 || bt_batch_state(b) == status) {
 				bt_print_json(b);
 				printed++;
 			}

@@ -1,9 +1,10 @@
 /* bt-send — requests in, results out, through the synchronous Messages API.
  *
  * Every request line is checked first, as bt-submit checks it, and the
- * custom_ids must be unique; then each request's params go to
- * POST /v1/messages through lib's transfer engine, -c at once, within the
- * rate limits (lib/ratelimit.c), each retried by the one rule.  Each
+ * custom_ids must be unique; then each request's params go to the
+ * provider's synchronous endpoint (lib/provider.c) through lib's transfer
+ * engine, -c at once, within the rate limits (lib/ratelimit.c), each
+ * retried by the one rule.  Each
  * answer is written as the result line bt-fetch would write for it, with
  * one write(2), so bt-join, bt-retry and bt-cost read both modes alike.
  */
@@ -427,7 +428,7 @@ static double admit(void)
 		c->out_tokens = need[2];
 		memset(&req, 0, sizeof req);
 		req.method = "POST";
-		req.path = "/v1/messages";
+		req.path = bt_provider()->send_path;
 		req.body = params;
 		req.body_len = plen;
 		req.body_fd = -1;

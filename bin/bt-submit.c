@@ -1,21 +1,11 @@
 /* bt-submit — requests or chunks in, batches out: never paid for twice,
  * and never another job's batch taken for ours.
  *
- * Every create goes through a write-ahead journal in $BT_STATE_DIR/journal,
- * one record a chunk, named [TAG.]SHA256.ENDPOINT: the SHA-256 of the
- * chunk's bytes, and a fingerprint of where it goes (the base URL and the
- * key, hashed: never the key itself).
- *
- *   before the create            {"state":"sending","window":{"from":T},...}
- *   before its last body bytes   window.sent
- *   after the answer             {"state":"created","batch":{MessageBatch},...}
- *   after a sure refusal         {"state":"failed","error":"...",...}
- *
- * Window times are on the server's clock, learnt from its Date headers.  A
- * chunk whose record says "created" is not sent again (--force sends it
- * anyway).  A record left "sending" (a crash, a dropped connection, a 5xx
- * after the body went out) is settled against the batch list before
- * anything is sent again: see settle(), and RECONCILIATION in bt.7.
+ * This is the program: its options, the checking of chunk files and the
+ * spooling of requests on stdin into chunks.  Each chunk then goes to
+ * bt_submit_chunk (lib/reconcile.c): the write-ahead journal, the create
+ * through the provider, and the reconciliation of a create that got no
+ * clear answer (RECONCILIATION in bt.7).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,49 +22,15 @@
 
 #include "bt.h"
 
-#define LEGACY_SLACK 300.0  /* a record from before windows: its "since" is
-                               our clock, allowed this much skew */
-#define BUSY_WAIT 300.0     /* seconds to wait for another create under way */
-#define GRACE 60.0          /* a batch is made at most this long after its
-                               body went (BT_RECONCILE_GRACE overrides) */
-#define LOOK_GAP 2.0        /* between the two looks at the list */
 
 static struct bt_config cfg;
-static struct bt_http *http;
-static int force, dry_run, failed;
-static const char *tag;         /* --tag: a namespace in the journal */
-static const char *adopt_id;    /* --adopt */
-static int adopted;             /* chunks --adopt was used for */
+static struct bt_submit sub = {
+	.cfg = &cfg, .grace = BT_RECONCILE_GRACE, .look_gap = BT_RECONCILE_GAP,
+};
 static long long max_requests = BT_MAX_REQUESTS, max_bytes = BT_CHUNK_MAX;
-static char *journal_dir, *journal_abs, *spool_dir;
-static char key_fp[17];         /* where we send: bt_endpoint_fp */
-static double grace = GRACE, look_gap = LOOK_GAP;
+static char *spool_dir;
 static const char *max_cost;        /* --max-cost as given */
 static long long max_cost_micro;
-
-/* a chunk to send */
-struct chunk {
-	const char *path;
-	const char *where;          /* "stdin:LINE" or NULL, for messages */
-	char sha[65];
-	long long requests, bytes;  /* bytes of the file; the body has 14 more */
-	jv superseded;              /* ids of batches made for it before --force */
-	jv nonces;                  /* of every create of it, oldest first */
-	jv rejected;                /* batches its results proved not its own */
-	char first_id[BT_ID_MAX + 1];  /* the first request's custom_id, */
-	off_t first_at, first_len;  /* its value's bytes in the file ("..."), */
-	int taggable;               /* and whether creates tag it */
-	char ids[65];               /* the digest of its custom_ids */
-	struct bt_idlist idl;       /* and the ids themselves (sorted) */
-	char nonce[BT_NONCE_LEN + 1];  /* this create's; "" when untagged */
-	char key[160];              /* its journal record: [TAG.]SHA256.ENDPOINT */
-	char since[32];             /* our clock: when the last create began */
-	struct win {                /* on the server's clock; -1: unknown */
-		double from;        /* the create began after this */
-		double sent;        /* its body's last bytes went before this */
-		double to;          /* its answer (or failure) came before this */
-	} win;
-};
 
 static void usage(FILE *f, int status)
 {
@@ -125,7 +81,7 @@ static void not_chunk(const char *where, const char *path, const char *why)
 /* A chunk file must be what bt-split writes: requests, one a line, each
  * "\n"-terminated, no blank lines, ids unique, within the batch limits. */
 /* The chunk's first request s[0..n), whose custom_id is id. */
-static void note_first(struct chunk *c, const char *s, size_t n, const char *id)
+static void note_first(struct bt_chunk *c, const char *s, size_t n, const char *id)
 {
 	const char *at;
 	size_t len;
@@ -138,7 +94,7 @@ static void note_first(struct chunk *c, const char *s, size_t n, const char *id)
 
 /* A create tags the first request when bt-fetch will find the tag's
  * claim (there is a registry), and there is room for its bytes. */
-static void set_taggable(struct chunk *c)
+static void set_taggable(struct bt_chunk *c)
 {
 	char *reg = bt_registry_dir();
 
@@ -146,7 +102,7 @@ static void set_taggable(struct chunk *c)
 	free(reg);
 }
 
-static void check_chunk(struct chunk *c)
+static void check_chunk(struct bt_chunk *c)
 {
 	struct bt_lines l;
 	struct bt_idset ids = { 0 };
@@ -208,959 +164,6 @@ static void check_chunk(struct chunk *c)
 	bt_lines_close(&l);
 }
 
-static void chunk_fail(const struct chunk *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void chunk_fail(const struct chunk *c, const char *fmt, ...)
-{
-	char msg[2000];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	bt_warn("%s: %s", c->path, msg);
-	failed = 1;
-}
-
-/* ---- the journal ---- */
-
-static void win_time(jv *o, const char *k, double t)
-{
-	char at[32];
-
-	bt_rfc3339(t, at);
-	*o = jv_object_set(*o, jv_string(k), t >= 0 ? jv_string(at) : jv_null());
-}
-
-static jv win_json(const struct win *w)
-{
-	jv o = jv_object();
-
-	win_time(&o, "from", w->from);
-	win_time(&o, "sent", w->sent);
-	win_time(&o, "to", w->to);
-	return o;
-}
-
-static double rec_time(jv o, const char *k)
-{
-	char at[64];
-
-	return bt_batch_field(o, k, at, sizeof at) < 0 ? -1 : bt_rfc3339_parse(at);
-}
-
-/* The window of a record (borrowed): 0, or -1 for a record written before
- * windows were kept (its "since" is then all there is). */
-static int win_read(jv rec, struct win *w)
-{
-	jv o = jv_object_get(jv_copy(rec), jv_string("window"));
-	int ok = jv_get_kind(o) == JV_KIND_OBJECT;
-
-	w->from = ok ? rec_time(o, "from") : -1;
-	w->sent = ok ? rec_time(o, "sent") : -1;
-	w->to = ok ? rec_time(o, "to") : -1;
-	if (!ok || w->from < 0) {
-		w->from = rec_time(rec, "since");
-		if (w->from >= 0)
-			w->from -= LEGACY_SLACK;
-		w->sent = w->to = -1;
-		ok = 0;
-	}
-	jv_free(o);
-	return ok ? 0 : -1;
-}
-
-/* The record of c in state: the chunk's facts, where it goes, and batch
- * (borrowed) when there is one. */
-static jv record(const struct chunk *c, const char *state, jv batch, const char *error)
-{
-	jv r = jv_object();
-
-	r = jv_object_set(r, jv_string("sha256"), jv_string(c->sha));
-	r = jv_object_set(r, jv_string("tag"), tag ? jv_string(tag) : jv_null());
-	r = jv_object_set(r, jv_string("chunk"), jv_string(c->path));
-	r = jv_object_set(r, jv_string("requests"), jv_number((double)c->requests));
-	r = jv_object_set(r, jv_string("bytes"), jv_number((double)(c->bytes + BT_ENVELOPE)));
-	r = jv_object_set(r, jv_string("endpoint"), jv_string(cfg.base_url));
-	r = jv_object_set(r, jv_string("key_fp"), jv_string(key_fp));
-	r = jv_object_set(r, jv_string("state"), jv_string(state));
-	r = jv_object_set(r, jv_string("since"), jv_string(c->since));
-	r = jv_object_set(r, jv_string("window"), win_json(&c->win));
-	r = jv_object_set(r, jv_string("batch"), jv_is_valid(batch) ? jv_copy(batch) : jv_null());
-	r = jv_object_set(r, jv_string("error"), error ? jv_string(error) : jv_null());
-	r = jv_object_set(r, jv_string("superseded"), jv_copy(c->superseded));
-	r = jv_object_set(r, jv_string("first_id"), jv_string(c->first_id));
-	r = jv_object_set(r, jv_string("ids_sha256"), jv_string(c->ids));
-	r = jv_object_set(r, jv_string("nonces"), jv_copy(c->nonces));
-	r = jv_object_set(r, jv_string("rejected"), jv_copy(c->rejected));
-	return r;
-}
-
-/* The claim that batch (borrowed) may be, or is, c's: for bt-fetch, which
- * lets out its results only when they prove it (bt.7, RECONCILIATION). */
-static int claim(const struct chunk *c, jv batch, const char *state)
-{
-	char id[BT_BATCH_ID_MAX];
-	jv cl = jv_object();
-	int r;
-
-	bt_batch_field(batch, "id", id, sizeof id);
-	cl = jv_object_set(cl, jv_string("state"), jv_string(state));
-	cl = jv_object_set(cl, jv_string("endpoint"), jv_string(cfg.base_url));
-	cl = jv_object_set(cl, jv_string("key_fp"), jv_string(key_fp));
-	cl = jv_object_set(cl, jv_string("journal"), jv_string(journal_abs));
-	cl = jv_object_set(cl, jv_string("record"), jv_string(c->key));
-	cl = jv_object_set(cl, jv_string("chunk"), jv_string(c->path));
-	cl = jv_object_set(cl, jv_string("requests"), jv_number((double)c->requests));
-	cl = jv_object_set(cl, jv_string("ids_sha256"), jv_string(c->ids));
-	cl = jv_object_set(cl, jv_string("first_id"), jv_string(c->first_id));
-	cl = jv_object_set(cl, jv_string("nonces"), jv_copy(c->nonces));
-	/* a batch its own create made: bt-fetch streams its results, each
-	 * checked against the chunk's ids as it goes */
-	if (!strcmp(state, "made"))
-		bt_claim_put_ids(id, cl, &c->idl);
-	r = bt_claim_put(id, cl);
-	jv_free(cl);
-	return r;
-}
-
-static void journal(const struct chunk *c, const char *state, jv batch, const char *error)
-{
-	jv r = record(c, state, batch, error);
-
-	bt_journal_write(journal_dir, c->key, r);
-	jv_free(r);
-}
-
-/* The body's last bytes are about to go: from now on the create may be
- * taken whole.  A record without "sent" proves it was not. */
-static void body_end(void *arg)
-{
-	struct chunk *c = arg;
-	double lo, hi;
-
-	if (bt_http_clock(http, &lo, &hi) < 0)
-		return;
-	c->win.sent = bt_now() + hi;
-	journal(c, "sending", jv_invalid(), NULL);
-}
-
-/* ---- what every journal on this machine knows ---- */
-
-/* A create that got no clear answer, in some journal, and the window in
- * which its batch, if any, was made. */
-struct claim {
-	char *where;            /* "JOURNAL/NAME" */
-	char chunk[200];
-	double from, to;        /* to: -1 for no end (it is under way) */
-	int busy;
-};
-
-struct known {
-	struct bt_idset ids;    /* every batch some record names */
-	struct claim *claims;
-	size_t nclaims;
-	char *self;             /* our own record: "JOURNAL/NAME" */
-};
-
-static void add_list(struct bt_idset *set, jv a)
-{
-	int i, n = jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-	jv x;
-
-	for (i = 0; i < n; i++) {
-		x = jv_array_get(jv_copy(a), i);
-		if (jv_get_kind(x) == JV_KIND_STRING)
-			bt_idset_add(set, jv_string_value(x), 1);
-		jv_free(x);
-	}
-	jv_free(a);
-}
-
-/* The batches a record (borrowed) holds as surely its own: the batch it
- * made or proved, and those it superseded.  A batch adopted
- * provisionally is not: it may yet prove another's. */
-static void add_ids(struct bt_idset *set, jv rec)
-{
-	jv b;
-	char id[BT_BATCH_ID_MAX];
-
-	add_list(set, jv_object_get(jv_copy(rec), jv_string("superseded")));
-	add_list(set, jv_object_get(jv_copy(rec), jv_string("also")));
-	if (jv_get_kind(bt_jv_get(rec, "provisional")) == JV_KIND_TRUE)
-		return;
-	b = jv_object_get(jv_copy(rec), jv_string("batch"));
-	if (bt_batch_field(b, "id", id, sizeof id) == 0)
-		bt_idset_add(set, id, 1);
-	jv_free(b);
-}
-
-static int gather(const char *dir, const char *name, jv rec, void *arg)
-{
-	struct known *k = arg;
-	char state[16] = "", *where = bt_asprintf("%s/%s", dir, name);
-	struct claim *cl;
-	char endpoint[512];
-	struct win w;
-	int has_win, busy;
-
-	/* a batch id names a batch of one server: records made against
-	 * another (all but those from before endpoints were kept) say
-	 * nothing of this one's batches */
-	if (bt_batch_field(rec, "endpoint", endpoint, sizeof endpoint) == 0 &&
-	    strcmp(endpoint, cfg.base_url)) {
-		free(where);
-		jv_free(rec);
-		return 0;
-	}
-	add_ids(&k->ids, rec);
-	bt_batch_field(rec, "state", state, sizeof state);
-	if (!strcmp(state, "sending") && strcmp(where, k->self)) {
-		has_win = win_read(rec, &w) == 0;
-		busy = bt_journal_busy(dir, name);
-		/* a window with no "sent": its body never went whole, so it
-		 * made nothing (unless it is sending still) */
-		if (busy || !has_win || w.sent >= 0) {
-			k->claims = bt_realloc(k->claims, (k->nclaims + 1) * sizeof *k->claims);
-			cl = &k->claims[k->nclaims++];
-			cl->where = where;
-			where = NULL;
-			bt_batch_field(rec, "chunk", cl->chunk, sizeof cl->chunk);
-			cl->busy = busy;
-			cl->from = w.from;
-			cl->to = busy || !has_win ? -1 : (w.to >= 0 ? w.to : w.sent) + grace;
-		}
-	}
-	free(where);
-	jv_free(rec);
-	return 0;
-}
-
-static void known_load(struct known *k, const struct chunk *c)
-{
-	char **dirs = bt_registry_journals(journal_dir), **d;
-	jv own;
-
-	memset(k, 0, sizeof *k);
-	k->self = bt_asprintf("%s/%s", journal_abs, c->key);
-	for (d = dirs; *d; d++)
-		if (bt_journal_each(*d, gather, k) < 0 && bt_verbose)
-			bt_warn("%s: cannot read this journal:", *d);
-	own = JV_OBJECT(jv_string("superseded"), jv_copy(c->superseded));
-	add_ids(&k->ids, own);
-	jv_free(own);
-	add_list(&k->ids, jv_copy(c->rejected));
-	bt_strv_free(dirs);
-}
-
-static void known_free(struct known *k)
-{
-	size_t i;
-
-	for (i = 0; i < k->nclaims; i++)
-		free(k->claims[i].where);
-	free(k->claims);
-	bt_idset_free(&k->ids);
-	free(k->self);
-}
-
-/* ---- reconciliation ---- */
-
-/* The batches of the list made in [lo, hi] (hi < 0: no end) with n
- * requests and not in known, appended to cands.  0, or -1 with err. */
-static int list_candidates(double lo, double hi, long long n, const struct known *k,
-                           jv *cands, char *err, size_t errsz)
-{
-	struct bt_pages pg;
-	struct bt_resp resp;
-	char id[BT_BATCH_ID_MAX], at[40], why[700];
-	int i, len, older = 0, r;
-	double t;
-	jv data, b;
-
-	bt_pages_init(&pg, http);
-	while (!older && (r = bt_pages_next(&pg, 100, &data, &resp, why, sizeof why)) > 0) {
-		bt_resp_free(&resp);
-		len = jv_array_length(jv_copy(data));
-		for (i = 0; i < len && !older; i++) {
-			b = jv_array_get(jv_copy(data), i);
-			bt_batch_field(b, "id", id, sizeof id);
-			bt_batch_field(b, "created_at", at, sizeof at);
-			t = bt_rfc3339_parse(at);
-			if (t >= 0 && t < lo)
-				older = 1;      /* newest first: the rest are older */
-			else if (t >= 0 && (hi < 0 || t <= hi) && bt_batch_count(b, "total") == n &&
-			         !bt_idset_get(&k->ids, id)) {
-				*cands = jv_array_append(*cands, b);
-				continue;
-			}
-			jv_free(b);
-		}
-		jv_free(data);
-	}
-	bt_pages_free(&pg);
-	if (r < 0) {
-		bt_resp_free(&resp);
-		snprintf(err, errsz, "cannot list batches to check: %s", why);
-		return -1;
-	}
-	return 0;
-}
-
-/* Whether a candidate (borrowed) lies in the window of another
- * unanswered create: 0 no; -2 one under way (wait); -1 one that died
- * (refuse).  err says which. */
-static int contested(const struct chunk *c, jv cand, const struct known *k,
-                     char *err, size_t errsz)
-{
-	char id[BT_BATCH_ID_MAX], at[40];
-	double t;
-	size_t j;
-
-	bt_batch_field(cand, "id", id, sizeof id);
-	bt_batch_field(cand, "created_at", at, sizeof at);
-	t = bt_rfc3339_parse(at);
-	for (j = 0; j < k->nclaims; j++) {
-		const struct claim *cl = &k->claims[j];
-		if (t < cl->from || (cl->to >= 0 && t > cl->to))
-			continue;
-		if (cl->busy) {
-			snprintf(err, errsz, "batch %s (created %s) may be that of a "
-			         "create under way for %s (%s)", id, at, cl->chunk, cl->where);
-			return -2;
-		}
-		/* no --adopt advice: an untagged create's results cannot
-		 * prove whose the batch is */
-		snprintf(err, errsz, "batch %s (created %s, %lld requests) may be "
-		         "this chunk's, or that of an unanswered create for %s (%s); "
-		         "run bt-submit for that one first, or send this one again "
-		         "with --force", id, at, c->requests, cl->chunk, cl->where);
-		return -1;
-	}
-	return 0;
-}
-
-/* Whether c's creates are tagged (bt_tag_id): its candidates are then
- * proved or refused by their results. */
-static int tagged(const struct chunk *c)
-{
-	return jv_get_kind(c->nonces) == JV_KIND_ARRAY && jv_array_length(jv_copy(c->nonces)) > 0;
-}
-
-/* The batches that an unanswered create of c in window w may have made:
- * created inside the window (on the server's clock), with as many
- * requests, named by no journal on this machine.  Their number, with
- * them in *cands; -1 with err when it cannot be told (the list failed, or
- * a candidate is also in the window of another unanswered create); -2
- * when such a create is still under way (wait, and look again). */
-static int reconcile(const struct chunk *c, const struct win *w, jv *cands,
-                     char *err, size_t errsz)
-{
-	struct known k;
-	double hi = w->to >= 0 ? w->to + grace : w->sent >= 0 ? w->sent + grace : -1;
-	int i, n, r;
-	jv b;
-
-	*cands = jv_array();
-	known_load(&k, c);
-	r = list_candidates(w->from, hi, c->requests, &k, cands, err, errsz);
-	n = r < 0 ? 0 : jv_array_length(jv_copy(*cands));
-	/* a tagged create's batch proves itself at fetch: another create's
-	 * window says nothing then */
-	for (i = 0; i < n && r == 0 && !tagged(c); i++) {
-		b = jv_array_get(jv_copy(*cands), i);
-		r = contested(c, b, &k, err, errsz);
-		jv_free(b);
-	}
-	known_free(&k);
-	if (r < 0) {
-		jv_free(*cands);
-		*cands = jv_invalid();
-		return r;
-	}
-	return n;
-}
-
-/* Take the batches of cands (borrowed, an array) as c's candidates on
- * trust: journaled as created, provisionally, each with a claim that
- * makes bt-fetch check its results before it lets one out; the first
- * whose results prove it c's is c's batch, the others are let go.
- * 0, or -1 (reported). */
-static int adopt(struct chunk *c, jv cands, const char *why)
-{
-	char id[BT_BATCH_ID_MAX], at[40];
-	struct bt_buf msg = { 0 };
-	int i, n = jv_array_length(jv_copy(cands));
-	jv rec, b;
-
-	for (i = 0; i < n; i++) {
-		b = jv_array_get(jv_copy(cands), i);
-		bt_batch_field(b, "id", id, sizeof id);
-		bt_batch_field(b, "created_at", at, sizeof at);
-		if (claim(c, b, "provisional") < 0) {
-			jv_free(b);
-			bt_buf_free(&msg);
-			chunk_fail(c, "%s, but %s cannot be adopted provisionally with no place "
-			           "to mark it: set HOME or XDG_STATE_HOME", why, id);
-			return -1;
-		}
-		bt_buf_printf(&msg, "%s%s (created %s, %lld requests)", i ? ", " : "", id, at,
-		              bt_batch_count(b, "total"));
-		jv_free(b);
-	}
-	b = jv_array_get(jv_copy(cands), 0);
-	rec = record(c, "created", b, NULL);     /* borrows b */
-	jv_free(b);
-	rec = jv_object_set(rec, jv_string("provisional"), jv_true());
-	rec = jv_object_set(rec, jv_string("candidates"), jv_copy(cands));
-	bt_journal_write(journal_dir, c->key, rec);
-	jv_free(rec);
-	if (n == 1)
-		bt_warn("%s: %s; adopted %s provisionally: bt-fetch lets out its results "
-		        "only if they prove it this chunk's", c->path, why, bt_buf_str(&msg));
-	else
-		bt_warn("%s: %s; %d batches could be its, all adopted provisionally: %s; "
-		        "bt-fetch lets out the results of the one they prove this chunk's, "
-		        "and lets the others go", c->path, why, n, bt_buf_str(&msg));
-	bt_buf_free(&msg);
-	return 0;
-}
-
-/* After a create that got no clear answer, now or in a run that died:
- * look (twice: the list may lag a create) for the batch it may have made.
- * 1 with *batch (an array of candidates) adopted; 0 when none was made
- * and c may be sent again; -1 when it cannot be told (reported). */
-static int settle(struct chunk *c, const struct win *w, const char *why, jv *batch)
-{
-	struct bt_buf msg = { 0 };
-	char err[1500], id[BT_BATCH_ID_MAX], at[40];
-	double waited = 0;
-	int r = 0, look, i;
-	jv cands = jv_invalid(), b;
-
-	*batch = jv_invalid();
-	for (look = 0; look < 2; look++) {
-		if (look)
-			bt_sleep(look_gap);
-		jv_free(cands);
-		while ((r = reconcile(c, w, &cands, err, sizeof err)) == -2 &&
-		       waited < BUSY_WAIT) {
-			if (bt_verbose)
-				bt_warn("%s: %s; waiting for it", c->path, err);
-			bt_sleep(2);
-			waited += 2;
-		}
-		if (r < 0) {
-			chunk_fail(c, "%s, and %s", why, err);
-			return -1;
-		}
-	}
-	/* tagged, any number is settled by their results; untagged (a
-	 * create from before tags, or with no registry), one only */
-	if (r == 1 || (r > 1 && tagged(c))) {
-		if (adopt(c, cands, why) < 0) {
-			jv_free(cands);
-			return -1;
-		}
-		*batch = cands;
-		return 1;
-	}
-	if (r > 1) {
-		for (i = 0; i < r; i++) {
-			b = jv_array_get(jv_copy(cands), i);
-			bt_batch_field(b, "id", id, sizeof id);
-			bt_batch_field(b, "created_at", at, sizeof at);
-			bt_buf_printf(&msg, "%s%s (created %s, %lld requests)", i ? ", " : "",
-			              id, at, bt_batch_count(b, "total"));
-			jv_free(b);
-		}
-		/* no --adopt advice: equal chunks of two jobs cannot be told
-		 * apart by their results without a tag */
-		chunk_fail(c, "%s, and %d batches could be its: %s; its create carried "
-		           "no tag (made before tags, or with no registry), so their "
-		           "results cannot prove which; send it again with --force",
-		           why, r, bt_buf_str(&msg));
-		bt_buf_free(&msg);
-	}
-	jv_free(cands);
-	return r > 1 ? -1 : 0;
-}
-/* ---- sending ---- */
-
-/* The server's clock must be known before a create, to bound its
- * window: the first call of a run asks for it (and so proves the key
- * before a large body goes).  0, or -1 (reported). */
-static int clock_known(const struct chunk *c)
-{
-	struct bt_resp resp;
-	double lo, hi;
-	jv v;
-
-	if (bt_http_clock(http, &lo, &hi) == 0)
-		return 0;
-	v = bt_http_json(http, "GET", "/v1/messages/batches?limit=1", &resp);
-	if (!jv_is_valid(v)) {
-		chunk_fail(c, "%s", resp.err);
-		bt_resp_free(&resp);
-		return -1;
-	}
-	jv_free(v);
-	bt_resp_free(&resp);
-	if (bt_http_clock(http, &lo, &hi) < 0) {
-		chunk_fail(c, "the API's answers carry no Date header: the time of a "
-		           "create cannot be bounded, so nothing is sent");
-		return -1;
-	}
-	return 0;
-}
-
-/* One create, journaled.  The batch; or jv_invalid() when it surely
- * failed (reported; prior, a record from before --force, is put back);
- * or jv_invalid_with_msg(why) when it got no clear answer. */
-static jv create(struct chunk *c, jv prior)
-{
-	struct bt_req req;
-	struct bt_resp resp;
-	char err[200], tagged_id[BT_ID_MAX + 1], splice[BT_ID_MAX + 3];
-	double lo, hi;
-	jv batch;
-	int fd;
-
-	if (clock_known(c) < 0)
-		return jv_invalid();
-	c->nonce[0] = 0;
-	if (c->taggable) {
-		/* journaled before the body goes: a batch this create made
-		 * carries it */
-		bt_nonce(c->nonce);
-		c->nonces = jv_array_append(c->nonces, jv_string(c->nonce));
-		bt_tag_id(c->first_id, c->nonce, tagged_id);
-		snprintf(splice, sizeof splice, "\"%s\"", tagged_id);
-	}
-	if ((fd = bt_open_regular(c->path)) < 0)
-		bt_die(BT_EXIT_FAIL, "%s: %s", c->path, bt_open_regular_why());
-	memset(&req, 0, sizeof req);
-	req.method = "POST";
-	req.path = "/v1/messages/batches";
-	req.body_fd = fd;
-	req.body_size = c->bytes;
-	req.body_chunk = 1;
-	req.body_end = body_end;
-	req.body_end_arg = c;
-	if (c->nonce[0]) {
-		req.splice = splice;
-		req.splice_len = strlen(splice);
-		req.splice_at = c->first_at;
-		req.splice_cut = c->first_len;
-	}
-	bt_http_clock(http, &lo, &hi);
-	bt_rfc3339(bt_now(), c->since);
-	c->win.from = bt_now() + lo;
-	c->win.sent = c->win.to = -1;
-	journal(c, "sending", jv_invalid(), NULL);
-	if (bt_http(http, &req, &resp) < 0) {
-		close(fd);
-		bt_http_clock(http, &lo, &hi);
-		c->win.to = resp.t_end + hi;
-		if (resp.ambiguous) {
-			journal(c, "sending", jv_invalid(), NULL);
-			batch = jv_invalid_with_msg(jv_string(resp.err));
-			bt_resp_free(&resp);
-			return batch;
-		}
-		/* surely not taken: a refusal, or retries that ran out; a
-		 * batch made before (--force) stays the chunk's */
-		if (jv_is_valid(prior))
-			bt_journal_write(journal_dir, c->key, prior);
-		else
-			journal(c, "failed", jv_invalid(), resp.err);
-		chunk_fail(c, "%s", resp.err);
-		bt_resp_free(&resp);
-		return jv_invalid();
-	}
-	close(fd);
-	bt_http_clock(http, &lo, &hi);
-	c->win.to = resp.t_end + hi;
-	batch = bt_json_parse(resp.body.p ? resp.body.p : "", resp.body.len, err, sizeof err);
-	bt_resp_free(&resp);
-	if (jv_get_kind(batch) != JV_KIND_OBJECT || bt_batch_count(batch, "total") < 0) {
-		/* it answered 2xx: the batch exists, but we cannot read it */
-		jv_free(batch);
-		return jv_invalid_with_msg(jv_string("the answer to the create is not a batch"));
-	}
-	journal(c, "created", batch, NULL);
-	/* bt-fetch checks its results against the chunk, and reads the tag
-	 * back as the first custom_id */
-	if (c->nonce[0] && claim(c, batch, "made") < 0)
-		bt_die(BT_EXIT_FAIL, "%s: the registry is gone: set HOME or XDG_STATE_HOME", c->path);
-	return batch;
-}
-
-/* A record of this chunk made against the same server under another key
- * (or by a bt-submit that kept no endpoint): its batch is reused only
- * when this key sees it (the same workspace under a new key, say).  The
- * batch, or jv_invalid(). */
-struct elsewhere {
-	const struct chunk *c;
-	size_t plen;        /* [TAG.]SHA256 */
-	jv batch;
-};
-
-static int look_elsewhere(const char *dir, const char *name, jv rec, void *arg)
-{
-	struct elsewhere *e = arg;
-	struct bt_resp resp;
-	char state[16] = "", id[BT_BATCH_ID_MAX];
-	jv b, fresh;
-
-	char endpoint[512];
-
-	(void)dir;
-	if (strncmp(name, e->c->key, e->plen) || (name[e->plen] && name[e->plen] != '.') ||
-	    !strcmp(name, e->c->key) ||
-	    /* another server's batch ids say nothing of this one's */
-	    (bt_batch_field(rec, "endpoint", endpoint, sizeof endpoint) == 0 &&
-	     strcmp(endpoint, cfg.base_url))) {
-		jv_free(rec);
-		return 0;
-	}
-	bt_batch_field(rec, "state", state, sizeof state);
-	b = jv_object_get(jv_copy(rec), jv_string("batch"));
-	jv_free(rec);
-	if (strcmp(state, "created") || bt_batch_field(b, "id", id, sizeof id) < 0 || dry_run) {
-		if (dry_run && !strcmp(state, "created"))
-			e->batch = b;
-		else
-			jv_free(b);
-		return dry_run && jv_is_valid(e->batch);
-	}
-	jv_free(b);
-	fresh = bt_batch_get(http, id, &resp);
-	bt_resp_free(&resp);
-	if (jv_is_valid(fresh) && bt_batch_count(fresh, "total") == e->c->requests) {
-		e->batch = fresh;
-		return 1;
-	}
-	jv_free(fresh);
-	return 0;
-}
-
-static jv elsewhere(const struct chunk *c)
-{
-	struct elsewhere e = { c, strlen(c->sha) + (tag ? strlen(tag) + 1 : 0), jv_invalid() };
-
-	bt_journal_each(journal_dir, look_elsewhere, &e);
-	return e.batch;
-}
-
-/* Whether c's results proved batch id not its own. */
-static int rejected(const struct chunk *c, const char *id)
-{
-	int i, r = 0;
-	jv x;
-
-	for (i = 0; !r && i < jv_array_length(jv_copy(c->rejected)); i++) {
-		x = jv_array_get(jv_copy(c->rejected), i);
-		r = jv_get_kind(x) == JV_KIND_STRING && !strcmp(jv_string_value(x), id);
-		jv_free(x);
-	}
-	return r;
-}
-
-/* --adopt: take the named batch as this chunk's, on trust checked at
- * fetch.  The batch, or jv_invalid() (reported). */
-static jv adopt_named(struct chunk *c)
-{
-	struct bt_resp resp;
-	struct known k;
-	jv batch;
-
-	if (adopted++)
-		bt_die(BT_EXIT_USAGE, "--adopt names one batch: give one chunk");
-	batch = bt_batch_get(http, adopt_id, &resp);
-	if (!jv_is_valid(batch)) {
-		chunk_fail(c, "--adopt %s: %s", adopt_id, resp.err);
-		bt_resp_free(&resp);
-		return jv_invalid();
-	}
-	bt_resp_free(&resp);
-	if (bt_batch_count(batch, "total") != c->requests) {
-		chunk_fail(c, "--adopt %s: it has %lld requests, this chunk %lld: not its batch",
-		           adopt_id, bt_batch_count(batch, "total"), c->requests);
-		jv_free(batch);
-		return jv_invalid();
-	}
-	known_load(&k, c);
-	if (rejected(c, adopt_id)) {
-		chunk_fail(c, "--adopt %s: its results proved it not this chunk's "
-		           "(bt-fetch let it go)", adopt_id);
-		jv_free(batch);
-		batch = jv_invalid();
-	} else if (bt_idset_get(&k.ids, adopt_id)) {
-		chunk_fail(c, "--adopt %s: a journal on this machine holds it for "
-		           "another chunk or job", adopt_id);
-		jv_free(batch);
-		batch = jv_invalid();
-	}
-	known_free(&k);
-	if (jv_is_valid(batch)) {
-		batch = JV_ARRAY(batch);
-		if (adopt(c, batch, "--adopt") < 0) {
-			jv_free(batch);
-			batch = jv_invalid();
-		}
-	}
-	return batch;
-}
-
-static void dry(struct chunk *c)
-{
-	struct bt_buf b = { 0 };
-	jv rec = bt_journal_read(journal_dir, c->key), batch, x;
-
-	batch = jv_is_valid(rec) ? jv_object_get(jv_copy(rec), jv_string("batch")) : elsewhere(c);
-	bt_buf_adds(&b, "{\"chunk\":");
-	bt_json_write_str(&b, c->path, strlen(c->path));
-	bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"sha256\":\"%s\",\"batch\":",
-	              c->requests, c->bytes + BT_ENVELOPE, c->sha);
-	x = jv_get_kind(batch) == JV_KIND_OBJECT ?
-	    jv_object_get(jv_copy(batch), jv_string("id")) : jv_null();
-	bt_json_write(&b, x);
-	bt_buf_adds(&b, "}\n");
-	bt_flush(&b);
-	bt_buf_free(&b);
-	jv_free(x);
-	jv_free(batch);
-	jv_free(rec);
-}
-
-/* The record of c, when there is one: for this endpoint, else one made
- * against the same server under another key whose batch this key sees,
- * else an old one left "sending" (from before endpoints were kept).
- * c->superseded and c->since are taken from it; state is set. */
-static jv load_record(struct chunk *c, char state[16])
-{
-	char *legacy, ep[16];
-	jv rec = bt_journal_read(journal_dir, c->key), batch, x;
-
-	state[0] = 0;
-	c->superseded = jv_array();
-	c->nonces = jv_array();
-	c->rejected = jv_array();
-	if (!jv_is_valid(rec) && !adopt_id) {
-		batch = elsewhere(c);
-		if (jv_is_valid(batch)) {
-			journal(c, "created", batch, NULL);
-			rec = bt_journal_read(journal_dir, c->key);
-			jv_free(batch);
-		} else {
-			legacy = bt_asprintf("%s%s%s", tag ? tag : "", tag ? "." : "", c->sha);
-			rec = bt_journal_read(journal_dir, legacy);
-			bt_batch_field(rec, "state", state, 16);
-			if (strcmp(state, "sending") ||
-			    bt_batch_field(rec, "endpoint", ep, sizeof ep) == 0) {
-				jv_free(rec);
-				rec = jv_invalid();
-			}
-			free(legacy);
-		}
-	}
-	state[0] = 0;
-	if (jv_is_valid(rec)) {
-		bt_batch_field(rec, "state", state, 16);
-		bt_batch_field(rec, "since", c->since, sizeof c->since);
-		x = jv_object_get(jv_copy(rec), jv_string("superseded"));
-		if (jv_get_kind(x) == JV_KIND_ARRAY) {
-			jv_free(c->superseded);
-			c->superseded = x;
-		} else
-			jv_free(x);
-		x = jv_object_get(jv_copy(rec), jv_string("nonces"));
-		if (jv_get_kind(x) == JV_KIND_ARRAY) {
-			jv_free(c->nonces);
-			c->nonces = x;
-		} else
-			jv_free(x);
-		x = jv_object_get(jv_copy(rec), jv_string("rejected"));
-		if (jv_get_kind(x) == JV_KIND_ARRAY) {
-			jv_free(c->rejected);
-			c->rejected = x;
-		} else
-			jv_free(x);
-	}
-	return rec;
-}
-
-/* The same chunk (same tag, bytes, server and key) sent from another
- * journal on this machine: its batch is there.  1 (reported) when one
- * holds a batch, else 0. */
-static int sent_elsewhere(struct chunk *c)
-{
-	char **dirs = bt_registry_journals(NULL), **d, st[16], id[BT_BATCH_ID_MAX], *top;
-	jv rec, b;
-	int r = 0;
-
-	for (d = dirs; *d; d++) {
-		if (!strcmp(*d, journal_abs))
-			continue;
-		rec = bt_journal_read(*d, c->key);
-		st[0] = 0;
-		bt_batch_field(rec, "state", st, sizeof st);
-		b = jv_is_valid(rec) ? jv_object_get(jv_copy(rec), jv_string("batch")) : jv_invalid();
-		if (!strcmp(st, "created") && bt_batch_field(b, "id", id, sizeof id) == 0) {
-			top = bt_strdup(*d);
-			if (strlen(top) > 8 && !strcmp(top + strlen(top) - 8, "/journal"))
-				top[strlen(top) - 8] = 0;
-			if (tag)    /* a job's round (bt-run, bt.mk): a job of its own */
-				bt_warn("%s: sent before from another directory under --tag %s, "
-				        "as %s (journal %s); sent again for this job",
-				        c->path, tag, id, *d);
-			else {
-				chunk_fail(c, "sent before from another directory, as %s (journal "
-				           "%s): the same chunk, to the same server and key; fetch "
-				           "it there (BT_STATE_DIR=%s bt-fetch %s), or give --force "
-				           "to pay for it again", id, *d, top, id);
-				r = 1;
-			}
-			free(top);
-			jv_free(b);
-			jv_free(rec);
-			break;
-		}
-		jv_free(b);
-		jv_free(rec);
-	}
-	bt_strv_free(dirs);
-	return r;
-}
-
-/* A batch made before, for --force or --adopt: superseded unless the
- * new one fails, when it is put back.  The record to put back, or
- * jv_invalid(). */
-static jv supersede(struct chunk *c, jv rec)
-{
-	char id[BT_BATCH_ID_MAX];
-	jv x = jv_object_get(jv_copy(rec), jv_string("batch"));
-
-	if (bt_batch_field(x, "id", id, sizeof id) == 0 &&
-	    !(adopt_id && !strcmp(id, adopt_id)))
-		c->superseded = jv_array_append(c->superseded, jv_string(id));
-	jv_free(x);
-	return jv_copy(rec);
-}
-
-/* The batch a record "created" holds, said on stderr when it is on trust. */
-static jv recorded(const struct chunk *c, jv rec)
-{
-	char id[BT_BATCH_ID_MAX];
-	jv batch = jv_object_get(jv_copy(rec), jv_string("batch"));
-	jv x = jv_object_get(jv_copy(rec), jv_string("provisional"));
-
-	jv cands = jv_object_get(jv_copy(rec), jv_string("candidates"));
-
-	bt_batch_field(batch, "id", id, sizeof id);
-	if (jv_get_kind(x) == JV_KIND_TRUE && jv_get_kind(cands) == JV_KIND_ARRAY &&
-	    jv_array_length(jv_copy(cands)) > 0) {
-		bt_warn("%s: %d batch(es) adopted provisionally; bt-fetch checks them",
-		        c->path, jv_array_length(jv_copy(cands)));
-		jv_free(batch);
-		jv_free(x);
-		return cands;
-	}
-	jv_free(cands);
-	if (jv_get_kind(x) == JV_KIND_TRUE)
-		bt_warn("%s: %s was adopted provisionally; bt-fetch checks it", c->path, id);
-	else    /* always said: a retry round that sends nothing must not be silent */
-		bt_warn("%s: sent before as %s%s%s: printing that batch instead of sending "
-		        "it again (to send it anew, give %s --tag)", c->path, id,
-		        tag ? " under --tag " : "", tag ? tag : "", tag ? "another" : "a new");
-	jv_free(x);
-	return batch;
-}
-
-/* Send c: at most three creates, each that gets no clear answer settled
- * before the next.  The batch, or jv_invalid() (reported). */
-static jv send_chunk(struct chunk *c, jv prior)
-{
-	char why[1200];
-	int tries, r;
-	jv batch, x;
-
-	for (tries = 1; tries <= 3; tries++) {
-		batch = create(c, prior);
-		if (jv_is_valid(batch) || !jv_invalid_has_msg(jv_copy(batch)))
-			return batch;   /* made, or failed for sure (reported) */
-		x = jv_invalid_get_msg(batch);
-		snprintf(why, sizeof why, "the create got no clear answer (%s)", jv_string_value(x));
-		jv_free(x);
-		if (bt_verbose)
-			bt_warn("%s: %s; checking whether the batch was made", c->path, why);
-		r = settle(c, &c->win, why, &batch);
-		if (r != 0)
-			return batch;   /* adopted, or refused (reported) */
-		/* not made: it may be sent again */
-	}
-	chunk_fail(c, "no clear answer after 3 creates, and no batch was made; "
-	           "run bt-submit again later");
-	return jv_invalid();
-}
-
-static void submit(struct chunk *c)
-{
-	char state[16];
-	jv rec, prior = jv_invalid(), batch = jv_invalid();
-	struct win w;
-	int lock, r = 0;
-
-	snprintf(c->key, sizeof c->key, "%s%s%s%s%s", tag ? tag : "", tag ? "." : "",
-	         c->sha, dry_run && !cfg.key ? "" : ".", dry_run && !cfg.key ? "" : key_fp);
-	if (dry_run) {
-		dry(c);
-		return;
-	}
-	lock = bt_journal_lock(journal_dir, c->key);
-	rec = load_record(c, state);
-	if (!strcmp(state, "created") && (force || adopt_id))
-		prior = supersede(c, rec);
-	if (adopt_id)
-		batch = adopt_named(c);
-	else if (!state[0] && !force && sent_elsewhere(c))
-		;       /* reported */
-	else if (!strcmp(state, "created") && !force)
-		batch = recorded(c, rec);
-	else {
-		if (!strcmp(state, "sending") && !force) {
-			/* the last create got no clear answer: did it make the batch? */
-			if (win_read(rec, &w) == 0)
-				c->win = w;
-			if (c->win.from >= 0 && w.sent < 0) {
-				if (bt_verbose)
-					bt_warn("%s: an earlier create died before its body went "
-					        "whole: it made nothing", c->path);
-			} else
-				r = settle(c, &w, "an earlier create got no answer", &batch);
-		}
-		if (r == 0)
-			batch = send_chunk(c, prior);
-	}
-	if (jv_get_kind(batch) == JV_KIND_ARRAY) {
-		int i;
-		for (i = 0; i < jv_array_length(jv_copy(batch)); i++) {
-			jv b = jv_array_get(jv_copy(batch), i);
-			bt_print_json(b);
-			jv_free(b);
-		}
-	} else if (jv_is_valid(batch))
-		bt_print_json(batch);
-	jv_free(batch);
-	jv_free(rec);
-	jv_free(prior);
-	jv_free(c->superseded);
-	jv_free(c->nonces);
-	jv_free(c->rejected);
-	c->superseded = c->nonces = c->rejected = jv_invalid();
-	close(lock);
-}
 
 /* ---- requests on stdin, spooled into chunks ---- */
 
@@ -1170,7 +173,7 @@ struct spool {
 	EVP_MD_CTX *ctx;
 	struct bt_buf buf;
 	long long requests, bytes;
-	struct chunk first;         /* the first request's facts */
+	struct bt_chunk first;         /* the first request's facts */
 	struct bt_idlist ids;       /* the chunk's custom_ids */
 };
 
@@ -1182,7 +185,7 @@ static void spool_start(struct spool *s)
 		bt_die(BT_EXIT_FAIL, "SHA-256 failed");
 	EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL);
 	s->fd = -1;
-	if (dry_run)
+	if (sub.dry_run)
 		return;
 	free(s->tmp);
 	s->tmp = bt_asprintf("%s/.spool.%ld.XXXXXX", spool_dir, (long)getpid());
@@ -1202,10 +205,11 @@ static void spool_finish(struct spool *s)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen;
-	struct chunk c;
+	struct bt_chunk c;
 	char *path;
 
 	memset(&c, 0, sizeof c);
+	c.s = &sub;
 	c.win.from = c.win.sent = c.win.to = -1;
 	spool_write(s);
 	EVP_DigestFinal_ex(s->ctx, md, &mdlen);
@@ -1227,8 +231,8 @@ static void spool_finish(struct spool *s)
 			bt_die(BT_EXIT_FAIL, "%s:", path);
 		s->fd = -1;
 	}
-	c.path = dry_run ? "stdin" : path;
-	submit(&c);
+	c.path = sub.dry_run ? "stdin" : path;
+	bt_submit_chunk(&c);
 	bt_idlist_free(&c.idl);
 	free(path);
 	s->requests = 0;
@@ -1269,7 +273,7 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 	bt_chunker_init(&cut, max_requests, max_bytes);
 	live_spool = &s;
 	atexit(at_exit);
-	if (!dry_run && bt_mkdirs(spool_dir) < 0)
+	if (!sub.dry_run && bt_mkdirs(spool_dir) < 0)
 		bt_die(BT_EXIT_FAIL, "%s:", spool_dir);
 	do {
 		if (bt_blank(line, n))
@@ -1310,14 +314,15 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 
 static void chunk_file(const char *path, const char *where)
 {
-	struct chunk c;
+	struct bt_chunk c;
 
 	memset(&c, 0, sizeof c);
+	c.s = &sub;
 	c.path = path;
 	c.where = where;
 	c.win.from = c.win.sent = c.win.to = -1;
 	check_chunk(&c);
-	submit(&c);
+	bt_submit_chunk(&c);
 	bt_idlist_free(&c.idl);
 }
 
@@ -1386,7 +391,7 @@ static void cost_check(void)
 static void cost_spool(struct bt_lines *l, char **s, size_t *n)
 {
 	const char *tmpdir = getenv("TMPDIR");
-	const char *dir = !dry_run ? spool_dir : tmpdir && *tmpdir ? tmpdir : "/tmp";
+	const char *dir = !sub.dry_run ? spool_dir : tmpdir && *tmpdir ? tmpdir : "/tmp";
 	struct bt_buf b = { 0 };
 	unsigned long long i;
 	char *tmp;
@@ -1485,18 +490,18 @@ static void option(int c)
 {
 	switch (c) {
 	case 'k': bt_config_key_file(&cfg, optarg); break;
-	case 'D': dry_run = 1; break;
-	case 'F': force = 1; break;
+	case 'D': sub.dry_run = 1; break;
+	case 'F': sub.force = 1; break;
 	case 'T':
 		if (!*optarg || strlen(optarg) > 32 ||
 		    !bt_custom_id_ok(optarg, strlen(optarg)))
 			bt_die(BT_EXIT_USAGE, "--tag: 1 to 32 of A-Z a-z 0-9 _ -: '%s'", optarg);
-		tag = optarg;
+		sub.tag = optarg;
 		break;
 	case 'A':
 		if (!bt_custom_id_ok(optarg, strlen(optarg)))
 			bt_die(BT_EXIT_USAGE, "--adopt: not a batch id: '%.80s'", optarg);
-		adopt_id = optarg;
+		sub.adopt_id = optarg;
 		break;
 	case 'M':
 		if (bt_usd_parse(optarg, &max_cost_micro) < 0)
@@ -1533,26 +538,26 @@ int main(int argc, char **argv)
 		option(c);
 	argc -= optind;
 	argv += optind;
-	if (adopt_id && (force || dry_run))
+	if (sub.adopt_id && (sub.force || sub.dry_run))
 		bt_die(BT_EXIT_USAGE, "--adopt goes with neither --force nor --dry-run");
-	if (!dry_run) {
+	if (!sub.dry_run) {
 		bt_config_need_key(&cfg);
-		http = bt_http_new(&cfg);
+		sub.http = bt_http_new(&cfg);
 	}
-	bt_endpoint_fp(&cfg, key_fp);
+	bt_endpoint_fp(&cfg, sub.key_fp);
 	if ((s = getenv("BT_RECONCILE_GRACE")) && *s)
-		grace = bt_duration(s, "BT_RECONCILE_GRACE");
+		sub.grace = bt_duration(s, "BT_RECONCILE_GRACE");
 	if ((s = getenv("BT_RECONCILE_GAP")) && *s)
-		look_gap = bt_duration(s, "BT_RECONCILE_GAP");
-	journal_dir = bt_asprintf("%s/journal", cfg.state_dir);
+		sub.look_gap = bt_duration(s, "BT_RECONCILE_GAP");
+	sub.journal_dir = bt_asprintf("%s/journal", cfg.state_dir);
 	spool_dir = bt_asprintf("%s/spool", cfg.state_dir);
-	if (!dry_run) {
-		if (bt_mkdirs(journal_dir) < 0)
-			bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
-		if (!(journal_abs = bt_realpath(journal_dir)))
-			bt_die(BT_EXIT_FAIL, "%s:", journal_dir);
-		bt_registry_add(journal_dir);
-		bt_journal_clean(journal_dir);
+	if (!sub.dry_run) {
+		if (bt_mkdirs(sub.journal_dir) < 0)
+			bt_die(BT_EXIT_FAIL, "%s:", sub.journal_dir);
+		if (!(sub.journal_abs = bt_realpath(sub.journal_dir)))
+			bt_die(BT_EXIT_FAIL, "%s:", sub.journal_dir);
+		bt_registry_add(sub.journal_dir);
+		bt_journal_clean(sub.journal_dir);
 		bt_journal_clean(spool_dir);
 	}
 
@@ -1565,11 +570,11 @@ int main(int argc, char **argv)
 			chunk_file(argv[i], NULL);
 	} else
 		from_stdin();
-	bt_http_free(http);
+	bt_http_free(sub.http);
 	bt_config_free(&cfg);
-	free(journal_dir);
-	free(journal_abs);
+	free(sub.journal_dir);
+	free(sub.journal_abs);
 	free(spool_dir);
 	bt_close_stdout();
-	return failed ? BT_EXIT_FAIL : 0;
+	return sub.failed ? BT_EXIT_FAIL : 0;
 }

@@ -249,10 +249,10 @@ static void polled(int rc, struct bt_resp *resp, void *arg);
 
 static void start_poll(struct batch *b)
 {
-	char path[BT_BATCH_ID_MAX + 32];
+	char path[BT_PATH_MAX];
 	struct bt_req req;
 
-	snprintf(path, sizeof path, "/v1/messages/batches/%s", b->id);
+	bt_batch_path(path, bt_provider()->batch_path, b->id);
 	memset(&req, 0, sizeof req);
 	req.method = "GET";
 	req.path = path;
@@ -289,7 +289,7 @@ static void check_expiry(struct batch *b, jv v)
 	time_t t;
 	double left;
 
-	if (b->warned || bt_batch_field(v, "expires_at", at, sizeof at) < 0 ||
+	if (b->warned || bt_batch_time(v, BT_TIME_EXPIRES, at, sizeof at) < 0 ||
 	    (t = parse_time(at)) == (time_t)-1)
 		return;
 	left = (double)t - bt_now();
@@ -319,20 +319,23 @@ static double step(double waited)
 /* A 2xx answer: the batch now. */
 static void answer(struct batch *b, const struct bt_resp *resp)
 {
-	char err[400], st[32] = "";
+	const struct bt_provider *pv = bt_provider();
+	char err[400], path[BT_PATH_MAX];
 	double now = bt_mono();
-	int k;
+	int k, st = -1;
 	jv v;
 
 	v = bt_json_parse(resp->body.p ? resp->body.p : "", resp->body.len, err, sizeof err);
-	if (jv_get_kind(v) != JV_KIND_OBJECT ||
-	    bt_batch_field(v, "processing_status", st, sizeof st) < 0 ||
+	if (jv_get_kind(v) != JV_KIND_OBJECT || (st = bt_batch_state(v)) < 0 ||
 	    bt_batch_count(v, "total") == -2) {
 		char msg[800];
-		snprintf(msg, sizeof msg, "GET /v1/messages/batches/%s: bad answer: %s%s%s",
-		         b->id, !jv_is_valid(v) ? err : st[0] && jv_get_kind(v) == JV_KIND_OBJECT ?
-		         "request_counts: a count that is not a whole number from 0 to 2^53" :
-		         "not a batch object",
+		if (jv_is_valid(v) && st >= 0)
+			snprintf(err, sizeof err, "%s: a count that is not a whole number "
+			         "from 0 to 2^53", pv->counts_field);
+		else if (jv_is_valid(v))
+			snprintf(err, sizeof err, "not a batch object");
+		bt_batch_path(path, pv->batch_path, b->id);
+		snprintf(msg, sizeof msg, "GET %s: bad answer: %s%s%s", path, err,
 		         resp->request_id[0] ? " request-id " : "", resp->request_id);
 		jv_free(v);
 		fail(b, msg);
@@ -344,7 +347,7 @@ static void answer(struct batch *b, const struct bt_resp *resp)
 		if (b->counts[k] < 0)
 			b->counts[k] = 0;
 	}
-	if (!strcmp(st, "ended")) {
+	if (st == BT_BATCH_ENDED) {
 		clear_progress();
 		bt_print_json(v);
 		b->state = ENDED;

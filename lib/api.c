@@ -1,16 +1,17 @@
-/* api.c — the Message Batches API, call by call, and the batches stream */
-#include <math.h>
+/* api.c — a provider's batches, call by call, and the batches stream
+ * (paths and field names are the provider's: provider.c) */
 #include <string.h>
 
 #include "bt.h"
 
 int bt_batch_id_ok(const char *s, size_t n)
 {
-	size_t i;
+	const char *pre = bt_provider()->id_prefix;
+	size_t i, p = strlen(pre);
 
-	if (n <= 9 || n >= BT_BATCH_ID_MAX || memcmp(s, "msgbatch_", 9))
+	if (n <= p || n >= BT_BATCH_ID_MAX || memcmp(s, pre, p))
 		return 0;
-	for (i = 9; i < n; i++)
+	for (i = p; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
 		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
 			return 0;
@@ -55,8 +56,9 @@ int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
 	}
 	x = jv_object_get(jv_copy(v), jv_string("type"));
 	if (jv_is_valid(x) && (jv_get_kind(x) != JV_KIND_STRING ||
-	                       strcmp(jv_string_value(x), "message_batch"))) {
-		snprintf(err, errsz, "not a batch object: its \"type\" is not \"message_batch\"");
+	                       strcmp(jv_string_value(x), bt_provider()->object_type))) {
+		snprintf(err, errsz, "not a batch object: its \"type\" is not \"%s\"",
+		         bt_provider()->object_type);
 		jv_free(x);
 		jv_free(v);
 		return -1;
@@ -79,25 +81,25 @@ int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
 static jv call(struct bt_http *h, const char *method, const char *fmt,
                const char *id, struct bt_resp *resp)
 {
-	char path[BT_BATCH_ID_MAX + 64];
+	char path[BT_PATH_MAX];
 
-	snprintf(path, sizeof path, fmt, id);
+	bt_batch_path(path, fmt, id);
 	return bt_http_json(h, method, path, resp);
 }
 
 jv bt_batch_get(struct bt_http *h, const char *id, struct bt_resp *resp)
 {
-	return call(h, "GET", "/v1/messages/batches/%s", id, resp);
+	return call(h, "GET", bt_provider()->batch_path, id, resp);
 }
 
 jv bt_batch_cancel(struct bt_http *h, const char *id, struct bt_resp *resp)
 {
-	return call(h, "POST", "/v1/messages/batches/%s/cancel", id, resp);
+	return call(h, "POST", bt_provider()->cancel_path, id, resp);
 }
 
 jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp)
 {
-	return call(h, "DELETE", "/v1/messages/batches/%s", id, resp);
+	return call(h, "DELETE", bt_provider()->delete_path, id, resp);
 }
 
 int bt_batch_field(jv b, const char *field, char *out, size_t outsz)
@@ -113,37 +115,17 @@ int bt_batch_field(jv b, const char *field, char *out, size_t outsz)
 
 long long bt_batch_count(jv b, const char *which)
 {
-	static const char *all[] = { "processing", "succeeded", "errored",
-	                             "canceled", "expired" };
-	long long sum = 0;
-	size_t i;
-	double d;
-	jv c, x;
+	static const char *names[BT_COUNTS] = { "processing", "succeeded", "errored",
+	                                        "canceled", "expired" };
+	long long c[BT_COUNTS], sum = 0;
+	int i, r = bt_batch_counts(b, c);
 
-	if (jv_get_kind(b) != JV_KIND_OBJECT)
+	if (r == -1)
 		return -1;
-	c = jv_object_get(jv_copy(b), jv_string("request_counts"));
-	if (jv_get_kind(c) != JV_KIND_OBJECT) {
-		jv_free(c);
-		return -1;
-	}
-	for (i = 0; i < sizeof all / sizeof all[0] && sum >= 0; i++) {
-		if (strcmp(which, "total") && strcmp(which, all[i]))
-			continue;
-		x = jv_object_get(jv_copy(c), jv_string(all[i]));
-		if (jv_get_kind(x) == JV_KIND_NUMBER) {
-			/* a count is whole, in [0, 2^53]: 1e300, NaN or -1 would
-			 * make a cast to long long undefined, or a nonsense total */
-			d = jv_number_value(x);
-			if (isfinite(d) && d >= 0 && d <= BT_COUNT_MAX && d == floor(d))
-				sum += (long long)d;
-			else
-				sum = -2;
-		} else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_INVALID)
-			sum = -2;
-		jv_free(x);
-	}
-	jv_free(c);
+	/* a bad count matters only where it is read */
+	for (i = 0; i < BT_COUNTS && sum >= 0; i++)
+		if (!strcmp(which, "total") || !strcmp(which, names[i]))
+			sum = c[i] < 0 ? -2 : sum + c[i];
 	return sum;
 }
 
@@ -220,15 +202,19 @@ static const char *page_check(struct bt_pages *p, jv page, jv *data)
 int bt_pages_next(struct bt_pages *p, long long limit, jv *data, struct bt_resp *resp,
                   char *err, size_t errsz)
 {
-	char path[BT_BATCH_ID_MAX + 80];
+	const struct bt_provider *pv = bt_provider();
+	char path[BT_PATH_MAX];
 	const char *why;
 	jv page;
 
 	*data = jv_invalid();
 	if (!p->more)
 		return 0;
-	snprintf(path, sizeof path, "/v1/messages/batches?limit=%lld%s%s", limit,
-	         p->after[0] ? "&after_id=" : "", p->after);
+	if (p->after[0])
+		snprintf(path, sizeof path, "%s?limit=%lld&%s=%s", pv->list_path, limit,
+		         pv->list_after, p->after);
+	else
+		snprintf(path, sizeof path, "%s?limit=%lld", pv->list_path, limit);
 	page = bt_http_json(p->http, "GET", path, resp);
 	if (!jv_is_valid(page)) {
 		snprintf(err, errsz, "%s", resp->err);

@@ -670,6 +670,7 @@ struct bt_config {
 	char *key;          /* ANTHROPIC_API_KEY or --api-key-file; never printed */
 	char *base_url;     /* ANTHROPIC_BASE_URL, no trailing '/' */
 	char *version;      /* ANTHROPIC_VERSION */
+	const struct bt_provider *provider;     /* bt_provider() */
 	char *state_dir;    /* BT_STATE_DIR, default ".bt" */
 };
 void bt_config_init(struct bt_config *c);
@@ -916,6 +917,97 @@ int bt_pages_next(struct bt_pages *p, long long limit, jv *data, struct bt_resp 
                   char *err, size_t errsz);
 void bt_pages_free(struct bt_pages *p);
 
+/* ---- provider.c: the provider seam (issue 19 §1, part "seam") ------- */
+
+/* A provider is one table: everything bt knows of one batch API's wire.
+ * Programs ask through the calls below and name none of its paths or
+ * fields.  Only "anthropic" is built; "openai" is in the table, and
+ * choosing it exits 2 "provider openai: not built yet". */
+#define BT_PATH_MAX     (BT_BATCH_ID_MAX + 128)
+/* bt's view of a batch: running, being canceled, or ended (and then its
+ * counts say how: succeeded, errored, canceled, expired). */
+enum { BT_BATCH_RUNNING, BT_BATCH_CANCELING, BT_BATCH_ENDED };
+/* bt's classes of requests in a batch, in this order. */
+enum { BT_COUNT_PROCESSING, BT_COUNT_SUCCEEDED, BT_COUNT_ERRORED,
+       BT_COUNT_CANCELED, BT_COUNT_EXPIRED, BT_COUNTS };
+enum { BT_TIME_CREATED, BT_TIME_EXPIRES, BT_TIME_ARCHIVED };
+
+/* One create of a batch from a chunk file: the provider may take several
+ * transfers for it (OpenAI: upload, then create). */
+struct bt_create {
+	const char *path;       /* the chunk file, for messages */
+	int fd;                 /* open on it, seekable */
+	off_t size;             /* its bytes */
+	const char *nonce;      /* this attempt's tag; NULL: untagged */
+	/* Anthropic tags the first custom_id: the file's bytes [splice_at,
+	 * splice_at + splice_cut) go as splice (NULL: as they are). */
+	const char *splice;
+	off_t splice_at, splice_cut;
+	/* Called just before the last bytes of the paid create go: until
+	 * then no batch can have been made. */
+	void (*body_end)(void *arg);
+	/* A file uploaded for the create (OpenAI): its id, to be journaled
+	 * and reused by a retry; "" when none.  uploaded() is called when
+	 * it is set. */
+	char file_id[BT_BATCH_ID_MAX];
+	void (*uploaded)(void *arg);
+	void *arg;
+};
+
+struct bt_config;
+struct bt_provider {
+	const char *name;               /* "anthropic", "openai" */
+	int built;                      /* 0: "not built yet" */
+	const char *env_key, *env_base, *default_base;  /* base without a '/' */
+	const char *env_version, *default_version;      /* NULL: none */
+	/* The header lines that carry the key (and the API version). */
+	void (*auth)(const struct bt_config *c, struct curl_slist **h);
+	/* Paths under the base; %s is a batch id. */
+	const char *batch_path, *cancel_path, *delete_path;
+	const char *list_path, *list_after;     /* list: ?limit=N&AFTER=ID */
+	long long list_limit_max;
+	const char *send_path;                  /* one request, synchronously */
+	const char *count_tokens_path;          /* NULL: none */
+	const char *ratelimit_prefix;           /* rate-limit headers */
+	long long max_requests, max_bytes;      /* a batch's limits */
+	long long envelope;                     /* create body = chunk + this */
+	const char *id_prefix;                  /* the batch-id rule */
+	const char *object_type;                /* a batch object's "type"/"object" */
+	/* The names of its batch object's fields, for messages. */
+	const char *status_field, *counts_field;
+	const char *created_field, *expires_field, *archived_field; /* NULL: none */
+	int (*state)(jv b);                     /* BT_BATCH_*, -1: no status */
+	int (*counts)(jv b, long long c[BT_COUNTS]);
+	double (*time)(jv b, const char *field, char *out, size_t outsz);
+	/* The downloads that hold a batch's results (at most 2). */
+	int (*results)(jv b, const char *id, char paths[][BT_PATH_MAX]);
+	/* Create a batch: 0 with the batch object's text in resp->body, or
+	 * -1 as bt_http (resp->ambiguous: it may have been made). */
+	int (*create)(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp);
+};
+/* The provider named, or NULL. */
+const struct bt_provider *bt_provider_find(const char *name);
+/* Use the provider named (what: the option or variable, for messages);
+ * exit 2 when there is none, or it is not built. */
+const struct bt_provider *bt_provider_use(const char *name, const char *what);
+/* The provider in use: BT_PROVIDER (read by bt_config_init), else
+ * anthropic. */
+const struct bt_provider *bt_provider(void);
+/* b (borrowed) in bt's terms: BT_BATCH_* (-1: no status). */
+int bt_batch_state(jv b);
+/* Its counts in bt's classes: 0; -1 with none; -2 when a count is not a
+ * whole number in [0, BT_COUNT_MAX] (that c[i] is -2, the others good). */
+int bt_batch_counts(jv b, long long c[BT_COUNTS]);
+/* A time of b (BT_TIME_*): seconds since the epoch, and the text the API
+ * gave in out (when not NULL); -1 when b has none. */
+double bt_batch_time(jv b, int which, char *out, size_t outsz);
+/* A path of the provider's (bt_provider()->batch_path ...) for batch id. */
+void bt_batch_path(char out[BT_PATH_MAX], const char *fmt, const char *id);
+/* The paths of b's result downloads (b borrowed; id its id): how many. */
+int bt_batch_results(jv b, const char *id, char paths[][BT_PATH_MAX]);
+/* Create a batch from a chunk, as the provider does. */
+int bt_batch_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp);
+
 /* ---- journal.c: the journal, the registry of journals, adoptions ---- */
 
 /* A journal is a directory of records NAME.json (one JSON object each,
@@ -969,6 +1061,75 @@ void bt_idlist_add(struct bt_idlist *l, const char *id, size_t n);
 void bt_idlist_digest(struct bt_idlist *l, char out[65]);
 void bt_idlist_free(struct bt_idlist *l);
 
+/* ---- journal.c: bt-submit's record, typed (issue 19 §3, part "seam") */
+
+/* A create's window, on the server's clock; -1: unknown. */
+struct bt_win {
+	double from;            /* the create began after this */
+	double sent;            /* its body's last bytes went before this */
+	double to;              /* its answer (or failure) came before this */
+};
+/* A record from before windows were kept: its "since" is our clock,
+ * allowed this much skew. */
+#define BT_LEGACY_SLACK 300.0
+
+/* The members of a record a chunk: one struct, read and written by
+ * journal.c alone (the JSON member names are there).  has says which
+ * members the record holds: one absent is not written; a string NULL is
+ * written null.  Members bt does not know stay in rest. */
+enum {
+	BT_JR_SHA256 = 1 << 0, BT_JR_TAG = 1 << 1, BT_JR_CHUNK = 1 << 2,
+	BT_JR_REQUESTS = 1 << 3, BT_JR_BYTES = 1 << 4, BT_JR_ENDPOINT = 1 << 5,
+	BT_JR_KEY_FP = 1 << 6, BT_JR_STATE = 1 << 7, BT_JR_SINCE = 1 << 8,
+	BT_JR_WINDOW = 1 << 9, BT_JR_BATCH = 1 << 10, BT_JR_ERROR = 1 << 11,
+	BT_JR_SUPERSEDED = 1 << 12, BT_JR_FIRST_ID = 1 << 13,
+	BT_JR_IDS_SHA256 = 1 << 14, BT_JR_NONCES = 1 << 15,
+	BT_JR_REJECTED = 1 << 16, BT_JR_PROVISIONAL = 1 << 17,
+	BT_JR_CANDIDATES = 1 << 18, BT_JR_VERIFIED = 1 << 19, BT_JR_ALSO = 1 << 20,
+	BT_JR_FILE_ID = 1 << 21,
+	/* what every record bt-submit writes holds */
+	BT_JR_RECORD = (1 << 17) - 1,
+};
+struct bt_jrec {
+	unsigned has;           /* BT_JR_* */
+	char *sha256, *tag, *chunk, *endpoint, *key_fp;
+	long long requests, bytes;      /* bytes: of the create body */
+	char *state;            /* "sending", "created", "failed" */
+	char *since;            /* our clock: when the last create began */
+	struct bt_win win;
+	jv batch;               /* the batch object (jv_null(): none) */
+	char *error;
+	jv superseded;          /* ids of batches made before --force */
+	char *first_id, *ids_sha256;
+	jv nonces, rejected;    /* arrays of strings */
+	int provisional;        /* adopted on trust: bt-fetch checks it */
+	jv candidates;          /* the batches adopted so, objects */
+	char *verified;         /* when its results proved it */
+	jv also;                /* other batches proved its own (paid twice) */
+	char *file_id;          /* the file uploaded for its create (OpenAI) */
+	jv rest;                /* members bt does not know, as they were */
+};
+/* An empty record (nothing in has); jv members jv_invalid(). */
+void bt_jrec_init(struct bt_jrec *r);
+/* From its JSON object (consumed; anything else gives an empty record). */
+void bt_jrec_from_json(struct bt_jrec *r, jv rec);
+/* To its JSON object: the members in has, in the order bt writes them,
+ * then rest. */
+jv bt_jrec_json(const struct bt_jrec *r);
+/* Read record name of dir: 1; 0 when there is none (r is then empty). */
+int bt_jrec_read(const char *dir, const char *name, struct bt_jrec *r);
+/* Replace it (exits 1 when it cannot). */
+void bt_jrec_write(const char *dir, const char *name, const struct bt_jrec *r);
+/* Set a string member to a copy of s (NULL: null); a jv member to v. */
+void bt_jrec_set(char **field, const char *s);
+void bt_jrec_setjv(jv *field, jv v);
+/* Its window: 0; -1 for a record from before windows (w->from is then
+ * its "since" less BT_LEGACY_SLACK, or -1). */
+int bt_jrec_window(const struct bt_jrec *r, struct bt_win *w);
+/* Its batch's id: 0, or -1 when it holds none. */
+int bt_jrec_batch_id(const struct bt_jrec *r, char id[BT_BATCH_ID_MAX]);
+void bt_jrec_free(struct bt_jrec *r);
+
 /* ---- claim.c: the tag of a create, and claims on batches ------------- */
 
 /* Each create of a chunk draws a nonce; its first request goes under a
@@ -1005,6 +1166,57 @@ int bt_claim_proved(jv claim, struct bt_idlist *ids, char *tagged, size_t tagsz)
  * sent again); else 0.  The claim is kept, its state "proved" or
  * "rejected". */
 int bt_claim_settle(const char *batch_id, jv claim, int proved, const char *why);
+
+/* ---- reconcile.c: a chunk's journaled create, and reconciliation ---- */
+/* (issue 19 §3, part "seam": moved here from bin/bt-submit.c) */
+
+#define BT_RECONCILE_GRACE  60.0    /* a batch is made at most this long
+                                       after its body went (seconds;
+                                       $BT_RECONCILE_GRACE overrides) */
+#define BT_RECONCILE_GAP    2.0     /* between the two looks at the list */
+
+/* One bt-submit run: where it sends, and how. */
+struct bt_submit {
+	const struct bt_config *cfg;
+	struct bt_http *http;   /* NULL with dry_run */
+	int force, dry_run;     /* --force, --dry-run */
+	const char *tag;        /* --tag: a namespace in the journal */
+	const char *adopt_id;   /* --adopt */
+	int adopted;            /* chunks --adopt was used for */
+	char *journal_dir, *journal_abs;
+	char key_fp[17];        /* where we send: bt_endpoint_fp */
+	double grace, look_gap; /* BT_RECONCILE_GRACE, BT_RECONCILE_GAP */
+	int failed;             /* a chunk failed (said on stderr) */
+};
+
+/* A chunk to send. */
+struct bt_chunk {
+	struct bt_submit *s;
+	const char *path;
+	const char *where;          /* "stdin:LINE" or NULL, for messages */
+	char sha[65];
+	long long requests, bytes;  /* bytes of the file; the body has 14 more */
+	jv superseded;              /* ids of batches made for it before --force */
+	jv nonces;                  /* of every create of it, oldest first */
+	jv rejected;                /* batches its results proved not its own */
+	char first_id[BT_ID_MAX + 1];  /* the first request's custom_id, */
+	off_t first_at, first_len;  /* its value's bytes in the file ("..."), */
+	int taggable;               /* and whether creates tag it */
+	char ids[65];               /* the digest of its custom_ids */
+	struct bt_idlist idl;       /* and the ids themselves (sorted) */
+	char nonce[BT_NONCE_LEN + 1];  /* this create's; "" when untagged */
+	char key[160];              /* its journal record: [TAG.]SHA256.ENDPOINT */
+	char since[32];             /* our clock: when the last create began */
+	struct bt_win win;
+};
+/* Submit c (checked, its facts filled, win all -1): its batch printed
+ * (made now, or before and journaled, or found by reconciliation, or the
+ * candidates adopted provisionally), or a failure said and c->s->failed
+ * set.  Input it cannot use exits 2. */
+void bt_submit_chunk(struct bt_chunk *c);
+/* "PATH: message" on stderr, and c->s->failed set. */
+void bt_chunk_fail(const struct bt_chunk *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* ---- cost.c: prices, the estimate rule, and what a job costs ---------- */
 

@@ -31,25 +31,29 @@ static int key_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* ANTHROPIC_API_KEY held a control character: refused when the key is
+/* The key variable (ANTHROPIC_API_KEY) held a control character: refused when the key is
  * needed (a key file given instead is used). */
 static int env_key_bad;
 
 void bt_config_init(struct bt_config *c)
 {
-	const char *k = getenv("ANTHROPIC_API_KEY");
+	const char *name = getenv("BT_PROVIDER");
+	const struct bt_provider *p = name && *name ? bt_provider_use(name, "BT_PROVIDER") :
+	                              bt_provider();
+	const char *k = getenv(p->env_key);
 	size_t n;
 
 	memset(c, 0, sizeof *c);
+	c->provider = p;
 	env_key_bad = k && *k && !key_ok(k, strlen(k));
 	c->key = k && *k && !env_key_bad ? bt_strdup(k) : NULL;
-	c->base_url = env("ANTHROPIC_BASE_URL", "https://api.anthropic.com");
+	c->base_url = env(p->env_base, p->default_base);
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = 0;
 	if (strncmp(c->base_url, "https://", 8) && strncmp(c->base_url, "http://", 7))
-		bt_die(BT_EXIT_USAGE, "ANTHROPIC_BASE_URL must start with https:// or http://");
-	c->version = env("ANTHROPIC_VERSION", "2023-06-01");
+		bt_die(BT_EXIT_USAGE, "%s must start with https:// or http://", p->env_base);
+	c->version = p->env_version ? env(p->env_version, p->default_version) : NULL;
 	c->state_dir = env("BT_STATE_DIR", ".bt");
 }
 
@@ -144,11 +148,14 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 
 void bt_config_need_key(const struct bt_config *c)
 {
+	const struct bt_provider *p = c->provider ? c->provider : bt_provider();
+
 	if (!c->key && env_key_bad)
-		bt_die(BT_EXIT_USAGE, "ANTHROPIC_API_KEY: a control character or "
-		       "a NUL byte in the key");
+		bt_die(BT_EXIT_USAGE, "%s: a control character or "
+		       "a NUL byte in the key", p->env_key);
 	if (!c->key)
-		bt_die(BT_EXIT_USAGE, "no API key: set ANTHROPIC_API_KEY or use --api-key-file FILE");
+		bt_die(BT_EXIT_USAGE, "no API key: set %s or use --api-key-file FILE",
+		       p->env_key);
 }
 
 void bt_config_free(struct bt_config *c)

@@ -121,19 +121,10 @@ struct bt_http *bt_http_new(const struct bt_config *c)
 {
 	struct bt_http *h = bt_calloc(1, sizeof *h);
 	const char *b;
-	char *line;
 
 	curl_start();
 	h->base_url = bt_strdup(c->base_url);
-	if (c->key) {
-		line = bt_asprintf("x-api-key: %s", c->key);
-		h->hdrs = curl_slist_append(h->hdrs, line);
-		bt_explicit_bzero(line, strlen(line));
-		free(line);
-	}
-	line = bt_asprintf("anthropic-version: %s", c->version);
-	h->hdrs = curl_slist_append(h->hdrs, line);
-	free(line);
+	c->provider->auth(c, &h->hdrs);     /* set by bt_config_init */
 	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
 	h->hdrs = curl_slist_append(h->hdrs, "user-agent: bt/0.1");
 	for (struct curl_slist *s = h->hdrs; s; s = s->next)

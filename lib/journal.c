@@ -11,6 +11,7 @@
  * bt-fetch checks before it lets its results out.
  */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -434,4 +435,230 @@ void bt_adopted_disown(const char *batch_id, jv mark, const char *why)
 	jv_free(mark);
 	free(dir);
 	free(name);
+}
+
+/* ---- the record, typed: read and written here only ---- */
+
+/* The members, in the order a record is written; kinds that do not match
+ * stay in rest as they were (a damaged member is not made good, nor lost). */
+enum { M_STR, M_NUM, M_JV, M_BOOL, M_WIN };
+static const struct member {
+	const char *name;
+	int kind;
+	size_t off;
+	unsigned bit;
+} members[] = {
+#define M(n, k, f, b) { n, k, offsetof(struct bt_jrec, f), b }
+	M("sha256", M_STR, sha256, BT_JR_SHA256),
+	M("tag", M_STR, tag, BT_JR_TAG),
+	M("chunk", M_STR, chunk, BT_JR_CHUNK),
+	M("requests", M_NUM, requests, BT_JR_REQUESTS),
+	M("bytes", M_NUM, bytes, BT_JR_BYTES),
+	M("endpoint", M_STR, endpoint, BT_JR_ENDPOINT),
+	M("key_fp", M_STR, key_fp, BT_JR_KEY_FP),
+	M("state", M_STR, state, BT_JR_STATE),
+	M("since", M_STR, since, BT_JR_SINCE),
+	M("window", M_WIN, win, BT_JR_WINDOW),
+	M("batch", M_JV, batch, BT_JR_BATCH),
+	M("error", M_STR, error, BT_JR_ERROR),
+	M("superseded", M_JV, superseded, BT_JR_SUPERSEDED),
+	M("first_id", M_STR, first_id, BT_JR_FIRST_ID),
+	M("ids_sha256", M_STR, ids_sha256, BT_JR_IDS_SHA256),
+	M("nonces", M_JV, nonces, BT_JR_NONCES),
+	M("rejected", M_JV, rejected, BT_JR_REJECTED),
+	M("provisional", M_BOOL, provisional, BT_JR_PROVISIONAL),
+	M("candidates", M_JV, candidates, BT_JR_CANDIDATES),
+	M("verified", M_STR, verified, BT_JR_VERIFIED),
+	M("also", M_JV, also, BT_JR_ALSO),
+	M("file_id", M_STR, file_id, BT_JR_FILE_ID),
+#undef M
+};
+#define NMEMBERS (sizeof members / sizeof members[0])
+
+static void win_time(jv *o, const char *k, double t)
+{
+	char at[32];
+
+	bt_rfc3339(t, at);
+	*o = jv_object_set(*o, jv_string(k), t >= 0 ? jv_string(at) : jv_null());
+}
+
+static double rec_time(jv o, const char *k)
+{
+	char at[64];
+
+	return bt_batch_field(o, k, at, sizeof at) < 0 ? -1 : bt_rfc3339_parse(at);
+}
+
+void bt_jrec_init(struct bt_jrec *r)
+{
+	size_t i;
+
+	memset(r, 0, sizeof *r);
+	for (i = 0; i < NMEMBERS; i++)
+		if (members[i].kind == M_JV)
+			*(jv *)((char *)r + members[i].off) = jv_invalid();
+	r->requests = r->bytes = -1;
+	r->win.from = r->win.sent = r->win.to = -1;
+	r->rest = jv_object();
+}
+
+/* Take member m of value x (consumed) into r: 0, or -1 when its kind
+ * does not fit (x is then not consumed). */
+static int take(struct bt_jrec *r, const struct member *m, jv x)
+{
+	void *p = (char *)r + m->off;
+	jv_kind k = jv_get_kind(x);
+
+	switch (m->kind) {
+	case M_STR:
+		if (k != JV_KIND_STRING && k != JV_KIND_NULL)
+			return -1;
+		*(char **)p = k == JV_KIND_STRING ? bt_strdup(jv_string_value(x)) : NULL;
+		break;
+	case M_NUM:
+		if (k != JV_KIND_NUMBER)
+			return -1;
+		*(long long *)p = (long long)jv_number_value(x);
+		break;
+	case M_BOOL:
+		if (k != JV_KIND_TRUE && k != JV_KIND_FALSE)
+			return -1;
+		*(int *)p = k == JV_KIND_TRUE;
+		break;
+	case M_WIN:
+		if (k != JV_KIND_OBJECT)
+			return -1;
+		r->win.from = rec_time(x, "from");
+		r->win.sent = rec_time(x, "sent");
+		r->win.to = rec_time(x, "to");
+		break;
+	case M_JV:
+		*(jv *)p = x;
+		r->has |= m->bit;
+		return 0;
+	}
+	jv_free(x);
+	r->has |= m->bit;
+	return 0;
+}
+
+void bt_jrec_from_json(struct bt_jrec *r, jv rec)
+{
+	size_t i;
+
+	bt_jrec_init(r);
+	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		jv_free(rec);
+		return;
+	}
+	jv_object_foreach(rec, key, x) {
+		for (i = 0; i < NMEMBERS && strcmp(members[i].name, jv_string_value(key)); i++)
+			;
+		if (i == NMEMBERS || take(r, &members[i], jv_copy(x)) < 0)
+			r->rest = jv_object_set(r->rest, jv_copy(key), jv_copy(x));
+		jv_free(key);
+		jv_free(x);
+	}
+	jv_free(rec);
+}
+
+jv bt_jrec_json(const struct bt_jrec *r)
+{
+	const void *p;
+	size_t i;
+	jv o = jv_object(), w, x;
+	char *s;
+
+	for (i = 0; i < NMEMBERS; i++) {
+		if (!(r->has & members[i].bit))
+			continue;
+		p = (const char *)r + members[i].off;
+		switch (members[i].kind) {
+		case M_STR:
+			s = *(char *const *)p;
+			x = s ? jv_string(s) : jv_null();
+			break;
+		case M_NUM:
+			x = jv_number((double)*(const long long *)p);
+			break;
+		case M_BOOL:
+			x = *(const int *)p ? jv_true() : jv_false();
+			break;
+		case M_WIN:
+			w = jv_object();
+			win_time(&w, "from", r->win.from);
+			win_time(&w, "sent", r->win.sent);
+			win_time(&w, "to", r->win.to);
+			x = w;
+			break;
+		default:
+			x = jv_is_valid(*(const jv *)p) ? jv_copy(*(const jv *)p) : jv_null();
+		}
+		o = jv_object_set(o, jv_string(members[i].name), x);
+	}
+	jv_object_foreach(r->rest, rkey, rval)
+		o = jv_object_set(o, rkey, rval);
+	return o;
+}
+
+int bt_jrec_read(const char *dir, const char *name, struct bt_jrec *r)
+{
+	jv rec = bt_journal_read(dir, name);
+	int found = jv_is_valid(rec);
+
+	bt_jrec_from_json(r, rec);
+	return found;
+}
+
+void bt_jrec_write(const char *dir, const char *name, const struct bt_jrec *r)
+{
+	jv rec = bt_jrec_json(r);
+
+	bt_journal_write(dir, name, rec);
+	jv_free(rec);
+}
+
+void bt_jrec_set(char **field, const char *s)
+{
+	free(*field);
+	*field = s ? bt_strdup(s) : NULL;
+}
+
+void bt_jrec_setjv(jv *field, jv v)
+{
+	jv_free(*field);
+	*field = v;
+}
+
+int bt_jrec_window(const struct bt_jrec *r, struct bt_win *w)
+{
+	int ok = (r->has & BT_JR_WINDOW) && r->win.from >= 0;
+
+	*w = r->win;
+	if (!ok) {
+		w->from = r->since ? bt_rfc3339_parse(r->since) : -1;
+		if (w->from >= 0)
+			w->from -= BT_LEGACY_SLACK;
+		w->sent = w->to = -1;
+	}
+	return ok ? 0 : -1;
+}
+
+int bt_jrec_batch_id(const struct bt_jrec *r, char id[BT_BATCH_ID_MAX])
+{
+	return bt_batch_field(r->batch, "id", id, BT_BATCH_ID_MAX);
+}
+
+void bt_jrec_free(struct bt_jrec *r)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMBERS; i++)
+		if (members[i].kind == M_STR)
+			free(*(char **)((char *)r + members[i].off));
+		else if (members[i].kind == M_JV)
+			jv_free(*(jv *)((char *)r + members[i].off));
+	jv_free(r->rest);
+	memset(r, 0, sizeof *r);
 }

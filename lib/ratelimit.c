@@ -87,16 +87,16 @@ void bt_limits_take(struct bt_limits *l, const double need[3])
 			l->b[i].untracked += need[i];
 }
 
-/* "anthropic-ratelimit-requests-remaining" and the like. */
+/* The provider's "anthropic-ratelimit-requests-remaining" and the like. */
 static int which(const char *name, size_t n, const char **field, size_t *flen)
 {
-	static const char prefix[] = "anthropic-ratelimit-";
+	const char *prefix = bt_provider()->ratelimit_prefix;
 	static const struct { const char *s; int i; } kinds[] = {
 		{ "requests-", BT_LIM_REQUESTS },
 		{ "input-tokens-", BT_LIM_INPUT },
 		{ "output-tokens-", BT_LIM_OUTPUT },
 	};
-	size_t p = sizeof prefix - 1, k, kl;
+	size_t p = strlen(prefix), k, kl;
 
 	if (n <= p || strncasecmp(name, prefix, p))
 		return -1;

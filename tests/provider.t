@@ -1,0 +1,47 @@
+#!/bin/sh
+# The provider seam (bt.7, PROVIDERS): BT_PROVIDER chooses the table;
+# only anthropic is built; no program names a provider's path or field.
+. "${0%/*}/lib.sh"
+
+mock_start --processing-time 0.2 || exit 1
+
+api POST /v1/messages/batches -f --data-binary \
+	'{"requests":[{"custom_id":"a","params":{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}]}' >made || exit 1
+
+test_expect_success 'BT_PROVIDER=anthropic is the default: the same batches, the same bytes' '
+	bt-list >default &&
+	BT_PROVIDER=anthropic bt-list >named &&
+	test_cmp default named &&
+	jq -r .id default >ids && jq -r .id made >expect && test_cmp expect ids
+'
+
+test_expect_success 'BT_PROVIDER=openai: not built yet, exit 2, nothing sent' '
+	before=$(mock_stat http) &&
+	test_expect_code 2 env BT_PROVIDER=openai bt-list >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-list: provider openai: not built yet" >expect && test_cmp expect err &&
+	test $(mock_stat http) -eq $before
+'
+
+test_expect_success 'BT_PROVIDER=openai stops bt-submit before the journal is touched' '
+	printf "%s\n" "{\"custom_id\":\"a\",\"params\":{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}" >req &&
+	test_expect_code 2 env BT_PROVIDER=openai BT_STATE_DIR=st bt-submit <req >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-submit: provider openai: not built yet" >expect && test_cmp expect err &&
+	test_must_fail test -e st
+'
+
+test_expect_success 'BT_PROVIDER names no provider: exit 2, said' '
+	test_expect_code 2 env BT_PROVIDER=bogus bt-wait --once "$(jq -r .id made)" >out 2>err &&
+	test_must_be_empty out &&
+	echo "bt-wait: BT_PROVIDER: '"'"'bogus'"'"' is not a provider (anthropic or openai)" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'no C program names a provider path or field: they are in lib/provider.c' '
+	test_expect_code 1 grep -n -e "/v1/" -e processing_status -e request_counts \
+		-e results_url -e x-api-key -e anthropic-version "$BT_ROOT"/bin/*.c >named &&
+	test_must_be_empty named
+'
+
+test_done
