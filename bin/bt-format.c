@@ -28,7 +28,7 @@ static struct {
 	char **files;
 	int nfiles;
 	int provider;           /* BT_PROVIDER_* */
-	int embed;              /* --embed: /v1/embeddings bodies */
+	int embed;              /* --embed: embeddings bodies */
 	const char *head;       /* what follows the custom_id: up to params or body */
 	const char *tail;       /* what follows the prompt: closes the line */
 	jv system_msg;          /* OpenAI: the system message, or jv_null() */
@@ -927,8 +927,8 @@ static void provider_options(void)
 			       "a repeated prompt prefix by itself)", cache_opts[i]);
 	form.max_line = BT_OPENAI_MAX_BYTES;
 	form.head = opt.embed ?
-	        "\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":" :
-	        "\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":";
+	        "\",\"method\":\"POST\",\"url\":\"" BT_OPENAI_EMBEDDINGS "\",\"body\":" :
+	        "\",\"method\":\"POST\",\"url\":\"" BT_OPENAI_CHAT "\",\"body\":";
 	form.tail = opt.embed ? "}}\n" : "}]}}\n";
 	if (!opt.embed)
 		return;

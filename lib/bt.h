@@ -375,6 +375,9 @@ int bt_provider_choose(const char *option, const char *what);
  * file.  200 MB is read as 200,000,000 bytes, the smaller reading. */
 #define BT_OPENAI_MAX_REQUESTS  50000
 #define BT_OPENAI_MAX_BYTES     (200LL * 1000 * 1000)
+/* The OpenAI endpoints bt-format writes lines for (a line's url). */
+#define BT_OPENAI_CHAT          "/v1/chat/completions"
+#define BT_OPENAI_EMBEDDINGS    "/v1/embeddings"
 #define BT_MODEL_MAX            256     /* bytes of a model name */
 #define BT_URL_MAX              32      /* bytes of an OpenAI line's url */
 

@@ -200,26 +200,25 @@ static const struct bt_provider openai = {
 	.built = 0,
 };
 
-static const struct bt_provider *const providers[] = { &anthropic, &openai };
+/* by BT_PROVIDER_* */
+static const struct bt_provider *const providers[] = {
+	[BT_PROVIDER_ANTHROPIC] = &anthropic, [BT_PROVIDER_OPENAI] = &openai
+};
 static const struct bt_provider *current = &anthropic;
 
+/* The table of a provider's name (the names are bt_provider_from_name's,
+ * which orders the table), or NULL. */
 const struct bt_provider *bt_provider_find(const char *name)
 {
-	size_t i;
+	int id = bt_provider_from_name(name);
 
-	for (i = 0; i < sizeof providers / sizeof providers[0]; i++)
-		if (!strcmp(providers[i]->name, name))
-			return providers[i];
-	return NULL;
+	return id < 0 ? NULL : providers[id];
 }
 
 const struct bt_provider *bt_provider_use(const char *name, const char *what)
 {
-	const struct bt_provider *p = bt_provider_find(name);
+	const struct bt_provider *p = providers[bt_provider_choose(name, what)];
 
-	if (!p)
-		bt_die(BT_EXIT_USAGE, "%s: '%s' is not a provider (anthropic or openai)",
-		       what, name);
 	if (!p->built)
 		bt_die(BT_EXIT_USAGE, "provider %s: not built yet", p->name);
 	current = p;

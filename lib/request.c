@@ -48,7 +48,7 @@ int bt_provider_choose(const char *option, const char *what)
 
 /* The endpoints an OpenAI batch may name (openai-batch.md, "Create"). */
 static const char *const endpoints[] = {
-	"/v1/chat/completions", "/v1/embeddings", "/v1/responses",
+	BT_OPENAI_CHAT, BT_OPENAI_EMBEDDINGS, "/v1/responses",
 	"/v1/completions", "/v1/moderations", NULL
 };
 

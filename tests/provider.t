@@ -34,7 +34,7 @@ test_expect_success 'BT_PROVIDER=openai stops bt-submit before the journal is to
 test_expect_success 'BT_PROVIDER names no provider: exit 2, said' '
 	test_expect_code 2 env BT_PROVIDER=bogus bt-wait --once "$(jq -r .id made)" >out 2>err &&
 	test_must_be_empty out &&
-	echo "bt-wait: BT_PROVIDER: '"'"'bogus'"'"' is not a provider (anthropic or openai)" >expect &&
+	echo "bt-wait: BT_PROVIDER: unknown provider \"bogus\": give anthropic or openai" >expect &&
 	test_cmp expect err
 '
 
