@@ -172,17 +172,12 @@ static void request(const char *where, const char *s, size_t n)
  * it is required. */
 static long long tokens(const char *where, jv usage, const char *key, int required)
 {
-	jv x = bt_jv_get(usage, key);
-	double d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : -1;
-	int none = !jv_is_valid(x) || jv_get_kind(x) == JV_KIND_NULL;
+	long long n;
+	char err[200];
 
-	jv_free(x);
-	if (none && !required)
-		return 0;
-	if (!(d >= 0 && d <= 9007199254740992.0 && (long long)d == d))
-		bt_die(BT_EXIT_USAGE, "%s: result.message.usage.%s: %s", where, key,
-		       none ? "missing" : "not a whole number 0 or more");
-	return (long long)d;
+	if (bt_usage_count(usage, "result.message.usage", key, required, &n, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
+	return n;
 }
 
 /* Whether a success was seen before: the same custom_id and message id

@@ -580,6 +580,11 @@ const char *bt_result_limit(int dialect);
  * the synchronous API's, bt-send's), *answer_id (body.id, else the line's
  * id; NULL when neither: the caller frees the rest).  0, or -1 with what
  * is wrong in err (a field named by its path). */
+/* usage.key (usage borrowed) as a whole number >= 0 into *out; absent or
+ * null is 0 unless required.  0, or -1 with err ("PATH.KEY: missing", or
+ * "...: not a whole number 0 or more"). */
+int bt_usage_count(jv usage, const char *path, const char *key, int required,
+                   long long *out, char *err, size_t errsz);
 int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
                            jv *answer_id, char *err, size_t errsz);
 /* A request line of either shape read by bt_request_read: its

@@ -630,9 +630,7 @@ const char *bt_error_type_of(long status)
 
 /* ---- OpenAI's usage, for bt-cost ---- */
 
-/* usage.key (borrowed) as a whole number >= 0 into *out; absent or null
- * is 0 unless required.  0, or -1 with err. */
-static int count_of(jv usage, const char *path, const char *key, int required,
+int bt_usage_count(jv usage, const char *path, const char *key, int required,
                     long long *out, char *err, size_t errsz)
 {
 	jv x = bt_jv_get(usage, key);
@@ -675,9 +673,9 @@ int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
 		snprintf(err, errsz, "a succeeded result without response.body.model");
 	else if (jv_get_kind(usage) != JV_KIND_OBJECT)
 		snprintf(err, errsz, "a succeeded result without response.body.usage");
-	else if (count_of(usage, "response.body.usage", "prompt_tokens", 1, &t[BT_TOK_IN], err, errsz) ||
-	         count_of(usage, "response.body.usage", "completion_tokens", 0, &t[BT_TOK_OUT], err, errsz) ||
-	         count_of(det, "response.body.usage.prompt_tokens_details", "cached_tokens", 0,
+	else if (bt_usage_count(usage, "response.body.usage", "prompt_tokens", 1, &t[BT_TOK_IN], err, errsz) ||
+	         bt_usage_count(usage, "response.body.usage", "completion_tokens", 0, &t[BT_TOK_OUT], err, errsz) ||
+	         bt_usage_count(det, "response.body.usage.prompt_tokens_details", "cached_tokens", 0,
 	                  &cached, err, errsz))
 		;
 	else if (cached > t[BT_TOK_IN])
