@@ -87,7 +87,7 @@ static void ofile_json(struct bt_buf *o, const struct ofile *f)
 	              "\"expires_at\":%lld,\"filename\":", f->id, f->bytes,
 	              (long long)f->created, (long long)f->expires);
 	bt_json_write_str(o, f->filename, strlen(f->filename));
-	bt_buf_printf(o, ",\"purpose\":\"%s\",\"status\":\"processed\",\"status_details\":null}",
+	bt_buf_printf(o, ",\"purpose\":\"%s\",\"status\":\"processed\"}",
 	              f->purpose);
 }
 

@@ -22,7 +22,10 @@ words; they are read so:
 One addition, documented by the API's errors guide (and
 anthropic-batches.md) but absent from the spec: an ErrorResponse's error
 may also be {"type":"request_too_large","message":...}, the error of HTTP
-413.  Nothing else is changed.
+413.  And one reading of OpenAI's spec (--spec api/openai-openapi-subset.json),
+as its API answers (openai-batch.md): a Batch's optional members may be
+null, and so may first_id and last_id of an empty list.  Nothing else is
+changed.
 
 Written for Debian 12's python3-jsonschema (4.10); later ones work too.
 """
@@ -74,6 +77,19 @@ REQUEST_TOO_LARGE = {
     },
 }
 
+def openai_nulls(schemas):
+    """OpenAI's API writes null for what a Batch does not have yet (the
+    optional members: output_file_id, completed_at, errors...) and first_id
+    and last_id of an empty page; its spec leaves them non-nullable."""
+    batch = schemas["Batch"]
+    for k, v in batch["properties"].items():
+        if k not in batch.get("required", []):
+            v["nullable"] = True
+    for name in ("ListBatchesResponse", "ListFilesResponse"):
+        for k in ("first_id", "last_id"):
+            schemas[name]["properties"][k]["nullable"] = True
+
+
 RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?"
                      r"([Zz]|[+-](\d\d):(\d\d))$")
 
@@ -103,9 +119,12 @@ def validator(spec_path, name):
     schemas = spec.get("components", {}).get("schemas", {})
     if name not in schemas:
         die(2, "%s: no schema %s in components.schemas" % (spec_path, name))
-    schemas["RequestTooLargeError"] = REQUEST_TOO_LARGE
-    schemas["ErrorResponse"]["properties"]["error"]["oneOf"].append(
-        {"$ref": "#/components/schemas/RequestTooLargeError"})
+    error = schemas.get("ErrorResponse", {}).get("properties", {}).get("error", {})
+    if "oneOf" in error:        # Anthropic's spec
+        schemas["RequestTooLargeError"] = REQUEST_TOO_LARGE
+        error["oneOf"].append({"$ref": "#/components/schemas/RequestTooLargeError"})
+    if "BatchRequestOutput" in schemas:     # OpenAI's spec
+        openai_nulls(schemas)
     root = {"components": json_schema(spec["components"]),
             "$ref": "#/components/schemas/" + name}
     Draft202012Validator.check_schema(root)
