@@ -229,7 +229,7 @@ static int create_args(struct conn *x, struct out *o, jv p, struct obatch *ob)
 		else {
 			struct bt_buf b = { 0 };
 
-			bt_json_write(&b, jv_copy(md));
+			bt_json_write(&b, md);
 			ob->metadata = bt_strndup(b.p, b.len);
 			bt_buf_free(&b);
 		}

@@ -387,7 +387,7 @@ static void message_obj(struct bt_buf *o, const struct oshape *sh, uint64_t h,
 		bt_buf_adds(o, "null,\"refusal\":null,\"tool_calls\":[{\"id\":\"");
 		bt_buf_adds(o, id);
 		bt_buf_adds(o, "\",\"type\":\"function\",\"function\":{\"name\":");
-		bt_json_write(o, jv_copy(sh->name));
+		bt_json_write(o, sh->name);
 		bt_buf_adds(o, ",\"arguments\":");
 		bt_json_write_str(o, a->p ? a->p : "", len);
 		bt_buf_adds(o, "}}]");
@@ -430,6 +430,7 @@ void chat_json(struct bt_buf *o, jv body, uint64_t h)
 	              "\"model\":", id, (long long)(now_us() / US));
 	x = bt_jv_get(body, "model");
 	bt_json_write(o, x);
+	jv_free(x);
 	bt_buf_adds(o, ",\"choices\":[{\"index\":0,\"message\":");
 	message_obj(o, &sh, h, &a, len);
 	bt_buf_printf(o, ",\"logprobs\":null,\"finish_reason\":\"%s\"}],\"usage\":{"
@@ -517,6 +518,7 @@ void embed_json(struct bt_buf *o, jv body)
 	bt_buf_adds(o, "],\"model\":");
 	x = bt_jv_get(body, "model");
 	bt_json_write(o, x);
+	jv_free(x);
 	bt_buf_printf(o, ",\"usage\":{\"prompt_tokens\":%lld,\"total_tokens\":%lld}}",
 	              tokens, tokens);
 }
