@@ -3,6 +3,8 @@
 #   make            build lib/libbt.a and every program into bin/ (bt-mock
 #                   from mock/*.c)
 #   make check      build, then run the TAP tests under tests/ with prove
+#   make npm-deps   the openai npm package for tests/mock-openai-sdk.t
+#                   (check does it when node and npm are there)
 #   make check-valgrind   the same tests with every bt program under valgrind
 #   make check-asan       the same tests with an ASan/UBSan build
 #   make fuzz       libFuzzer harnesses and AFL++ builds (tests/fuzz/README);
@@ -171,9 +173,26 @@ SLOW_TESTS = tests/examples.t tests/run-status.t tests/run.t \
 TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))
 
 # BT_PYTHON: python3 itself, found once, not through a shim (tests/lib.sh)
-check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY)
+check: all $(UNITS) $(SHIMS) $(FUZZ_REPLAY) npm-deps
 	BT_PYTHON=$$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); \
 	export BT_PYTHON; $(PROVE) $(PROVEFLAGS) $(TESTS)
+
+# The official openai npm package, the reference client that
+# tests/mock-openai-sdk.t drives bt-mock with: installed from the npm
+# registry by tests/npm/package-lock.json into tests/npm/node_modules
+# (git-ignored), again when the lock file changes.  Optional: without
+# node and npm, or when npm ci fails (no network), make says so and that
+# test is skipped.
+NPM ?= npm
+npm-deps:
+	@if ! command -v node >/dev/null || ! command -v $(NPM) >/dev/null; then \
+	  echo "make: no node or npm: tests/mock-openai-sdk.t will be skipped" >&2; \
+	elif [ ! -f tests/npm/node_modules/.package-lock.json ] || \
+	     [ tests/npm/package-lock.json -nt tests/npm/node_modules/.package-lock.json ]; then \
+	  echo "make: npm ci in tests/npm (the openai package, for tests/mock-openai-sdk.t)"; \
+	  (cd tests/npm && $(NPM) ci --no-audit --no-fund --loglevel=error) || \
+	    echo "make: npm ci failed: tests/mock-openai-sdk.t will be skipped" >&2; \
+	fi
 
 # make check-build: the programs, the unit tests and the fuzz replayers
 # build with -Werror under clang, and with POSIX.1-2008 alone asked for
@@ -329,5 +348,5 @@ fuzz-deps: .fuzz-deps-ok
 	fi; \
 	if [ -z "$$ok" ]; then $(call apt_install,$(FUZZ_DEB_PKGS)); fi; touch $@
 
-.PHONY: all deps check check-build build-tests check-valgrind check-asan demo bench install uninstall clean \
+.PHONY: all deps npm-deps check check-build build-tests check-valgrind check-asan demo bench install uninstall clean \
         fuzz fuzz-build fuzz-deps

@@ -376,8 +376,7 @@ void do_list(struct conn *x, struct out *o)
 
 /* ---- messages ------------------------------------------------------------------ */
 
-/* The body of x as a JSON object, or jv_invalid() with the answer in o. */
-static jv parse_body(struct conn *x, struct out *o)
+jv body_object(struct conn *x, struct out *o)
 {
 	char err[256];
 	jv v;
@@ -408,7 +407,7 @@ void do_messages(struct conn *x, struct out *o)
 	double wait;
 	jv p, m;
 
-	p = parse_body(x, o);
+	p = body_object(x, o);
 	if (!jv_is_valid(p))
 		return;
 	if (check_params(p, 0, msg, sizeof msg) < 0) {
@@ -446,7 +445,7 @@ void do_count(struct conn *x, struct out *o)
 	char msg[256];
 	jv p;
 
-	p = parse_body(x, o);
+	p = body_object(x, o);
 	if (!jv_is_valid(p))
 		return;
 	if (check_count_params(p, msg, sizeof msg) < 0)
@@ -513,6 +512,7 @@ void do_stats(struct conn *x, struct out *o)
 			live++;
 			reqs += batches[i]->n;
 		}
+	obatch_stats(&live, &reqs);
 	bt_buf_printf(&o->body, "{\"batches\":%zu,\"creates\":%llu,\"requests\":%lld,"
 	              "\"http\":%llu,\"faults\":%zu}", live, st_creates, reqs, st_http,
 	              fault_count());

@@ -10,7 +10,11 @@
 static const char *ep_names[] = {
 	[EP_CREATE] = "create", [EP_GET] = "get", [EP_LIST] = "list",
 	[EP_CANCEL] = "cancel", [EP_DELETE] = "delete", [EP_RESULTS] = "results",
-	[EP_MESSAGES] = "messages", [EP_COUNT] = "count_tokens", [EP_ANY] = "any",
+	[EP_MESSAGES] = "messages", [EP_COUNT] = "count_tokens",
+	[EP_UPLOAD] = "upload", [EP_FGET] = "ofile", [EP_FLIST] = "ofiles",
+	[EP_FDELETE] = "odelete", [EP_FCONTENT] = "ocontent", [EP_OCREATE] = "ocreate",
+	[EP_OGET] = "oget", [EP_OLIST] = "olist", [EP_OCANCEL] = "ocancel",
+	[EP_CHAT] = "chat", [EP_EMBED] = "embed", [EP_ANY] = "any",
 };
 
 static const struct {

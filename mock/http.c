@@ -40,8 +40,12 @@ static const char *status_type(unsigned st)
 }
 
 /* The message of a status fault. */
-static const char *status_message(unsigned st)
+static const char *status_message(unsigned st, int oai)
 {
+	if (oai && st == 401)
+		return "Incorrect API key provided.";
+	if (oai && st == 402)
+		return "You exceeded your current quota, please check your plan and billing details.";
 	switch (st) {
 	case 400: return "Invalid request";
 	case 401: return "invalid x-api-key";
@@ -71,13 +75,53 @@ static void out_reset(struct out *o)
 	o->nhdr = 0;
 }
 
+/* OpenAI's error type and code for a status. */
+static const char *otype(unsigned st)
+{
+	return st == 429 ? "requests" : st >= 500 ? "server_error" : "invalid_request_error";
+}
+
+static const char *ocode(unsigned st)
+{
+	return st == 401 ? "invalid_api_key" : st == 429 ? "rate_limit_exceeded" : NULL;
+}
+
+static void oerror_v(struct out *o, unsigned st, const char *type, const char *param,
+                     const char *code, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	int nhdr = o->nhdr;
+
+	out_reset(o);
+	o->nhdr = nhdr;         /* the rate limits stay */
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	o->status = st;
+	oerror_body(&o->body, msg, type ? type : otype(st), param, code);
+}
+
+void out_oerror(struct out *o, const struct conn *x, unsigned st, const char *type,
+                const char *param, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)x;
+	va_start(ap, fmt);
+	oerror_v(o, st, type, param, code, fmt, ap);
+	va_end(ap);
+}
+
 void out_error(struct out *o, const struct conn *x, unsigned st, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
 
-	out_reset(o);
 	va_start(ap, fmt);
+	if (x->oai) {
+		oerror_v(o, st, NULL, NULL, ocode(st), fmt, ap);
+		va_end(ap);
+		return;
+	}
+	out_reset(o);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	o->status = st;
@@ -201,7 +245,7 @@ static enum MHD_Result send_out(struct MHD_Connection *mc, struct conn *x, struc
 	}
 	if (!(r = response(x, o)))
 		return MHD_NO;
-	MHD_add_response_header(r, "request-id", x->rid);
+	MHD_add_response_header(r, x->oai ? "x-request-id" : "request-id", x->rid);
 	MHD_add_response_header(r, "content-type", o->ctype);
 	http_date(date, sizeof date);
 	MHD_add_response_header(r, "Date", date);
@@ -218,6 +262,50 @@ static enum MHD_Result send_out(struct MHD_Connection *mc, struct conn *x, struc
 }
 
 /* ---- a request, from its headers to its answer ---------------------------------- */
+
+/* OpenAI's paths: x->ep (and x->id, x->oai); 0, or 404 or 405. */
+static int route_oai(struct conn *x, int get, int post, int del)
+{
+	static const struct {
+		const char *prefix;     /* then an id, and after it: */
+		const char *tail;
+		int get, post, del;
+	} paths[] = {
+		{ "/v1/files", NULL, EP_FLIST, EP_UPLOAD, EP_NONE },
+		{ "/v1/files/", "", EP_FGET, EP_NONE, EP_FDELETE },
+		{ "/v1/files/", "/content", EP_FCONTENT, EP_NONE, EP_NONE },
+		{ "/v1/batches", NULL, EP_OLIST, EP_OCREATE, EP_NONE },
+		{ "/v1/batches/", "", EP_OGET, EP_NONE, EP_NONE },
+		{ "/v1/batches/", "/cancel", EP_NONE, EP_OCANCEL, EP_NONE },
+		{ "/v1/chat/completions", NULL, EP_NONE, EP_CHAT, EP_NONE },
+		{ "/v1/embeddings", NULL, EP_NONE, EP_EMBED, EP_NONE },
+	};
+	const char *p, *s;
+	size_t i, k;
+
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+		k = strlen(paths[i].prefix);
+		if (strncmp(x->url, paths[i].prefix, k))
+			continue;
+		if (!paths[i].tail) {
+			if (x->url[k])
+				continue;
+		} else {
+			p = x->url + k;
+			s = strchr(p, '/');
+			if (!s)
+				s = p + strlen(p);
+			if (s == p || (size_t)(s - p) >= sizeof x->id || strcmp(s, paths[i].tail))
+				continue;
+			memcpy(x->id, p, (size_t)(s - p));
+			x->id[s - p] = 0;
+		}
+		x->oai = 1;
+		x->ep = get ? paths[i].get : post ? paths[i].post : del ? paths[i].del : EP_NONE;
+		return x->ep ? 0 : 405;
+	}
+	return 404;
+}
 
 /* Which endpoint x->url is, into x->ep (and x->id): 0, or 404 or 405. */
 static int route(struct conn *x)
@@ -242,7 +330,7 @@ static int route(struct conn *x)
 			return x->ep ? 0 : 405;
 		}
 	if (strncmp(x->url, "/v1/messages/batches/", 21))
-		return 404;
+		return route_oai(x, get, post, del);
 	p = x->url + 21;
 	s = strchr(p, '/');
 	if (!s)
@@ -281,6 +369,41 @@ static const char *req_key(struct MHD_Connection *mc)
 	return NULL;
 }
 
+/* The most bytes of a body: an upload's are OpenAI's 512 MB (or
+ * --max-body when more), the others' --max-body. */
+static long long body_max(const struct conn *x)
+{
+	return x->ep == EP_UPLOAD && opt_max_body < 512LL * 1000 * 1000 ?
+	       512LL * 1000 * 1000 : opt_max_body;
+}
+
+/* An OpenAI request's key (Authorization: Bearer only) and Content-Length:
+ * 0 to go on, or 1 with an answer in o. */
+static int begin_oai(struct MHD_Connection *mc, struct conn *x, struct out *o)
+{
+	const char *k, *cl;
+
+	k = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "authorization");
+	if (!k || strncasecmp(k, "Bearer ", 7) || !k[7 + strspn(k + 7, " ")]) {
+		out_oerror(o, x, 401, NULL, NULL, NULL, "You didn't provide an API key. You "
+		           "need to provide your API key in an Authorization header using "
+		           "Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+		return 1;
+	}
+	k += 7 + strspn(k + 7, " ");
+	if (opt_key && strcmp(k, opt_key)) {
+		out_oerror(o, x, 401, NULL, NULL, "invalid_api_key", "Incorrect API key provided.");
+		return 1;
+	}
+	cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "content-length");
+	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)body_max(x)) {
+		out_oerror(o, x, 413, NULL, NULL, NULL, "Request exceeds the maximum allowed "
+		           "number of bytes (%lld)", body_max(x));
+		return 1;
+	}
+	return 0;
+}
+
 /* The headers of a request: route, fault, key, version, Content-Length.
  * 0 to go on (reading a body), or 1 with an answer in o. */
 static int begin(struct MHD_Connection *mc, struct conn *x, struct out *o)
@@ -304,6 +427,8 @@ static int begin(struct MHD_Connection *mc, struct conn *x, struct out *o)
 	if (x->faulted && (x->fault.act == A_STATUS || x->fault.act == A_DROP ||
 	                   x->fault.act == A_LOST))
 		return 0;
+	if (x->oai)
+		return begin_oai(mc, x, o);
 	if (!(k = req_key(mc))) {
 		out_error(o, x, 401, "x-api-key header is required");
 		return 1;
@@ -331,7 +456,7 @@ static void take_body(struct conn *x, const char *data, size_t n)
 {
 	if (x->over)
 		return;
-	if (x->got + (long long)n > opt_max_body) {
+	if (x->got + (long long)n > body_max(x)) {
 		x->over = 1;
 		bt_buf_free(&x->body);
 		if (x->fd >= 0) {
@@ -342,14 +467,18 @@ static void take_body(struct conn *x, const char *data, size_t n)
 		return;
 	}
 	x->got += (long long)n;
-	if (x->ep == EP_CREATE) {
+	if (x->ep == EP_UPLOAD) {
+		if (x->pp && MHD_post_process(x->pp, data, n) != MHD_YES)
+			x->form.bad = 1;
+	} else if (x->ep == EP_CREATE) {
 		/* No spool when a status fault throws the body away. */
 		if (x->fd >= 0 && bt_write_all(x->fd, data, n) < 0) {
 			bt_warn("%s:", x->spool);
 			close(x->fd);
 			x->fd = -1;
 		}
-	} else if (x->ep == EP_MESSAGES || x->ep == EP_COUNT || x->ep == EP_MOCK_FAULTS)
+	} else if (x->ep == EP_MESSAGES || x->ep == EP_COUNT || x->ep == EP_MOCK_FAULTS ||
+	           x->ep == EP_OCREATE || x->ep == EP_CHAT || x->ep == EP_EMBED)
 		bt_buf_add(&x->body, data, n);
 }
 
@@ -369,11 +498,70 @@ static void dispatch(struct MHD_Connection *mc, struct conn *x, struct out *o)
 	case EP_RESULTS: do_results(x, o); break;
 	case EP_MESSAGES: do_messages(x, o); break;
 	case EP_COUNT: do_count(x, o); break;
+	case EP_UPLOAD: do_upload(x, o); break;
+	case EP_FGET: do_fget(x, o); break;
+	case EP_FLIST:
+		x->limit = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "limit");
+		x->after_id = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "after");
+		x->purpose = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "purpose");
+		x->order = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "order");
+		do_flist(x, o);
+		break;
+	case EP_FDELETE: do_fdelete(x, o); break;
+	case EP_FCONTENT: do_fcontent(x, o); break;
+	case EP_OCREATE: do_ocreate(x, o); break;
+	case EP_OGET: do_oget(x, o); break;
+	case EP_OLIST:
+		x->limit = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "limit");
+		x->after_id = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "after");
+		do_olist(x, o);
+		break;
+	case EP_OCANCEL: do_ocancel(x, o); break;
+	case EP_CHAT: do_chat(x, o); break;
+	case EP_EMBED: do_embed(x, o); break;
 	case EP_MOCK_FAULTS: do_faults(x, o); break;
 	case EP_MOCK_CLEAR: do_faults_clear(x, o); break;
 	case EP_MOCK_STATS: do_stats(x, o); break;
 	default: out_error(o, x, 404, "Not found");
 	}
+}
+
+/* An upload's form, field by field: the file's bytes to the spool, the
+ * others (short) to x->form. */
+static enum MHD_Result form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *filename, const char *ctype,
+                                  const char *enc, const char *data, uint64_t off,
+                                  size_t size)
+{
+	struct conn *x = cls;
+	char *f = NULL;
+	size_t cap = 0, len;
+
+	(void)kind;
+	(void)ctype;
+	(void)enc;
+	if (!strcmp(key, "file")) {
+		x->form.has_file = 1;
+		if (filename && !x->form.filename[0])
+			snprintf(x->form.filename, sizeof x->form.filename, "%s", filename);
+		if (size && x->fd >= 0 && bt_write_all(x->fd, data, size) < 0) {
+			bt_warn("%s:", x->spool);
+			return MHD_NO;
+		}
+		return MHD_YES;
+	}
+	if (!strcmp(key, "purpose"))
+		f = x->form.purpose, cap = sizeof x->form.purpose;
+	else if (!strcmp(key, "expires_after[anchor]"))
+		f = x->form.anchor, cap = sizeof x->form.anchor;
+	else if (!strcmp(key, "expires_after[seconds]"))
+		f = x->form.seconds, cap = sizeof x->form.seconds;
+	if (f && off < cap - 1) {
+		len = size < cap - 1 - off ? size : cap - 1 - (size_t)off;
+		memcpy(f + off, data, len);
+		f[off + len] = 0;
+	}
+	return MHD_YES;
 }
 
 /* The first call for a request: its headers.  A create that is to be
@@ -395,14 +583,18 @@ static enum MHD_Result request_begin(struct MHD_Connection *mc, const char *url,
 	pthread_mutex_unlock(&mu);
 	if (begin(mc, x, &o))
 		return send_out(mc, x, &o);
-	if (x->faulted && x->fault.act == A_DROP && x->ep != EP_CREATE)
+	if (x->faulted && x->fault.act == A_DROP && x->ep != EP_CREATE && x->ep != EP_OCREATE &&
+	    x->ep != EP_UPLOAD)
 		return MHD_NO;
-	if (x->ep == EP_CREATE && !(x->faulted &&
+	if ((x->ep == EP_CREATE || x->ep == EP_UPLOAD) && !(x->faulted &&
 	                            (x->fault.act == A_STATUS || x->fault.act == A_LOST))) {
 		x->spool = bt_asprintf("%s/.spool-%" PRIu64, opt_dir, c);
 		x->fd = open(x->spool, O_RDWR | O_CREAT | O_TRUNC, 0600);
 		if (x->fd < 0)
 			bt_warn("%s:", x->spool);
+		if (x->ep == EP_UPLOAD && !(x->pp = MHD_create_post_processor(mc, 64 * 1024,
+		                                                               form_field, x)))
+			x->form.bad = 1;
 	}
 	return MHD_YES;
 }
@@ -425,7 +617,7 @@ static enum MHD_Result request_end(struct MHD_Connection *mc, struct conn *x)
 	}
 	if (x->faulted && x->fault.act == A_STATUS) {
 		out_error(&o, x, (unsigned)x->fault.status, "%s",
-		          status_message((unsigned)x->fault.status));
+		          status_message((unsigned)x->fault.status, x->oai));
 		if (x->fault.status == 429)
 			snprintf(o.retry_after, sizeof o.retry_after, "%g",
 			         x->fault.has_arg ? x->fault.arg : 1.0);
@@ -475,6 +667,8 @@ static void completed(void *cls, struct MHD_Connection *mc, void **ptr,
 	(void)toe;
 	if (!x)
 		return;
+	if (x->pp)
+		MHD_destroy_post_processor(x->pp);
 	if (x->fd >= 0)
 		close(x->fd);
 	if (x->spool) {

@@ -50,15 +50,13 @@ static void reset_header(struct out *o, const char *name, double when)
 	o->nhdr++;
 }
 
-double limits_take(double input, double output, struct out *o)
+/* The buckets as of now, taking need when all have it: 0, or the
+ * seconds to wait.  Under lim_mu. */
+static double take(const double need[3], double now)
 {
-	static const char *names[3] = { "requests", "input-tokens", "output-tokens" };
-	double need[3] = { 1, input, output }, now = (double)now_us() / 1e6;
-	double wait = 0, l, w, full;
-	char name[64];
+	double wait = 0, l, w;
 	int i;
 
-	pthread_mutex_lock(&lim_mu);
 	if (!started) {
 		for (i = 0; i < 3; i++)
 			level[i] = limit_of(i);
@@ -77,6 +75,71 @@ double limits_take(double input, double output, struct out *o)
 	if (wait == 0)
 		for (i = 0; i < 3; i++)
 			level[i] -= need[i];
+	return wait;
+}
+
+/* A duration as OpenAI's headers write it (Go's): 500ms, 1.5s, 6m0s, 1h0m0s. */
+static void go_duration(char *out, size_t sz, double s)
+{
+	long h, m;
+
+	if (s < 0.0005) {
+		snprintf(out, sz, "0s");
+		return;
+	}
+	if (s < 1) {
+		snprintf(out, sz, "%.0fms", s * 1000);
+		return;
+	}
+	s = floor(s * 1000 + 0.5) / 1000;
+	h = (long)(s / 3600);
+	m = (long)((s - 3600.0 * (double)h) / 60);
+	s -= 3600.0 * (double)h + 60.0 * (double)m;
+	if (h)
+		snprintf(out, sz, "%ldh%ldm%gs", h, m, s);
+	else if (m)
+		snprintf(out, sz, "%ldm%gs", m, s);
+	else
+		snprintf(out, sz, "%gs", s);
+}
+
+double limits_take_oai(double tokens, struct out *o)
+{
+	static const char *names[2] = { "requests", "tokens" };
+	double need[3] = { 1, tokens, 0 }, now = (double)now_us() / 1e6, wait, l;
+	char name[64], d[48];
+	int i;
+
+	pthread_mutex_lock(&lim_mu);
+	wait = take(need, now);
+	for (i = 0; i < 2; i++) {
+		l = limit_of(i);
+		snprintf(name, sizeof name, "x-ratelimit-limit-%s", names[i]);
+		header(o, name, "%.0f", l);
+		snprintf(name, sizeof name, "x-ratelimit-remaining-%s", names[i]);
+		header(o, name, "%.0f", floor(fmax(level[i], 0)));
+		go_duration(d, sizeof d, (l - fmax(level[i], 0)) / (l / 60));
+		if (o->nhdr < OUT_HEADERS) {
+			snprintf(o->hdr[o->nhdr].name, sizeof o->hdr[0].name,
+			         "x-ratelimit-reset-%s", names[i]);
+			snprintf(o->hdr[o->nhdr].value, sizeof o->hdr[0].value, "%s", d);
+			o->nhdr++;
+		}
+	}
+	pthread_mutex_unlock(&lim_mu);
+	return wait;
+}
+
+double limits_take(double input, double output, struct out *o)
+{
+	static const char *names[3] = { "requests", "input-tokens", "output-tokens" };
+	double need[3] = { 1, input, output }, now = (double)now_us() / 1e6;
+	double wait, l, full;
+	char name[64];
+	int i;
+
+	pthread_mutex_lock(&lim_mu);
+	wait = take(need, now);
 	for (i = 0; i < 3; i++) {
 		l = limit_of(i);
 		full = now + (l - fmax(level[i], 0)) / (l / 60);

@@ -62,7 +62,7 @@ static void usage(FILE *f, int status)
 	"  --lifetime DUR             exit after DUR\n"
 	"  --ordered                  results in request order\n"
 	"  --clock-skew [-]DUR        our clock ahead (or behind) by DUR\n"
-	"  --latency DUR              answer each POST /v1/messages after DUR\n"
+	"  --latency DUR              answer each synchronous request after DUR\n"
 	"  --rpm N                    at most N requests a minute\n"
 	"  --itpm N                   at most N input tokens a minute\n"
 	"  --otpm N                   at most N output tokens a minute\n"

@@ -1,5 +1,6 @@
 /* mock.h — bt-mock, a local emulator of the Anthropic Message Batches
- * API, and its table of contents.
+ * API and of OpenAI's Batch API (files, batches, chat completions,
+ * embeddings: ofiles.c, obatch.c, ochat.c), and its table of contents.
  *
  * One process, libmicrohttpd with a thread per connection; http.c is the
  * only file that sees libmicrohttpd.  All batch state sits behind one
@@ -30,7 +31,11 @@
  * the API's, those after it bt-mock's own /_mock paths. */
 enum ep {
 	EP_NONE, EP_CREATE, EP_GET, EP_LIST, EP_CANCEL, EP_DELETE, EP_RESULTS,
-	EP_MESSAGES, EP_COUNT, EP_ANY,
+	EP_MESSAGES, EP_COUNT,
+	/* OpenAI's */
+	EP_UPLOAD, EP_FGET, EP_FLIST, EP_FDELETE, EP_FCONTENT,
+	EP_OCREATE, EP_OGET, EP_OLIST, EP_OCANCEL, EP_CHAT, EP_EMBED,
+	EP_ANY,
 	EP_MOCK_FAULTS, EP_MOCK_CLEAR, EP_MOCK_STATS
 };
 
@@ -85,6 +90,13 @@ struct conn {
 	int over;               /* the body passed --max-body */
 	struct bt_buf body;     /* the other endpoints' bodies */
 	const char *limit, *after_id, *before_id;   /* list: the query */
+	int oai;                /* an OpenAI endpoint: its auth, its errors */
+	const char *purpose, *order;                /* GET /v1/files: the query */
+	void *pp;               /* upload: libmicrohttpd's form reader */
+	struct {                /* upload: the form's fields */
+		char purpose[32], anchor[32], seconds[32], filename[128];
+		int has_file, bad;
+	} form;
 };
 
 /* What an endpoint answers. */
@@ -129,6 +141,10 @@ extern volatile int stopping;           /* set once the server is to stop */
  * else the seconds until it could (a 429).  The anthropic-ratelimit-*
  * headers go into o either way. */
 double limits_take(double input, double output, struct out *o);
+/* The same for an OpenAI request of tokens (prompt and the most it may
+ * write): requests by --rpm, tokens by --itpm, and the x-ratelimit-*
+ * headers, resets as durations ("1s", "6m0s"). */
+double limits_take_oai(double tokens, struct out *o);
 
 /* ---- util.c: the clock, hashes and ids, files ----------------------------- */
 
@@ -232,6 +248,9 @@ void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
  * message in msg.  The last few schemas found followable are remembered
  * (any thread). */
 int check_answer_schema(jv params, char *msg, size_t sz);
+/* 1 when schema s says nothing but that the value is an object: the
+ * answer {"text":REPLY} follows it. */
+int schema_open(jv s);
 /* Add h to s: 1 when it is new. */
 int pset_add(struct pset *s, uint64_t h);
 void pset_free(struct pset *s);
@@ -251,6 +270,67 @@ struct schema_cut {
  * in the params, e.g. "output_config.format.schema"). */
 int schema_answer(struct bt_buf *o, jv schema, const char *text, size_t n,
                   struct schema_cut *cut, const char *where, char *msg, size_t sz);
+
+/* ---- results.c, shared with obatch.c ------------------------------------- */
+
+/* What decides a request's fate: the seed, the batch's key and its
+ * custom_id, less the tag bt's creates put on a chunk's first request. */
+uint64_t request_hash(const char *cid, size_t cidlen, const char *key);
+
+/* ---- ochat.c: OpenAI's chat completions and embeddings -------------------------- */
+
+/* Append OpenAI's error envelope {"error":{message,type,param,code}};
+ * param and code may be NULL (null). */
+void oerror_body(struct bt_buf *o, const char *msg, const char *type,
+                 const char *param, const char *code);
+/* 0 when body is a chat completion body bt-mock can answer; else -1 with
+ * the API's message in msg and the parameter at fault in *param.  batch:
+ * a batch line's (stream is refused). */
+int chat_check(jv body, int batch, char *msg, size_t sz, const char **param);
+/* The same for an embeddings body. */
+int embed_check(jv body, char *msg, size_t sz, const char **param);
+/* 0 when body's model is known, else -1 with OpenAI's message. */
+int omodel_known(jv body, char *msg, size_t sz);
+/* Append the chat.completion for body (valid by chat_check): the echo of
+ * the last user message, JSON by the schema of response_format or of a
+ * forced function, cut at max_completion_tokens x 4 bytes.  h seeds its
+ * ids. */
+void chat_json(struct bt_buf *o, jv body, uint64_t h);
+/* Append the embedding list for body (valid by embed_check): the same
+ * text always gives the same vector. */
+void embed_json(struct bt_buf *o, jv body);
+/* The tokens a body may cost: prompt and the most it may write. */
+double chat_tokens(jv body);
+void do_chat(struct conn *x, struct out *o);
+void do_embed(struct conn *x, struct out *o);
+
+/* ---- ofiles.c: OpenAI's files ---------------------------------------------- */
+
+/* OPT_DIR/oai-ID: where the file ID's bytes are, to free. */
+char *ofile_path(const char *id);
+/* The purpose of file id (not deleted, not expired) into out (16
+ * bytes): 0, or -1 when there is no such file.  Under mu. */
+int ofile_purpose(const char *id, char *out);
+/* A new file of bytes bytes, whose content is to be renamed to
+ * ofile_path of the id written to id (40 bytes).  Under mu. */
+void ofile_add(char *id, const char *purpose, const char *filename, long long bytes);
+void do_upload(struct conn *x, struct out *o);
+void do_fget(struct conn *x, struct out *o);
+void do_flist(struct conn *x, struct out *o);
+void do_fdelete(struct conn *x, struct out *o);
+void do_fcontent(struct conn *x, struct out *o);
+void ofiles_free(void);
+
+/* ---- obatch.c: OpenAI's batches ------------------------------------------- */
+
+void do_ocreate(struct conn *x, struct out *o);
+void do_oget(struct conn *x, struct out *o);
+void do_olist(struct conn *x, struct out *o);
+void do_ocancel(struct conn *x, struct out *o);
+/* OpenAI batches and their requests, for /_mock/stats (failed ones count
+ * no request).  Under mu. */
+void obatch_stats(size_t *live, long long *requests);
+void obatches_free(void);
 
 /* ---- validate.c: create bodies and params ----------------------------------- */
 
@@ -295,6 +375,11 @@ void http_stop(void);
 /* Replace o's answer with the error envelope of status st. */
 void out_error(struct out *o, const struct conn *x, unsigned st, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with OpenAI's envelope, its type, param and code given (NULL:
+ * by the status). */
+void out_oerror(struct out *o, const struct conn *x, unsigned st, const char *type,
+                const char *param, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 /* ---- endpoints.c: one function an endpoint ------------------------------------ */
 
@@ -307,6 +392,8 @@ void do_delete(struct conn *x, struct out *o);
 void do_results(struct conn *x, struct out *o);
 void do_messages(struct conn *x, struct out *o);
 void do_count(struct conn *x, struct out *o);
+/* The body of x as a JSON object, or jv_invalid() with the answer in o. */
+jv body_object(struct conn *x, struct out *o);
 void do_faults(struct conn *x, struct out *o);
 void do_faults_clear(struct conn *x, struct out *o);
 void do_stats(struct conn *x, struct out *o);

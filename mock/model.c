@@ -175,7 +175,7 @@ enum { PLAIN, TOOL, FORMAT };
 
 /* 1 when s says nothing but that the value is an object (or nothing at
  * all): the old answer {"text":REPLY} follows it and shows the most. */
-static int open_object(jv s)
+int schema_open(jv s)
 {
 	static const char *const kw[] = { "properties", "required", "$ref", "allOf",
 	                                  "anyOf", "oneOf", "enum", "const", "not",
@@ -254,7 +254,7 @@ static void shape_of(jv params, struct shape *sh)
 		jv_free(f);
 		jv_free(x);
 	}
-	sh->open = sh->kind != PLAIN && open_object(sh->schema);
+	sh->open = sh->kind != PLAIN && schema_open(sh->schema);
 	jv_free(tc);
 	jv_free(tools);
 }

@@ -29,14 +29,9 @@ struct fin {
 	struct pset cache;      /* the batch's prompt cache */
 };
 
-/* Append one result line for a processed request; returns its kind. */
-static int result_line(struct bt_buf *o, struct bt_buf *part, const char *cid,
-                       size_t cidlen, jv params, const char *bid, struct pset *cache)
+uint64_t request_hash(const char *cid, size_t cidlen, const char *bid)
 {
-	char msg[256], rid[32];
 	uint64_t h;
-	double u;
-	int kind;
 
 	/* a request's fate is drawn from the seed, the batch and its
 	 * custom_id less the tag bt's creates put on a chunk's first request
@@ -47,7 +42,19 @@ static int result_line(struct bt_buf *o, struct bt_buf *part, const char *cid,
 		             cidlen - 19);
 	else
 		h = hash_fnv(hash_fnv(hash_mix(opt_seed) ^ FNV_START, bid, strlen(bid) + 1), cid, cidlen);
-	h = hash_mix(h);
+	return hash_mix(h);
+}
+
+/* Append one result line for a processed request; returns its kind. */
+static int result_line(struct bt_buf *o, struct bt_buf *part, const char *cid,
+                       size_t cidlen, jv params, const char *bid, struct pset *cache)
+{
+	char msg[256], rid[32];
+	uint64_t h;
+	double u;
+	int kind;
+
+	h = request_hash(cid, cidlen, bid);
 	make_id(rid, sizeof rid, "req_", h ^ 0x726571ULL);
 	u = hash_unit(h ^ 0x72617465ULL);
 	part->len = 0;

@@ -202,13 +202,14 @@ static int seq_cmp(const void *a, const void *b)
 }
 
 /* A file a crash may leave: a spool (.spool-N), a temporary file of
- * results (ID.results.tmp, ID.order.tmp) or of bt_write_file (NAME.tmp.PID). */
+ * results (ID.results.tmp, ID.order.tmp) or of bt_write_file (NAME.tmp.PID);
+ * and the OpenAI side's files (oai-*), whose state was in memory only. */
 static int leftover(const char *name)
 {
 	size_t n = strlen(name);
 	const char *t = strstr(name, ".tmp.");
 
-	return !strncmp(name, ".spool-", 7) ||
+	return !strncmp(name, ".spool-", 7) || !strncmp(name, "oai-", 4) ||
 	       (n > 4 && !strcmp(name + n - 4, ".tmp")) ||
 	       (t && t[5] && strspn(t + 5, "0123456789") == strlen(t + 5));
 }
@@ -315,4 +316,6 @@ void store_free(void)
 	batches = NULL;
 	nbatches = capbatches = 0;
 	pset_free(&msg_cache);
+	ofiles_free();
+	obatches_free();
 }

@@ -19,11 +19,13 @@ words; they are read so:
   - format: date-time   RFC 3339, checked (python3-jsonschema checks it
                         only when a package Debian does not have is there);
   - discriminator       only a hint: oneOf decides.
-One addition to Anthropic's spec (api/openai-openapi-subset.json, given
-by --spec, is read as it is), documented by the API's errors guide (and
+One addition to Anthropic's spec, documented by the API's errors guide (and
 anthropic-batches.md) but absent from the spec: an ErrorResponse's error
 may also be {"type":"request_too_large","message":...}, the error of HTTP
-413.  Nothing else is changed.
+413.  And one reading of OpenAI's spec (--spec api/openai-openapi-subset.json),
+as its API answers (openai-batch.md): a Batch's optional members may be
+null, and so may first_id and last_id of an empty list.  Nothing else is
+changed.
 
 Written for Debian 12's python3-jsonschema (4.10); later ones work too.
 """
@@ -75,6 +77,19 @@ REQUEST_TOO_LARGE = {
     },
 }
 
+def openai_nulls(schemas):
+    """OpenAI's API writes null for what a Batch does not have yet (the
+    optional members: output_file_id, completed_at, errors...) and first_id
+    and last_id of an empty page; its spec leaves them non-nullable."""
+    batch = schemas["Batch"]
+    for k, v in batch["properties"].items():
+        if k not in batch.get("required", []):
+            v["nullable"] = True
+    for name in ("ListBatchesResponse", "ListFilesResponse"):
+        for k in ("first_id", "last_id"):
+            schemas[name]["properties"][k]["nullable"] = True
+
+
 RFC3339 = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d+)?"
                      r"([Zz]|[+-](\d\d):(\d\d))$")
 
@@ -105,9 +120,11 @@ def validator(spec_path, name):
     if name not in schemas:
         die(2, "%s: no schema %s in components.schemas" % (spec_path, name))
     error = schemas.get("ErrorResponse", {}).get("properties", {}).get("error", {})
-    if "oneOf" in error:    # Anthropic's (OpenAI's error is one object)
+    if "oneOf" in error:        # Anthropic's spec
         schemas["RequestTooLargeError"] = REQUEST_TOO_LARGE
         error["oneOf"].append({"$ref": "#/components/schemas/RequestTooLargeError"})
+    if "BatchRequestOutput" in schemas:     # OpenAI's spec
+        openai_nulls(schemas)
     root = {"components": json_schema(spec["components"]),
             "$ref": "#/components/schemas/" + name}
     Draft202012Validator.check_schema(root)
