@@ -271,7 +271,7 @@ test_expect_success 'an embeddings batch: a vector a line' '
 	test_cmp expect actual
 '
 
-test_expect_success 'faults: taken500 on ocreate creates and answers 500; cut on ocontent cuts the download' '
+test_expect_success 'faults: taken500 and drop on ocreate create the batch; cut on ocontent cuts the download; a status on chat' '
 	before=$(mock_stat creates) &&
 	f=$(jq -r .id got.jsonl) &&
 	mock_fault "ocreate:taken500" &&
@@ -280,7 +280,12 @@ test_expect_success 'faults: taken500 on ocreate creates and answers 500; cut on
 	test "$(mock_stat creates)" = $((before + 1)) &&
 	oapi GET "/batches?limit=1" | jq -r ".data[0].metadata.tag" >actual &&
 	echo ambiguous >expect && test_cmp expect actual &&
-	out=$(oapi GET "/batches/$(sed -n 1p ids 2>/dev/null || jq -r .id done.jsonl)" | jq -r .output_file_id) &&
+	mock_fault "ocreate:drop" &&
+	test_expect_code 52 oapi POST /batches -d "{\"input_file_id\":\"$f\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\",\"metadata\":{\"tag\":\"dropped\"}}" 2>err &&
+	test "$(mock_stat creates)" = $((before + 2)) &&
+	oapi GET "/batches?limit=1" | jq -r ".data[0].metadata.tag" >actual &&
+	echo dropped >expect && test_cmp expect actual &&
+	out=$(jq -r .output_file_id done.jsonl) &&
 	oapi GET "/files/$out/content" >whole &&
 	mock_fault "ocontent:cut:100" &&
 	test_expect_code 18 oapi GET "/files/$out/content" -o part 2>err &&
