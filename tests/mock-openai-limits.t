@@ -91,7 +91,10 @@ test_expect_success 'stats: OpenAI creates and requests are counted (a failed ba
 '
 
 mock_stop
-mock_start --processing-time 20 --cancel-time 0.2 --expire-after 0.6 --max-requests 3 --max-body 1000 $MODELS
+# a cancel that takes 3 s, and no window to pass meanwhile: "cancelling"
+# is seen however slow the machine (a 0.2 s cancel in a 0.6 s window was
+# not, beside a second make check)
+mock_start --processing-time 20 --cancel-time 3 --max-requests 3 --max-body 1000 $MODELS
 
 test_expect_success 'cancel: cancelling, then cancelled; unrun requests are batch_cancelled lines' '
 	{ line c1 "one"; line c2 "two"; } >c.jsonl &&
@@ -110,6 +113,7 @@ test_expect_success 'cancel: cancelling, then cancelled; unrun requests are batc
 	test_cmp expect actual
 '
 
+mock_start --processing-time 20 --expire-after 0.6 --max-requests 3 --max-body 1000 $MODELS
 test_expect_success 'expiry: the window passes: expired, unfinished requests are batch_expired lines' '
 	{ line x1 "one"; line x2 "two"; } >x.jsonl &&
 	: >batches.jsonl &&

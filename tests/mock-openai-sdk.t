@@ -19,7 +19,9 @@ if ! (cd "$TESTS/npm" && node -e 'import("openai").catch(() => process.exit(1))'
 	test_done
 fi
 
-mock_start --processing-time 0.5 --cancel-time 0.2 --key "$KEY" $MODELS
+# batches of 2 s: the one canceled right after its create is still running
+# however slow the machine
+mock_start --processing-time 2 --cancel-time 0.2 --key "$KEY" $MODELS
 
 # sdk NAME: the value of that step
 sdk() {
