@@ -9,6 +9,7 @@ api POST /v1/messages/batches -f --data-binary \
 	'{"requests":[{"custom_id":"a","params":{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}]}' >made || exit 1
 
 test_expect_success 'BT_PROVIDER=anthropic is the default: the same batches, the same bytes' '
+	wait_for mock_ended "$(jq -r .id made)" &&
 	bt-list >default &&
 	BT_PROVIDER=anthropic bt-list >named &&
 	test_cmp default named &&
