@@ -190,7 +190,8 @@ npm-deps:
 	elif [ ! -f tests/npm/node_modules/.package-lock.json ] || \
 	     [ tests/npm/package-lock.json -nt tests/npm/node_modules/.package-lock.json ]; then \
 	  echo "make: npm ci in tests/npm (the openai package, for tests/mock-openai-sdk.t)"; \
-	  (cd tests/npm && $(NPM) ci --no-audit --no-fund --loglevel=error) || \
+	  (cd tests/npm && $(NPM) ci --no-audit --no-fund --loglevel=error \
+	     --fetch-retries=1 --fetch-timeout=20000) || \
 	    echo "make: npm ci failed: tests/mock-openai-sdk.t will be skipped" >&2; \
 	fi
 
