@@ -78,6 +78,58 @@ static void not_chunk(const char *where, const char *path, const char *why)
 	       why ? why : strerror(e));
 }
 
+/* ---- the provider: the first request says which ---- */
+
+static int stream_provider = -1;        /* BT_PROVIDER_*, once a line said */
+static int user_n, user_b;              /* -n, -b given */
+
+/* The request r (read at name:lineno) is of the stream's provider; the
+ * first one decides it, and the batch limits with it. */
+static void same_provider(const struct bt_request *r, const char *name,
+                          unsigned long long lineno)
+{
+	const struct bt_provider *pv;
+	char err[300];
+
+	if (stream_provider == r->provider)
+		return;
+	if (stream_provider >= 0)
+		bt_die(BT_EXIT_USAGE, "%s:%llu: an %s request, after %s ones: one provider "
+		       "a stream", name, lineno, r->provider == BT_PROVIDER_OPENAI ?
+		       "OpenAI" : "Anthropic", stream_provider == BT_PROVIDER_OPENAI ?
+		       "OpenAI" : "Anthropic");
+	if (bt_config_input(r->provider, "request", err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", name, lineno, err);
+	stream_provider = r->provider;
+	pv = bt_provider();
+	if (!user_n || max_requests > pv->max_requests)
+		max_requests = pv->max_requests;
+	if (!user_b || max_bytes > pv->max_bytes - pv->envelope)
+		max_bytes = pv->max_bytes - pv->envelope;
+	if (!sub.key_fp[0])
+		bt_endpoint_fp(&cfg, sub.key_fp);
+}
+
+/* One request line of a chunk or of stdin, checked: its custom_id in id,
+ * its facts in r.  Exit 2 naming name:lineno when it is bad, of the
+ * other provider, or (OpenAI) of another model or endpoint than the
+ * chunk's (key; NULL: not checked). */
+static void request_line(const char *s, size_t n, const char *name,
+                         unsigned long long lineno, struct bt_request *r,
+                         const struct bt_chunk_key *key)
+{
+	char err[300];
+
+	if (bt_request_read(s, n, r, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:%llu: %s", name, lineno, err);
+	same_provider(r, name, lineno);
+	if (key && key->set && r->provider == BT_PROVIDER_OPENAI && !bt_chunk_key_same(key, r))
+		bt_die(BT_EXIT_USAGE, "%s:%llu: model \"%s\" and url \"%s\", where the "
+		       "chunk's first line has \"%s\" and \"%s\": OpenAI fails a file that "
+		       "mixes them (make chunks with bt-split)", name, lineno, r->model, r->url,
+		       key->model, key->url);
+}
+
 /* A chunk file must be what bt-split writes: requests, one a line, each
  * "\n"-terminated, no blank lines, ids unique, within the batch limits. */
 /* The chunk's first request s[0..n), whose custom_id is id. */
@@ -97,8 +149,12 @@ static void note_first(struct bt_chunk *c, const char *s, size_t n, const char *
 static void set_taggable(struct bt_chunk *c)
 {
 	char *reg = bt_registry_dir();
+	const struct bt_provider *pv = bt_provider();
 
-	c->taggable = reg && c->first_at > 0 && c->bytes + BT_ID_MAX <= BT_CHUNK_MAX;
+	/* a provider that keeps the tag on the batch (OpenAI's metadata)
+	 * needs neither */
+	c->taggable = pv->tag || (reg && c->first_at > 0 &&
+	                          c->bytes + BT_ID_MAX <= pv->max_bytes - pv->envelope);
 	free(reg);
 }
 
@@ -107,7 +163,8 @@ static void check_chunk(struct bt_chunk *c)
 	struct bt_lines l;
 	struct bt_idset ids = { 0 };
 	struct bt_idlist all = { 0 };
-	char id[BT_ID_MAX + 1], err[300];
+	struct bt_chunk_key key = { 0 };
+	struct bt_request r;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen;
 	unsigned long long first;
@@ -130,17 +187,19 @@ static void check_chunk(struct bt_chunk *c)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: a blank line: not a chunk file "
 			       "(make chunks with bt-split, or give requests on stdin)",
 			       c->path, l.lineno);
-		if (bt_request_check(s, n, id, err, sizeof err) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", c->path, l.lineno, err);
-		if ((first = bt_idset_add(&ids, id, l.lineno)))
+		request_line(s, n, c->path, l.lineno, &r, &key);
+		if ((first = bt_idset_add(&ids, r.id, l.lineno)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
-			       "(first on line %llu)", c->path, l.lineno, id, first);
-		bt_idlist_add(&all, id, strlen(id));
-		if (l.lineno == 1)
-			note_first(c, s, n, id);
-		if (++c->requests > BT_MAX_REQUESTS)
-			bt_die(BT_EXIT_USAGE, "%s: more than %d requests: too many for "
-			       "one batch (use bt-split)", c->path, BT_MAX_REQUESTS);
+			       "(first on line %llu)", c->path, l.lineno, r.id, first);
+		bt_idlist_add(&all, r.id, strlen(r.id));
+		if (l.lineno == 1) {
+			note_first(c, s, n, r.id);
+			bt_chunk_key_set(&key, &r);
+			snprintf(c->url, sizeof c->url, "%s", r.url);
+		}
+		if (++c->requests > bt_provider()->max_requests)
+			bt_die(BT_EXIT_USAGE, "%s: more than %lld requests: too many for "
+			       "one batch (use bt-split)", c->path, bt_provider()->max_requests);
 		s[n] = '\n';
 		EVP_DigestUpdate(ctx, s, n + 1);
 		sum += (long long)n + 1;
@@ -148,9 +207,10 @@ static void check_chunk(struct bt_chunk *c)
 	if (sum != (long long)st.st_size)
 		bt_die(BT_EXIT_USAGE, "%s: CRLF line ends or no final newline: not a "
 		       "chunk file (make chunks with bt-split)", c->path);
-	if (sum > BT_CHUNK_MAX)
+	if (sum > bt_provider()->max_bytes - bt_provider()->envelope)
 		bt_die(BT_EXIT_USAGE, "%s: %lld bytes: too big for one batch "
-		       "(%lld at most; use bt-split)", c->path, sum, (long long)BT_CHUNK_MAX);
+		       "(%lld at most; use bt-split)", c->path, sum,
+		       bt_provider()->max_bytes - bt_provider()->envelope);
 	if (c->requests == 0)
 		bt_die(BT_EXIT_USAGE, "%s: no requests", c->path);
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
@@ -219,6 +279,7 @@ static void spool_finish(struct spool *s)
 	memcpy(c.first_id, s->first.first_id, sizeof c.first_id);
 	c.first_at = s->first.first_at;
 	c.first_len = s->first.first_len;
+	memcpy(c.url, s->first.url, sizeof c.url);
 	bt_idlist_digest(&s->ids, c.ids);
 	c.idl = s->ids;
 	memset(&s->ids, 0, sizeof s->ids);
@@ -265,12 +326,14 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 	struct bt_idset ids = { 0 };
 	struct spool s = { .fd = -1 };
 	struct bt_chunker cut;
-	char id[BT_ID_MAX + 1], err[300];
+	struct bt_chunk_key key = { 0 };
+	struct bt_request r;
+	char err[300];
 	unsigned long long dup;
 	size_t n = firstn;
 	char *line = first;
 
-	bt_chunker_init(&cut, max_requests, max_bytes);
+	memset(&cut, 0, sizeof cut);
 	live_spool = &s;
 	atexit(at_exit);
 	if (!sub.dry_run && bt_mkdirs(spool_dir) < 0)
@@ -278,23 +341,34 @@ static void requests(struct bt_lines *l, char *first, size_t firstn)
 	do {
 		if (bt_blank(line, n))
 			continue;
-		if (bt_request_check(line, n, id, err, sizeof err) < 0)
-			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
-		if ((dup = bt_idset_add(&ids, id, l->lineno)))
+		request_line(line, n, l->name, l->lineno, &r, NULL);
+		if (!cut.max_requests)  /* the first line said the provider */
+			bt_chunker_init(&cut, max_requests, max_bytes);
+		if ((dup = bt_idset_add(&ids, r.id, l->lineno)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
-			       "(first on line %llu)", l->name, l->lineno, id, dup);
+			       "(first on line %llu)", l->name, l->lineno, r.id, dup);
 		switch (bt_chunker_place(&cut, n, err, sizeof err)) {
 		case BT_CHUNK_TOO_BIG:
 			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l->name, l->lineno, err);
 		case BT_CHUNK_NEXT:
 			spool_finish(&s);
 			bt_chunker_next(&cut);
+			break;
+		default:
+			/* OpenAI: a chunk is one model and one endpoint */
+			if (s.requests && r.provider == BT_PROVIDER_OPENAI &&
+			    !bt_chunk_key_same(&key, &r)) {
+				spool_finish(&s);
+				bt_chunker_next(&cut);
+			}
 		}
 		if (!s.requests) {
 			spool_start(&s);
-			note_first(&s.first, line, n, id);
+			note_first(&s.first, line, n, r.id);
+			snprintf(s.first.url, sizeof s.first.url, "%s", r.url);
+			bt_chunk_key_set(&key, &r);
 		}
-		bt_idlist_add(&s.ids, id, strlen(id));
+		bt_idlist_add(&s.ids, r.id, strlen(r.id));
 		bt_chunker_add(&cut, n);
 		line[n] = '\n';
 		EVP_DigestUpdate(s.ctx, line, n + 1);
@@ -508,8 +582,8 @@ static void option(int c)
 			bt_die(BT_EXIT_USAGE, "--max-cost: not an amount of dollars: '%s'", optarg);
 		max_cost = optarg;
 		break;
-	case 'n': max_requests = bt_num(optarg, 1, BT_MAX_REQUESTS, "-n"); break;
-	case 'b': max_bytes = bt_size(optarg, 1, BT_CHUNK_MAX, "-b"); break;
+	case 'n': max_requests = bt_num(optarg, 1, BT_MAX_REQUESTS, "-n"); user_n = 1; break;
+	case 'b': max_bytes = bt_size(optarg, 1, BT_CHUNK_MAX, "-b"); user_b = 1; break;
 	case 'v': bt_verbose = 1; break;
 	case 'h': usage(stdout, 0); break;
 	default: usage(stderr, BT_EXIT_USAGE);
@@ -544,7 +618,6 @@ int main(int argc, char **argv)
 		bt_config_need_key(&cfg);
 		sub.http = bt_http_new(&cfg);
 	}
-	bt_endpoint_fp(&cfg, sub.key_fp);
 	if ((s = getenv("BT_RECONCILE_GRACE")) && *s)
 		sub.grace = bt_duration(s, "BT_RECONCILE_GRACE");
 	if ((s = getenv("BT_RECONCILE_GAP")) && *s)

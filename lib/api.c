@@ -18,6 +18,38 @@ int bt_batch_id_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* Which provider's a batch id is, by its prefix; -1: neither. */
+static int id_provider(const char *s, size_t n)
+{
+	static const char *const names[] = { "anthropic", "openai" };
+	size_t i, p;
+
+	for (i = 0; i < 2; i++) {
+		const struct bt_provider *pv = bt_provider_find(names[i]);
+		p = strlen(pv->id_prefix);
+		if (n > p && !memcmp(s, pv->id_prefix, p))
+			return bt_provider_from_name(names[i]);
+	}
+	return -1;
+}
+
+static int has(jv o, const char *key)
+{
+	jv x = bt_jv_get(o, key);
+	int r = jv_is_valid(x);
+
+	jv_free(x);
+	return r;
+}
+
+/* The batch line's provider (an id, or an object by its "type" or
+ * "object", else its id) is the one in use, or becomes it: 0, or -1 with
+ * err. */
+static int follow(int provider, char *err, size_t errsz)
+{
+	return provider < 0 ? 0 : bt_config_input(provider, "batch", err, errsz);
+}
+
 int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
                  char *err, size_t errsz)
 {
@@ -31,6 +63,8 @@ int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
 		n--;
 	if (!n || *s != '{') {
+		if (follow(id_provider(s, n), err, errsz) < 0)
+			return -1;
 		if (!bt_batch_id_ok(s, n)) {
 			snprintf(err, errsz, "not a batch id or a batch object: '%s'",
 			         bt_quote(q, s, n));
@@ -54,11 +88,24 @@ int bt_batch_ref(const char *s, size_t n, char id[BT_BATCH_ID_MAX], jv *batch,
 		jv_free(v);
 		return -1;
 	}
-	x = jv_object_get(jv_copy(v), jv_string("type"));
+	x = jv_object_get(jv_copy(v), jv_string("id"));
+	{
+		int pr = has(v, "type") ? BT_PROVIDER_ANTHROPIC :
+		         has(v, "object") ? BT_PROVIDER_OPENAI :
+		         jv_get_kind(x) == JV_KIND_STRING ?
+		         id_provider(jv_string_value(x), strlen(jv_string_value(x))) : -1;
+		if (follow(pr, err, errsz) < 0) {
+			jv_free(x);
+			jv_free(v);
+			return -1;
+		}
+	}
+	jv_free(x);
+	x = jv_object_get(jv_copy(v), jv_string(bt_provider()->object_field));
 	if (jv_is_valid(x) && (jv_get_kind(x) != JV_KIND_STRING ||
 	                       strcmp(jv_string_value(x), bt_provider()->object_type))) {
-		snprintf(err, errsz, "not a batch object: its \"type\" is not \"%s\"",
-		         bt_provider()->object_type);
+		snprintf(err, errsz, "not a batch object: its \"%s\" is not \"%s\"",
+		         bt_provider()->object_field, bt_provider()->object_type);
 		jv_free(x);
 		jv_free(v);
 		return -1;
@@ -99,6 +146,12 @@ jv bt_batch_cancel(struct bt_http *h, const char *id, struct bt_resp *resp)
 
 jv bt_batch_delete(struct bt_http *h, const char *id, struct bt_resp *resp)
 {
+	if (!bt_provider()->delete_path) {
+		memset(resp, 0, sizeof *resp);
+		snprintf(resp->err, sizeof resp->err, "provider %s: a batch cannot be "
+		         "deleted (its files expire: see bt-submit(1))", bt_provider()->name);
+		return jv_invalid();
+	}
 	return call(h, "DELETE", bt_provider()->delete_path, id, resp);
 }
 

@@ -680,8 +680,20 @@ struct bt_config {
 	char *version;      /* ANTHROPIC_VERSION */
 	const struct bt_provider *provider;     /* bt_provider() */
 	char *state_dir;    /* BT_STATE_DIR, default ".bt" */
+	const char *chosen; /* what chose the provider ("--provider",
+	                       "BT_PROVIDER"); NULL: the default */
+	int sensed;         /* the input said which provider */
+	int key_from_file;  /* --api-key-file: kept for either provider */
+	int http_built;     /* a transfer has used it: it cannot change */
 };
 void bt_config_init(struct bt_config *c);
+/* --provider NAME (what: the option, for messages): that provider's
+ * variables; NULL: nothing changes. */
+void bt_config_provider(struct bt_config *c, const char *name, const char *what);
+/* The input is provider's (what: "batch", "request"): the configuration
+ * in use follows it (0), unless an option or BT_PROVIDER chose the other,
+ * or an earlier line said the other (one provider a stream): -1 with err. */
+int bt_config_input(int provider, const char *what, char *err, size_t errsz);
 /* A fingerprint of where requests go: the first 16 hex digits of the
  * SHA-256 of "bt-endpoint\n", the base URL, "\n" and the key ("" when
  * there is none).  Journal records (bt-submit) and work directories
@@ -691,7 +703,9 @@ void bt_endpoint_fp(const struct bt_config *c, char out[17]);
 /* --api-key-file: the first line of FILE, white space trimmed; exits 2
  * naming the file when it cannot be read or is empty. */
 void bt_config_key_file(struct bt_config *c, const char *path);
-/* Exit 2 with a clear message when there is no key. */
+/* Exit 2 with a clear message when there is no key (for the default
+ * provider, chosen by nothing, when the other has a key: later, at the
+ * first transfer, once the input has said which it is). */
 void bt_config_need_key(const struct bt_config *c);
 void bt_config_free(struct bt_config *c);
 
@@ -754,6 +768,10 @@ struct bt_req {
 	const char *splice;
 	size_t splice_len;
 	off_t splice_at, splice_cut;
+	/* A file body (not body_chunk) goes between body_head and body_tail
+	 * (NULL: nothing); form: as multipart/form-data, bt_http_boundary's. */
+	const char *body_head, *body_tail;
+	int form;
 	/* The 2xx body goes to sink (NULL: kept in resp->body).  A nonzero
 	 * return aborts the transfer (a closed pipe, say). */
 	int (*sink)(const char *p, size_t n, void *arg);
@@ -790,7 +808,12 @@ struct bt_resp {
 	double t_start, t_end;  /* our clock: when the last attempt began, ended */
 };
 
-struct bt_http *bt_http_new(const struct bt_config *c);
+/* A handle on c's server: c's provider, base URL and key are read at
+ * the first transfer (bt_config_input may change them until then), and
+ * the key checked then (bt_config_need_key). */
+struct bt_http *bt_http_new(struct bt_config *c);
+/* The boundary of multipart bodies (bt_req.form). */
+const char *bt_http_boundary(struct bt_http *h);
 void bt_http_free(struct bt_http *h);
 /* One call with the retry rule, run to its end.  Returns 0 on a 2xx; -1
  * otherwise with resp->err set.  resp is overwritten, not freed: free the
@@ -944,6 +967,8 @@ enum { BT_TIME_CREATED, BT_TIME_EXPIRES, BT_TIME_ARCHIVED };
  * transfers for it (OpenAI: upload, then create). */
 struct bt_create {
 	const char *path;       /* the chunk file, for messages */
+	const char *sha;        /* its SHA-256 (an upload's file name) */
+	const char *endpoint;   /* OpenAI: its requests' url */
 	int fd;                 /* open on it, seekable */
 	off_t size;             /* its bytes */
 	const char *nonce;      /* this attempt's tag; NULL: untagged */
@@ -957,7 +982,7 @@ struct bt_create {
 	/* A file uploaded for the create (OpenAI): its id, to be journaled
 	 * and reused by a retry; "" when none.  uploaded() is called when
 	 * it is set. */
-	char file_id[BT_BATCH_ID_MAX];
+	char *file_id;          /* the caller's, BT_BATCH_ID_MAX bytes */
 	void (*uploaded)(void *arg);
 	void *arg;
 };
@@ -980,7 +1005,8 @@ struct bt_provider {
 	long long max_requests, max_bytes;      /* a batch's limits */
 	long long envelope;                     /* create body = chunk + this */
 	const char *id_prefix;                  /* the batch-id rule */
-	const char *object_type;                /* a batch object's "type"/"object" */
+	const char *object_field, *object_type; /* a batch object's "type":
+	                                           "message_batch", "object": "batch" */
 	/* The names of its batch object's fields, for messages. */
 	const char *status_field, *counts_field;
 	const char *created_field, *expires_field, *archived_field; /* NULL: none */
@@ -992,6 +1018,10 @@ struct bt_provider {
 	/* Create a batch: 0 with the batch object's text in resp->body, or
 	 * -1 as bt_http (resp->ambiguous: it may have been made). */
 	int (*create)(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp);
+	/* The tag (nonce) a create put on the batch object itself (OpenAI's
+	 * metadata): 0 with it, -1 with none.  NULL: creates tag the first
+	 * custom_id instead (bt_tag_id), proved by the results. */
+	int (*tag)(jv b, char *out, size_t outsz);
 };
 /* The provider named, or NULL. */
 const struct bt_provider *bt_provider_find(const char *name);
@@ -1210,6 +1240,8 @@ struct bt_chunk {
 	char first_id[BT_ID_MAX + 1];  /* the first request's custom_id, */
 	off_t first_at, first_len;  /* its value's bytes in the file ("..."), */
 	int taggable;               /* and whether creates tag it */
+	char url[BT_URL_MAX];       /* OpenAI: its requests' endpoint */
+	char file_id[BT_BATCH_ID_MAX];  /* OpenAI: the file uploaded for it */
 	char ids[65];               /* the digest of its custom_ids */
 	struct bt_idlist idl;       /* and the ids themselves (sorted) */
 	char nonce[BT_NONCE_LEN + 1];  /* this create's; "" when untagged */

@@ -34,27 +34,88 @@ static int key_ok(const char *s, size_t n)
 /* The key variable (ANTHROPIC_API_KEY) held a control character: refused when the key is
  * needed (a key file given instead is used). */
 static int env_key_bad;
+/* The configuration in use, for bt_config_input (one a program). */
+static struct bt_config *live;
 
-void bt_config_init(struct bt_config *c)
+/* c's key, base URL and version from provider p's variables; a key from
+ * --api-key-file is kept. */
+static void from_env(struct bt_config *c, const struct bt_provider *p)
 {
-	const char *name = getenv("BT_PROVIDER");
-	const struct bt_provider *p = name && *name ? bt_provider_use(name, "BT_PROVIDER") :
-	                              bt_provider();
 	const char *k = getenv(p->env_key);
 	size_t n;
 
-	memset(c, 0, sizeof *c);
 	c->provider = p;
-	env_key_bad = k && *k && !key_ok(k, strlen(k));
-	c->key = k && *k && !env_key_bad ? bt_strdup(k) : NULL;
+	if (!c->key_from_file) {
+		if (c->key) {
+			bt_explicit_bzero(c->key, strlen(c->key));
+			free(c->key);
+		}
+		env_key_bad = k && *k && !key_ok(k, strlen(k));
+		c->key = k && *k && !env_key_bad ? bt_strdup(k) : NULL;
+	}
+	free(c->base_url);
 	c->base_url = env(p->env_base, p->default_base);
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = 0;
 	if (strncmp(c->base_url, "https://", 8) && strncmp(c->base_url, "http://", 7))
 		bt_die(BT_EXIT_USAGE, "%s must start with https:// or http://", p->env_base);
+	free(c->version);
 	c->version = p->env_version ? env(p->env_version, p->default_version) : NULL;
+}
+
+void bt_config_init(struct bt_config *c)
+{
+	const char *name = getenv("BT_PROVIDER");
+	const struct bt_provider *p = name && *name ? bt_provider_use(name, "BT_PROVIDER") :
+	                              bt_provider();
+
+	memset(c, 0, sizeof *c);
+	c->chosen = name && *name ? "BT_PROVIDER" : NULL;
+	from_env(c, p);
 	c->state_dir = env("BT_STATE_DIR", ".bt");
+	live = c;
+}
+
+void bt_config_provider(struct bt_config *c, const char *name, const char *what)
+{
+	if (!name)
+		return;
+	from_env(c, bt_provider_use(name, what));
+	c->chosen = what;
+}
+
+/* "an OpenAI batch" and the like, for messages */
+static const char *title(const struct bt_provider *p)
+{
+	return !strcmp(p->name, "openai") ? "OpenAI" : "Anthropic";
+}
+
+int bt_config_input(int provider, const char *what, char *err, size_t errsz)
+{
+	const struct bt_provider *p = bt_provider_find(bt_provider_name(provider));
+	struct bt_config *c = live;
+
+	if (!c || !p || c->provider == p) {
+		if (c)
+			c->sensed = 1;
+		return 0;
+	}
+	if (c->sensed)
+		snprintf(err, errsz, "an %s %s, after %s ones: one provider a stream",
+		         title(p), what, title(c->provider));
+	else if (c->chosen)
+		snprintf(err, errsz, "an %s %s, but %s says %s", title(p), what,
+		         c->chosen, c->provider->name);
+	else if (c->http_built)
+		snprintf(err, errsz, "an %s %s, read after a request went to %s",
+		         title(p), what, c->provider->name);
+	else {
+		from_env(c, bt_provider_use(p->name, "the input"));
+		c->sensed = 1;
+		return 0;
+	}
+	return -1;
 }
 
 void bt_endpoint_fp(const struct bt_config *c, char out[17])
@@ -142,6 +203,7 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 		free(c->key);
 	}
 	c->key = bt_strndup(s, n);
+	c->key_from_file = 1;
 	env_key_bad = 0;
 	bt_explicit_bzero(buf, sizeof buf);
 }
@@ -149,7 +211,15 @@ void bt_config_key_file(struct bt_config *c, const char *path)
 void bt_config_need_key(const struct bt_config *c)
 {
 	const struct bt_provider *p = c->provider ? c->provider : bt_provider();
+	const char *other;
 
+	/* a stream may yet say it is the other provider's: wait for it when
+	 * that one has a key (and no option or variable chose) */
+	if (!c->key && !env_key_bad && !c->chosen && !c->sensed) {
+		other = !strcmp(p->name, "openai") ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY";
+		if (getenv(other) && *getenv(other))
+			return;
+	}
 	if (!c->key && env_key_bad)
 		bt_die(BT_EXIT_USAGE, "%s: a control character or "
 		       "a NUL byte in the key", p->env_key);
@@ -167,5 +237,7 @@ void bt_config_free(struct bt_config *c)
 	free(c->base_url);
 	free(c->version);
 	free(c->state_dir);
+	if (live == c)
+		live = NULL;
 	memset(c, 0, sizeof *c);
 }

@@ -24,9 +24,12 @@
 #define SAID_EVERY 60.0         /* seconds between lines of one kind */
 
 struct bt_http {
-	char *base_url;
+	struct bt_config *cfg;          /* built from it at the first transfer */
+	char *base_url;                 /* NULL until built */
 	struct curl_slist *hdrs;        /* key, version, Expect, user agent */
 	struct curl_slist *hdrs_json;   /* the same and content-type */
+	struct curl_slist *hdrs_form;   /* the same and a multipart one */
+	char boundary[40];              /* of hdrs_form's bodies */
 	double budget;
 	uint64_t rng;
 	/* the server's clock less ours lies in [clock_lo, clock_hi], from
@@ -117,28 +120,60 @@ static char *host_port(const char *url)
 	return s;
 }
 
-struct bt_http *bt_http_new(const struct bt_config *c)
+struct bt_http *bt_http_new(struct bt_config *c)
 {
 	struct bt_http *h = bt_calloc(1, sizeof *h);
 	const char *b;
 
-	curl_start();
-	h->base_url = bt_strdup(c->base_url);
-	c->provider->auth(c, &h->hdrs);     /* set by bt_config_init */
-	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
-	h->hdrs = curl_slist_append(h->hdrs, "user-agent: bt/0.1");
-	for (struct curl_slist *s = h->hdrs; s; s = s->next)
-		h->hdrs_json = curl_slist_append(h->hdrs_json, s->data);
-	h->hdrs_json = curl_slist_append(h->hdrs_json, "content-type: application/json");
-	if (!h->hdrs || !h->hdrs_json)
-		bt_die(BT_EXIT_FAIL, "out of memory");
+	h->cfg = c;
 	h->budget = BT_RETRY_BUDGET;
 	b = getenv("BT_RETRY_BUDGET");
 	if (b && *b)
 		h->budget = bt_duration(b, "BT_RETRY_BUDGET");
 	h->rng = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(bt_now() * 1e6);
-	h->hostport = host_port(h->base_url);
 	return h;
+}
+
+/* The base URL and headers, from the configuration as it stands at the
+ * first transfer: by then the input has said which provider it is
+ * (bt_config_input), and the configuration cannot change after. */
+static void build(struct bt_http *h)
+{
+	struct bt_config *c = h->cfg;
+	struct curl_slist *s;
+
+	if (h->base_url)
+		return;
+	curl_start();
+	bt_config_need_key(c);
+	c->sensed = 1;          /* as good as said: the key is that one's */
+	c->http_built = 1;
+	h->base_url = bt_strdup(c->base_url);
+	c->provider->auth(c, &h->hdrs);
+	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
+	h->hdrs = curl_slist_append(h->hdrs, "user-agent: bt/0.1");
+	snprintf(h->boundary, sizeof h->boundary, "bt-%016llx%08x",
+	         (unsigned long long)(h->rng ^ (uint64_t)(bt_now() * 1e9)), (unsigned)getpid());
+	for (s = h->hdrs; s; s = s->next) {
+		h->hdrs_json = curl_slist_append(h->hdrs_json, s->data);
+		h->hdrs_form = curl_slist_append(h->hdrs_form, s->data);
+	}
+	h->hdrs_json = curl_slist_append(h->hdrs_json, "content-type: application/json");
+	{
+		char *ct = bt_asprintf("content-type: multipart/form-data; boundary=%s",
+		                       h->boundary);
+		h->hdrs_form = curl_slist_append(h->hdrs_form, ct);
+		free(ct);
+	}
+	if (!h->hdrs || !h->hdrs_json || !h->hdrs_form)
+		bt_die(BT_EXIT_FAIL, "out of memory");
+	h->hostport = host_port(h->base_url);
+}
+
+const char *bt_http_boundary(struct bt_http *h)
+{
+	build(h);
+	return h->boundary;
 }
 
 void bt_http_free(struct bt_http *h)
@@ -152,8 +187,11 @@ void bt_http_free(struct bt_http *h)
 		bt_explicit_bzero(s->data, strlen(s->data));
 	for (s = h->hdrs_json; s; s = s->next)
 		bt_explicit_bzero(s->data, strlen(s->data));
+	for (s = h->hdrs_form; s; s = s->next)
+		bt_explicit_bzero(s->data, strlen(s->data));
 	curl_slist_free_all(h->hdrs);
 	curl_slist_free_all(h->hdrs_json);
+	curl_slist_free_all(h->hdrs_form);
 	free(h->base_url);
 	free(h->hostport);
 	free(h);
@@ -230,7 +268,10 @@ static off_t body_size(const struct bt_req *r)
 {
 	if (r->body_fd < 0)
 		return (off_t)r->body_len;
-	return r->body_chunk ? view_size(r) + BT_ENVELOPE : view_size(r);
+	if (r->body_chunk)
+		return view_size(r) + BT_ENVELOPE;
+	return view_size(r) + (off_t)(r->body_head ? strlen(r->body_head) : 0) +
+	       (off_t)(r->body_tail ? strlen(r->body_tail) : 0);
 }
 
 /* Bytes [pos, pos+want) of the file body, read at once. */
@@ -297,6 +338,31 @@ static ssize_t chunk_bytes(const struct bt_req *r, char *out, size_t want, off_t
 	return n;
 }
 
+/* A file between body_head and body_tail (a multipart upload). */
+static ssize_t wrapped_bytes(const struct bt_req *r, char *out, size_t want, off_t pos)
+{
+	off_t hl = (off_t)(r->body_head ? strlen(r->body_head) : 0), fl = view_size(r);
+	ssize_t n;
+
+	if (pos < hl) {
+		n = (ssize_t)(hl - pos);
+		if ((size_t)n > want)
+			n = (ssize_t)want;
+		memcpy(out, r->body_head + pos, (size_t)n);
+		return n;
+	}
+	if (pos < hl + fl) {
+		if ((off_t)want > hl + fl - pos)
+			want = (size_t)(hl + fl - pos);
+		return view_bytes(r, out, want, pos - hl);
+	}
+	n = (ssize_t)(body_size(r) - pos);
+	if ((size_t)n > want)
+		n = (ssize_t)want;
+	memcpy(out, r->body_tail + (pos - hl - fl), (size_t)n);
+	return n;
+}
+
 static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 {
 	struct bt_xfer *x = arg;
@@ -314,6 +380,8 @@ static size_t read_cb(char *out, size_t size, size_t nmemb, void *arg)
 		n = (ssize_t)want;
 	} else if (r->body_chunk)
 		n = chunk_bytes(r, out, want, x->pos);
+	else if (r->body_head || r->body_tail)
+		n = wrapped_bytes(r, out, want, x->pos);
 	else
 		n = view_bytes(r, out, want, x->pos);
 	if (n < 0)
@@ -367,7 +435,8 @@ static size_t header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		return size * nmemb;
 	memcpy(val, p + v, n - v);
 	val[n - v] = 0;
-	if (k == 10 && !strncasecmp(p, "request-id", k))
+	if ((k == 10 && !strncasecmp(p, "request-id", k)) ||
+	    (k == 12 && !strncasecmp(p, "x-request-id", k)))    /* OpenAI's */
 		snprintf(hd->request_id, sizeof hd->request_id, "%.79s", val);
 	else if (k == 11 && !strncasecmp(p, "retry-after", k) && hd->retry_after < 0) {
 		char *end;
@@ -525,8 +594,12 @@ static void start(struct bt_xfer *x)
 	struct bt_http *h = x->e->h;
 	const struct bt_req *r = &x->req;
 	int has_body = r->body_fd >= 0 || r->body;
-	char *url = bt_asprintf("%s%s", h->base_url, r->path);
-	CURL *c = curl_easy_init();
+	char *url;
+	CURL *c;
+
+	build(h);
+	url = bt_asprintf("%s%s", h->base_url, r->path);
+	c = curl_easy_init();
 
 	if (!c)
 		bt_die(BT_EXIT_FAIL, "libcurl failed to start");
@@ -569,7 +642,8 @@ static void start(struct bt_xfer *x)
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, has_body ? h->hdrs_json : h->hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->form ? h->hdrs_form :
+	                 has_body ? h->hdrs_json : h->hdrs);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);

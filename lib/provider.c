@@ -160,6 +160,7 @@ static const struct bt_provider anthropic = {
 	.max_bytes = BT_MAX_BODY,
 	.envelope = BT_ENVELOPE,
 	.id_prefix = "msgbatch_",
+	.object_field = "type",
 	.object_type = "message_batch",
 	.status_field = "processing_status",
 	.counts_field = "request_counts",
@@ -174,30 +175,270 @@ static const struct bt_provider anthropic = {
 	.built = 1,
 };
 
-/* ---- OpenAI: the Batch API (not built yet) ----
+/* ---- OpenAI: the Batch API (openai-batch.md) ----
  *
- * What its table will say (openai-batch.md): Authorization: Bearer
- * $OPENAI_API_KEY; OPENAI_BASE_URL, default https://api.openai.com/v1
- * (the base includes /v1, so its paths do not); create uploads the chunk
- * (POST /files, purpose=batch; the file id goes to the journal through
- * bt_create.uploaded, and a retry reuses it), then POST /batches with
- * metadata {"bt_nonce": NONCE}; GET /batches/%s; POST /batches/%s/cancel;
- * GET /batches?limit=&after=; statuses validating, in_progress,
- * finalizing (running), cancelling (canceling), completed, failed,
- * expired, cancelled (ended); request_counts {total, completed, failed};
- * results: GET /files/ID/content of output_file_id and error_file_id;
- * send: /chat/completions or /embeddings; x-ratelimit-*; 50,000 lines and
- * 200 MB a file; ids "batch_"; times in Unix seconds. */
+ * The base includes /v1 (OPENAI_BASE_URL's convention), so paths do not.
+ * A create is two transfers: the chunk is uploaded as a file (free; its
+ * id is journaled and a retry reuses it), then the batch is created from
+ * it (paid) with metadata {"bt_nonce": NONCE}: after a create that got no
+ * answer, the batch that carries the nonce is ours and no other can be. */
+
+#define OPENAI_FILE_LIFE    604800      /* the uploaded chunk: 7 days */
+#define OPENAI_OUTPUT_LIFE  2592000     /* the result files: 30 days */
+
+static void openai_auth(const struct bt_config *c, struct curl_slist **h)
+{
+	char *line;
+
+	if (c->key) {
+		line = bt_asprintf("authorization: Bearer %s", c->key);
+		*h = curl_slist_append(*h, line);
+		bt_explicit_bzero(line, strlen(line));
+		free(line);
+	}
+}
+
+/* validating, in_progress, finalizing: running; cancelling; completed,
+ * failed (validation), expired, cancelled: ended. */
+static int openai_state(jv b)
+{
+	static const char *const ended[] = { "completed", "failed", "expired", "cancelled", NULL };
+	char st[32];
+	int i;
+
+	if (str_field(b, "status", st, sizeof st) < 0)
+		return -1;
+	for (i = 0; ended[i]; i++)
+		if (!strcmp(st, ended[i]))
+			return BT_BATCH_ENDED;
+	if (!strcmp(st, "cancelling"))
+		return BT_BATCH_CANCELING;
+	return BT_BATCH_RUNNING;
+}
+
+/* A whole count in [0, 2^53] of rc (borrowed): 0 when absent, -2 when bad. */
+static long long count_of(jv rc, const char *name)
+{
+	jv x = bt_jv_get(rc, name);
+	long long r = 0;
+	double d;
+
+	if (jv_get_kind(x) == JV_KIND_NUMBER) {
+		d = jv_number_value(x);
+		r = isfinite(d) && d >= 0 && d <= BT_COUNT_MAX && d == floor(d) ? (long long)d : -2;
+	} else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_INVALID)
+		r = -2;
+	jv_free(x);
+	return r;
+}
+
+/* request_counts {total, completed, failed}, in bt's classes: completed
+ * succeeded, failed errored, and the rest processing while it runs; once
+ * ended, the rest never ran: expired, or canceled (openai-batch.md: the
+ * API has no breakdown of its own). */
+static int openai_counts(jv b, long long c[BT_COUNTS])
+{
+	long long total, done, failed, rest;
+	int st = openai_state(b);
+	char status[32] = "";
+	jv rc;
+
+	rc = bt_jv_get(b, "request_counts");
+	if (jv_get_kind(rc) != JV_KIND_OBJECT) {
+		jv_free(rc);
+		return -1;
+	}
+	total = count_of(rc, "total");
+	done = count_of(rc, "completed");
+	failed = count_of(rc, "failed");
+	jv_free(rc);
+	memset(c, 0, sizeof(long long) * BT_COUNTS);
+	if (total < 0 || done < 0 || failed < 0 || done + failed > total) {
+		c[BT_COUNT_PROCESSING] = total < 0 || done + failed > total ? -2 : total;
+		c[BT_COUNT_SUCCEEDED] = done;
+		c[BT_COUNT_ERRORED] = failed;
+		return -2;
+	}
+	rest = total - done - failed;
+	c[BT_COUNT_SUCCEEDED] = done;
+	c[BT_COUNT_ERRORED] = failed;
+	str_field(b, "status", status, sizeof status);
+	if (st != BT_BATCH_ENDED)
+		c[BT_COUNT_PROCESSING] = rest;
+	else if (!strcmp(status, "expired"))
+		c[BT_COUNT_EXPIRED] = rest;
+	else if (!strcmp(status, "cancelled"))
+		c[BT_COUNT_CANCELED] = rest;
+	else
+		c[BT_COUNT_ERRORED] += rest;
+	return 0;
+}
+
+/* Times are Unix seconds (null when unset); the text is RFC 3339. */
+static double openai_time(jv b, const char *field, char *out, size_t outsz)
+{
+	jv x = bt_jv_get(b, field);
+	char at[32];
+	double t = -1;
+
+	if (out && outsz)
+		out[0] = 0;
+	if (jv_get_kind(x) == JV_KIND_NUMBER && isfinite(jv_number_value(x)) &&
+	    jv_number_value(x) >= 0 && jv_number_value(x) < 1e11) {
+		t = jv_number_value(x);
+		bt_rfc3339(t, at);
+		if (out)
+			snprintf(out, outsz, "%s", at);
+	}
+	jv_free(x);
+	return t;
+}
+
+/* The output file (successes) and the error file (failures): either may
+ * be null. */
+static int openai_results(jv b, const char *id, char paths[][BT_PATH_MAX])
+{
+	static const char *const fields[] = { "output_file_id", "error_file_id" };
+	char f[BT_BATCH_ID_MAX];
+	int i, n = 0;
+
+	(void)id;
+	for (i = 0; i < 2; i++)
+		if (str_field(b, fields[i], f, sizeof f) == 0 && f[0] &&
+		    bt_custom_id_ok(f, strlen(f)))
+			snprintf(paths[n++], BT_PATH_MAX, "/files/%s/content", f);
+	return n;
+}
+
+static int openai_tag(jv b, char *out, size_t outsz)
+{
+	jv md = bt_jv_get(b, "metadata");
+	int r = str_field(md, "bt_nonce", out, outsz);
+
+	jv_free(md);
+	return r;
+}
+
+/* Upload the chunk (multipart, streamed from its file): its file id into
+ * cr->file_id, journaled by cr->uploaded.  0, or -1 as bt_http. */
+static int openai_upload(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp)
+{
+	const char *bd = bt_http_boundary(h);
+	char *head, *tail, err[200];
+	struct bt_req req;
+	jv f;
+	int r;
+
+	head = bt_asprintf("--%s\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n"
+	                   "batch\r\n--%s\r\nContent-Disposition: form-data; "
+	                   "name=\"expires_after[anchor]\"\r\n\r\ncreated_at\r\n--%s\r\n"
+	                   "Content-Disposition: form-data; name=\"expires_after[seconds]\""
+	                   "\r\n\r\n%d\r\n--%s\r\nContent-Disposition: form-data; "
+	                   "name=\"file\"; filename=\"%s%s\"\r\nContent-Type: "
+	                   "application/jsonl\r\n\r\n", bd, bd, bd, OPENAI_FILE_LIFE, bd,
+	                   cr->sha, ".jsonl");
+	tail = bt_asprintf("\r\n--%s--\r\n", bd);
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.path = "/files";
+	req.body_fd = cr->fd;
+	req.body_size = cr->size;
+	req.body_head = head;
+	req.body_tail = tail;
+	req.form = 1;
+	req.may_repeat = 1;     /* a file uploaded twice costs nothing */
+	req.label = cr->path;
+	r = bt_http(h, &req, resp);
+	free(head);
+	free(tail);
+	if (r < 0)
+		return -1;
+	f = bt_json_parse(resp->body.p ? resp->body.p : "", resp->body.len, err, sizeof err);
+	if (str_field(f, "id", cr->file_id, BT_BATCH_ID_MAX) < 0 ||
+	    !bt_custom_id_ok(cr->file_id, strlen(cr->file_id))) {
+		cr->file_id[0] = 0;
+		snprintf(resp->err, sizeof resp->err, "POST /files: bad answer: no file id%s%s",
+		         resp->request_id[0] ? " request-id " : "", resp->request_id);
+		jv_free(f);
+		return -1;
+	}
+	jv_free(f);
+	bt_resp_free(resp);
+	if (cr->uploaded)
+		cr->uploaded(cr->arg);
+	return 0;
+}
+
+/* Upload (unless a file is kept from an earlier attempt), then create
+ * the batch, tagged.  A create from a kept file that the server no longer
+ * has (404, or a 400 naming input_file_id) uploads it again, once. */
+static int openai_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp)
+{
+	struct bt_buf body = { 0 };
+	struct bt_req req;
+	int r, kept = cr->file_id[0] != 0;
+
+	if (!kept && openai_upload(h, cr, resp) < 0)
+		return -1;
+	bt_buf_printf(&body, "{\"input_file_id\":\"%s\",\"endpoint\":\"%s\","
+	              "\"completion_window\":\"24h\"", cr->file_id, cr->endpoint);
+	if (cr->nonce)
+		bt_buf_printf(&body, ",\"metadata\":{\"bt_nonce\":\"%s\"}", cr->nonce);
+	bt_buf_printf(&body, ",\"output_expires_after\":{\"anchor\":\"created_at\","
+	              "\"seconds\":%d}}", OPENAI_OUTPUT_LIFE);
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.path = "/batches";
+	req.body = body.p;
+	req.body_len = body.len;
+	req.body_fd = -1;
+	req.body_end = cr->body_end;
+	req.body_end_arg = cr->arg;
+	req.label = cr->path;
+	r = bt_http(h, &req, resp);
+	if (r < 0 && kept && !resp->ambiguous &&
+	    (resp->status == 404 || (resp->status == 400 && resp->body.p &&
+	                             strstr(resp->body.p, "input_file_id")))) {
+		bt_resp_free(resp);
+		cr->file_id[0] = 0;
+		r = openai_upload(h, cr, resp) < 0 ? -1 : bt_http(h, &req, resp);
+	}
+	bt_buf_free(&body);
+	return r;
+}
+
 static const struct bt_provider openai = {
 	.name = "openai",
 	.env_key = "OPENAI_API_KEY",
 	.env_base = "OPENAI_BASE_URL",
 	.default_base = "https://api.openai.com/v1",
+	.auth = openai_auth,
+	.batch_path = "/batches/%s",
+	.cancel_path = "/batches/%s/cancel",
+	.delete_path = NULL,    /* a batch is not deleted; its files expire */
+	.list_path = "/batches",
+	.list_after = "after",
+	.list_limit_max = 100,
+	.send_path = "/chat/completions",
+	.ratelimit_prefix = "x-ratelimit-",
+	.max_requests = BT_OPENAI_MAX_REQUESTS,
+	.max_bytes = BT_OPENAI_MAX_BYTES,
+	.envelope = 0,
 	.id_prefix = "batch_",
+	.object_field = "object",
 	.object_type = "batch",
-	.max_requests = 50000,
-	.max_bytes = 200LL * 1000 * 1000,
-	.built = 0,
+	.status_field = "status",
+	.counts_field = "request_counts",
+	.created_field = "created_at",
+	.expires_field = "expires_at",
+	.archived_field = NULL,
+	.state = openai_state,
+	.counts = openai_counts,
+	.time = openai_time,
+	.results = openai_results,
+	.create = openai_create,
+	.tag = openai_tag,
+	.built = 1,
 };
 
 /* by BT_PROVIDER_* */

@@ -57,7 +57,7 @@ static void record(const struct bt_chunk *c, const char *state, jv batch,
 	r->tag = s->tag ? bt_strdup(s->tag) : NULL;
 	r->chunk = bt_strdup(c->path);
 	r->requests = c->requests;
-	r->bytes = c->bytes + BT_ENVELOPE;
+	r->bytes = c->bytes + bt_provider()->envelope;
 	r->endpoint = bt_strdup(s->cfg->base_url);
 	r->key_fp = bt_strdup(s->key_fp);
 	r->state = bt_strdup(state);
@@ -70,6 +70,10 @@ static void record(const struct bt_chunk *c, const char *state, jv batch,
 	r->ids_sha256 = bt_strdup(c->ids);
 	r->nonces = jv_copy(c->nonces);
 	r->rejected = jv_copy(c->rejected);
+	if (c->file_id[0]) {
+		r->has |= BT_JR_FILE_ID;
+		r->file_id = bt_strdup(c->file_id);
+	}
 }
 
 /* The claim that batch (borrowed) may be, or is, c's: for bt-fetch, which
@@ -91,6 +95,10 @@ static int claim(const struct bt_chunk *c, jv batch, const char *state)
 	cl = jv_object_set(cl, jv_string("ids_sha256"), jv_string(c->ids));
 	cl = jv_object_set(cl, jv_string("first_id"), jv_string(c->first_id));
 	cl = jv_object_set(cl, jv_string("nonces"), jv_copy(c->nonces));
+	/* the nonce is on the batch object (OpenAI's metadata), not in its
+	 * first custom_id: bt-fetch looks for no tagged line */
+	if (bt_provider()->tag)
+		cl = jv_object_set(cl, jv_string("tagged"), jv_string("metadata"));
 	/* a batch its own create made: bt-fetch streams its results, each
 	 * checked against the chunk's ids as it goes */
 	if (!strcmp(state, "made"))
@@ -119,6 +127,15 @@ static void body_end(void *arg)
 	if (bt_http_clock(c->s->http, &lo, &hi) < 0)
 		return;
 	c->win.sent = bt_now() + hi;
+	journal(c, "sending", jv_invalid(), NULL);
+}
+
+/* The chunk's file is uploaded (OpenAI): its id is journaled, for a
+ * retry to reuse. */
+static void uploaded(void *arg)
+{
+	struct bt_chunk *c = arg;
+
 	journal(c, "sending", jv_invalid(), NULL);
 }
 
@@ -282,6 +299,53 @@ static int list_candidates(double lo, double hi, long long n, const struct known
 	return 0;
 }
 
+/* The batches of the list made since lo (on the server's clock) that
+ * carry one of c's nonces on the batch object itself (bt_provider()->tag),
+ * appended to cands: the batches c's creates made, and no other's.  0, or
+ * -1 with err. */
+static int list_tagged(const struct bt_chunk *c, double lo, jv *cands, char *err,
+                       size_t errsz)
+{
+	struct bt_pages pg;
+	struct bt_resp resp;
+	char tag[BT_NONCE_LEN + 8], why[700];
+	int i, k, len, older = 0, r, mine;
+	double t;
+	jv data, b, x;
+
+	bt_pages_init(&pg, c->s->http);
+	while (!older && (r = bt_pages_next(&pg, bt_provider()->list_limit_max, &data, &resp,
+	                                    why, sizeof why)) > 0) {
+		bt_resp_free(&resp);
+		len = jv_array_length(jv_copy(data));
+		for (i = 0; i < len && !older; i++) {
+			b = jv_array_get(jv_copy(data), i);
+			t = bt_batch_time(b, BT_TIME_CREATED, NULL, 0);
+			mine = 0;
+			if (t >= 0 && t < lo - c->s->grace)
+				older = 1;      /* newest first: the rest are older */
+			else if (bt_provider()->tag(b, tag, sizeof tag) == 0)
+				for (k = 0; k < jv_array_length(jv_copy(c->nonces)) && !mine; k++) {
+					x = jv_array_get(jv_copy(c->nonces), k);
+					mine = bt_jv_is(x, tag);
+					jv_free(x);
+				}
+			if (mine)
+				*cands = jv_array_append(*cands, b);
+			else
+				jv_free(b);
+		}
+		jv_free(data);
+	}
+	bt_pages_free(&pg);
+	if (r < 0) {
+		bt_resp_free(&resp);
+		snprintf(err, errsz, "cannot list batches to check: %s", why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Whether a candidate (borrowed) lies in the window of another
  * unanswered create: 0 no; -2 one under way (wait); -1 one that died
  * (refuse).  err says which. */
@@ -336,6 +400,16 @@ static int reconcile(const struct bt_chunk *c, const struct bt_win *w, jv *cands
 	jv b;
 
 	*cands = jv_array();
+	if (bt_provider()->tag) {
+		/* the batch says whose it is: no window of another create, no
+		 * count, can make it another's */
+		if (list_tagged(c, w->from, cands, err, errsz) < 0) {
+			jv_free(*cands);
+			*cands = jv_invalid();
+			return -1;
+		}
+		return jv_array_length(jv_copy(*cands));
+	}
 	known_load(&k, c);
 	r = list_candidates(w->from, hi, c->requests, &k, cands, err, errsz);
 	n = r < 0 ? 0 : jv_array_length(jv_copy(*cands));
@@ -402,6 +476,32 @@ static int adopt(struct bt_chunk *c, jv cands, const char *why)
 	return 0;
 }
 
+/* The batch of cands (borrowed; each carries a nonce of c's creates on
+ * itself) that is c's: the oldest, journaled as made; any other one was
+ * made by another of c's creates, and is said (it is paid for, but its
+ * results are the same requests' and are not fetched). */
+static jv ours(struct bt_chunk *c, jv cands, const char *why)
+{
+	int i, n = jv_array_length(jv_copy(cands));
+	char id[BT_BATCH_ID_MAX];
+	jv b = jv_array_get(jv_copy(cands), n - 1), x;
+
+	journal(c, "created", b, NULL);
+	claim(c, b, "made");
+	bt_batch_field(b, "id", id, sizeof id);
+	bt_warn("%s: %s, but the batch was made: %s (it carries this chunk's tag)",
+	        c->path, why, id);
+	for (i = 0; i < n - 1; i++) {
+		x = jv_array_get(jv_copy(cands), i);
+		bt_batch_field(x, "id", id, sizeof id);
+		bt_warn("%s: %s was made by another create of this chunk that got no "
+		        "answer: it is paid for, and its results are not fetched; cancel it "
+		        "with bt-cancel %s", c->path, id, id);
+		jv_free(x);
+	}
+	return b;
+}
+
 /* After a create that got no clear answer, now or in a run that died:
  * look (twice: the list may lag a create) for the batch it may have made.
  * 1 with *batch (an array of candidates) adopted; 0 when none was made
@@ -430,6 +530,11 @@ static int settle(struct bt_chunk *c, const struct bt_win *w, const char *why, j
 			bt_chunk_fail(c, "%s, and %s", why, err);
 			return -1;
 		}
+	}
+	if (r >= 1 && bt_provider()->tag) {
+		*batch = ours(c, cands, why);
+		jv_free(cands);
+		return 1;
 	}
 	/* tagged, any number is settled by their results; untagged (a
 	 * create from before tags, or with no registry), one only */
@@ -502,7 +607,7 @@ static jv create(struct bt_chunk *c, const struct bt_jrec *prior)
 	char err[200], tagged_id[BT_ID_MAX + 1], splice[BT_ID_MAX + 3];
 	double lo, hi;
 	jv batch;
-	int fd;
+	int fd, on_batch;
 
 	if (clock_known(c) < 0)
 		return jv_invalid();
@@ -515,15 +620,22 @@ static jv create(struct bt_chunk *c, const struct bt_jrec *prior)
 		bt_tag_id(c->first_id, c->nonce, tagged_id);
 		snprintf(splice, sizeof splice, "\"%s\"", tagged_id);
 	}
+	on_batch = bt_provider()->tag != NULL;
 	if ((fd = bt_open_regular(c->path)) < 0)
 		bt_die(BT_EXIT_FAIL, "%s: %s", c->path, bt_open_regular_why());
 	memset(&cr, 0, sizeof cr);
 	cr.path = c->path;
+	cr.sha = c->sha;
+	cr.endpoint = c->url;
 	cr.fd = fd;
 	cr.size = c->bytes;
 	cr.body_end = body_end;
+	cr.file_id = c->file_id;
+	cr.uploaded = uploaded;
 	cr.arg = c;
-	if (c->nonce[0]) {
+	if (c->nonce[0] && on_batch)
+		cr.nonce = c->nonce;
+	else if (c->nonce[0]) {
 		cr.nonce = c->nonce;
 		cr.splice = splice;
 		cr.splice_at = c->first_at;
@@ -567,7 +679,7 @@ static jv create(struct bt_chunk *c, const struct bt_jrec *prior)
 	journal(c, "created", batch, NULL);
 	/* bt-fetch checks its results against the chunk, and reads the tag
 	 * back as the first custom_id */
-	if (c->nonce[0] && claim(c, batch, "made") < 0)
+	if (c->nonce[0] && claim(c, batch, "made") < 0 && !on_batch)
 		bt_die(BT_EXIT_FAIL, "%s: the registry is gone: set HOME or XDG_STATE_HOME", c->path);
 	return batch;
 }
@@ -697,7 +809,7 @@ static void dry(struct bt_chunk *c)
 	bt_buf_adds(&b, "{\"chunk\":");
 	bt_json_write_str(&b, c->path, strlen(c->path));
 	bt_buf_printf(&b, ",\"requests\":%lld,\"bytes\":%lld,\"sha256\":\"%s\",\"batch\":",
-	              c->requests, c->bytes + BT_ENVELOPE, c->sha);
+	              c->requests, c->bytes + bt_provider()->envelope, c->sha);
 	x = jv_get_kind(batch) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(batch), jv_string("id")) : jv_null();
 	bt_json_write(&b, x);
@@ -756,6 +868,9 @@ static const char *load_record(struct bt_chunk *c, struct bt_jrec *r)
 	c->nonces = array_of(r->nonces);
 	c->rejected = array_of(r->rejected);
 	snprintf(c->since, sizeof c->since, "%s", found && r->since ? r->since : "");
+	/* a file uploaded for an earlier create is used again */
+	if (found && r->file_id && bt_custom_id_ok(r->file_id, strlen(r->file_id)))
+		snprintf(c->file_id, sizeof c->file_id, "%s", r->file_id);
 	return found && r->state ? r->state : "";
 }
 

@@ -51,9 +51,11 @@ for p in bt-wait bt-fetch bt-cancel; do
 		bad $p \"not a batch id or a batch object: '\$id\\\\x00x'\" \"\$id\\\\0x\\\\n\"
 	"
 
-	test_expect_success "$p: ids are msgbatch_ and [A-Za-z0-9_-], at most 127 bytes" "
+	test_expect_success "$p: ids are msgbatch_ (or OpenAI's batch_) and [A-Za-z0-9_-], at most 127 bytes" "
 		bad $p \"not a batch id or a batch object: 'msgbatch_'\" 'msgbatch_\n' &&
-		bad $p \"not a batch id or a batch object: 'batch_01'\" 'batch_01\n' &&
+		bad $p \"not a batch id or a batch object: 'mbatch_01'\" 'mbatch_01\n' &&
+		(BT_PROVIDER=anthropic && export BT_PROVIDER &&
+		 bad $p \"an OpenAI batch, but BT_PROVIDER says anthropic\" 'batch_01\n') &&
 		bad $p \"not a batch id or a batch object: 'msgbatch_a/b'\" 'msgbatch_a/b\n' &&
 		bad_arg $p \"not a batch id or a batch object: 'msgbatch_a b'\" 'msgbatch_a b' &&
 		bad_arg $p \"not a batch id or a batch object: 'msgbatch_\$(printf '\\303\\251')'\" \"\$(printf 'msgbatch_\\303\\251')\" &&
