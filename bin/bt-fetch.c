@@ -331,7 +331,13 @@ static int stream_checked(struct fetch *f, jv claims)
 
 	nonces = jv_object_get(jv_copy(c), jv_string("nonces"));
 	n = jv_get_kind(nonces) == JV_KIND_ARRAY ? jv_array_length(jv_copy(nonces)) : 0;
-	if (n > 0 && claim_is(c, "state", "made") &&
+	if (claim_is(c, "tagged", "metadata") && claim_is(c, "state", "made") &&
+	    bt_claim_ids(f->id, c, &f->chunk) == 0) {
+		/* the tag is on the batch (OpenAI's metadata): no line carries
+		 * it, every line is one of the chunk's own */
+		f->tag[0] = f->first[0] = 0;
+		ok = f->checked = 1;
+	} else if (n > 0 && claim_is(c, "state", "made") &&
 	    bt_batch_field(c, "first_id", first, sizeof first) == 0 &&
 	    bt_claim_ids(f->id, c, &f->chunk) == 0) {
 		last = jv_array_get(jv_copy(nonces), n - 1);
@@ -464,12 +470,29 @@ static int restart(void *arg)
 	return 0;
 }
 
+/* The chunk a batch was made from, by its claims on this server; NULL
+ * when none says (the string is static). */
+static const char *failed_chunk(const char *id)
+{
+	static char chunk[BT_PATH_MAX + 256];
+	jv claims = bt_claims_get(id, cfg.base_url), c;
+	int i, n = jv_array_length(jv_copy(claims)), got = 0;
+
+	for (i = 0; i < n && !got; i++) {
+		c = jv_array_get(jv_copy(claims), i);
+		got = bt_batch_field(c, "chunk", chunk, sizeof chunk) == 0 && chunk[0];
+		jv_free(c);
+	}
+	jv_free(claims);
+	return got ? chunk : NULL;
+}
+
 /* Whether the batch (borrowed) has results to fetch: its request count,
  * or -1 (reported). */
 static long long ready(const char *id, jv batch)
 {
 	const struct bt_provider *pv = bt_provider();
-	char status[32], archived[64];
+	char status[32], archived[64], why[1000];
 	long long total;
 
 	bt_batch_field(batch, pv->status_field, status, sizeof status);
@@ -482,6 +505,10 @@ static long long ready(const char *id, jv batch)
 	    bt_batch_field(batch, pv->archived_field, archived, sizeof archived) == 0) {
 		fail(id, "archived at %s: its results are gone (they are kept 29 days)",
 		     archived);
+		return -1;
+	}
+	if (bt_batch_failure(batch, failed_chunk(id), why, sizeof why)) {
+		fail(id, "the batch failed as a whole, and none of its requests ran: %s", why);
 		return -1;
 	}
 	total = bt_batch_count(batch, "total");
@@ -581,45 +608,55 @@ static void done_add(const char *id)
 	listed.torn = 0;
 }
 
-/* Download until every result is there (three tries: a download that
- * ends early without an error is tried again too).  0, or -1 (reported). */
-static int download(struct fetch *f, long long total)
+/* One download of the batch's results (path), into the sink.  0, or -1
+ * (reported). */
+static int download_one(struct fetch *f, const char *path)
 {
-	char path[2][BT_PATH_MAX];
 	struct bt_req req;
 	struct bt_resp resp;
-	int tries, r = 0;
+	int r = 0;
 
 	memset(&req, 0, sizeof req);
-	/* one download (Anthropic's); a provider with two (OpenAI's output
-	 * and error files) is not built yet */
-	if (bt_batch_results(f->batch, f->id, path) != 1)
-		bt_die(BT_EXIT_FAIL, "%s: provider %s: results in several files: not built yet",
-		       f->id, bt_provider()->name);
 	req.method = "GET";
-	req.path = path[0];
+	req.path = path;
 	req.body_fd = -1;
 	req.may_repeat = 1;
 	req.sink = sink;
 	req.sink_restart = restart;
 	req.sink_arg = f;
+	f->part.len = 0;
+	f->err[0] = 0;
+	if (bt_http(http, &req, &resp) < 0) {
+		if (f->err[0])
+			fail(f->id, "%s", f->err);
+		else
+			fail(f->id, "%s%s", resp.err, resp.status == 404 ?
+			     " (archived, or deleted?)" : "");
+		r = -1;
+	} else if (f->part.len && line(f, f->part.p, f->part.len)) {
+		fail(f->id, "%s", f->err);
+		r = -1;
+	}
+	bt_resp_free(&resp);
+	f->part.len = 0;
+	return r;
+}
+
+/* Download until every result is there (three tries: a download that
+ * ends early without an error is tried again too; lines written by an
+ * earlier try are not written again).  The results may be in two files
+ * (OpenAI's output and error files): each is read in turn.  0, or -1
+ * (reported). */
+static int download(struct fetch *f, long long total)
+{
+	char path[2][BT_PATH_MAX];
+	int tries, i, n, r = 0;
+
+	n = bt_batch_results(f->batch, f->id, path);
 	for (tries = 1; tries <= 3 && r == 0; tries++) {
 		f->attempt = tries == 1 ? 1 : f->attempt + 1;
-		f->part.len = 0;
-		f->err[0] = 0;
-		if (bt_http(http, &req, &resp) < 0) {
-			if (f->err[0])
-				fail(f->id, "%s", f->err);
-			else
-				fail(f->id, "%s%s", resp.err, resp.status == 404 ?
-				     " (archived, or deleted?)" : "");
-			r = -1;
-		} else if (f->part.len && line(f, f->part.p, f->part.len)) {
-			fail(f->id, "%s", f->err);
-			r = -1;
-		}
-		bt_resp_free(&resp);
-		f->part.len = 0;
+		for (i = 0; i < n && r == 0; i++)
+			r = download_one(f, path[i]);
 		if (r < 0 || (long long)f->lines >= total)
 			break;
 		if (bt_verbose)
@@ -677,7 +714,7 @@ static void fetch(const char *id, jv batch)
 		else if (f.dups)
 			fail(id, "the results repeat %llu custom_id%s (each was written once)",
 			     f.dups, f.dups == 1 ? "" : "s");
-		else if (f.checked && !f.tag_seen)
+		else if (f.checked && f.tag[0] && !f.tag_seen)
 			fail(id, "the tag its create sent is not among its results: they may "
 			     "not be its chunk's (is this the server it was sent to?)");
 		else if (f.hold >= 0 && nclaims)

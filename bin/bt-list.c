@@ -17,10 +17,11 @@ static struct {
 static void usage(FILE *f, int status)
 {
 	bt_usage(f, status, "usage: bt-list [-v] [-n N] [--status in_progress|canceling|ended]\n"
-	           "               [--page-size N] [--api-key-file FILE]\n",
+	           "               [--page-size N] [--provider NAME] [--api-key-file FILE]\n",
 	"  -n N                       at most N batches (default all)\n"
 	"  --status STATUS            only in_progress, canceling or ended batches\n"
-	"  --page-size N              batches asked for a page, 1 to 1000\n"
+	"  --page-size N              batches asked for a page, 1 to 1000 (OpenAI: 100)\n"
+	"  --provider NAME            anthropic or openai (default $BT_PROVIDER, else anthropic)\n"
 	"  --api-key-file FILE        the API key from FILE's first line\n"
 	"  -v, --verbose              say what happens on stderr\n"
 	"  -h, --help                 this help\n");
@@ -42,12 +43,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "status", required_argument, 0, 's' },
 		{ "page-size", required_argument, 0, 'p' },
+		{ "provider", required_argument, 0, 'P' },
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
-	const char *keyfile = NULL;
+	const char *keyfile = NULL, *provider = NULL;
+	int page_given = 0;
 	int status = -1;        /* --status: BT_BATCH_*, -1 none */
 	long long max = -1, printed = 0, page_size = PAGE_MAX, limit;
 	char err[1200];
@@ -68,7 +71,11 @@ int main(int argc, char **argv)
 			if (status < 0)
 				bt_die(BT_EXIT_USAGE, "--status: '%s' is not in_progress, canceling or ended", optarg);
 			break;
-		case 'p': page_size = bt_num(optarg, 1, PAGE_MAX, "--page-size"); break;
+		case 'p':
+			page_size = bt_num(optarg, 1, PAGE_MAX, "--page-size");
+			page_given = 1;
+			break;
+		case 'P': provider = optarg; break;
 		case 'k': keyfile = optarg; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
@@ -80,6 +87,13 @@ int main(int argc, char **argv)
 		usage(stderr, BT_EXIT_USAGE);
 
 	bt_config_init(&listing.cfg);
+	bt_config_provider(&listing.cfg, provider, "--provider");
+	if (page_size > bt_provider()->list_limit_max) {
+		if (page_given)
+			bt_die(BT_EXIT_USAGE, "--page-size: %lld is more than %s's largest page, %lld",
+			       page_size, bt_provider()->name, bt_provider()->list_limit_max);
+		page_size = bt_provider()->list_limit_max;
+	}
 	atexit(cleanup);
 	if (keyfile)
 		bt_config_key_file(&listing.cfg, keyfile);

@@ -1022,6 +1022,10 @@ struct bt_provider {
 	 * metadata): 0 with it, -1 with none.  NULL: creates tag the first
 	 * custom_id instead (bt_tag_id), proved by the results. */
 	int (*tag)(jv b, char *out, size_t outsz);
+	/* Whether the batch failed as a whole (OpenAI: "failed" validation),
+	 * and why in out, lines named by custom_id when chunk (NULL: not
+	 * known) is the file it was made from.  NULL: it never does. */
+	int (*failure)(jv b, const char *chunk, char *out, size_t outsz);
 };
 /* The provider named, or NULL. */
 const struct bt_provider *bt_provider_find(const char *name);
@@ -1043,6 +1047,8 @@ double bt_batch_time(jv b, int which, char *out, size_t outsz);
 void bt_batch_path(char out[BT_PATH_MAX], const char *fmt, const char *id);
 /* The paths of b's result downloads (b borrowed; id its id): how many. */
 int bt_batch_results(jv b, const char *id, char paths[][BT_PATH_MAX]);
+/* Whether b failed as a whole: 1 with why in out (see ->failure). */
+int bt_batch_failure(jv b, const char *chunk, char *out, size_t outsz);
 /* Create a batch from a chunk, as the provider does. */
 int bt_batch_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp);
 

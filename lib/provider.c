@@ -407,6 +407,74 @@ static int openai_create(struct bt_http *h, struct bt_create *cr, struct bt_resp
 	return r;
 }
 
+/* The custom_id on line ln of chunk (NULL: not known): 0, or -1. */
+static int id_on_line(const char *chunk, long long ln, char id[BT_ID_MAX + 1])
+{
+	struct bt_lines l;
+	struct bt_request r;
+	char err[200];
+	size_t n;
+	char *s;
+	int found = -1;
+
+	if (!chunk || ln < 1 || bt_lines_open_regular(&l, chunk) < 0)
+		return -1;
+	while ((s = bt_lines_next(&l, &n)))
+		if ((long long)l.lineno == ln) {
+			if (bt_request_read(s, n, &r, err, sizeof err) == 0) {
+				memcpy(id, r.id, BT_ID_MAX + 1);
+				found = 0;
+			}
+			break;
+		}
+	bt_lines_close(&l);
+	return found;
+}
+
+/* status "failed": the file did not validate; errors.data[] says why,
+ * with line numbers (mapped back to custom_ids through the chunk). */
+static int openai_failure(jv b, const char *chunk, char *out, size_t outsz)
+{
+	struct bt_buf m = { 0 };
+	char st[32], code[64], id[BT_ID_MAX + 1];
+	jv errs, data, e, x;
+	int i, n;
+
+	if (str_field(b, "status", st, sizeof st) < 0 || strcmp(st, "failed"))
+		return 0;
+	errs = bt_jv_get(b, "errors");
+	data = bt_jv_get(errs, "data");
+	n = jv_get_kind(data) == JV_KIND_ARRAY ? jv_array_length(jv_copy(data)) : 0;
+	for (i = 0; i < n && m.len < 600; i++) {
+		e = jv_array_get(jv_copy(data), i);
+		x = bt_jv_get(e, "line");
+		bt_buf_adds(&m, i ? "; " : "");
+		if (jv_get_kind(x) == JV_KIND_NUMBER) {
+			bt_buf_printf(&m, "line %lld", (long long)jv_number_value(x));
+			if (id_on_line(chunk, (long long)jv_number_value(x), id) == 0)
+				bt_buf_printf(&m, " (custom_id \"%s\")", id);
+			bt_buf_adds(&m, ": ");
+		}
+		jv_free(x);
+		if (str_field(e, "code", code, sizeof code) == 0)
+			bt_buf_printf(&m, "%s: ", code);
+		x = bt_jv_get(e, "message");
+		bt_buf_printf(&m, "%s", jv_get_kind(x) == JV_KIND_STRING ?
+		              jv_string_value(x) : "(no message)");
+		jv_free(x);
+		jv_free(e);
+	}
+	if (i < n)
+		bt_buf_printf(&m, "; and %d more", n - i);
+	if (!n)
+		bt_buf_adds(&m, "no errors given");
+	snprintf(out, outsz, "%s", bt_buf_str(&m));
+	bt_buf_free(&m);
+	jv_free(data);
+	jv_free(errs);
+	return 1;
+}
+
 static const struct bt_provider openai = {
 	.name = "openai",
 	.env_key = "OPENAI_API_KEY",
@@ -438,6 +506,7 @@ static const struct bt_provider openai = {
 	.results = openai_results,
 	.create = openai_create,
 	.tag = openai_tag,
+	.failure = openai_failure,
 	.built = 1,
 };
 
@@ -505,6 +574,11 @@ void bt_batch_path(char out[BT_PATH_MAX], const char *fmt, const char *id)
 int bt_batch_results(jv b, const char *id, char paths[][BT_PATH_MAX])
 {
 	return current->results(b, id, paths);
+}
+
+int bt_batch_failure(jv b, const char *chunk, char *out, size_t outsz)
+{
+	return current->failure ? current->failure(b, chunk, out, outsz) : 0;
 }
 
 int bt_batch_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp)
