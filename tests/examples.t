@@ -125,6 +125,9 @@ make_fixtures() {
 	{"id":"l2","text":"To Bob Jones: your order shipped on 3 June 2026."}
 	EOF
 	printf 'The weather is fine.\nWhere is the station?\n' >sentences.txt &&
+	for i in 1 2 3; do
+		printf '{"custom_id":"q%s","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"Question %s?"}]}}\n' $i $i
+	done >openai-batch.jsonl &&
 	# extraction: schemas, invoices and their answers, receipts with scans
 	echo '{"type":"object","properties":{"name":{"type":"string"},"date":{"type":"string","format":"date"}},"required":["name"]}' >fields.json &&
 	echo '{"type":"object","properties":{"total":{"type":"number"}},"required":["total"]}' >total.json &&
@@ -242,7 +245,7 @@ mock_options() {
 	case $1 in
 	bt-retry.1) echo --processing-time 0.3 --error-rate 0.3 --seed 7 ;;
 	bt-cancel.1) echo --processing-time 120 ;;
-	*) echo --processing-time 0.3 ;;
+	*) echo --processing-time 0.3 --model gpt-4.1-mini --model text-embedding-3-small ;;
 	esac
 }
 
@@ -288,10 +291,14 @@ for page in $ordered; do
 	if [ "$(mock_options "$page")" != "$common" ]; then
 		# shellcheck disable=SC2046
 		mock_start $(mock_options "$page") || exit 1
+		OPENAI_BASE_URL=$MOCK_URL/v1 OPENAI_API_KEY=$ANTHROPIC_API_KEY
+		export OPENAI_BASE_URL OPENAI_API_KEY
 		test_expect_success "$page: fixtures" 'make_fixtures'
 	else
 		if [ -z "$shared" ]; then
 			mock_start $common || exit 1
+			OPENAI_BASE_URL=$MOCK_URL/v1 OPENAI_API_KEY=$ANTHROPIC_API_KEY
+			export OPENAI_BASE_URL OPENAI_API_KEY
 			mkdir "$TRASH/fix" && cd "$TRASH/fix" || exit 1
 			test_expect_success "fixtures of the pages that share a bt-mock" \
 				'page=shared make_fixtures'
@@ -301,7 +308,7 @@ for page in $ordered; do
 		test_expect_success "$page: fixtures" 'test -n "$shared" && cp -R "$shared"/. .'
 		# a key of the page's own: a chunk that two pages make alike is
 		# then not "the same chunk, to the same server and key"
-		ANTHROPIC_API_KEY=sk-test-key-$page
+		ANTHROPIC_API_KEY=sk-test-key-$page OPENAI_API_KEY=sk-test-key-$page
 	fi
 	while IFS='	' read -r n pg where kind detail; do
 		[ "$pg" = "$page" ] || continue
