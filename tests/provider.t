@@ -16,20 +16,24 @@ test_expect_success 'BT_PROVIDER=anthropic is the default: the same batches, the
 	jq -r .id default >ids && jq -r .id made >expect && test_cmp expect ids
 '
 
-test_expect_success 'BT_PROVIDER=openai: not built yet, exit 2, nothing sent' '
+test_expect_success 'BT_PROVIDER=openai wants OPENAI_API_KEY: without it, exit 2, nothing sent' '
 	before=$(mock_stat http) &&
 	test_expect_code 2 env BT_PROVIDER=openai bt-list >out 2>err &&
 	test_must_be_empty out &&
-	echo "bt-list: provider openai: not built yet" >expect && test_cmp expect err &&
+	echo "bt-list: no API key: set OPENAI_API_KEY or use --api-key-file FILE" >expect &&
+	test_cmp expect err &&
 	test $(mock_stat http) -eq $before
 '
 
-test_expect_success 'BT_PROVIDER=openai stops bt-submit before the journal is touched' '
+test_expect_success 'an Anthropic request under BT_PROVIDER=openai: exit 2 naming the line, no record, nothing sent' '
 	printf "%s\n" "{\"custom_id\":\"a\",\"params\":{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}}" >req &&
-	test_expect_code 2 env BT_PROVIDER=openai BT_STATE_DIR=st bt-submit <req >out 2>err &&
+	before=$(mock_stat http) &&
+	test_expect_code 2 env BT_PROVIDER=openai OPENAI_API_KEY=k BT_STATE_DIR=st bt-submit <req >out 2>err &&
 	test_must_be_empty out &&
-	echo "bt-submit: provider openai: not built yet" >expect && test_cmp expect err &&
-	test_must_fail test -e st
+	echo "bt-submit: stdin:1: an Anthropic request, but BT_PROVIDER says openai" >expect &&
+	test_cmp expect err &&
+	test_must_fail ls st/journal/*.json 2>/dev/null &&
+	test $(mock_stat http) -eq $before
 '
 
 test_expect_success 'BT_PROVIDER names no provider: exit 2, said' '
