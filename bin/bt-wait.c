@@ -58,6 +58,7 @@ static struct {
 	unsigned long long lineno;
 	/* the outcome */
 	int bad, failed;
+	int summary;            /* --summary */
 	/* progress */
 	char shown[400];        /* the line last shown, without the time */
 	int on_screen;          /* a \r line is on the terminal */
@@ -68,13 +69,16 @@ static void usage(FILE *f, int status)
 {
 	bt_usage(f, status,
 "usage: bt-wait [-v] [--progress] [--interval DURATION] [--timeout DURATION]\n"
-"               [--once [--all]] [--api-key-file FILE] [BATCH...]\n"
+"               [--once [--all]] [--summary] [--api-key-file FILE] [BATCH...]\n"
+"       bt-wait --summary --offline [BATCH...]\n"
 "       bt-wait --endpoint [--api-key-file FILE]\n",
 	"  --progress                 a progress line on stderr\n"
 	"  --interval DURATION        least time between polls (default 1s)\n"
 	"  --timeout DURATION         give up after DURATION in all: exit 3\n"
 	"  --once                     poll once, print the batches that ended\n"
 	"  --all                      with --once: print every batch, ended or not\n"
+	"  --summary                  print each batch in bt's terms, not the provider's\n"
+	"  --offline                  with --summary: the objects given, asking nothing\n"
 	"  --endpoint                 print the base URL and key fingerprint, exit\n"
 	"  --api-key-file FILE        the API key from FILE's first line\n"
 	"  -v, --verbose              say what happens on stderr\n"
@@ -317,6 +321,35 @@ static double step(double waited)
 }
 
 /* A 2xx answer: the batch now. */
+/* A batch out: the provider's object, or with --summary bt's view. */
+static void print_batch(jv v)
+{
+	jv sum;
+
+	if (!waiter.summary) {
+		bt_print_json(v);
+		return;
+	}
+	sum = bt_batch_summary(v);
+	bt_print_json(sum);
+	jv_free(sum);
+}
+
+/* --summary --offline: a batch object of the input in bt's terms; a bare
+ * id has nothing to summarize. */
+static int summarize(const char *id, jv batch, void *arg)
+{
+	(void)arg;
+	if (!jv_is_valid(batch)) {
+		bt_warn("%s: %s: a bare id: --offline summarizes batch objects only",
+		        bt_arg_where, id);
+		waiter.failed = 1;
+		return 0;
+	}
+	print_batch(batch);
+	return 0;
+}
+
 static void answer(struct batch *b, const struct bt_resp *resp)
 {
 	const struct bt_provider *pv = bt_provider();
@@ -349,13 +382,13 @@ static void answer(struct batch *b, const struct bt_resp *resp)
 	}
 	if (st == BT_BATCH_ENDED) {
 		clear_progress();
-		bt_print_json(v);
+		print_batch(v);
 		b->state = ENDED;
 	} else {
 		check_expiry(b, v);
 		if (waiter.all) {       /* --once --all: as it is now */
 			clear_progress();
-			bt_print_json(v);
+			print_batch(v);
 		}
 		b->state = waiter.once ? SEEN : WAITING;
 		b->due = now + step(now - b->seen);
@@ -499,13 +532,15 @@ int main(int argc, char **argv)
 		{ "all", no_argument, 0, 'a' },
 		{ "api-key-file", required_argument, 0, 'k' },
 		{ "endpoint", no_argument, 0, 'E' },
+		{ "summary", no_argument, 0, 'S' },
+		{ "offline", no_argument, 0, 'O' },
 		{ "help", no_argument, 0, 'h' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *keyfile = NULL;
 	char where[32];
-	int c, i, timed_out, endpoint = 0;
+	int c, i, r, timed_out, endpoint = 0, offline = 0;
 	size_t unseen;
 
 	bt_init(argv);
@@ -526,6 +561,8 @@ int main(int argc, char **argv)
 		case 'a': waiter.all = 1; break;
 		case 'k': keyfile = optarg; break;
 		case 'E': endpoint = 1; break;
+		case 'S': waiter.summary = 1; break;
+		case 'O': offline = 1; break;
 		case 'v': bt_verbose = 1; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, BT_EXIT_USAGE);
@@ -534,6 +571,8 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (waiter.all && !waiter.once)
 		bt_die(BT_EXIT_USAGE, "--all goes with --once");
+	if (offline && !waiter.summary)
+		bt_die(BT_EXIT_USAGE, "--offline goes with --summary");
 
 	bt_config_init(&waiter.cfg);
 	atexit(cleanup);
@@ -542,6 +581,11 @@ int main(int argc, char **argv)
 	if (endpoint) {
 		print_endpoint(argc);
 		return 0;
+	}
+	if (offline) {
+		r = bt_each_batch(argc, argv, summarize, NULL);
+		bt_close_stdout();
+		return r ? r : waiter.failed ? BT_EXIT_FAIL : BT_EXIT_OK;
 	}
 	bt_config_need_key(&waiter.cfg);     /* before any input is read */
 	waiter.tty = isatty(2);

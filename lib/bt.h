@@ -1047,6 +1047,11 @@ double bt_batch_time(jv b, int which, char *out, size_t outsz);
 void bt_batch_path(char out[BT_PATH_MAX], const char *fmt, const char *id);
 /* The paths of b's result downloads (b borrowed; id its id): how many. */
 int bt_batch_results(jv b, const char *id, char paths[][BT_PATH_MAX]);
+/* b (borrowed) in bt's terms, whatever its provider: {"id", "provider",
+ * "state": "in_progress"|"canceling"|"ended", "counts": {processing,
+ * succeeded, errored, canceled, expired}, "created_at", "expires_at"
+ * (RFC 3339, or null)}.  bt-wait --summary prints it. */
+jv bt_batch_summary(jv b);
 /* Whether b failed as a whole: 1 with why in out (see ->failure). */
 int bt_batch_failure(jv b, const char *chunk, char *out, size_t outsz);
 /* Create a batch from a chunk, as the provider does. */

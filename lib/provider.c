@@ -585,3 +585,28 @@ int bt_batch_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *res
 {
 	return current->create(h, cr, resp);
 }
+
+jv bt_batch_summary(jv b)
+{
+	static const char *const states[] = { "in_progress", "canceling", "ended" };
+	static const char *const names[BT_COUNTS] = { "processing", "succeeded", "errored",
+	                                              "canceled", "expired" };
+	long long c[BT_COUNTS];
+	char id[BT_BATCH_ID_MAX], at[64];
+	int st = bt_batch_state(b), i, r = bt_batch_counts(b, c);
+	jv o = jv_object(), counts = jv_object();
+
+	bt_batch_field(b, "id", id, sizeof id);
+	o = jv_object_set(o, jv_string("id"), jv_string(id));
+	o = jv_object_set(o, jv_string("provider"), jv_string(current->name));
+	o = jv_object_set(o, jv_string("state"), st < 0 ? jv_null() : jv_string(states[st]));
+	for (i = 0; i < BT_COUNTS; i++)
+		counts = jv_object_set(counts, jv_string(names[i]),
+		                       r == -1 || c[i] < 0 ? jv_null() : jv_number((double)c[i]));
+	o = jv_object_set(o, jv_string("counts"), counts);
+	bt_batch_time(b, BT_TIME_CREATED, at, sizeof at);
+	o = jv_object_set(o, jv_string("created_at"), at[0] ? jv_string(at) : jv_null());
+	bt_batch_time(b, BT_TIME_EXPIRES, at, sizeof at);
+	o = jv_object_set(o, jv_string("expires_at"), at[0] ? jv_string(at) : jv_null());
+	return o;
+}

@@ -36,6 +36,30 @@ test_expect_success 'an Anthropic request under BT_PROVIDER=openai: exit 2 namin
 	test $(mock_stat http) -eq $before
 '
 
+test_expect_success 'bt-wait --summary --offline: a batch of either provider in bt terms, asking nothing' '
+	cat >anth.jsonl <<-\EOF &&
+	{"id":"msgbatch_01abc","type":"message_batch","processing_status":"ended","request_counts":{"processing":0,"succeeded":3,"errored":1,"canceled":0,"expired":2},"created_at":"2026-01-02T03:04:05.5Z","expires_at":"2026-01-03T03:04:05.5Z","ended_at":null,"archived_at":null,"cancel_initiated_at":null,"results_url":null}
+	EOF
+	cat >oai.jsonl <<-\EOF &&
+	{"id":"batch_01abc","object":"batch","status":"expired","request_counts":{"total":6,"completed":3,"failed":1},"created_at":1767322245,"expires_at":1767408645}
+	{"id":"batch_01def","object":"batch","status":"in_progress","request_counts":{"total":6,"completed":0,"failed":0},"created_at":1767322245,"expires_at":1767408645}
+	EOF
+	env -u ANTHROPIC_API_KEY bt-wait --summary --offline <anth.jsonl >actual &&
+	echo "{\"id\":\"msgbatch_01abc\",\"provider\":\"anthropic\",\"state\":\"ended\",\"counts\":{\"processing\":0,\"succeeded\":3,\"errored\":1,\"canceled\":0,\"expired\":2},\"created_at\":\"2026-01-02T03:04:05.5Z\",\"expires_at\":\"2026-01-03T03:04:05.5Z\"}" >expect &&
+	test_cmp expect actual &&
+	env -u ANTHROPIC_API_KEY bt-wait --summary --offline <oai.jsonl | jq -c "[.provider, .state, .counts, .created_at]" >actual &&
+	cat >expect <<-\EOF &&
+	["openai","ended",{"processing":0,"succeeded":3,"errored":1,"canceled":0,"expired":2},"2026-01-02T02:50:45.000000Z"]
+	["openai","in_progress",{"processing":6,"succeeded":0,"errored":0,"canceled":0,"expired":0},"2026-01-02T02:50:45.000000Z"]
+	EOF
+	test_cmp expect actual &&
+	test_expect_code 1 bt-wait --summary --offline batch_01abc >out 2>err &&
+	echo "bt-wait: argument 1: batch_01abc: a bare id: --offline summarizes batch objects only" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-wait --offline <oai.jsonl 2>err &&
+	echo "bt-wait: --offline goes with --summary" >expect && test_cmp expect err
+'
+
 test_expect_success 'BT_PROVIDER names no provider: exit 2, said' '
 	test_expect_code 2 env BT_PROVIDER=bogus bt-wait --once "$(jq -r .id made)" >out 2>err &&
 	test_must_be_empty out &&
