@@ -663,6 +663,13 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 	}
 	x = bt_jv_get(*params, max);
 	d = jv_get_kind(x) == JV_KIND_NUMBER ? jv_number_value(x) : 0;
+	if (dialect == BT_DIALECT_OPENAI && !jv_is_valid(x)) {
+		/* optional on OpenAI: without it nothing bounds the answer */
+		jv_free(x);
+		snprintf(err, errsz, "body.max_completion_tokens: none, so nothing bounds "
+		         "the output (give bt-format --max-tokens N)");
+		goto fail;
+	}
 	jv_free(x);
 	if (!(d >= 1 && d <= 9007199254740992.0 && d == floor(d))) {
 		snprintf(err, errsz, "%s.%s: not a whole number 1 or more%s", name, max,

@@ -155,6 +155,15 @@ test_expect_success 'one provider a stream: an OpenAI request after Anthropic on
 	test_grep "^bt-submit: two-models.jsonl:2: model \"other\" and url \"/v1/chat/completions\", where the chunk.s first line has \"gpt-4.1-mini\"" err
 '
 
+test_expect_success 'bt-run --provider openai --max-cost: bounded by max_completion_tokens, and refused without one' '
+	bt-run --provider openai -w mc -m gpt-4.1-mini --max-tokens 50 --id .id -p .text --sync-below 0 --max-cost 1 recs.jsonl >out.jsonl &&
+	test "$(jq -r .status out.jsonl | sort -u)" = succeeded &&
+	test_expect_code 2 bt-run --provider openai -w mc2 -m gpt-4.1-mini --max-tokens 50 --id .id -p .text --sync-below 0 --max-cost 0.000001 recs.jsonl >out 2>err &&
+	test_grep "^bt-run: round 1: spent 0 USD, and this round may cost up to .* USD: over --max-cost 0.000001; nothing sent$" err &&
+	test_expect_code 1 bt-run --provider openai -w mc3 -m gpt-4.1-mini --id .id -p .text --sync-below 0 --max-cost 1 recs.jsonl >out 2>err &&
+	test_grep "^bt-cost: stdin:1: body.max_completion_tokens: none, so nothing bounds the output .give bt-format --max-tokens N.$" err
+'
+
 mock_stop
 mock_start --processing-time 30 --cancel-time 0.2 --key "$KEY" $MODELS
 OPENAI_BASE_URL=$MOCK_URL/v1
