@@ -223,4 +223,16 @@ test_expect_success 'bt-run --provider openai: 1,000 records, 10% errors, killed
 	test "$(mock_stat batches)" = "$(cat w/round.*/batches.jsonl | wc -l)"
 '
 
+test_expect_success 'two OpenAI jobs side by side on one account, one of them twice: every record its own job.s answer' '
+	head -n 200 thousand.jsonl >two.jsonl &&
+	{ bt-run --provider openai -w sa -m gpt-4.1-mini --id .id -p "\"A: \\(.text)\"" --sync-below 0 two.jsonl >a.jsonl 2>a.err & } && pa=$! &&
+	{ bt-run --provider openai -w sb -m gpt-4.1-mini --id .id -p "\"B: \\(.text)\"" --sync-below 0 two.jsonl >b.jsonl 2>b.err & } && pb=$! &&
+	{ bt-run --provider openai -w sc -m gpt-4.1-mini --id .id -p "\"A: \\(.text)\"" --sync-below 0 two.jsonl >c.jsonl 2>c.err & } && pc=$! &&
+	wait $pa && wait $pb && wait $pc &&
+	jq -r "select(.response != \"A: \" + .text) | .id" a.jsonl c.jsonl >wrong &&
+	jq -r "select(.response != \"B: \" + .text) | .id" b.jsonl >>wrong &&
+	test_must_be_empty wrong &&
+	test "$(cat a.jsonl b.jsonl c.jsonl | wc -l)" = 600
+'
+
 test_done
