@@ -504,7 +504,7 @@ void bt_jrec_init(struct bt_jrec *r)
 }
 
 /* Take member m of value x (consumed) into r: 0, or -1 when its kind
- * does not fit (x is then not consumed). */
+ * does not fit. */
 static int take(struct bt_jrec *r, const struct member *m, jv x)
 {
 	void *p = (char *)r + m->off;
@@ -513,22 +513,22 @@ static int take(struct bt_jrec *r, const struct member *m, jv x)
 	switch (m->kind) {
 	case M_STR:
 		if (k != JV_KIND_STRING && k != JV_KIND_NULL)
-			return -1;
+			goto misfit;
 		*(char **)p = k == JV_KIND_STRING ? bt_strdup(jv_string_value(x)) : NULL;
 		break;
 	case M_NUM:
 		if (k != JV_KIND_NUMBER)
-			return -1;
+			goto misfit;
 		*(long long *)p = (long long)jv_number_value(x);
 		break;
 	case M_BOOL:
 		if (k != JV_KIND_TRUE && k != JV_KIND_FALSE)
-			return -1;
+			goto misfit;
 		*(int *)p = k == JV_KIND_TRUE;
 		break;
 	case M_WIN:
 		if (k != JV_KIND_OBJECT)
-			return -1;
+			goto misfit;
 		r->win.from = rec_time(x, "from");
 		r->win.sent = rec_time(x, "sent");
 		r->win.to = rec_time(x, "to");
@@ -541,6 +541,9 @@ static int take(struct bt_jrec *r, const struct member *m, jv x)
 	jv_free(x);
 	r->has |= m->bit;
 	return 0;
+misfit:
+	jv_free(x);
+	return -1;
 }
 
 void bt_jrec_from_json(struct bt_jrec *r, jv rec)
