@@ -59,7 +59,8 @@ static struct {
 	unsigned long long in_tokens, out_tokens;
 	double start, hold_until;
 	int progress, tty, on_screen;
-} job = { .parallel = 8, .timeout = 600, .out = 1 };
+	int dialect;            /* BT_DIALECT_* of the input, once a line said */
+} job = { .parallel = 8, .timeout = 600, .out = 1, .dialect = -1 };
 
 static volatile sig_atomic_t interrupted;
 
@@ -124,7 +125,8 @@ static void show_progress(int final)
 static void read_input(int file, int fd, const char *name, struct bt_idset *ids)
 {
 	struct bt_lines l;
-	char id[BT_ID_MAX + 1], err[300];
+	struct bt_request r;
+	char err[300];
 	unsigned long long first;
 	size_t n;
 	char *s;
@@ -134,11 +136,19 @@ static void read_input(int file, int fd, const char *name, struct bt_idset *ids)
 	while ((s = bt_lines_next(&l, &n))) {
 		if (bt_blank(s, n))
 			continue;
-		if (bt_request_check(s, n, id, err, sizeof err) < 0)
+		if (bt_request_read(s, n, &r, err, sizeof err) < 0)
 			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l.name, l.lineno, err);
-		if ((first = bt_idset_add(ids, id, l.lineno)))
+		/* the first request says the provider: one a stream */
+		if (job.dialect < 0 && bt_config_input(r.provider, "request", err, sizeof err) < 0)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: %s", l.name, l.lineno, err);
+		if (job.dialect >= 0 && r.provider != job.dialect)
+			bt_die(BT_EXIT_USAGE, "%s:%llu: an %s request, after %s ones: one provider "
+			       "a stream", l.name, l.lineno, bt_dialect_name(r.provider),
+			       bt_dialect_name(job.dialect));
+		job.dialect = r.provider;
+		if ((first = bt_idset_add(ids, r.id, l.lineno)))
 			bt_die(BT_EXIT_USAGE, "%s:%llu: duplicate custom_id \"%s\" "
-			       "(first on line %llu)", l.name, l.lineno, id, first);
+			       "(first on line %llu)", l.name, l.lineno, r.id, first);
 		if (job.n == job.cap) {
 			job.cap = job.cap ? 2 * job.cap : 1024;
 			job.items = bt_realloc(job.items, job.cap * sizeof *job.items);
@@ -225,8 +235,9 @@ static void out_line(struct bt_buf *b)
 
 /* A 2xx body as one line: the API writes compact JSON; anything else is
  * written again by our writer. */
-static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body)
+static void message_line(struct bt_buf *out, const char *id, const struct bt_resp *resp)
 {
+	const struct bt_buf *body = &resp->body;
 	char err[200];
 	size_t n = body->len;
 	jv v;
@@ -243,19 +254,23 @@ static void message_line(struct bt_buf *out, const char *id, struct bt_buf *body
 		bt_warn("%s: invalid UTF-8 in the answer, replaced by U+FFFD", id);
 	if (valid && n && body->p[0] == '{' && !memchr(body->p, '\n', n) &&
 	    bt_json_skip(body->p, n, NULL, 0) == n) {
-		bt_result_write(out, id, strlen(id), BT_R_SUCCEEDED, body->p, n);
+		bt_answer_write(out, job.dialect, id, strlen(id), BT_R_SUCCEEDED, resp->status,
+		                resp->request_id, body->p, n);
 		return;
 	}
 	v = bt_json_parse(body->p ? body->p : "", body->len, err, sizeof err);
 	if (jv_get_kind(v) == JV_KIND_OBJECT) {
 		struct bt_buf m = { 0 };
 		bt_json_write(&m, v);
-		bt_result_write(out, id, strlen(id), BT_R_SUCCEEDED, m.p, m.len);
+		bt_answer_write(out, job.dialect, id, strlen(id), BT_R_SUCCEEDED, resp->status,
+		                resp->request_id, m.p, m.len);
 		bt_buf_free(&m);
 	} else {
 		struct bt_buf e = { 0 };
-		bt_error_envelope(&e, "api_error", "the answer is not a JSON object", NULL);
-		bt_result_write(out, id, strlen(id), BT_R_ERRORED, e.p, e.len);
+		bt_error_envelope_of(&e, job.dialect, 0, "api_error",
+		                     "the answer is not a JSON object", NULL);
+		bt_answer_write(out, job.dialect, id, strlen(id), BT_R_ERRORED, 0,
+		                resp->request_id, e.p, e.len);
 		bt_buf_free(&e);
 		job.errored++;
 		job.ok--;
@@ -294,15 +309,17 @@ static void error_line(struct bt_buf *out, const char *id, const struct bt_resp 
 	jv t = jv_get_kind(v) == JV_KIND_OBJECT ?
 	       jv_object_get(jv_copy(v), jv_string("error")) : jv_invalid();
 
-	if (jv_get_kind(t) == JV_KIND_OBJECT)
+	if (jv_get_kind(t) == JV_KIND_OBJECT && resp->status)
 		bt_json_write(&e, v);
 	else
-		bt_error_envelope(&e, resp->status ? bt_error_type_of(resp->status) :
-		                  resp->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout_error" : "api_error",
-		                  resp->err, resp->request_id);
+		bt_error_envelope_of(&e, job.dialect, resp->status > 0,
+		                     resp->status ? bt_error_type_of(resp->status) :
+		                     resp->curl_code == CURLE_OPERATION_TIMEDOUT ? "timeout_error" :
+		                     "api_error", resp->err, resp->request_id);
 	jv_free(t);
 	jv_free(v);
-	bt_result_write(out, id, strlen(id), BT_R_ERRORED, e.p, e.len);
+	bt_answer_write(out, job.dialect, id, strlen(id), BT_R_ERRORED, resp->status,
+	                resp->request_id, e.p, e.len);
 	bt_buf_free(&e);
 }
 
@@ -319,7 +336,7 @@ static void done(int rc, struct bt_resp *resp, void *arg)
 		job.abandoned++;
 	} else if (rc == 0) {
 		job.ok++;
-		message_line(&out, c->id, &resp->body);
+		message_line(&out, c->id, resp);
 		if (job.progress && resp->body.len)
 			bt_json_members_quick(resp->body.p, resp->body.len, find_usage, t, NULL, 0);
 		job.in_tokens += (unsigned long long)t[0];
@@ -387,9 +404,17 @@ static void need_of(const char *params, size_t n, double need[3])
 
 	need[0] = 1;
 	need[1] = jv_get_kind(p) == JV_KIND_OBJECT ? (double)bt_cost_estimate_input(p) : 1;
-	m = jv_get_kind(p) == JV_KIND_OBJECT ?
-	    jv_object_get(jv_copy(p), jv_string("max_tokens")) : jv_invalid();
+	m = bt_jv_get(p, "max_tokens");
+	if (job.dialect == BT_DIALECT_OPENAI && !jv_is_valid(m)) {
+		jv_free(m);
+		m = bt_jv_get(p, "max_completion_tokens");
+	}
 	need[2] = jv_get_kind(m) == JV_KIND_NUMBER ? jv_number_value(m) : 0;
+	if (job.dialect == BT_DIALECT_OPENAI) {
+		/* OpenAI counts input and output in one bucket */
+		need[1] += need[2];
+		need[2] = 0;
+	}
 	jv_free(m);
 	jv_free(p);
 }
@@ -399,7 +424,8 @@ static void need_of(const char *params, size_t n, double need[3])
 static double admit(void)
 {
 	struct bt_req req;
-	const char *params;
+	struct bt_request r;
+	const char *params, *path;
 	size_t plen;
 	struct call *c;
 	char err[300];
@@ -408,8 +434,9 @@ static double admit(void)
 	while (!interrupted && job.next < job.n && job.flying < (size_t)job.parallel) {
 		c = bt_calloc(1, sizeof *c);
 		c->line = line_of(&job.items[job.next]);
-		if (bt_request_check(c->line, job.items[job.next].len, c->id, err, sizeof err) < 0)
+		if (bt_request_read(c->line, job.items[job.next].len, &r, err, sizeof err) < 0)
 			bt_die(BT_EXIT_FAIL, "the requests changed while being sent");
+		memcpy(c->id, r.id, sizeof c->id);
 		if (bt_idset_get(&job.answered, c->id)) {
 			job.skipped++;
 			job.next++;
@@ -417,7 +444,9 @@ static double admit(void)
 			free(c);
 			continue;
 		}
-		bt_json_member_raw(c->line, job.items[job.next].len, "params", &params, &plen);
+		params = r.body;        /* params, or an OpenAI line's body */
+		plen = r.body_len;
+		path = bt_send_path(&r);
 		need_of(params, plen, need);
 		if ((wait = bt_limits_wait(&job.limits, need)) > 0) {
 			free(c->line);
@@ -428,7 +457,7 @@ static double admit(void)
 		c->out_tokens = need[2];
 		memset(&req, 0, sizeof req);
 		req.method = "POST";
-		req.path = bt_provider()->send_path;
+		req.path = path;
 		req.body = params;
 		req.body_len = plen;
 		req.body_fd = -1;

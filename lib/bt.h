@@ -592,6 +592,19 @@ int bt_result_usage_openai(jv line, jv *model, long long t[5], int *tier,
 int bt_request_dialect(const char *s, size_t n, char id[BT_ID_MAX + 1],
                        char *err, size_t errsz);
 
+/* A synchronous answer as a result line of dialect's (bt-send): for
+ * Anthropic bt_result_write; for OpenAI a BatchRequestOutput whose id is
+ * "sync_req_..." (the standard price), with response {status_code
+ * status, request_id, body json} when there was an answer (status > 0),
+ * else response null and error json ({code, message}). */
+void bt_answer_write(struct bt_buf *b, int dialect, const char *id, size_t idlen,
+                     int kind, long status, const char *request_id,
+                     const char *json, size_t n);
+/* An error in dialect's words: Anthropic's envelope (bt_error_envelope);
+ * OpenAI's {"error":{message,type,param,code}} when with_status, else a
+ * line's error {code: type, message}. */
+void bt_error_envelope_of(struct bt_buf *b, int dialect, int with_status, const char *type,
+                          const char *message, const char *request_id);
 /* Append the API's error envelope: {"type":"error","error":{"type":T,
  * "message":M},"request_id":R|null}. */
 void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,
@@ -1000,6 +1013,8 @@ struct bt_provider {
 	const char *list_path, *list_after;     /* list: ?limit=N&AFTER=ID */
 	long long list_limit_max;
 	const char *send_path;                  /* one request, synchronously */
+	const char *line_url_base;              /* a request line's url is under
+	                                           this, the base URL's own path */
 	const char *count_tokens_path;          /* NULL: none */
 	const char *ratelimit_prefix;           /* rate-limit headers */
 	long long max_requests, max_bytes;      /* a batch's limits */
@@ -1052,6 +1067,9 @@ int bt_batch_results(jv b, const char *id, char paths[][BT_PATH_MAX]);
  * succeeded, errored, canceled, expired}, "created_at", "expires_at"
  * (RFC 3339, or null)}.  bt-wait --summary prints it. */
 jv bt_batch_summary(jv b);
+/* Where the request r (read by bt_request_read) goes synchronously: the
+ * provider's send_path, or an OpenAI line's url under the base URL. */
+const char *bt_send_path(const struct bt_request *r);
 /* Whether b failed as a whole: 1 with why in out (see ->failure). */
 int bt_batch_failure(jv b, const char *chunk, char *out, size_t outsz);
 /* Create a batch from a chunk, as the provider does. */

@@ -488,6 +488,7 @@ static const struct bt_provider openai = {
 	.list_after = "after",
 	.list_limit_max = 100,
 	.send_path = "/chat/completions",
+	.line_url_base = "/v1",
 	.ratelimit_prefix = "x-ratelimit-",
 	.max_requests = BT_OPENAI_MAX_REQUESTS,
 	.max_bytes = BT_OPENAI_MAX_BYTES,
@@ -584,6 +585,16 @@ int bt_batch_failure(jv b, const char *chunk, char *out, size_t outsz)
 int bt_batch_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *resp)
 {
 	return current->create(h, cr, resp);
+}
+
+const char *bt_send_path(const struct bt_request *r)
+{
+	size_t n = current->line_url_base ? strlen(current->line_url_base) : 0;
+
+	/* a line's url is under the API's root; the base URL ends there */
+	if (r->url[0] && n && !strncmp(r->url, current->line_url_base, n))
+		return r->url + n;
+	return r->url[0] ? r->url : current->send_path;
 }
 
 jv bt_batch_summary(jv b)

@@ -87,25 +87,43 @@ void bt_limits_take(struct bt_limits *l, const double need[3])
 			l->b[i].untracked += need[i];
 }
 
-/* The provider's "anthropic-ratelimit-requests-remaining" and the like. */
+/* The provider's rate-limit header name[0..n): its bucket, and its field
+ * ("limit", "remaining", "reset") in *field.  Anthropic names the kind
+ * first ("anthropic-ratelimit-requests-remaining"), OpenAI the field first
+ * ("x-ratelimit-remaining-requests"; its "tokens" count input and output
+ * alike, and go to the input bucket, which its requests take both into). */
 static int which(const char *name, size_t n, const char **field, size_t *flen)
 {
 	const char *prefix = bt_provider()->ratelimit_prefix;
 	static const struct { const char *s; int i; } kinds[] = {
-		{ "requests-", BT_LIM_REQUESTS },
-		{ "input-tokens-", BT_LIM_INPUT },
-		{ "output-tokens-", BT_LIM_OUTPUT },
+		{ "requests", BT_LIM_REQUESTS },
+		{ "input-tokens", BT_LIM_INPUT },
+		{ "output-tokens", BT_LIM_OUTPUT },
+		{ "tokens", BT_LIM_INPUT },
 	};
-	size_t p = strlen(prefix), k, kl;
+	static const char *const fields[] = { "limit-", "remaining-", "reset-" };
+	size_t p, k, f, kl, fl;
 
-	if (n <= p || strncasecmp(name, prefix, p))
+	if (!prefix || n <= (p = strlen(prefix)) || strncasecmp(name, prefix, p))
 		return -1;
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 4; k++) {
 		kl = strlen(kinds[k].s);
-		if (n > p + kl && !strncasecmp(name + p, kinds[k].s, kl)) {
-			*field = name + p + kl;
-			*flen = n - p - kl;
+		/* KIND-FIELD */
+		if (k < 3 && n > p + kl + 1 && !strncasecmp(name + p, kinds[k].s, kl) &&
+		    name[p + kl] == '-') {
+			*field = name + p + kl + 1;
+			*flen = n - p - kl - 1;
 			return kinds[k].i;
+		}
+		/* FIELD-KIND */
+		for (f = 0; f < 3; f++) {
+			fl = strlen(fields[f]);
+			if (n == p + fl + kl && !strncasecmp(name + p, fields[f], fl) &&
+			    !strncasecmp(name + p + fl, kinds[k].s, kl)) {
+				*field = name + p;
+				*flen = fl - 1;
+				return kinds[k].i;
+			}
 		}
 	}
 	return -1;

@@ -1,5 +1,6 @@
 /* result.c — one line of the results stream, read by one rule */
 #include <string.h>
+#include <unistd.h>
 
 #include "bt.h"
 
@@ -41,7 +42,9 @@ static void openai_error(jv line, const struct bt_result_peek *p, struct bt_resu
 	if (!r->type[0])
 		snprintf(r->type, sizeof r->type, "unknown_error");
 	str(e, "message", r->message, sizeof r->message);
-	r->retryable = p->status ? bt_status_retryable(p->status) : 0;
+	/* no response at all (bt-send gave up on the transport): as its
+	 * code says */
+	r->retryable = p->status ? bt_status_retryable(p->status) : bt_error_retryable(r->type);
 	jv_free(e);
 	jv_free(body);
 	jv_free(resp);
@@ -595,6 +598,57 @@ void bt_result_write(struct bt_buf *b, const char *id, size_t idlen, int kind,
 		bt_buf_add(b, json, n);
 	}
 	bt_buf_adds(b, "}}\n");
+}
+
+void bt_answer_write(struct bt_buf *b, int dialect, const char *id, size_t idlen,
+                     int kind, long status, const char *request_id,
+                     const char *json, size_t n)
+{
+	static unsigned long long seq;
+
+	if (dialect != BT_DIALECT_OPENAI) {
+		bt_result_write(b, id, idlen, kind, json, n);
+		return;
+	}
+	/* not "batch_req_": bt-cost prices it at the standard rate */
+	bt_buf_printf(b, "{\"id\":\"sync_req_%llu_%ld\",\"custom_id\":", ++seq, (long)getpid());
+	bt_json_write_str(b, id, idlen);
+	if (status > 0) {
+		bt_buf_printf(b, ",\"response\":{\"status_code\":%ld,\"request_id\":", status);
+		if (request_id && *request_id)
+			bt_json_write_str(b, request_id, strlen(request_id));
+		else
+			bt_buf_adds(b, "null");
+		bt_buf_adds(b, ",\"body\":");
+		bt_buf_add(b, json, n);
+		bt_buf_adds(b, "},\"error\":null}\n");
+	} else {
+		bt_buf_adds(b, ",\"response\":null,\"error\":");
+		bt_buf_add(b, json, n);
+		bt_buf_adds(b, "}\n");
+	}
+}
+
+void bt_error_envelope_of(struct bt_buf *b, int dialect, int with_status, const char *type,
+                          const char *message, const char *request_id)
+{
+	if (dialect != BT_DIALECT_OPENAI) {
+		bt_error_envelope(b, type, message, request_id);
+		return;
+	}
+	if (!with_status) {     /* a line's error: {code, message} */
+		bt_buf_adds(b, "{\"code\":");
+		bt_json_write_str(b, type, strlen(type));
+		bt_buf_adds(b, ",\"message\":");
+		bt_json_write_str(b, message, strlen(message));
+		bt_buf_addc(b, '}');
+		return;
+	}
+	bt_buf_adds(b, "{\"error\":{\"message\":");
+	bt_json_write_str(b, message, strlen(message));
+	bt_buf_adds(b, ",\"type\":");
+	bt_json_write_str(b, type, strlen(type));
+	bt_buf_adds(b, ",\"param\":null,\"code\":null}}");
 }
 
 void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,

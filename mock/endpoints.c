@@ -514,8 +514,8 @@ void do_stats(struct conn *x, struct out *o)
 		}
 	obatch_stats(&live, &reqs);
 	bt_buf_printf(&o->body, "{\"batches\":%zu,\"creates\":%llu,\"requests\":%lld,"
-	              "\"http\":%llu,\"faults\":%zu}", live, st_creates, reqs, st_http,
-	              fault_count());
+	              "\"http\":%llu,\"faults\":%zu,\"answered\":%llu}", live, st_creates, reqs,
+	              st_http, fault_count(), (unsigned long long)msg_counter);
 	pthread_mutex_unlock(&mu);
 	o->status = 200;
 }
