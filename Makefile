@@ -167,7 +167,7 @@ pkg_hint = \
 # The tests, the longest first: prove starts them in this order, so that
 # the last to end is a short one (most of a long one's time is waiting
 # for batches, which the others fill).
-SLOW_TESTS = tests/examples.t tests/run-status.t tests/run.t \
+SLOW_TESTS = tests/examples.t tests/run-status.t tests/run.t tests/pipeline-openai.t \
 	tests/submit-reconcile.t tests/contrib.t tests/send.t tests/fetch.t \
 	tests/run-identity.t tests/wait-basic.t tests/mock-structured.t
 TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))

@@ -309,7 +309,7 @@ test_expect_success 'bt-cost estimates OpenAI requests: text by bytes / 4, an im
 	test_cmp expect actual &&
 	echo "{\"custom_id\":\"d\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o\",\"messages\":[]}}" >nomax.jsonl &&
 	test_expect_code 2 bt-cost nomax.jsonl >out 2>err &&
-	echo "bt-cost: nomax.jsonl:1: body.max_completion_tokens: not a whole number 1 or more (the estimate'"'"'s bound on the output)" >expect &&
+	echo "bt-cost: nomax.jsonl:1: body.max_completion_tokens: none, so nothing bounds the output (give bt-format --max-tokens N)" >expect &&
 	test_cmp expect err &&
 	test_expect_code 2 env ANTHROPIC_API_KEY=sk-test bt-cost --exact oreq.jsonl >out 2>err &&
 	echo "bt-cost: oreq.jsonl:1: --exact counts the input of Anthropic requests with its API; OpenAI has no such count: leave --exact out" >expect &&
