@@ -89,69 +89,7 @@ export OPENAI_API_KEY
 unset BT_STATE_DIR BT_RETRY_BUDGET BT_PROVIDER ANTHROPIC_API_KEY
 H1="Authorization: Bearer $OPENAI_API_KEY"
 
-# measure OUT CMD...: run CMD with stdout to OUT; "SECONDS PEAK_RSS_KB" in
-# the file m.  A failed CMD stops the bench.
-measure() {
-	_out=$1
-	shift
-	perl -MTime::HiRes=time -e '
-		my ($out, @cmd) = @ARGV;
-		open STDOUT, ">", $out or die "$out: $!\n";
-		my $t = time;
-		my $st = system("/usr/bin/time", "-f", "%M", "-o", "rss", @cmd);
-		my $d = time - $t;
-		if ($st) { print STDERR "bench: failed ($st): @cmd\n"; exit 1 }
-		open my $f, "<", "rss" or die "rss: $!\n";
-		my @l = <$f>;
-		chomp(my $rss = $l[-1]);
-		open my $m, ">", "m" or die "m: $!\n";
-		printf $m "%.3f %d\n", $d, $rss;' "$_out" "$@"
-}
-
-# best3 OUT CMD...: best time and highest peak RSS of 3 runs, in T and RSS
-best3() {
-	T= RSS=0
-	for _i in 1 2 3; do
-		measure "$@"
-		read _t _r <m
-		if [ -z "$T" ] || perl -e 'exit !($ARGV[0] < $ARGV[1])' "$_t" "$T"; then T=$_t; fi
-		[ "$_r" -le "$RSS" ] || RSS=$_r
-	done
-}
-
-rows=
-# row LABEL SECS RSS_KB [VS_SECS TARGET_RATIO TARGET_MB]
-row() {
-	rows="$rows$(perl -e '
-		my ($l, $t, $r, $vs, $tr, $tm) = @ARGV;
-		my $mb = $r / 1024;
-		my $ratio = defined $vs ? $t / $vs : undef;
-		my $v = "";
-		if (defined $vs) {
-			$v = ($ratio <= $tr && $mb <= $tm) ? "ok" : "MISSED";
-			$v .= sprintf(" (targets <= %.1fx, <= %d MB)", $tr, $tm);
-		}
-		printf "%-30s %8.3f %9.1f %8s   %s\n", $l, $t, $mb,
-		       defined $ratio ? sprintf("%.2fx", $ratio) : "-", $v;' "$@")
-"
-}
-
-rows=
-# row LABEL SECS RSS_KB [VS_SECS TARGET_RATIO TARGET_MB]
-row() {
-	rows="$rows$(perl -e '
-		my ($l, $t, $r, $vs, $tr, $tm) = @ARGV;
-		my $mb = $r / 1024;
-		my $ratio = defined $vs ? $t / $vs : undef;
-		my $v = "";
-		if (defined $vs) {
-			$v = ($ratio <= $tr && $mb <= $tm) ? "ok" : "MISSED";
-			$v .= sprintf(" (targets <= %.1fx, <= %d MB)", $tr, $tm);
-		}
-		printf "%-30s %8.3f %9.1f %8s   %s\n", $l, $t, $mb,
-		       defined $ratio ? sprintf("%.2fx", $ratio) : "-", $v;' "$@")
-"
-}
+. "$root/bench/lib.sh"
 
 echo "chunk: $n requests, $csize bytes"
 
@@ -172,7 +110,7 @@ best3 submit.out sh -c 'BT_STATE_DIR=$0/state.$$; export BT_STATE_DIR; exec "$@"
 	"$work" "$root/bin/bt-submit" --force chunk.jsonl
 row "curl -F file=@chunk (upload)" "$up_t" "$curl_r"
 row "curl upload, then create" "$both_t" "$both_r"
-row "bt-submit CHUNK (upload+create)" "$T" "$RSS" "$both_t" 1.3 32
+row "bt-submit CHUNK (up+create)" "$T" "$RSS" "$both_t" 1.3 32
 [ "$(wc -l <submit.out)" = 1 ] || { echo "bench: bt-submit printed:" >&2; cat submit.out >&2; exit 1; }
 id=$(sed 's/.*"id":"\(batch_[^"]*\)".*/\1/' submit.out)
 

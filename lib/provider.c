@@ -60,37 +60,41 @@ static int anthropic_state(jv b)
 	return BT_BATCH_RUNNING;
 }
 
+/* A whole count in [0, 2^53] of rc (borrowed): 0 when absent, -2 when bad. */
+static long long count_of(jv rc, const char *name)
+{
+	jv x = bt_jv_get(rc, name);
+	long long r = 0;
+	double d;
+
+	if (jv_get_kind(x) == JV_KIND_NUMBER) {
+		d = jv_number_value(x);
+		r = isfinite(d) && d >= 0 && d <= BT_COUNT_MAX && d == floor(d) ? (long long)d : -2;
+	} else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_INVALID)
+		r = -2;
+	jv_free(x);
+	return r;
+}
+
 /* request_counts has bt's five classes under bt's own names. */
 static int anthropic_counts(jv b, long long c[BT_COUNTS])
 {
 	static const char *names[BT_COUNTS] = { "processing", "succeeded", "errored",
 	                                        "canceled", "expired" };
 	int i, bad = 0;
-	double d;
-	jv rc, x;
+	jv rc;
 
 	if (jv_get_kind(b) != JV_KIND_OBJECT)
 		return -1;
-	rc = jv_object_get(jv_copy(b), jv_string("request_counts"));
+	rc = bt_jv_get(b, "request_counts");
 	if (jv_get_kind(rc) != JV_KIND_OBJECT) {
 		jv_free(rc);
 		return -1;
 	}
-	for (i = 0; i < BT_COUNTS; i++) {
-		c[i] = 0;
-		x = jv_object_get(jv_copy(rc), jv_string(names[i]));
-		if (jv_get_kind(x) == JV_KIND_NUMBER) {
-			/* a count is whole, in [0, 2^53]: 1e300, NaN or -1 would
-			 * make a cast to long long undefined, or a nonsense total */
-			d = jv_number_value(x);
-			if (isfinite(d) && d >= 0 && d <= BT_COUNT_MAX && d == floor(d))
-				c[i] = (long long)d;
-			else
-				c[i] = -2, bad = 1;
-		} else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_INVALID)
-			c[i] = -2, bad = 1;
-		jv_free(x);
-	}
+	/* a count is whole, in [0, 2^53]: 1e300, NaN or -1 would make a cast
+	 * to long long undefined, or a nonsense total */
+	for (i = 0; i < BT_COUNTS; i++)
+		bad |= (c[i] = count_of(rc, names[i])) == -2;
 	jv_free(rc);
 	return bad ? -2 : 0;
 }
@@ -214,22 +218,6 @@ static int openai_state(jv b)
 	if (!strcmp(st, "cancelling"))
 		return BT_BATCH_CANCELING;
 	return BT_BATCH_RUNNING;
-}
-
-/* A whole count in [0, 2^53] of rc (borrowed): 0 when absent, -2 when bad. */
-static long long count_of(jv rc, const char *name)
-{
-	jv x = bt_jv_get(rc, name);
-	long long r = 0;
-	double d;
-
-	if (jv_get_kind(x) == JV_KIND_NUMBER) {
-		d = jv_number_value(x);
-		r = isfinite(d) && d >= 0 && d <= BT_COUNT_MAX && d == floor(d) ? (long long)d : -2;
-	} else if (jv_get_kind(x) != JV_KIND_NULL && jv_get_kind(x) != JV_KIND_INVALID)
-		r = -2;
-	jv_free(x);
-	return r;
 }
 
 /* request_counts {total, completed, failed}, in bt's classes: completed

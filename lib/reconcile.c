@@ -259,30 +259,30 @@ static void known_free(struct known *k)
 
 /* ---- reconciliation ---- */
 
-/* The batches of the list made in [lo, hi] (hi < 0: no end) with n
- * requests and not in known, appended to cands.  0, or -1 with err. */
-static int list_candidates(double lo, double hi, long long n, const struct known *k,
-                           jv *cands, char *err, size_t errsz)
+/* The batches of the list made since lo (on the server's clock), newest
+ * first, that take(b, arg) takes, appended to cands.  0, or -1 with err. */
+static int list_since(struct bt_http *h, double lo, int (*take)(jv b, double t, void *arg),
+                      void *arg, jv *cands, char *err, size_t errsz)
 {
 	struct bt_pages pg;
 	struct bt_resp resp;
-	char id[BT_BATCH_ID_MAX], at[40], why[700];
+	char why[700];
 	int i, len, older = 0, r;
 	double t;
 	jv data, b;
 
-	bt_pages_init(&pg, k->s->http);
-	while (!older && (r = bt_pages_next(&pg, 100, &data, &resp, why, sizeof why)) > 0) {
+	bt_pages_init(&pg, h);
+	while (!older && (r = bt_pages_next(&pg, bt_provider()->list_limit_max < 100 ?
+	                                    bt_provider()->list_limit_max : 100,
+	                                    &data, &resp, why, sizeof why)) > 0) {
 		bt_resp_free(&resp);
 		len = jv_array_length(jv_copy(data));
 		for (i = 0; i < len && !older; i++) {
 			b = jv_array_get(jv_copy(data), i);
-			bt_batch_field(b, "id", id, sizeof id);
-			t = bt_batch_time(b, BT_TIME_CREATED, at, sizeof at);
+			t = bt_batch_time(b, BT_TIME_CREATED, NULL, 0);
 			if (t >= 0 && t < lo)
 				older = 1;      /* newest first: the rest are older */
-			else if (t >= 0 && (hi < 0 || t <= hi) && bt_batch_count(b, "total") == n &&
-			         !bt_idset_get(&k->ids, id)) {
+			else if (take(b, t, arg)) {
 				*cands = jv_array_append(*cands, b);
 				continue;
 			}
@@ -299,51 +299,42 @@ static int list_candidates(double lo, double hi, long long n, const struct known
 	return 0;
 }
 
-/* The batches of the list made since lo (on the server's clock) that
- * carry one of c's nonces on the batch object itself (bt_provider()->tag),
- * appended to cands: the batches c's creates made, and no other's.  0, or
- * -1 with err. */
-static int list_tagged(const struct bt_chunk *c, double lo, jv *cands, char *err,
-                       size_t errsz)
-{
-	struct bt_pages pg;
-	struct bt_resp resp;
-	char tag[BT_NONCE_LEN + 8], why[700];
-	int i, k, len, older = 0, r, mine;
-	double t;
-	jv data, b, x;
+/* A candidate of an untagged window: made by hi (< 0: no end), with n
+ * requests, known to no journal. */
+struct window_take {
+	double hi;
+	long long n;
+	const struct known *k;
+};
 
-	bt_pages_init(&pg, c->s->http);
-	while (!older && (r = bt_pages_next(&pg, bt_provider()->list_limit_max, &data, &resp,
-	                                    why, sizeof why)) > 0) {
-		bt_resp_free(&resp);
-		len = jv_array_length(jv_copy(data));
-		for (i = 0; i < len && !older; i++) {
-			b = jv_array_get(jv_copy(data), i);
-			t = bt_batch_time(b, BT_TIME_CREATED, NULL, 0);
-			mine = 0;
-			if (t >= 0 && t < lo - c->s->grace)
-				older = 1;      /* newest first: the rest are older */
-			else if (bt_provider()->tag(b, tag, sizeof tag) == 0)
-				for (k = 0; k < jv_array_length(jv_copy(c->nonces)) && !mine; k++) {
-					x = jv_array_get(jv_copy(c->nonces), k);
-					mine = bt_jv_is(x, tag);
-					jv_free(x);
-				}
-			if (mine)
-				*cands = jv_array_append(*cands, b);
-			else
-				jv_free(b);
-		}
-		jv_free(data);
+static int in_window(jv b, double t, void *arg)
+{
+	const struct window_take *w = arg;
+	char id[BT_BATCH_ID_MAX];
+
+	bt_batch_field(b, "id", id, sizeof id);
+	return t >= 0 && (w->hi < 0 || t <= w->hi) && bt_batch_count(b, "total") == w->n &&
+	       !bt_idset_get(&w->k->ids, id);
+}
+
+/* A batch that carries one of c's nonces on itself (bt_provider()->tag):
+ * one c's creates made, and no other's. */
+static int carries_tag(jv b, double t, void *arg)
+{
+	const struct bt_chunk *c = arg;
+	char tag[BT_NONCE_LEN + 8];
+	int k, mine = 0;
+	jv x;
+
+	(void)t;
+	if (bt_provider()->tag(b, tag, sizeof tag) < 0)
+		return 0;
+	for (k = 0; k < jv_array_length(jv_copy(c->nonces)) && !mine; k++) {
+		x = jv_array_get(jv_copy(c->nonces), k);
+		mine = bt_jv_is(x, tag);
+		jv_free(x);
 	}
-	bt_pages_free(&pg);
-	if (r < 0) {
-		bt_resp_free(&resp);
-		snprintf(err, errsz, "cannot list batches to check: %s", why);
-		return -1;
-	}
-	return 0;
+	return mine;
 }
 
 /* Whether a candidate (borrowed) lies in the window of another
@@ -403,7 +394,8 @@ static int reconcile(const struct bt_chunk *c, const struct bt_win *w, jv *cands
 	if (bt_provider()->tag) {
 		/* the batch says whose it is: no window of another create, no
 		 * count, can make it another's */
-		if (list_tagged(c, w->from, cands, err, errsz) < 0) {
+		if (list_since(c->s->http, w->from - c->s->grace, carries_tag, (void *)c, cands,
+		               err, errsz) < 0) {
 			jv_free(*cands);
 			*cands = jv_invalid();
 			return -1;
@@ -411,7 +403,10 @@ static int reconcile(const struct bt_chunk *c, const struct bt_win *w, jv *cands
 		return jv_array_length(jv_copy(*cands));
 	}
 	known_load(&k, c);
-	r = list_candidates(w->from, hi, c->requests, &k, cands, err, errsz);
+	{
+		struct window_take wt = { hi, c->requests, &k };
+		r = list_since(c->s->http, w->from, in_window, &wt, cands, err, errsz);
+	}
 	n = r < 0 ? 0 : jv_array_length(jv_copy(*cands));
 	/* a tagged create's batch proves itself at fetch: another create's
 	 * window says nothing then */
