@@ -446,7 +446,7 @@ static double admit(void)
 		}
 		params = r.body;        /* params, or an OpenAI line's body */
 		plen = r.body_len;
-		path = bt_send_path(&r);
+		path = bt_send_path(&job.cfg, &r);
 		need_of(params, plen, need);
 		if ((wait = bt_limits_wait(&job.limits, need)) > 0) {
 			free(c->line);

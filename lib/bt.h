@@ -698,6 +698,9 @@ struct bt_config {
 	int sensed;         /* the input said which provider */
 	int key_from_file;  /* --api-key-file: kept for either provider */
 	int http_built;     /* a transfer has used it: it cannot change */
+	int alt;            /* the provider's other address (Azure OpenAI):
+	                       base from its env_alt_base, key from env_alt_key,
+	                       version a query parameter of every request */
 };
 void bt_config_init(struct bt_config *c);
 /* --provider NAME (what: the option, for messages): that provider's
@@ -1006,6 +1009,12 @@ struct bt_provider {
 	int built;                      /* 0: "not built yet" */
 	const char *env_key, *env_base, *default_base;  /* base without a '/' */
 	const char *env_version, *default_version;      /* NULL: none */
+	/* Another address of the same API (Azure OpenAI): when env_alt_base
+	 * is set (and env_base is not), the base is it + alt_base_path, the key
+	 * env_alt_key's, and every request carries alt_version_param=VERSION
+	 * (env_alt_version, else default_alt_version).  NULL: none. */
+	const char *env_alt_base, *alt_base_path, *env_alt_key;
+	const char *env_alt_version, *default_alt_version, *alt_version_param;
 	/* The header lines that carry the key (and the API version). */
 	void (*auth)(const struct bt_config *c, struct curl_slist **h);
 	/* Paths under the base; %s is a batch id. */
@@ -1068,8 +1077,9 @@ int bt_batch_results(jv b, const char *id, char paths[][BT_PATH_MAX]);
  * (RFC 3339, or null)}.  bt-wait --summary prints it. */
 jv bt_batch_summary(jv b);
 /* Where the request r (read by bt_request_read) goes synchronously: the
- * provider's send_path, or an OpenAI line's url under the base URL. */
-const char *bt_send_path(const struct bt_request *r);
+ * provider's send_path, or an OpenAI line's url under the base URL (for
+ * Azure OpenAI, c->alt, under /deployments/MODEL; static storage). */
+const char *bt_send_path(const struct bt_config *c, const struct bt_request *r);
 /* Whether b failed as a whole: 1 with why in out (see ->failure). */
 int bt_batch_failure(jv b, const char *chunk, char *out, size_t outsz);
 /* Create a batch from a chunk, as the provider does. */

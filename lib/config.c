@@ -41,10 +41,13 @@ static struct bt_config *live;
  * --api-key-file is kept. */
 static void from_env(struct bt_config *c, const struct bt_provider *p)
 {
-	const char *k = getenv(p->env_key);
+	const char *k, *alt = p->env_alt_base ? getenv(p->env_alt_base) : NULL,
+	           *base = getenv(p->env_base);
 	size_t n;
 
 	c->provider = p;
+	c->alt = alt && *alt && !(base && *base);
+	k = getenv(c->alt ? p->env_alt_key : p->env_key);
 	if (!c->key_from_file) {
 		if (c->key) {
 			bt_explicit_bzero(c->key, strlen(c->key));
@@ -54,14 +57,21 @@ static void from_env(struct bt_config *c, const struct bt_provider *p)
 		c->key = k && *k && !env_key_bad ? bt_strdup(k) : NULL;
 	}
 	free(c->base_url);
-	c->base_url = env(p->env_base, p->default_base);
+	c->base_url = env(c->alt ? p->env_alt_base : p->env_base, p->default_base);
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = 0;
 	if (strncmp(c->base_url, "https://", 8) && strncmp(c->base_url, "http://", 7))
-		bt_die(BT_EXIT_USAGE, "%s must start with https:// or http://", p->env_base);
+		bt_die(BT_EXIT_USAGE, "%s must start with https:// or http://",
+		       c->alt ? p->env_alt_base : p->env_base);
+	if (c->alt) {
+		char *b = bt_asprintf("%s%s", c->base_url, p->alt_base_path);
+		free(c->base_url);
+		c->base_url = b;
+	}
 	free(c->version);
-	c->version = p->env_version ? env(p->env_version, p->default_version) : NULL;
+	c->version = c->alt ? env(p->env_alt_version, p->default_alt_version) :
+	             p->env_version ? env(p->env_version, p->default_version) : NULL;
 }
 
 void bt_config_init(struct bt_config *c)
@@ -222,10 +232,10 @@ void bt_config_need_key(const struct bt_config *c)
 	}
 	if (!c->key && env_key_bad)
 		bt_die(BT_EXIT_USAGE, "%s: a control character or "
-		       "a NUL byte in the key", p->env_key);
+		       "a NUL byte in the key", c->alt ? p->env_alt_key : p->env_key);
 	if (!c->key)
 		bt_die(BT_EXIT_USAGE, "no API key: set %s or use --api-key-file FILE",
-		       p->env_key);
+		       c->alt ? p->env_alt_key : p->env_key);
 }
 
 void bt_config_free(struct bt_config *c)

@@ -30,6 +30,7 @@ struct bt_http {
 	struct curl_slist *hdrs_json;   /* the same and content-type */
 	struct curl_slist *hdrs_form;   /* the same and a multipart one */
 	char boundary[40];              /* of hdrs_form's bodies */
+	char *query;                    /* added to every path ("api-version=V") */
 	double budget;
 	uint64_t rng;
 	/* the server's clock less ours lies in [clock_lo, clock_hi], from
@@ -168,6 +169,8 @@ static void build(struct bt_http *h)
 	if (!h->hdrs || !h->hdrs_json || !h->hdrs_form)
 		bt_die(BT_EXIT_FAIL, "out of memory");
 	h->hostport = host_port(h->base_url);
+	if (c->alt && c->provider->alt_version_param && c->version)
+		h->query = bt_asprintf("%s=%s", c->provider->alt_version_param, c->version);
 }
 
 const char *bt_http_boundary(struct bt_http *h)
@@ -194,6 +197,7 @@ void bt_http_free(struct bt_http *h)
 	curl_slist_free_all(h->hdrs_form);
 	free(h->base_url);
 	free(h->hostport);
+	free(h->query);
 	free(h);
 }
 
@@ -598,7 +602,9 @@ static void start(struct bt_xfer *x)
 	CURL *c;
 
 	build(h);
-	url = bt_asprintf("%s%s", h->base_url, r->path);
+	url = h->query ? bt_asprintf("%s%s%c%s", h->base_url, r->path,
+	                             strchr(r->path, '?') ? '&' : '?', h->query) :
+	      bt_asprintf("%s%s", h->base_url, r->path);
 	c = curl_easy_init();
 
 	if (!c)

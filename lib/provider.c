@@ -195,7 +195,9 @@ static void openai_auth(const struct bt_config *c, struct curl_slist **h)
 	char *line;
 
 	if (c->key) {
-		line = bt_asprintf("authorization: Bearer %s", c->key);
+		/* Azure OpenAI's header, or OpenAI's */
+		line = c->alt ? bt_asprintf("api-key: %s", c->key) :
+		       bt_asprintf("authorization: Bearer %s", c->key);
 		*h = curl_slist_append(*h, line);
 		bt_explicit_bzero(line, strlen(line));
 		free(line);
@@ -468,6 +470,12 @@ static const struct bt_provider openai = {
 	.env_key = "OPENAI_API_KEY",
 	.env_base = "OPENAI_BASE_URL",
 	.default_base = "https://api.openai.com/v1",
+	.env_alt_base = "AZURE_OPENAI_ENDPOINT",
+	.alt_base_path = "/openai",
+	.env_alt_key = "AZURE_OPENAI_API_KEY",
+	.env_alt_version = "OPENAI_API_VERSION",
+	.default_alt_version = "2024-10-21",
+	.alt_version_param = "api-version",
 	.auth = openai_auth,
 	.batch_path = "/batches/%s",
 	.cancel_path = "/batches/%s/cancel",
@@ -575,14 +583,20 @@ int bt_batch_create(struct bt_http *h, struct bt_create *cr, struct bt_resp *res
 	return current->create(h, cr, resp);
 }
 
-const char *bt_send_path(const struct bt_request *r)
+const char *bt_send_path(const struct bt_config *c, const struct bt_request *r)
 {
+	static char path[BT_MODEL_MAX + BT_URL_MAX + 32];
 	size_t n = current->line_url_base ? strlen(current->line_url_base) : 0;
+	const char *p = r->url[0] ? r->url : current->send_path;
 
 	/* a line's url is under the API's root; the base URL ends there */
 	if (r->url[0] && n && !strncmp(r->url, current->line_url_base, n))
-		return r->url + n;
-	return r->url[0] ? r->url : current->send_path;
+		p = r->url + n;
+	if (!c->alt)
+		return p;
+	/* Azure OpenAI: under the deployment, which the model names */
+	snprintf(path, sizeof path, "/deployments/%s%s", r->model, p);
+	return path;
 }
 
 jv bt_batch_summary(jv b)

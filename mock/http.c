@@ -307,6 +307,25 @@ static int route_oai(struct conn *x, int get, int post, int del)
 	return 404;
 }
 
+/* Azure OpenAI's paths are OpenAI's under /openai (and a synchronous
+ * request under /openai/deployments/NAME): x->url is made the /v1 one,
+ * and x->azure set.  (The deployment is the model: the body names it too.) */
+static void azure_path(struct conn *x)
+{
+	const char *p;
+	char *u;
+
+	if (strncmp(x->url, "/openai/", 8))
+		return;
+	p = x->url + 7;
+	if (!strncmp(p, "/deployments/", 13) && (p = strchr(p + 13, '/')) == NULL)
+		return;
+	u = bt_asprintf("/v1%s", p);
+	free(x->url);
+	x->url = u;
+	x->azure = 1;
+}
+
 /* Which endpoint x->url is, into x->ep (and x->id): 0, or 404 or 405. */
 static int route(struct conn *x)
 {
@@ -383,14 +402,29 @@ static int begin_oai(struct MHD_Connection *mc, struct conn *x, struct out *o)
 {
 	const char *k, *cl;
 
-	k = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "authorization");
-	if (!k || strncasecmp(k, "Bearer ", 7) || !k[7 + strspn(k + 7, " ")]) {
-		out_oerror(o, x, 401, NULL, NULL, NULL, "You didn't provide an API key. You "
-		           "need to provide your API key in an Authorization header using "
-		           "Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
-		return 1;
+	if (x->azure) {
+		/* Azure's: the key in api-key, and an api-version on every call */
+		if (!MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "api-version")) {
+			out_oerror(o, x, 404, NULL, NULL, "404", "Resource not found: no api-version");
+			return 1;
+		}
+		k = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "api-key");
+		if (!k || !*k) {
+			out_oerror(o, x, 401, NULL, NULL, "401", "Access denied due to missing "
+			           "subscription key. Make sure to include subscription key when "
+			           "making requests to an API.");
+			return 1;
+		}
+	} else {
+		k = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "authorization");
+		if (!k || strncasecmp(k, "Bearer ", 7) || !k[7 + strspn(k + 7, " ")]) {
+			out_oerror(o, x, 401, NULL, NULL, NULL, "You didn't provide an API key. You "
+			           "need to provide your API key in an Authorization header using "
+			           "Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+			return 1;
+		}
+		k += 7 + strspn(k + 7, " ");
 	}
-	k += 7 + strspn(k + 7, " ");
 	if (opt_key && strcmp(k, opt_key)) {
 		out_oerror(o, x, 401, NULL, NULL, "invalid_api_key", "Incorrect API key provided.");
 		return 1;
@@ -411,6 +445,7 @@ static int begin(struct MHD_Connection *mc, struct conn *x, struct out *o)
 	const char *k, *cl;
 	int st;
 
+	azure_path(x);
 	if ((st = route(x))) {
 		if (st == 404)
 			out_error(o, x, 404, "Not found");

@@ -81,6 +81,7 @@ struct conn {
 	char id[80];            /* the batch id in the path */
 	char method[16];
 	char *url;
+	int azure;              /* came as Azure OpenAI's path (/openai/...) */
 	char rid[32];           /* its request-id */
 	struct fault fault;     /* the fault it met, if faulted */
 	int faulted;
