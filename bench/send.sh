@@ -41,23 +41,7 @@ mock() {
 	i=0; until [ -s url ] || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	ANTHROPIC_BASE_URL=$(head -n 1 url); export ANTHROPIC_BASE_URL
 }
-now() { date +%s.%N; }
-# run NAME COUNT CMD...: best of 3 (wall seconds, peak RSS in MB)
-run() {
-	name=$1 count=$2; shift 2
-	best= rss=
-	for k in 1 2 3; do
-		t0=$(now)
-		/usr/bin/time -f %M -o rss.txt "$@" >/dev/null 2>run.err || { cat run.err >&2; exit 1; }
-		t=$(perl -e "print $(now) - $t0")
-		if [ -z "$best" ] || perl -e "exit !($t < $best)"; then best=$t; rss=$(cat rss.txt); fi
-		[ "${ONCE:-}" ] && break
-	done
-	rps=$(perl -e "printf '%.0f', $count / $best")
-	printf '%-34s %8.3f %8.1f %10s\n' "$name" "$best" "$(perl -e "print $rss / 1024")" "$rps"
-	eval "rps_$3=$rps" 2>/dev/null || true
-	last_rps=$rps
-}
+. "$root/bench/lib.sh"
 
 part=${BENCH_PART:-all}
 if [ "$part" != 2 ] && [ "$part" != 3 ]; then
