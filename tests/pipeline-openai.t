@@ -191,13 +191,13 @@ test_expect_success 'bt-list --provider openai: the batches of the account, newe
 test_expect_success 'bt-run --provider openai --detach, then --status: its batch running, in bt.s words' '
 	bt-run --provider openai --detach -w dw -m gpt-4.1-mini --id .id -p .text --sync-below 0 recs.jsonl 2>err &&
 	test_grep "^bt-run: round 1: 5 requests in 1 batch.es., running" err &&
-	test_expect_code 3 bt-run --provider openai --status -w dw >out &&
+	test_expect_code 3 bt-run --status -w dw >out &&
 	test_grep "^  batch_[A-Za-z0-9]*  in_progress, 5 processing; expires in 23h[0-9]*m$" out &&
 	test_grep "^next: bt-run: wait for 1 batch.es. of round 1" out &&
 	test_expect_code 3 bt-run --provider openai --status --json -w dw >json &&
 	jq -r ".rounds[0].batches[0] | [.object, .bt.state, .bt.counts.processing, .bt.provider] | @tsv" json >actual &&
 	printf "batch\tin_progress\t5\topenai\n" >expect && test_cmp expect actual &&
-	test_expect_code 3 bt-run --provider openai --status --offline -w dw >off &&
+	test_expect_code 3 bt-run --status --offline -w dw >off &&
 	test_grep "^  batch_[A-Za-z0-9]*  in_progress, 5 processing" off
 '
 
