@@ -8,11 +8,26 @@
 # runs until its short retry budget is spent.
 . "${0%/*}/lib.sh"
 
-# a port nothing listens on: bt-mock's, once it has stopped
-mock_start || exit 1
-url=$MOCK_URL
-mock_stop || exit 1
-hostport=${url#http://}
+# a port nothing listens on, held for the whole file: bound, never
+# listened on, so that a connection is refused, and no other test (of a
+# second make check beside this one) can take it, as it could take a
+# port let go
+perl -MSocket -e '
+	socket(S, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+	bind(S, sockaddr_in(0, INADDR_LOOPBACK)) or die "bind: $!";
+	my ($port) = sockaddr_in(getsockname(S));
+	$| = 1;
+	print "$port\n";
+	close STDOUT;
+	sleep 900;' >.port &
+HOLDER=$!
+trap 'kill $HOLDER 2>/dev/null; test_cleanup' EXIT
+_i=0
+while ! [ -s .port ] && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+port=$(cat .port)
+[ -n "$port" ] || { echo "Bail out! no port to hold"; exit 1; }
+url=http://127.0.0.1:$port
+hostport=127.0.0.1:$port
 export ANTHROPIC_BASE_URL=$url ANTHROPIC_API_KEY=sk-test-key
 req='{"custom_id":"a1","params":{"model":"claude-haiku-4-5","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}}'
 echo "$req" >r.jsonl
