@@ -36,9 +36,11 @@ PKG_CFLAGS := $(call pc_cflags,libcurl) $(call pc_cflags,libcrypto) \
               $(call pc_cflags,libjq)
 PKG_LIBS   := $(call pc_libs,libjq,-ljq) $(call pc_libs,oniguruma,) \
               $(call pc_libs,libcurl,-lcurl) $(call pc_libs,libcrypto,-lcrypto)
-# only bt-mock is linked with libmicrohttpd
+# only bt-mock is linked with libmicrohttpd, only bt-cache with libsqlite3
 MHD_CFLAGS := $(call pc_cflags,libmicrohttpd)
 MHD_LIBS   := $(call pc_libs,libmicrohttpd,-lmicrohttpd)
+SQLITE_CFLAGS := $(call pc_cflags,sqlite3)
+SQLITE_LIBS   := $(call pc_libs,sqlite3,-lsqlite3)
 
 # The feature macro: GNU by default; `make check-build` builds once with
 # BT_FEATURES=-D_POSIX_C_SOURCE=200809L alone, as a Mac would see the code.
@@ -57,17 +59,19 @@ BT_LDLIBS  = lib/libbt.a $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 # the command for the system's package manager (README, "Building
 # elsewhere").
 DEB_PKGS = pkg-config libcurl4-openssl-dev libjq-dev libonig-dev libssl-dev \
-           libmicrohttpd-dev curl jq perl groff-base python3-jsonschema
+           libsqlite3-dev libmicrohttpd-dev curl jq perl groff-base \
+           python3-jsonschema sqlite3
 DNF_PKGS = gcc make pkgconf-pkg-config libcurl-devel jq-devel oniguruma-devel \
-           openssl-devel libmicrohttpd-devel curl jq perl-Test-Harness \
-           groff-base python3-jsonschema
+           openssl-devel sqlite-devel libmicrohttpd-devel curl jq perl-Test-Harness \
+           groff-base python3-jsonschema sqlite
 APK_PKGS = build-base pkgconf curl-dev jq-dev oniguruma-dev openssl-dev \
-           libmicrohttpd-dev curl jq perl perl-utils groff py3-jsonschema
-PACMAN_PKGS = base-devel pkgconf curl jq oniguruma openssl libmicrohttpd \
+           sqlite-dev libmicrohttpd-dev curl jq perl perl-utils groff py3-jsonschema \
+           sqlite
+PACMAN_PKGS = base-devel pkgconf curl jq oniguruma openssl sqlite libmicrohttpd \
            perl groff python-jsonschema
-BREW_PKGS = pkg-config curl jq oniguruma openssl@3 libmicrohttpd groff
-DEP_CMDS = curl jq perl prove groff python3
-DEP_PROBE = '\#include <jq.h>\n\#include <jv.h>\n\#include <curl/curl.h>\n\#include <openssl/sha.h>\n\#include <microhttpd.h>\nint main(void) { return 0; }\n'
+BREW_PKGS = pkg-config curl jq oniguruma openssl@3 sqlite libmicrohttpd groff
+DEP_CMDS = curl jq perl prove groff python3 sqlite3
+DEP_PROBE = '\#include <jq.h>\n\#include <jv.h>\n\#include <curl/curl.h>\n\#include <openssl/sha.h>\n\#include <microhttpd.h>\n\#include <sqlite3.h>\nint main(void) { return 0; }\n'
 
 LIB_SRC  = $(wildcard lib/*.c)
 LIB_OBJ  = $(LIB_SRC:.c=.o)
@@ -102,6 +106,9 @@ bin/%: bin/%.c lib/libbt.a lib/bt.h | deps
 mock/%.o: mock/%.c mock/mock.h lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) $(MHD_CFLAGS) -c -o $@ $<
 
+bin/bt-cache: bin/bt-cache.c lib/libbt.a lib/bt.h | deps
+	$(CC) $(BT_CFLAGS) $(SQLITE_CFLAGS) $(LDFLAGS) -o $@ $< $(BT_LDLIBS) $(SQLITE_LIBS)
+
 bin/bt-mock: $(MOCK_OBJ) lib/libbt.a
 	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ $(MOCK_OBJ) $(BT_LDLIBS) $(MHD_LIBS)
 
@@ -122,8 +129,8 @@ deps: .deps-ok
 .deps-ok: Makefile
 	@missing=; t=$$(mktemp -d) || exit 1; \
 	printf $(DEP_PROBE) >$$t/probe.c; \
-	if ! $(CC) $(BT_CFLAGS) $(MHD_CFLAGS) $(LDFLAGS) -o $$t/probe $$t/probe.c \
-	     $(PKG_LIBS) $(MHD_LIBS) $(LDLIBS) >$$t/log 2>&1; then \
+	if ! $(CC) $(BT_CFLAGS) $(MHD_CFLAGS) $(SQLITE_CFLAGS) $(LDFLAGS) -o $$t/probe $$t/probe.c \
+	     $(PKG_LIBS) $(MHD_LIBS) $(SQLITE_LIBS) $(LDLIBS) >$$t/log 2>&1; then \
 	  missing=" libraries or headers ($(CC): $$(grep -E 'cannot find|[Nn]o such file|not found|fatal error|error' $$t/log | head -n 1))"; \
 	fi; rm -rf $$t; \
 	for c in $(DEP_CMDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \

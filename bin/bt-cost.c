@@ -22,6 +22,9 @@ static int exact, human, sync, kind = NONE;
 static char kind_where[300];            /* the line that set the kind */
 static long long not_billed[3];         /* errored, canceled, expired */
 static struct bt_idset billed;          /* "CUSTOM_ID MESSAGE_ID" of each success */
+/* Answers the response store gave: billed at 0 in cost, and counted here
+ * at the tier they were bought at, for what the store saved. */
+static struct bt_cost saved;
 
 static void usage(FILE *f, int status)
 {
@@ -199,8 +202,19 @@ static int repeated(const char *id, jv msg)
 	return seen;
 }
 
+/* Count a success: at its tier, or, cached, at none (and in saved, at
+ * the tier it was bought at).  NULL when model has no price. */
+static struct bt_cost_row *add(const char *model, int tier, int cached,
+                               const long long t[BT_TOKENS])
+{
+	if (!cached)
+		return bt_cost_add(&cost, model, tier, t);
+	return bt_cost_add(&saved, model, tier, t) ? bt_cost_add(&cost, model, BT_TIER_CACHED, t)
+	                                           : NULL;
+}
+
 /* A succeeded OpenAI result line (borrowed), billed. */
-static void result_openai(const char *where, const char *id, jv line)
+static void result_openai(const char *where, const char *id, jv line, int cached)
 {
 	long long t[BT_TOKENS];
 	char err[300], *key;
@@ -215,7 +229,7 @@ static void result_openai(const char *where, const char *id, jv line)
 		seen = bt_idset_add(&billed, key, 1) != 0;
 		free(key);
 	}
-	if (!seen && !bt_cost_add(&cost, jv_string_value(model), tier, t))
+	if (!seen && !add(jv_string_value(model), tier, cached, t))
 		unknown(where, jv_string_value(model));
 	jv_free(aid);
 	jv_free(model);
@@ -237,7 +251,7 @@ static void result(const char *where, const char *s, size_t n)
 		return;
 	}
 	if (r.dialect == BT_DIALECT_OPENAI) {
-		result_openai(where, r.id, line);
+		result_openai(where, r.id, line, r.cached);
 		jv_free(line);
 		return;
 	}
@@ -276,7 +290,7 @@ static void result(const char *where, const char *s, size_t n)
 	     (!strcmp(jv_string_value(tier), "standard") ||
 	      !strcmp(jv_string_value(tier), "priority")) ? BT_TIER_STANDARD : BT_TIER_BATCH;
 	jv_free(tier);
-	if (!bt_cost_add(&cost, jv_string_value(model), st, t))
+	if (!add(jv_string_value(model), st, r.cached, t))
 		unknown(where, jv_string_value(model));
 	jv_free(usage);
 	jv_free(model);
@@ -322,7 +336,31 @@ struct fig {
 
 static const char *tier_name(int tier)
 {
-	return tier == BT_TIER_STANDARD ? "standard" : "batch";
+	return tier == BT_TIER_STANDARD ? "standard" : tier == BT_TIER_CACHED ? "cached" : "batch";
+}
+
+/* What a row cost: nothing when the store answered. */
+static struct bt_usd row_cost(int tier, struct bt_usd batch, struct bt_usd standard)
+{
+	struct bt_usd zero = { 0, 0 };
+
+	return tier == BT_TIER_STANDARD ? standard : tier == BT_TIER_CACHED ? zero : batch;
+}
+
+/* What the answers the store gave cost when they were bought, and how
+ * many they were. */
+static struct bt_usd cache_saved(long long *requests)
+{
+	struct bt_usd sum = { 0, 0 }, b, s;
+	size_t i;
+
+	*requests = 0;
+	for (i = 0; i < saved.n; i++) {
+		bt_cost_price_row(&saved.rows[i], &b, &s, NULL);
+		bt_usd_add(&sum, row_cost(saved.rows[i].tier, b, s));
+		*requests += saved.rows[i].requests;
+	}
+	return sum;
 }
 
 /* What batching saved: the standard price less what was paid, so nothing
@@ -430,6 +468,7 @@ static void print(void)
 	int j, k, cols = kind == REQUESTS ? 7 : 11;
 	char *(*cell)[COLS];
 	char usd[32];
+	long long nsaved;
 
 	bt_cost_sort(&cost);
 	for (i = 0; i < cost.n; i++) {
@@ -445,7 +484,7 @@ static void print(void)
 		bt_usd_add(&total->batch, f[i].batch);
 		bt_usd_add(&total->standard, f[i].standard);
 		bt_usd_add(&total->input, f[i].input);
-		f[i].cost = f[i].tier == BT_TIER_STANDARD ? f[i].standard : f[i].batch;
+		f[i].cost = row_cost(f[i].tier, f[i].batch, f[i].standard);
 		bt_usd_add(&total->cost, f[i].cost);
 	}
 	if (human) {
@@ -469,9 +508,15 @@ static void print(void)
 		if (kind == REQUESTS) {
 			bt_usd_cents(usd, total->input);
 			bt_buf_printf(&b, "the input alone: %s at batch prices\n", usd);
-		} else
+		} else {
 			bt_buf_printf(&b, "not billed: %lld errored, %lld canceled, %lld expired\n",
 			              not_billed[0], not_billed[1], not_billed[2]);
+			if (saved.n) {
+				bt_usd_cents(usd, cache_saved(&nsaved));
+				bt_buf_printf(&b, "from the response store: %lld answer(s), not "
+				              "billed; bought before for %s\n", nsaved, usd);
+			}
+		}
 	} else {
 		bt_buf_printf(&b, "{\"kind\":\"%s\",", kind == REQUESTS ? "estimate" : "results");
 		if (kind == REQUESTS)
@@ -489,6 +534,13 @@ static void print(void)
 			bt_buf_printf(&b, ",\"not_billed\":{\"errored\":%lld,\"canceled\":%lld,"
 			              "\"expired\":%lld}", not_billed[0], not_billed[1],
 			              not_billed[2]);
+		if (kind != REQUESTS) {
+			struct bt_usd sv = cache_saved(&nsaved);
+
+			bt_buf_printf(&b, ",\"cached\":{\"requests\":%lld,\"saved_usd\":", nsaved);
+			bt_usd_json(&b, sv);
+			bt_buf_adds(&b, "}");
+		}
 		bt_buf_adds(&b, "}\n");
 	}
 	bt_flush(&b);
@@ -527,6 +579,7 @@ int main(int argc, char **argv)
 		bt_config_need_key(&cfg);
 	prices = bt_prices_load(prices_file);
 	cost.prices = prices;
+	saved.prices = prices;
 	if (argc)
 		for (i = 0; i < argc; i++)
 			input(argv[i]);
@@ -534,6 +587,7 @@ int main(int argc, char **argv)
 		input("-");
 	print();
 	bt_cost_free(&cost);
+	bt_cost_free(&saved);
 	bt_prices_free(prices);
 	bt_idset_free(&billed);
 	bt_http_free(http);

@@ -297,6 +297,8 @@ void bt_json_write(struct bt_buf *b, jv v);
 void bt_json_write_str(struct bt_buf *b, const char *s, size_t n);
 /* Append a number as jq prints it. */
 void bt_json_write_num(struct bt_buf *b, double d);
+/* bt_json_write with every object's keys in byte order: canonical text. */
+void bt_json_write_sorted(struct bt_buf *b, jv v);
 
 /* ---- customid.c: the custom_id rule (design.md) ----------------------- */
 
@@ -317,6 +319,10 @@ void bt_custom_id_num(unsigned long long n, const char *rec, size_t len,
 unsigned long long bt_custom_id_old(const char *id);
 /* Lower-case hex SHA-256 of p[0..n). */
 void bt_sha256_hex(const void *p, size_t n, char out[65]);
+/* The SHA-256 of p[0..n), its 32 bytes. */
+void bt_sha256(const void *p, size_t n, unsigned char out[32]);
+/* p[0..n) as lower-case hex into out (2n + 1 bytes, NUL-terminated). */
+void bt_hex(const unsigned char *p, size_t n, char *out);
 
 /* A set of ids, each with the input line that brought it. */
 struct bt_idset {
@@ -409,6 +415,20 @@ int bt_request_read(const char *s, size_t n, struct bt_request *r, char *err,
  * a program that routes lines before their full check. */
 int bt_request_peek(const char *s, size_t n, struct bt_request *r);
 
+/* ---- cachekey.c: the response store's key (issue 20) ---- */
+
+/* The endpoint a request line asks (r read by bt_request_read):
+ * "/v1/messages" for Anthropic's, the line's url for OpenAI's. */
+const char *bt_request_endpoint(const struct bt_request *r);
+/* The key of request r (read by bt_request_read) in the response store:
+ * the SHA-256 of "bt-cache-key 1\n", the provider's name, the endpoint
+ * and sample (each followed by "\n") and the canonical body (params, or
+ * body: keys sorted, compact, custom_id not in it).  The text hashed is
+ * left in pre (cleared first), the canonical body from *body_at on.  0,
+ * or -1 with err when the body is not JSON. */
+int bt_cache_key(const struct bt_request *r, long long sample, struct bt_buf *pre,
+                 size_t *body_at, unsigned char key[32], char *err, size_t errsz);
+
 /* (chunk.c) The model and endpoint of the OpenAI chunk being filled: a chunk is
  * one model and one url, or OpenAI fails the file whole. */
 struct bt_chunk_key {
@@ -497,6 +517,7 @@ struct bt_result {
 	int truncated;          /* succeeded, but cut at max_tokens */
 	int dialect;            /* BT_DIALECT_*: whose line it is */
 	int retryable;          /* errored, and another try may help */
+	int cached;             /* from the response store (bt_result_peek) */
 };
 /* Read the result line s[0..n): bt_result_peek's verdict (deep), and it
  * parsed in full (*line, unless NULL: the caller's), with an errored
@@ -530,6 +551,8 @@ struct bt_result_peek {
 	int truncated;          /* with deep: succeeded, cut at max_tokens */
 	int dialect;            /* BT_DIALECT_*: whose line it is */
 	int status;             /* OpenAI: response.status_code; else 0 */
+	int cached;             /* the line says "bt_cached": an answer the
+	                           response store gave (bt-cache get) */
 };
 /* 0, or -1 with what is wrong in err.  deep: also look into a
  * succeeded message for its stop_reason (OpenAI's: choices[0].
@@ -1381,7 +1404,9 @@ int bt_cost_request(const char *s, size_t n, jv *params, long long *max_tokens,
 
 /* A job's tokens, model by model.  tokens[]: input, output, cache write
  * (5 minutes), cache read, cache write (1 hour). */
-enum { BT_TIER_BATCH, BT_TIER_STANDARD };  /* usage.service_tier */
+/* usage.service_tier; BT_TIER_CACHED: an answer the response store gave
+ * (bt-cache get), not billed */
+enum { BT_TIER_BATCH, BT_TIER_STANDARD, BT_TIER_CACHED };
 struct bt_cost_row {
 	char *model;                /* as the request or result names it */
 	int tier;                   /* BT_TIER_*: which prices were paid */

@@ -46,19 +46,34 @@ static const EVP_MD *sha256(void)
 #define sha256 EVP_sha256
 #endif
 
-void bt_sha256_hex(const void *p, size_t n, char out[65])
+void bt_sha256(const void *p, size_t n, unsigned char out[32])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0, i;
+	unsigned int len = 0;
 
 	if (!EVP_Digest(p, n, md, &len, sha256(), NULL) || len != 32)
 		bt_die(BT_EXIT_FAIL, "SHA-256 failed");
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
+	memcpy(out, md, 32);
+}
+
+void bt_hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
 	}
-	out[64] = 0;
+	out[2 * n] = 0;
+}
+
+void bt_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+
+	bt_sha256(p, n, md);
+	bt_hex(md, 32, out);
 }
 
 static void make_id(const char *s, size_t n, char out[BT_ID_MAX + 1])

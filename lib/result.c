@@ -73,6 +73,7 @@ int bt_result_read(const char *s, size_t n, struct bt_result *r, jv *linep,
 	r->kind = p.kind;
 	r->truncated = p.truncated;
 	r->dialect = p.dialect;
+	r->cached = p.cached;
 	if (p.dialect == BT_DIALECT_OPENAI)
 		openai_error(line, &p, r);
 	else if (r->kind == BT_R_ERRORED) {
@@ -339,7 +340,8 @@ static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 	} else if (bt_json_key_is(k, kn, "error")) {
 		c->error = v;
 		c->errorlen = vn;
-	}
+	} else if (bt_json_key_is(k, kn, "bt_cached"))
+		c->p->cached = *v == '{';
 	return 0;
 }
 
