@@ -74,6 +74,7 @@ expect	bt-mock.1	_mock/faults	stdout=any
 expect	bt-run.1	--detach	stdout=any
 expect	bt-send.1	-o results.jsonl	stdout=any
 expect	bt-run.1	^bt-mock	check=grep -q "^{" "$out"
+expect	bt-cache.1	bt-retry requests.jsonl	may-be-empty=todo.jsonl,new.jsonl
 EOF
 
 test_expect_success 'an example that cannot be classified fails, naming its file and line' '
