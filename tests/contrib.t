@@ -258,13 +258,13 @@ complete_words() {
 
 test_expect_success 'completion: loads in bash, and registers every program' '
 	bash -c ". \"$BT_ROOT/contrib/bt.bash-completion\" && complete -p" >out &&
-	for p in format split submit wait fetch retry join list cancel cost run mock; do
+	for p in format split submit wait fetch retry join list cancel cost cache run mock; do
 		test_grep "^complete -F _bt .*bt-$p( |\$)" out || exit 1
 	done
 '
 
 test_expect_success 'completion: every option of every usage line is offered' '
-	for p in format split submit wait fetch retry join list cancel cost run mock; do
+	for p in format split submit wait fetch retry join list cancel cost cache run mock; do
 		bt-$p -h 2>&1 | perl -ne "
 			while (/(?:^|[\\[| ])(--?[A-Za-z][-A-Za-z]*)/g) {
 				my \$o = \$1;
@@ -288,6 +288,15 @@ test_expect_success 'completion: options by prefix, per program' '
 	echo --timeout >expect && test_cmp expect actual &&
 	complete_words bt-split -d dir -n 5 - >actual &&
 	printf "%s\n" --bytes --directory --fsync --help --requests --suffix-length --verbose -a -b -d -h -n -v >expect && test_cmp expect actual
+'
+
+test_expect_success 'completion: bt-cache: its commands, then files' '
+	complete_words bt-cache --cache s.db "" >actual &&
+	printf "%s\n" get prune put stats >expect && test_cmp expect actual &&
+	complete_words bt-cache p >actual &&
+	printf "%s\n" prune put >expect && test_cmp expect actual &&
+	complete_words bt-cache stats "" >actual &&
+	test_must_be_empty actual
 '
 
 test_expect_success 'completion: values: statuses, files, directories, nothing' '
