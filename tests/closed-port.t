@@ -89,7 +89,10 @@ test_expect_success 'bt-wait: two batches, refused until the budget runs out: on
 
 test_expect_success 'bt-send stopped by SIGTERM while its request waits for a retry: ends at once, nothing written' '
 	head -n 1 r.jsonl >in &&
-	{ bt-send -o answers <in >out 2>err & } && pid=$! &&
+	# a fresh err: the one of the test before holds "retrying" too, and the shell
+	# may not have opened this one yet when the wait begins
+	rm -f err && : >err &&
+	{ bt-send -o answers <in >out 2>>err & } && pid=$! &&
 	{ wait_for grep -q retrying err || { kill -9 $pid; false; }; } &&
 	kill -TERM $pid &&
 	{ wait_for -t 10 eval "! kill -0 $pid 2>/dev/null" || { kill -9 $pid; false; }; } &&

@@ -75,7 +75,7 @@ expect	bt-run.1	--detach	stdout=any
 expect	bt-send.1	-o results.jsonl	stdout=any
 expect	bt-run.1	^bt-mock	check=grep -q "^{" "$out"
 expect	bt-cache.1	bt-retry requests.jsonl	may-be-empty=todo.jsonl,new.jsonl
-expect	README.md	tee new.jsonl	may-be-empty=todo.jsonl	stdout=any
+expect	README.md	tee new.jsonl	may-be-empty=todo.jsonl,new.jsonl	stdout=any
 EOF
 
 test_expect_success 'an example that cannot be classified fails, naming its file and line' '
