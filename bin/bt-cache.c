@@ -130,6 +130,11 @@ static void store_open(void)
 	sqlite3_busy_timeout(db, BUSY_MS);
 	exec("PRAGMA journal_mode=WAL");
 	exec("PRAGMA synchronous=NORMAL");
+	/* 32 MB of pages: a put's index pages are written to the log once,
+	 * at commit, not each time the cache spills */
+	exec("PRAGMA cache_size=-32768");
+	/* reads from the file's pages in place, not copied by read(2) */
+	exec("PRAGMA mmap_size=0");
 	exec("BEGIN IMMEDIATE");
 	v = scalar("PRAGMA user_version");
 	if (v > SCHEMA_VERSION)
@@ -288,11 +293,12 @@ static void line_at(int fd, const char *path, unsigned long long off, struct bt_
 {
 	char *nl;
 	ssize_t got;
+	size_t want = 1024;     /* most lines are shorter: read little */
 
 	b->len = 0;
 	for (;;) {
-		bt_buf_grow(b, 1 << 16);
-		got = pread(fd, b->p + b->len, 1 << 16, (off_t)(off + b->len));
+		bt_buf_grow(b, want);
+		got = pread(fd, b->p + b->len, want, (off_t)(off + b->len));
 		if (got < 0)
 			bt_die(BT_EXIT_FAIL, "%s:", path);
 		nl = memchr(b->p + b->len, '\n', (size_t)got);
@@ -303,6 +309,8 @@ static void line_at(int fd, const char *path, unsigned long long off, struct bt_
 		b->len += (size_t)got;
 		if (got == 0)
 			break;
+		if (want < 1 << 20)
+			want *= 2;
 		if (b->len > bt_line_max())
 			bt_die(BT_EXIT_FAIL, "%s: changed while it was read", path);
 	}

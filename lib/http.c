@@ -715,6 +715,23 @@ static void complete(struct bt_xfer *x, int rc)
 	xfer_free(x);
 }
 
+/* Seconds between lines of one kind: SAID_EVERY, or the environment's
+ * lower BT_SAY_EVERY (the tests see a repeat said without a minute's
+ * wait). */
+static double said_every(void)
+{
+	static double every = -1;
+	const char *s;
+
+	if (every < 0) {
+		s = getenv("BT_SAY_EVERY");
+		every = s && *s ? bt_duration(s, "BT_SAY_EVERY") : SAID_EVERY;
+		if (every > SAID_EVERY)
+			every = SAID_EVERY;
+	}
+	return every;
+}
+
 /* A failure that will be retried, said on stderr: the first of its kind
  * (a transport error's CURLcode, or a status) at once, with when it will
  * be tried again; the repeats counted, and said with their number about
@@ -732,7 +749,7 @@ static void say_retry(struct bt_xfer *x, CURLcode rc, long oserr, double delay)
 	for (i = 0; i < h->nsaid && !s; i++)
 		if (h->said[i].transport == (rc != CURLE_OK) && h->said[i].code == code)
 			s = &h->said[i];
-	if (s && ++s->more && now - s->at < SAID_EVERY)
+	if (s && ++s->more && now - s->at < said_every())
 		return;
 	if (s)
 		snprintf(times, sizeof times, " (%lu time%s in the last %.0f s)", s->more,

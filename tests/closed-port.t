@@ -77,6 +77,23 @@ test_expect_success 'bt-send: five refused at once and again: one line for all, 
 	test_cmp expect actual
 '
 
+test_expect_success 'bt-send: the repeats of one failure are counted, and said with their number (each second here, each minute by default)' '
+	head -n 1 r.jsonl >in &&
+	BT_RETRY_BUDGET=5s BT_SAY_EVERY=1s bt-send <in >out 2>err &&
+	jq -r .result.type out >actual &&
+	echo errored >expect &&
+	test_cmp expect actual &&
+	grep "retrying in" err >lines &&
+	head -n 1 lines >first &&
+	said bt-send && mask_wait first >actual &&
+	test_cmp expect actual &&
+	sed -n 2p lines >second &&
+	test_grep "^bt-send: connect to $hostport failed \(Connection refused\) \([0-9]+ times? in the last [0-9]+ s\); retrying in [0-9.]+ s$" second &&
+	n=$(sed -E "s/.*\(([0-9]+) times? in the last.*/\1/" second) &&
+	test "$n" -ge 2 &&
+	test $(wc -l <lines) -lt $((n + 2))
+'
+
 test_expect_success 'bt-wait: two batches, refused until the budget runs out: one line, then each failure' '
 	printf "msgbatch_closed1\nmsgbatch_closed2\n" >in &&
 	test_expect_code 1 env BT_RETRY_BUDGET=2s bt-wait <in >out 2>err &&
