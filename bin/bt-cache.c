@@ -225,65 +225,64 @@ static void write_hit(struct bt_buf *b, const struct bt_request *r, sqlite3_stmt
 	bt_buf_printf(b, ",\"bt_cached\":{\"key\":\"%s\",\"stored_at\":\"%s\"}}\n", hex, at);
 }
 
-static void get_file(const char *path, sqlite3_stmt *st, long long *requests, long long *hits)
+struct get {
+	sqlite3_stmt *st;
+	struct bt_buf pre, out;
+	long long requests, hits;
+};
+
+/* One request: its stored answer, if any, out. */
+static int get_line(const struct bt_lines *l, const char *where, const char *s, size_t n,
+                    void *arg)
 {
-	struct bt_lines l;
+	struct get *g = arg;
 	struct bt_request r;
-	struct bt_buf pre = { 0 }, out = { 0 };
 	unsigned char key[32];
-	char where[300];
-	size_t n, body_at;
-	char *s;
+	size_t body_at;
 	int rc;
 
-	if (bt_lines_open(&l, path) < 0)
-		bt_die(BT_EXIT_USAGE, "%s:", path);
-	while ((s = bt_lines_next(&l, &n))) {
-		if (bt_blank(s, n))
-			continue;
-		snprintf(where, sizeof where, "%s:%llu", l.name, l.lineno);
-		request_key(where, s, n, &r, &pre, &body_at, key);
-		(*requests)++;
-		sqlite3_bind_blob(st, 1, key, 32, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			write_hit(&out, &r, st, key);
-			(*hits)++;
-			if (out.len >= 1 << 16)
-				bt_flush(&out);
-		} else if (rc != SQLITE_DONE)
-			die_db("cannot look a request up");
-		sqlite3_reset(st);
-	}
-	bt_flush(&out);
-	bt_buf_free(&out);
-	bt_buf_free(&pre);
-	bt_lines_close(&l);
+	(void)l;
+	request_key(where, s, n, &r, &g->pre, &body_at, key);
+	g->requests++;
+	sqlite3_bind_blob(g->st, 1, key, 32, SQLITE_STATIC);
+	rc = sqlite3_step(g->st);
+	if (rc == SQLITE_ROW) {
+		write_hit(&g->out, &r, g->st, key);
+		g->hits++;
+		if (g->out.len >= 1 << 16)
+			bt_flush(&g->out);
+	} else if (rc != SQLITE_DONE)
+		die_db("cannot look a request up");
+	sqlite3_reset(g->st);
+	return 0;
 }
 
 static void get(int argc, char **argv)
 {
-	sqlite3_stmt *st;
-	long long requests = 0, hits = 0;
+	struct get g;
 	int i;
 
+	memset(&g, 0, sizeof g);
 	bt_stdout_all_or_nothing();
 	/* one read transaction: one view of the store, and no lock taken
 	 * again for each request */
 	exec("BEGIN");
-	st = prepare("SELECT answer, line_id, stored_at FROM answers WHERE key = ?");
+	g.st = prepare("SELECT answer, line_id, stored_at FROM answers WHERE key = ?");
 	if (argc == 0)
-		get_file("-", st, &requests, &hits);
+		bt_each_line("-", get_line, &g);
 	for (i = 0; i < argc; i++)
-		get_file(argv[i], st, &requests, &hits);
-	sqlite3_finalize(st);
+		bt_each_line(argv[i], get_line, &g);
+	bt_flush(&g.out);
+	bt_buf_free(&g.out);
+	bt_buf_free(&g.pre);
+	sqlite3_finalize(g.st);
 	exec("COMMIT");
 	/* the reader has all before the note is written: a put reading this
 	 * get's output (get | put) holds the write lock until its input ends */
 	bt_close_stdout();
-	note_run("get", requests, hits, 0);
+	note_run("get", g.requests, g.hits, 0);
 	if (bt_verbose)
-		bt_warn("%lld of %lld request(s) answered by the store", hits, requests);
+		bt_warn("%lld of %lld request(s) answered by the store", g.hits, g.requests);
 }
 
 /* ---- put ---- */
@@ -329,29 +328,20 @@ struct put {
 	long long results, stored, cut, failed, cached;
 };
 
-/* Every request of REQUESTS, by custom_id: where its line is. */
-static void put_requests(struct put *p)
+/* A request of REQUESTS, by custom_id: where its line is. */
+static int put_request(const struct bt_lines *l, const char *where, const char *s, size_t n,
+                       void *arg)
 {
-	struct bt_lines l;
+	struct put *p = arg;
 	struct bt_request r;
-	char where[300], err[300];
-	unsigned long long dup;
-	size_t n;
-	char *s;
+	char err[300];
 
-	if (bt_lines_open_regular(&l, p->reqpath) < 0)
-		bt_die(BT_EXIT_USAGE, "%s: %s", p->reqpath, bt_open_regular_why());
-	while ((s = bt_lines_next(&l, &n))) {
-		if (bt_blank(s, n))
-			continue;
-		snprintf(where, sizeof where, "%s:%llu", l.name, l.lineno);
-		if (bt_request_read(s, n, &r, err, sizeof err) < 0)
-			bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
-		if ((dup = bt_idset_add(&p->ids, r.id, l.off + 1)))
-			bt_die(BT_EXIT_USAGE, "%s: custom_id %s is there twice: whose answer "
-			       "would it be?", where, r.id);
-	}
-	bt_lines_close(&l);
+	if (bt_request_read(s, n, &r, err, sizeof err) < 0)
+		bt_die(BT_EXIT_USAGE, "%s: %s", where, err);
+	if (bt_idset_add(&p->ids, r.id, l->off + 1))
+		bt_die(BT_EXIT_USAGE, "%s: custom_id %s is there twice: whose answer "
+		       "would it be?", where, r.id);
+	return 0;
 }
 
 /* One result line: a success stored under its request's key. */
@@ -458,9 +448,10 @@ static void put(int argc, char **argv)
 		bt_die(BT_EXIT_USAGE, "put: the requests file is missing (bt-cache put REQUESTS)");
 	memset(&p, 0, sizeof p);
 	p.reqpath = argv[0];
-	put_requests(&p);
+	/* a regular file: its lines are read again by their place */
 	if ((p.reqfd = bt_open_regular(p.reqpath)) < 0)
 		bt_die(BT_EXIT_USAGE, "%s: %s", p.reqpath, bt_open_regular_why());
+	bt_each_line(p.reqpath, put_request, &p);
 	/* an uncut answer is kept; a cut one gives way to an uncut one */
 	p.ins = prepare("INSERT INTO answers (key, provider, endpoint, model, sample, "
 	                "request, answer, line_id, truncated, custom_id, stored_at) "

@@ -298,31 +298,22 @@ static void result(const char *where, const char *s, size_t n)
 	jv_free(line);
 }
 
-static void input(const char *path)
+static int input_line(const struct bt_lines *l, const char *where, const char *s, size_t n,
+                      void *arg)
 {
-	struct bt_lines l;
-	char where[300];
-	size_t n;
-	char *s;
-
-	if (bt_lines_open(&l, path) < 0)
-		bt_die(BT_EXIT_USAGE, "%s:", path);
-	while ((s = bt_lines_next(&l, &n))) {
-		if (bt_blank(s, n))
-			continue;
-		snprintf(where, sizeof where, "%s:%llu", l.name, l.lineno);
-		if (line_kind(where, s, n) == REQUESTS) {
-			if (!http && exact)
-				http = bt_http_new(&cfg);
-			request(where, s, n);
-		} else {
-			if (exact)
-				bt_die(BT_EXIT_USAGE, "%s: --exact counts the input of "
-				       "requests; this is a result", where);
-			result(where, s, n);
-		}
+	(void)l;
+	(void)arg;
+	if (line_kind(where, s, n) == REQUESTS) {
+		if (!http && exact)
+			http = bt_http_new(&cfg);
+		request(where, s, n);
+	} else {
+		if (exact)
+			bt_die(BT_EXIT_USAGE, "%s: --exact counts the input of "
+			       "requests; this is a result", where);
+		result(where, s, n);
 	}
-	bt_lines_close(&l);
+	return 0;
 }
 
 /* ---- output ---- */
@@ -582,9 +573,9 @@ int main(int argc, char **argv)
 	saved.prices = prices;
 	if (argc)
 		for (i = 0; i < argc; i++)
-			input(argv[i]);
+			bt_each_line(argv[i], input_line, NULL);
 	else
-		input("-");
+		bt_each_line("-", input_line, NULL);
 	print();
 	bt_cost_free(&cost);
 	bt_cost_free(&saved);

@@ -190,6 +190,14 @@ char *bt_lines_next(struct bt_lines *l, size_t *len);
 void bt_lines_close(struct bt_lines *l);
 /* Every blank (empty or white space) line. */
 int bt_blank(const char *s, size_t n);
+/* Call fn on each non-blank line of path ("-": stdin), with where its
+ * "NAME:LINE" for messages (l for more: its offset, say); a file that
+ * cannot be opened exits 2 naming it.  Stops at fn's first nonzero
+ * result and returns it. */
+int bt_each_line(const char *path,
+                 int (*fn)(const struct bt_lines *l, const char *where, const char *s,
+                           size_t n, void *arg),
+                 void *arg);
 
 /* ---- bounds on hostile input (lines.c, config.c, http.c) -------------- */
 

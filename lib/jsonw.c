@@ -132,10 +132,12 @@ void bt_json_write_num(struct bt_buf *b, double d)
 	jv_free(s);
 }
 
-void bt_json_write(struct bt_buf *b, jv v)
+/* v as compact JSON; sorted: every object's keys in byte order (jv_keys's
+ * order: UTF-8 byte order is code point order). */
+static void write_value(struct bt_buf *b, jv v, int sorted)
 {
 	int i, n, it, first;
-	jv k, x;
+	jv keys, k, x;
 
 	switch (jv_get_kind(v)) {
 	case JV_KIND_NULL:
@@ -161,13 +163,31 @@ void bt_json_write(struct bt_buf *b, jv v)
 			if (i)
 				bt_buf_addc(b, ',');
 			x = jv_array_get(jv_copy(v), i);
-			bt_json_write(b, x);
+			write_value(b, x, sorted);
 			jv_free(x);
 		}
 		bt_buf_addc(b, ']');
 		break;
 	case JV_KIND_OBJECT:
 		bt_buf_addc(b, '{');
+		if (sorted) {
+			keys = jv_keys(jv_copy(v));
+			n = jv_array_length(jv_copy(keys));
+			for (i = 0; i < n; i++) {
+				if (i)
+					bt_buf_addc(b, ',');
+				k = jv_array_get(jv_copy(keys), i);
+				put_string(b, jv_string_value(k),
+				           (size_t)jv_string_length_bytes(jv_copy(k)));
+				bt_buf_addc(b, ':');
+				x = jv_object_get(jv_copy(v), k);
+				write_value(b, x, sorted);
+				jv_free(x);
+			}
+			jv_free(keys);
+			bt_buf_addc(b, '}');
+			break;
+		}
 		first = 1;
 		for (it = jv_object_iter(v); jv_object_iter_valid(v, it);
 		     it = jv_object_iter_next(v, it)) {
@@ -179,7 +199,7 @@ void bt_json_write(struct bt_buf *b, jv v)
 			put_string(b, jv_string_value(k),
 			           (size_t)jv_string_length_bytes(jv_copy(k)));
 			bt_buf_addc(b, ':');
-			bt_json_write(b, x);
+			write_value(b, x, sorted);
 			jv_free(k);
 			jv_free(x);
 		}
@@ -190,49 +210,15 @@ void bt_json_write(struct bt_buf *b, jv v)
 	}
 }
 
-/* Keys in byte order (jv_keys's order: UTF-8 byte order is code point
- * order), everything else as bt_json_write: the canonical text the
- * response store's key hashes (cachekey.c). */
+void bt_json_write(struct bt_buf *b, jv v)
+{
+	write_value(b, v, 0);
+}
+
+/* The canonical text the response store's key hashes (cachekey.c). */
 void bt_json_write_sorted(struct bt_buf *b, jv v)
 {
-	int i, n;
-	jv keys, k, x;
-
-	switch (jv_get_kind(v)) {
-	case JV_KIND_ARRAY:
-		bt_buf_addc(b, '[');
-		n = jv_array_length(jv_copy(v));
-		for (i = 0; i < n; i++) {
-			if (i)
-				bt_buf_addc(b, ',');
-			x = jv_array_get(jv_copy(v), i);
-			bt_json_write_sorted(b, x);
-			jv_free(x);
-		}
-		bt_buf_addc(b, ']');
-		break;
-	case JV_KIND_OBJECT:
-		bt_buf_addc(b, '{');
-		keys = jv_keys(jv_copy(v));
-		n = jv_array_length(jv_copy(keys));
-		for (i = 0; i < n; i++) {
-			if (i)
-				bt_buf_addc(b, ',');
-			k = jv_array_get(jv_copy(keys), i);
-			put_string(b, jv_string_value(k),
-			           (size_t)jv_string_length_bytes(jv_copy(k)));
-			bt_buf_addc(b, ':');
-			x = jv_object_get(jv_copy(v), k);
-			bt_json_write_sorted(b, x);
-			jv_free(x);
-		}
-		jv_free(keys);
-		bt_buf_addc(b, '}');
-		break;
-	default:
-		bt_json_write(b, v);
-		break;
-	}
+	write_value(b, v, 1);
 }
 
 int bt_json_mend_utf8(const char *s, size_t n, struct bt_buf *out)

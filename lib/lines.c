@@ -1,5 +1,6 @@
 /* lines.c — lines of any length, read in large blocks */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,4 +197,27 @@ int bt_blank(const char *s, size_t n)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
 			return 0;
 	return 1;
+}
+
+int bt_each_line(const char *path,
+                 int (*fn)(const struct bt_lines *l, const char *where, const char *s,
+                           size_t n, void *arg),
+                 void *arg)
+{
+	struct bt_lines l;
+	char where[300];
+	size_t n;
+	char *s;
+	int r = 0;
+
+	if (bt_lines_open(&l, path) < 0)
+		bt_die(BT_EXIT_USAGE, "%s:", path);
+	while (!r && (s = bt_lines_next(&l, &n))) {
+		if (bt_blank(s, n))
+			continue;
+		snprintf(where, sizeof where, "%s:%llu", l.name, l.lineno);
+		r = fn(&l, where, s, n, arg);
+	}
+	bt_lines_close(&l);
+	return r;
 }
