@@ -307,6 +307,11 @@ void bt_json_write_str(struct bt_buf *b, const char *s, size_t n);
 void bt_json_write_num(struct bt_buf *b, double d);
 /* bt_json_write with every object's keys in byte order: canonical text. */
 void bt_json_write_sorted(struct bt_buf *b, jv v);
+/* (json.c) Append to out the canonical text of the JSON value s[0..n):
+ * what bt_json_write_sorted writes of bt_json_parse's value, byte for
+ * byte, made without building the value.  0, or -1 with err as
+ * bt_json_parse says it. */
+int bt_json_canon(const char *s, size_t n, struct bt_buf *out, char *err, size_t errsz);
 
 /* ---- customid.c: the custom_id rule (design.md) ----------------------- */
 

@@ -21,19 +21,12 @@ const char *bt_request_endpoint(const struct bt_request *r)
 int bt_cache_key(const struct bt_request *r, long long sample, struct bt_buf *pre,
                  size_t *body_at, unsigned char key[32], char *err, size_t errsz)
 {
-	jv body;
-
-	body = bt_json_parse(r->body, r->body_len, err, errsz);
-	if (!jv_is_valid(body)) {
-		jv_free(body);
-		return -1;
-	}
 	pre->len = 0;
 	bt_buf_printf(pre, "bt-cache-key 1\n%s\n%s\n%lld\n", bt_provider_name(r->provider),
 	              bt_request_endpoint(r), sample);
 	*body_at = pre->len;
-	bt_json_write_sorted(pre, body);
-	jv_free(body);
+	if (bt_json_canon(r->body, r->body_len, pre, err, errsz) < 0)
+		return -1;
 	bt_sha256(pre->p, pre->len, key);
 	return 0;
 }

@@ -194,7 +194,10 @@ int bt_json_avx2;
 #endif
 
 /* P->p is just after the opening quote. */
-static jv string(struct parser *P)
+/* The string that starts at P->p (after its quote): its text, escapes
+ * undone (*out, *outlen: in the input, or in P->tmp when it had an
+ * escape, built only when P->build).  0, or -1 when it failed. */
+static int string_text(struct parser *P, const char **out, size_t *outlen)
 {
 	const char *start = P->p, *p = P->p, *end = P->end;
 	unsigned char c;
@@ -206,14 +209,14 @@ static jv string(struct parser *P)
 		p = PLAIN_RUN(p, end);
 		if (p >= end) {
 			fail(P, start - 1, "unterminated string");
-			return jv_invalid();
+			return -1;
 		}
 		c = (unsigned char)*p;
 		if (c == '"')
 			break;
 		if (c < 0x20) {
 			fail(P, p, "control character 0x%02x in string", c);
-			return jv_invalid();
+			return -1;
 		}
 		/* a backslash: unescape from here on into tmp */
 		if (!escaped) {
@@ -224,7 +227,7 @@ static jv string(struct parser *P)
 			bt_buf_add(&P->tmp, start, (size_t)(p - start));
 		if (p + 1 >= end) {
 			fail(P, p, "unterminated string");
-			return jv_invalid();
+			return -1;
 		}
 		switch (p[1]) {
 		case '"': case '\\': case '/':
@@ -237,7 +240,7 @@ static jv string(struct parser *P)
 		case 'u':
 			if (end - p < 6 || hex4(p + 2, &u) < 0) {
 				fail(P, p, "invalid \\u escape");
-				return jv_invalid();
+				return -1;
 			}
 			p += 6;
 			if (u >= 0xd800 && u < 0xdc00) {
@@ -256,7 +259,7 @@ static jv string(struct parser *P)
 		default:
 			fail(P, p, "invalid escape '\\%c' in string",
 			     p[1] >= 0x20 && p[1] < 0x7f ? p[1] : '?');
-			return jv_invalid();
+			return -1;
 		}
 		if (P->build)
 			bt_buf_addc(&P->tmp, c);
@@ -265,14 +268,31 @@ static jv string(struct parser *P)
 	}
 	P->p = p + 1;
 	if (!P->build)
-		return jv_null();
-	if (!escaped)
-		return jv_string_sized(start, (int)(p - start));
+		return 0;
+	if (!escaped) {
+		*out = start;
+		*outlen = (size_t)(p - start);
+		return 0;
+	}
 	bt_buf_add(&P->tmp, start, (size_t)(p - start));
-	return jv_string_sized(P->tmp.p, (int)P->tmp.len);
+	*out = P->tmp.p;
+	*outlen = P->tmp.len;
+	return 0;
 }
 
-static jv number(struct parser *P)
+static jv string(struct parser *P)
+{
+	const char *t;
+	size_t n;
+
+	if (string_text(P, &t, &n) < 0)
+		return jv_invalid();
+	return P->build ? jv_string_sized(t, (int)n) : jv_null();
+}
+
+/* The number that starts at P->p, as a double (when P->build).  0, or
+ * -1 when it failed. */
+static int number_value(struct parser *P, double *out)
 {
 	const char *p = P->p, *start = P->p, *end = P->end;
 	int frac = 0;
@@ -287,7 +307,7 @@ static jv number(struct parser *P)
 		p++;
 		if (p < end && *p >= '0' && *p <= '9') {
 			fail(P, p - 1, "leading zero in number");
-			return jv_invalid();
+			return -1;
 		}
 		digits = 1;
 	} else if (p < end && *p >= '1' && *p <= '9') {
@@ -299,14 +319,14 @@ static jv number(struct parser *P)
 		}
 	} else {
 		unexpected(P, p, "a digit");
-		return jv_invalid();
+		return -1;
 	}
 	if (p < end && *p == '.') {
 		frac = 1;
 		p++;
 		if (p >= end || *p < '0' || *p > '9') {
 			unexpected(P, p, "a digit after '.'");
-			return jv_invalid();
+			return -1;
 		}
 		while (p < end && *p >= '0' && *p <= '9')
 			p++;
@@ -318,16 +338,18 @@ static jv number(struct parser *P)
 			p++;
 		if (p >= end || *p < '0' || *p > '9') {
 			unexpected(P, p, "a digit in the exponent");
-			return jv_invalid();
+			return -1;
 		}
 		while (p < end && *p >= '0' && *p <= '9')
 			p++;
 	}
 	P->p = p;
 	if (!P->build)
-		return jv_null();
-	if (!frac && digits <= 15)
-		return jv_number(*start == '-' ? -(double)v : (double)v);
+		return 0;
+	if (!frac && digits <= 15) {
+		*out = *start == '-' ? -(double)v : (double)v;
+		return 0;
+	}
 	/* strtod needs a terminated copy: the text may run on in the buffer */
 	if ((size_t)(p - start) < sizeof tmp) {
 		memcpy(tmp, start, (size_t)(p - start));
@@ -338,7 +360,17 @@ static jv number(struct parser *P)
 		d = strtod(copy, NULL);
 		free(copy);
 	}
-	return jv_number(d);
+	*out = d;
+	return 0;
+}
+
+static jv number(struct parser *P)
+{
+	double d = 0;
+
+	if (number_value(P, &d) < 0)
+		return jv_invalid();
+	return P->build ? jv_number(d) : jv_null();
 }
 
 static int literal(struct parser *P, const char *word, size_t n)
@@ -503,6 +535,289 @@ static jv run(const char *s, size_t n, size_t *used, int whole, int build,
 	if (used)
 		*used = (size_t)(P.p - s);
 	return v;
+}
+
+/* ---- canonical text: keys sorted, written as bt_json_write writes ----
+ *
+ * For the response store's key (cachekey.c): the text of
+ * bt_json_write_sorted(bt_json_parse(s)), byte for byte, without building
+ * values.  Each value's text is made in an arena, an object's members
+ * sorted there by key (as jv_keys sorts: bytes, then length; of a key
+ * given twice, the last), then written again after them. */
+
+struct cpair {
+	size_t koff, klen, voff, vlen, at;
+};
+struct canon {
+	struct bt_buf a;        /* the values' texts and the keys */
+	struct cpair *pv, *tmp;
+	size_t np, cap, tcap;
+	struct bt_buf key;      /* one key, out of the arena */
+	int fallback;           /* a key that is not UTF-8: the jv way */
+};
+
+static int cvalue(struct parser *P, struct canon *C, size_t *off, size_t *len);
+
+static void cpush(struct canon *C, struct cpair pr)
+{
+	if (C->np == C->cap) {
+		C->cap = C->cap ? 2 * C->cap : 64;
+		C->pv = bt_realloc(C->pv, C->cap * sizeof *C->pv);
+	}
+	C->pv[C->np++] = pr;
+}
+
+/* Append a[off..off+len) to a itself. */
+static void cself(struct bt_buf *a, size_t off, size_t len)
+{
+	bt_buf_grow(a, len);
+	memcpy(a->p + a->len, a->p + off, len);
+	a->len += len;
+}
+
+static int ckey_cmp(const struct canon *C, const struct cpair *x, const struct cpair *y)
+{
+	size_t m = x->klen < y->klen ? x->klen : y->klen;
+	int r = memcmp(C->a.p + x->koff, C->a.p + y->koff, m);
+
+	if (r)
+		return r;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Sort pv[lo..hi) by key, then place: a bottom-up merge sort (n log n;
+ * an object may have many keys). */
+static void csort(struct canon *C, size_t lo, size_t hi)
+{
+	size_t n = hi - lo, w, i, l, mid, m, r, k;
+	struct cpair *src = C->pv + lo;
+
+	if (n < 2)
+		return;
+	if (C->tcap < n) {
+		C->tcap = n;
+		C->tmp = bt_realloc(C->tmp, n * sizeof *C->tmp);
+	}
+	for (w = 1; w < n; w *= 2) {
+		for (i = 0; i < n; i += 2 * w) {
+			l = i;
+			mid = m = i + w < n ? i + w : n;
+			r = i + 2 * w < n ? i + 2 * w : n;
+			k = i;
+			while (l < mid && m < r)
+				C->tmp[k++] = ckey_cmp(C, &src[m], &src[l]) < 0 ? src[m++] : src[l++];
+			while (l < mid)
+				C->tmp[k++] = src[l++];
+			while (m < r)
+				C->tmp[k++] = src[m++];
+		}
+		memcpy(src, C->tmp, n * sizeof *src);
+	}
+}
+
+static int cobject(struct parser *P, struct canon *C, size_t *off, size_t *len)
+{
+	size_t base = C->np, i, koff, vo, vl, at = 0;
+	const char *t;
+	size_t n;
+	int first = 1;
+
+	ws(P);
+	if (P->p < P->end && *P->p == '}')
+		P->p++;
+	else
+		for (;;) {
+			ws(P);
+			if (P->p >= P->end || *P->p != '"') {
+				unexpected(P, P->p, "a string key");
+				return -1;
+			}
+			P->p++;
+			if (string_text(P, &t, &n) < 0)
+				return -1;
+			if (bt_utf8_valid(t, n) != n) {
+				C->fallback = 1;
+				return -1;
+			}
+			koff = C->a.len;
+			bt_buf_add(&C->a, t, n);
+			ws(P);
+			if (P->p >= P->end || *P->p != ':') {
+				unexpected(P, P->p, "':'");
+				return -1;
+			}
+			P->p++;
+			if (cvalue(P, C, &vo, &vl) < 0)
+				return -1;
+			cpush(C, (struct cpair){ koff, n, vo, vl, at++ });
+			ws(P);
+			if (P->p < P->end && *P->p == ',') {
+				P->p++;
+				continue;
+			}
+			if (P->p < P->end && *P->p == '}') {
+				P->p++;
+				break;
+			}
+			unexpected(P, P->p, "',' or '}'");
+			return -1;
+		}
+	csort(C, base, C->np);
+	*off = C->a.len;
+	bt_buf_addc(&C->a, '{');
+	for (i = base; i < C->np; i++) {
+		/* of a key given twice, the last */
+		if (i + 1 < C->np && C->pv[i].klen == C->pv[i + 1].klen &&
+		    !memcmp(C->a.p + C->pv[i].koff, C->a.p + C->pv[i + 1].koff, C->pv[i].klen))
+			continue;
+		if (!first)
+			bt_buf_addc(&C->a, ',');
+		first = 0;
+		C->key.len = 0;
+		bt_buf_add(&C->key, C->a.p + C->pv[i].koff, C->pv[i].klen);
+		bt_json_write_str(&C->a, C->key.p, C->key.len);
+		bt_buf_addc(&C->a, ':');
+		cself(&C->a, C->pv[i].voff, C->pv[i].vlen);
+	}
+	bt_buf_addc(&C->a, '}');
+	*len = C->a.len - *off;
+	C->np = base;
+	return 0;
+}
+
+static int carray(struct parser *P, struct canon *C, size_t *off, size_t *len)
+{
+	size_t base = C->np, i, vo, vl;
+
+	ws(P);
+	if (P->p < P->end && *P->p == ']')
+		P->p++;
+	else
+		for (;;) {
+			if (cvalue(P, C, &vo, &vl) < 0)
+				return -1;
+			cpush(C, (struct cpair){ 0, 0, vo, vl, 0 });
+			ws(P);
+			if (P->p < P->end && *P->p == ',') {
+				P->p++;
+				continue;
+			}
+			if (P->p < P->end && *P->p == ']') {
+				P->p++;
+				break;
+			}
+			unexpected(P, P->p, "',' or ']'");
+			return -1;
+		}
+	*off = C->a.len;
+	bt_buf_addc(&C->a, '[');
+	for (i = base; i < C->np; i++) {
+		if (i > base)
+			bt_buf_addc(&C->a, ',');
+		cself(&C->a, C->pv[i].voff, C->pv[i].vlen);
+	}
+	bt_buf_addc(&C->a, ']');
+	*len = C->a.len - *off;
+	C->np = base;
+	return 0;
+}
+
+static int cvalue(struct parser *P, struct canon *C, size_t *off, size_t *len)
+{
+	const char *t;
+	size_t n;
+	double d = 0;
+	int r;
+
+	ws(P);
+	if (P->p >= P->end) {
+		unexpected(P, P->p, "a value");
+		return -1;
+	}
+	*off = C->a.len;
+	switch (*P->p) {
+	case '{':
+	case '[':
+		if (++P->depth > MAX_DEPTH) {
+			fail(P, P->p, "nested deeper than %d levels", MAX_DEPTH);
+			return -1;
+		}
+		P->p++;
+		r = P->p[-1] == '{' ? cobject(P, C, off, len) : carray(P, C, off, len);
+		P->depth--;
+		return r;
+	case '"':
+		P->p++;
+		if (string_text(P, &t, &n) < 0)
+			return -1;
+		bt_json_write_str(&C->a, t, n);
+		break;
+	case 't':
+	case 'f':
+	case 'n':
+		t = *P->p == 't' ? "true" : *P->p == 'f' ? "false" : "null";
+		if (!literal(P, t, strlen(t)))
+			return -1;
+		bt_buf_adds(&C->a, t);
+		break;
+	default:
+		if (*P->p != '-' && (*P->p < '0' || *P->p > '9')) {
+			unexpected(P, P->p, "a value");
+			return -1;
+		}
+		if (number_value(P, &d) < 0)
+			return -1;
+		bt_json_write_num(&C->a, d);
+	}
+	*len = C->a.len - *off;
+	return 0;
+}
+
+int bt_json_canon(const char *s, size_t n, struct bt_buf *out, char *err, size_t errsz)
+{
+	struct parser P;
+	struct canon C;
+	size_t off = 0, len = 0;
+	int r;
+	jv v;
+
+	memset(&P, 0, sizeof P);
+	memset(&C, 0, sizeof C);
+	P.s = P.p = s;
+	P.end = s + n;
+	P.err = err;
+	P.errsz = errsz;
+	P.build = 1;
+	if (err && errsz)
+		err[0] = 0;
+	r = cvalue(&P, &C, &off, &len);
+	if (r == 0) {
+		ws(&P);
+		if (P.p < P.end) {
+			fail(&P, P.p, "trailing data after the value");
+			r = -1;
+		}
+	}
+	if (r == 0)
+		bt_buf_add(out, C.a.p + off, len);
+	bt_buf_free(&P.tmp);
+	bt_buf_free(&C.a);
+	bt_buf_free(&C.key);
+	free(C.pv);
+	free(C.tmp);
+	if (r == 0 || !C.fallback)
+		return r;
+	/* a key that is not UTF-8: sorted as jv sorts it once mended */
+	v = bt_json_parse(s, n, err, errsz);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return -1;
+	}
+	bt_json_write_sorted(out, v);
+	jv_free(v);
+	return 0;
 }
 
 jv bt_json_parse(const char *s, size_t n, char *err, size_t errsz)

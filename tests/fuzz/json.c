@@ -12,7 +12,10 @@
  *    depth jq 1.6 can read and print: 256);
  *  - what we accept, jq accepts too, as an equal value;
  *  - bt_json_members_quick accepts whatever bt_json_members accepts, with
- *    the same members, and members accepts whatever parses as an object.
+ *    the same members, and members accepts whatever parses as an object;
+ *  - bt_json_canon writes what bt_json_write_sorted writes of the parsed
+ *    value, byte for byte, and fails where the parser fails, saying the
+ *    same.
  */
 #include "fuzz.h"
 
@@ -287,6 +290,23 @@ static void jq_accepts(const char *s, size_t n, jv v)
 	jv_free(j);
 }
 
+/* The canonical text made from the text agrees with the value's. */
+static void canon_agrees(const char *s, size_t n, jv v, const char *err)
+{
+	struct bt_buf a = { 0 }, b = { 0 };
+	char cerr[256];
+	int r = bt_json_canon(s, n, &a, cerr, sizeof cerr);
+
+	MUST((r == 0) == jv_is_valid(v), "canon says %d, the parser %d", r, jv_is_valid(v));
+	if (jv_is_valid(v)) {
+		bt_json_write_sorted(&b, v);
+		MUST(fuzz_same_bytes(&a, &b), "canon and write_sorted differ");
+	} else
+		MUST(!strcmp(cerr, err), "canon says '%s', the parser '%s'", cerr, err);
+	bt_buf_free(&a);
+	bt_buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int avx2 = -1;
@@ -308,6 +328,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bt_json_avx2 = avx2;
 
+	canon_agrees(s, size, v, sse.err);
 	if (jv_is_valid(v)) {
 		round_trip(v, &sse.value);
 		jq_accepts(s, size, v);
