@@ -82,6 +82,20 @@ test_expect_success 'a job begun without --cache stores its answers when run wit
 	test "$(sqlite3 store.db "SELECT count(*) FROM answers WHERE custom_id LIKE \"r10__\"")" = 40
 '
 
+test_expect_success '--sample 1: other answers, bought once and found again; the sample is part of the job' '
+	head -n 25 r500.jsonl >r25.jsonl &&
+	s0=$(sent) &&
+	job --sample 1 -w s1 r25.jsonl >s1.out 2>/dev/null &&
+	own s1.out 25 &&
+	test $(( $(sent) - s0 )) = 25 &&
+	test "$(sqlite3 store.db "SELECT count(*) FROM answers WHERE sample = 1")" = 25 &&
+	s0=$(sent) &&
+	job --sample 1 -w s2 r25.jsonl >s2.out 2>/dev/null &&
+	test $(sent) = $s0 &&
+	test_expect_code 2 job -w s1 r25.jsonl >/dev/null 2>err &&
+	test_grep "holds another job: --sample 1 there, not here" err
+'
+
 mock_stop
 mock_start --processing-time 0.5 --error-rate 0.1 --seed 3 || exit 1
 
@@ -99,6 +113,27 @@ test_expect_success 'four jobs side by side on one store, overlapping, 10% error
 	bt-run --cache four.db -w four.e -m claude-haiku-4-5 --id .id -p .text d.jsonl >e.out 2>/dev/null &&
 	test_cmp d.out e.out &&
 	test $(sent) = $s0
+'
+
+. "$TESTS/openai-lib.sh"
+mock_stop
+mock_start --processing-time 0.3 --key "$KEY" $MODELS || exit 1
+OPENAI_API_KEY=$KEY OPENAI_BASE_URL=$MOCK_URL/v1
+export OPENAI_API_KEY OPENAI_BASE_URL
+
+test_expect_success 'OpenAI: a job run again in a new work directory sends nothing; an Anthropic store entry is not an answer' '
+	head -n 40 r500.jsonl >o40.jsonl &&
+	s0=$(sent) &&
+	bt-run --provider openai --cache store.db -w o1 -m gpt-4.1-mini --id .id -p .text o40.jsonl >o1.out 2>/dev/null &&
+	own o1.out 40 &&
+	test $(( $(sent) - s0 )) = 40 &&
+	test "$(sqlite3 store.db "SELECT count(*) FROM answers WHERE provider = \"openai\"")" = 40 &&
+	s0=$(sent) &&
+	bt-run --provider openai --cache store.db -w o2 -m gpt-4.1-mini --id .id -p .text o40.jsonl >o2.out 2>/dev/null &&
+	test_cmp o1.out o2.out &&
+	test $(sent) = $s0 &&
+	test_lines 40 o2/round.01/cached.jsonl &&
+	ocheck BatchRequestOutput o2/round.01/cached.jsonl
 '
 
 test_done
