@@ -32,6 +32,7 @@ test_expect_success '500 records with --cache; then the same and 50 more in a ne
 	own out2.jsonl 550 &&
 	test $(( $(sent) - s1 )) = 50 &&
 	test_lines 500 w2/round.01/cached.jsonl &&
+	"$TESTS/schema-check.py" MessageBatchIndividualResponse w2/round.01/cached.jsonl &&
 	test_lines 50 w2/round.01/todo.jsonl &&
 	test "$(sqlite3 store.db "SELECT count(*) FROM answers")" = 550
 '
