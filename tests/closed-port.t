@@ -39,6 +39,10 @@ said() {
 }
 mask_wait() { sed 's/; retrying in [0-9][0-9.]* s$/; retrying in N s/' "$1"; }
 
+# A test that waits for a line in err empties err itself before it starts
+# the program: the test before left "retrying" in it, and the background
+# shell may not have opened it yet when the wait begins (then the wait
+# saw the old line, and the test killed a program not yet started).
 for prog in bt-send bt-wait; do
 test_expect_success "$prog: the first refused connection is said at once, and when it retries" '
 	if [ '$prog' = bt-send ]; then
@@ -46,7 +50,8 @@ test_expect_success "$prog: the first refused connection is said at once, and wh
 	else
 		echo msgbatch_closed1 >in
 	fi &&
-	{ '$prog' <in >out 2>err & } && pid=$! &&
+	: >err &&
+	{ '$prog' <in >out 2>>err & } && pid=$! &&
 	{ wait_for grep -q retrying err || { kill -9 $pid; false; }; } &&
 	kill -9 $pid && { wait $pid; :; } &&
 	test_must_be_empty out &&
@@ -105,9 +110,7 @@ test_expect_success 'bt-wait: two batches, refused until the budget runs out: on
 
 test_expect_success 'bt-send stopped by SIGTERM while its request waits for a retry: ends at once, nothing written' '
 	head -n 1 r.jsonl >in &&
-	# a fresh err: the one of the test before holds "retrying" too, and the shell
-	# may not have opened this one yet when the wait begins
-	rm -f err && : >err &&
+	: >err &&
 	{ bt-send -o answers <in >out 2>>err & } && pid=$! &&
 	{ wait_for grep -q retrying err || { kill -9 $pid; false; }; } &&
 	kill -TERM $pid &&
