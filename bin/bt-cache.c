@@ -133,8 +133,6 @@ static void store_open(void)
 	/* 32 MB of pages: a put's index pages are written to the log once,
 	 * at commit, not each time the cache spills */
 	exec("PRAGMA cache_size=-32768");
-	/* reads from the file's pages in place, not copied by read(2) */
-	exec("PRAGMA mmap_size=0");
 	exec("BEGIN IMMEDIATE");
 	v = scalar("PRAGMA user_version");
 	if (v > SCHEMA_VERSION)

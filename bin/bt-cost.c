@@ -446,6 +446,8 @@ static void fig_cells(char **c, const struct fig *f)
 	c[k++] = bt_strdup(usd[2]);
 }
 
+/* The figures, as JSON or as a table: one function, so that both are
+ * made of the same sums (longer than 80 lines for that). */
 static void print(void)
 {
 	static const char *head_results[] = { "model", "tier", "requests", "input",

@@ -193,10 +193,10 @@ int bt_json_avx2;
 #define PLAIN_RUN(p, end) plain_run(p, end)
 #endif
 
-/* P->p is just after the opening quote. */
 /* The string that starts at P->p (after its quote): its text, escapes
  * undone (*out, *outlen: in the input, or in P->tmp when it had an
- * escape, built only when P->build).  0, or -1 when it failed. */
+ * escape, built only when P->build).  0, or -1 when it failed.  Longer
+ * than 80 lines: every escape is one case of the one hot loop. */
 static int string_text(struct parser *P, const char **out, size_t *outlen)
 {
 	const char *start = P->p, *p = P->p, *end = P->end;
