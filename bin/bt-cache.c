@@ -133,6 +133,10 @@ static void store_open(void)
 	/* 32 MB of pages: a put's index pages are written to the log once,
 	 * at commit, not each time the cache spills */
 	exec("PRAGMA cache_size=-32768");
+	/* a store made already is only read here: no write lock, and a
+	 * store this user may only read is read */
+	if (scalar("PRAGMA user_version") == SCHEMA_VERSION)
+		return;
 	exec("BEGIN IMMEDIATE");
 	v = scalar("PRAGMA user_version");
 	if (v > SCHEMA_VERSION)
