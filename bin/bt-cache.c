@@ -199,32 +199,18 @@ static void request_key(const char *where, const char *s, size_t n, struct bt_re
 }
 
 /* A stored answer as a result line of r's provider, under r's custom_id,
- * marked: {"custom_id","result":ANSWER,"bt_cached":{...}}, or OpenAI's
- * {"id","custom_id","response":ANSWER,"error":null,"bt_cached":{...}}. */
+ * marked (lib's bt_result_write_cached). */
 static void write_hit(struct bt_buf *b, const struct bt_request *r, sqlite3_stmt *st,
                       const unsigned char key[32])
 {
 	char hex[65], at[32];
-	const char *id = (const char *)sqlite3_column_text(st, 1);
 
 	bt_hex(key, 32, hex);
 	when(sqlite3_column_int64(st, 2), at);
-	bt_buf_adds(b, "{");
-	if (r->provider == BT_PROVIDER_OPENAI) {
-		bt_buf_adds(b, "\"id\":");
-		if (id)
-			bt_json_write_str(b, id, strlen(id));
-		else
-			bt_buf_adds(b, "null");
-		bt_buf_adds(b, ",");
-	}
-	bt_buf_adds(b, "\"custom_id\":");
-	bt_json_write_str(b, r->id, strlen(r->id));
-	bt_buf_adds(b, r->provider == BT_PROVIDER_OPENAI ? ",\"response\":" : ",\"result\":");
-	bt_buf_add(b, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-	if (r->provider == BT_PROVIDER_OPENAI)
-		bt_buf_adds(b, ",\"error\":null");
-	bt_buf_printf(b, ",\"bt_cached\":{\"key\":\"%s\",\"stored_at\":\"%s\"}}\n", hex, at);
+	bt_result_write_cached(b, r->provider, r->id, strlen(r->id),
+	                       (const char *)sqlite3_column_text(st, 1),
+	                       sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+	                       hex, at);
 }
 
 struct get {
@@ -353,8 +339,7 @@ static void put_result(struct put *p, const char *where, const char *s, size_t n
 	struct bt_request r;
 	unsigned char key[32];
 	unsigned long long off;
-	const char *lid;
-	size_t lidlen, body_at;
+	size_t body_at;
 	char err[300], idbuf[BT_QUOTE_MAX + 64];
 	jv id;
 
@@ -397,8 +382,8 @@ static void put_result(struct put *p, const char *where, const char *s, size_t n
 	                  SQLITE_STATIC);
 	sqlite3_bind_text(p->ins, 7, pk.result, (int)pk.result_len, SQLITE_STATIC);
 	/* OpenAI's line id: batch_req_ (a batch's price) or sync_req_ */
-	bt_json_member_raw(s, n, "id", &lid, &lidlen);
-	id = lid && *lid == '"' ? bt_json_parse(lid, lidlen, NULL, 0) : jv_invalid();
+	id = pk.line_id && pk.dialect == BT_DIALECT_OPENAI
+	     ? bt_json_parse(pk.line_id, pk.line_id_len, NULL, 0) : jv_invalid();
 	if (jv_get_kind(id) == JV_KIND_STRING)
 		sqlite3_bind_text(p->ins, 8, jv_string_value(id), -1, SQLITE_TRANSIENT);
 	else

@@ -566,6 +566,9 @@ struct bt_result_peek {
 	int status;             /* OpenAI: response.status_code; else 0 */
 	int cached;             /* the line says "bt_cached": an answer the
 	                           response store gave (bt-cache get) */
+	const char *line_id;    /* OpenAI: the line's own id, a JSON string
+	                           (quotes and all); else NULL */
+	size_t line_id_len;
 };
 /* 0, or -1 with what is wrong in err.  deep: also look into a
  * succeeded message for its stop_reason (OpenAI's: choices[0].
@@ -636,6 +639,15 @@ int bt_request_dialect(const char *s, size_t n, char id[BT_ID_MAX + 1],
 void bt_answer_write(struct bt_buf *b, int dialect, const char *id, size_t idlen,
                      int kind, long status, const char *request_id,
                      const char *json, size_t n);
+/* An answer the response store holds, as a result line of dialect's
+ * under the asking request's id[0..idlen), marked "bt_cached" with the
+ * store's key_hex and stored_at: Anthropic's {"custom_id","result":
+ * ANSWER,...}, OpenAI's {"id":line_id|null,"custom_id","response":ANSWER,
+ * "error":null,...}.  answer[0..n) is the result (OpenAI's: response)
+ * object's text, as bt_result_peek found it when it was stored. */
+void bt_result_write_cached(struct bt_buf *b, int dialect, const char *id, size_t idlen,
+                            const char *line_id, const char *answer, size_t n,
+                            const char *key_hex, const char *stored_at);
 /* An error in dialect's words: Anthropic's envelope (bt_error_envelope);
  * OpenAI's {"error":{message,type,param,code}} when with_status, else a
  * line's error {code: type, message}. */

@@ -342,6 +342,10 @@ static int top(const char *k, size_t kn, const char *v, size_t vn, void *arg)
 		c->errorlen = vn;
 	} else if (bt_json_key_is(k, kn, "bt_cached"))
 		c->p->cached = *v == '{';
+	else if (bt_json_key_is(k, kn, "id")) {
+		c->p->line_id = *v == '"' ? v : NULL;
+		c->p->line_id_len = vn;
+	}
 	return 0;
 }
 
@@ -629,6 +633,32 @@ void bt_answer_write(struct bt_buf *b, int dialect, const char *id, size_t idlen
 		bt_buf_add(b, json, n);
 		bt_buf_adds(b, "}\n");
 	}
+}
+
+void bt_result_write_cached(struct bt_buf *b, int dialect, const char *id, size_t idlen,
+                            const char *line_id, const char *answer, size_t n,
+                            const char *key_hex, const char *stored_at)
+{
+	bt_buf_addc(b, '{');
+	if (dialect == BT_DIALECT_OPENAI) {
+		bt_buf_adds(b, "\"id\":");
+		if (line_id)
+			bt_json_write_str(b, line_id, strlen(line_id));
+		else
+			bt_buf_adds(b, "null");
+		bt_buf_addc(b, ',');
+	}
+	bt_buf_adds(b, "\"custom_id\":");
+	bt_json_write_str(b, id, idlen);
+	bt_buf_adds(b, dialect == BT_DIALECT_OPENAI ? ",\"response\":" : ",\"result\":");
+	bt_buf_add(b, answer, n);
+	if (dialect == BT_DIALECT_OPENAI)
+		bt_buf_adds(b, ",\"error\":null");
+	bt_buf_adds(b, ",\"bt_cached\":{\"key\":");
+	bt_json_write_str(b, key_hex, strlen(key_hex));
+	bt_buf_adds(b, ",\"stored_at\":");
+	bt_json_write_str(b, stored_at, strlen(stored_at));
+	bt_buf_adds(b, "}}\n");
 }
 
 void bt_error_envelope_of(struct bt_buf *b, int dialect, int with_status, const char *type,
