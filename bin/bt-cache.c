@@ -370,6 +370,11 @@ static void put_result(struct put *p, const char *where, const char *s, size_t n
 	}
 	line_at(p->reqfd, p->reqpath, off - 1, &p->req);
 	request_key(p->reqpath, p->req.p, p->req.len, &r, &p->pre, &body_at, key);
+	/* the file changed under us: its line there is another request, and
+	 * this answer is not its answer */
+	if (strcmp(r.id, pk.id))
+		bt_die(BT_EXIT_FAIL, "%s: changed while bt-cache read it (custom_id %s is no "
+		       "longer where it was): %s's answer not stored", p->reqpath, pk.id, pk.id);
 	if (r.provider != pk.dialect)
 		bt_die(BT_EXIT_USAGE, "%s: %s's result for %s's request %s", where,
 		       bt_dialect_name(pk.dialect), bt_dialect_name(r.provider), r.id);
@@ -593,6 +598,13 @@ static void prune(void)
 	bt_out(out, strlen(out));
 }
 
+/* An option given that goes with command want only. */
+static void only(int given, const char *option, const char *want, const char *cmd)
+{
+	if (given && strcmp(cmd, want))
+		bt_die(BT_EXIT_USAGE, "%s goes with %s, not %s", option, want, cmd);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -630,6 +642,13 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "get") && strcmp(cmd, "put") && strcmp(cmd, "stats") &&
 	    strcmp(cmd, "prune"))
 		bt_die(BT_EXIT_USAGE, "unknown command \"%s\": give get, put, stats or prune", cmd);
+	/* an option another command takes is not ignored here */
+	only(truncated_too, "--truncated", "put", cmd);
+	only(older_than >= 0, "--older-than", "prune", cmd);
+	only(prune_model != NULL, "--model", "prune", cmd);
+	only(human, "-H", "stats", cmd);
+	if (sample && strcmp(cmd, "get") && strcmp(cmd, "put"))
+		bt_die(BT_EXIT_USAGE, "--sample goes with get and put, not %s", cmd);
 	if ((!strcmp(cmd, "stats") || !strcmp(cmd, "prune")) && argc > 1)
 		bt_die(BT_EXIT_USAGE, "%s takes no files: %s", cmd, argv[1]);
 	store_open();

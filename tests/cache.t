@@ -20,6 +20,8 @@ ores() { printf '{"id":"batch_req_%s","custom_id":"%s","response":{"status_code"
 # marked: the lines of stdin with their bt_cached mark made fixed
 marked() { sed -E 's/"bt_cached":\{"key":"[0-9a-f]{64}","stored_at":"[0-9T:Z-]{20}"\}/"bt_cached":M/'; }
 count() { sqlite3 "$1" 'SELECT count(*) FROM answers'; }
+# stored DB N: DB holds N answers (for wait_for)
+stored() { [ "$(sqlite3 "$1" 'SELECT count(*) FROM answers' 2>/dev/null)" = "$2" ]; }
 
 test_expect_success 'a new store: mode 0600, WAL, the documented tables, empty' '
 	areq a one >r.req &&
@@ -172,6 +174,52 @@ test_expect_success 'bad input: exit 2 naming file and line, nothing half writte
 	test_expect_code 2 bt-cache --cache s.db put dup.req </dev/null 2>err &&
 	echo "bt-cache: dup.req:2: custom_id d is there twice: whose answer would it be?" >expect &&
 	test_cmp expect err
+'
+
+test_expect_success 'REQUESTS changed while put reads results from a pipe: the answer is not stored under another request' '
+	{ areq a one && areq b two; } >ch.req &&
+	rm -f res.fifo && mkfifo res.fifo &&
+	{ bt-cache --cache ch.db put ch.req <res.fifo 2>err & } && pid=$! &&
+	exec 7>res.fifo &&
+	ares a "One." >&7 &&
+	wait_for stored ch.db 1 &&
+	{ areq a one && areq c six; } >ch.req &&
+	ares b "Two." >&7 &&
+	exec 7>&- &&
+	test_expect_code 1 wait $pid &&
+	echo "bt-cache: ch.req: changed while bt-cache read it (custom_id b is no longer where it was): b'"'"'s answer not stored" >expect &&
+	test_cmp expect err &&
+	areq q six | bt-cache --cache ch.db get >hits &&
+	test_must_be_empty hits &&
+	areq q one | bt-cache --cache ch.db get >hits &&
+	test_lines 1 hits
+'
+
+test_expect_success 'a store that cannot be opened, REQUESTS not a file, options of another command: said, with their exit' '
+	mkdir dir.db &&
+	test_expect_code 1 bt-cache --cache dir.db get <q.req 2>err &&
+	test_grep "^bt-cache: dir.db: " err &&
+	rm -f rq.fifo && mkfifo rq.fifo &&
+	test_expect_code 2 bt-cache --cache s.db put rq.fifo <r.res 2>err &&
+	echo "bt-cache: rq.fifo: not a regular file" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-cache --cache s.db --older-than 1d get <q.req 2>err &&
+	echo "bt-cache: --older-than goes with prune, not get" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-cache --cache s.db --truncated get <q.req 2>err &&
+	echo "bt-cache: --truncated goes with put, not get" >expect &&
+	test_cmp expect err &&
+	test_expect_code 2 bt-cache --cache s.db -H get <q.req 2>err &&
+	echo "bt-cache: -H goes with stats, not get" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'get into a closed pipe ends quietly' '
+	cat q.req q.req q.req >qqq.req &&
+	for i in 1 2 3 4 5 6 7 8; do cat qqq.req qqq.req; done >many.req &&
+	{ bt-cache --cache s.db get many.req 2>err; echo $? >st; } | head -n 1 >one &&
+	test_lines 1 one &&
+	test_must_be_empty err
 '
 
 test_expect_success 'no store named, another SQLite file, an unknown command: refused' '
