@@ -373,6 +373,23 @@ static jv number(struct parser *P)
 	return P->build ? jv_number(d) : jv_null();
 }
 
+/* After a member or an element: 1 at a ',' (another follows), 0 at
+ * close (the end), -1 at anything else (said as not want). */
+static int after_item(struct parser *P, char close, const char *want)
+{
+	ws(P);
+	if (P->p < P->end && *P->p == ',') {
+		P->p++;
+		return 1;
+	}
+	if (P->p < P->end && *P->p == close) {
+		P->p++;
+		return 0;
+	}
+	unexpected(P, P->p, want);
+	return -1;
+}
+
 static int literal(struct parser *P, const char *word, size_t n)
 {
 	if ((size_t)(P->end - P->p) >= n && memcmp(P->p, word, n) == 0) {
@@ -417,17 +434,11 @@ static jv object(struct parser *P)
 		}
 		if (P->build)
 			obj = jv_object_set(obj, key, val);
-		ws(P);
-		if (P->p < P->end && *P->p == ',') {
-			P->p++;
-			continue;
+		switch (after_item(P, '}', "',' or '}'")) {
+		case 1: continue;
+		case 0: return obj;
+		default: goto bad;
 		}
-		if (P->p < P->end && *P->p == '}') {
-			P->p++;
-			return obj;
-		}
-		unexpected(P, P->p, "',' or '}'");
-		goto bad;
 	}
 bad:
 	jv_free(obj);
@@ -451,17 +462,11 @@ static jv array(struct parser *P)
 		}
 		if (P->build)
 			arr = jv_array_append(arr, val);
-		ws(P);
-		if (P->p < P->end && *P->p == ',') {
-			P->p++;
-			continue;
+		switch (after_item(P, ']', "',' or ']'")) {
+		case 1: continue;
+		case 0: return arr;
+		default: goto bad;
 		}
-		if (P->p < P->end && *P->p == ']') {
-			P->p++;
-			return arr;
-		}
-		unexpected(P, P->p, "',' or ']'");
-		goto bad;
 	}
 bad:
 	jv_free(arr);
@@ -622,7 +627,7 @@ static int cobject(struct parser *P, struct canon *C, size_t *off, size_t *len)
 	size_t base = C->np, i, koff, vo, vl, at = 0;
 	const char *t;
 	size_t n;
-	int first = 1;
+	int first = 1, r = 0;
 
 	ws(P);
 	if (P->p < P->end && *P->p == '}')
@@ -652,18 +657,11 @@ static int cobject(struct parser *P, struct canon *C, size_t *off, size_t *len)
 			if (cvalue(P, C, &vo, &vl) < 0)
 				return -1;
 			cpush(C, (struct cpair){ koff, n, vo, vl, at++ });
-			ws(P);
-			if (P->p < P->end && *P->p == ',') {
-				P->p++;
-				continue;
-			}
-			if (P->p < P->end && *P->p == '}') {
-				P->p++;
+			if ((r = after_item(P, '}', "',' or '}'")) <= 0)
 				break;
-			}
-			unexpected(P, P->p, "',' or '}'");
-			return -1;
 		}
+	if (r < 0)
+		return -1;
 	csort(C, base, C->np);
 	*off = C->a.len;
 	bt_buf_addc(&C->a, '{');
@@ -690,6 +688,7 @@ static int cobject(struct parser *P, struct canon *C, size_t *off, size_t *len)
 static int carray(struct parser *P, struct canon *C, size_t *off, size_t *len)
 {
 	size_t base = C->np, i, vo, vl;
+	int r = 0;
 
 	ws(P);
 	if (P->p < P->end && *P->p == ']')
@@ -699,18 +698,11 @@ static int carray(struct parser *P, struct canon *C, size_t *off, size_t *len)
 			if (cvalue(P, C, &vo, &vl) < 0)
 				return -1;
 			cpush(C, (struct cpair){ 0, 0, vo, vl, 0 });
-			ws(P);
-			if (P->p < P->end && *P->p == ',') {
-				P->p++;
-				continue;
-			}
-			if (P->p < P->end && *P->p == ']') {
-				P->p++;
+			if ((r = after_item(P, ']', "',' or ']'")) <= 0)
 				break;
-			}
-			unexpected(P, P->p, "',' or ']'");
-			return -1;
 		}
+	if (r < 0)
+		return -1;
 	*off = C->a.len;
 	bt_buf_addc(&C->a, '[');
 	for (i = base; i < C->np; i++) {
