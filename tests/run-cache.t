@@ -97,6 +97,29 @@ test_expect_success '--sample 1: other answers, bought once and found again; the
 	test_grep "holds another job: --sample 1 there, not here" err
 '
 
+test_expect_success 'a store that refuses the answers (as a full disk would): the job ends, says so, and stores them when run again' '
+	records f.jsonl 3001 3030 &&
+	cp store.db full.db &&
+	sqlite3 full.db "CREATE TRIGGER full BEFORE INSERT ON answers BEGIN SELECT RAISE(ABORT, \"database or disk is full\"); END" &&
+	bt-run --cache full.db -w wf -m claude-haiku-4-5 --id .id -p .text f.jsonl >f.out 2>err &&
+	own f.out 30 &&
+	test_grep "^bt-cache: full.db: cannot store the answer to r30[0-9][0-9]: database or disk is full$" err &&
+	test_grep "^bt-run: round 1: its answers are not in the response store full.db \(see above\); they are in wf/round.01/results.jsonl, and bt-run will store them when it runs again$" err &&
+	test_must_fail test -e wf/round.01/stored &&
+	sqlite3 full.db "DROP TRIGGER full" &&
+	bt-run --cache full.db -w wf -m claude-haiku-4-5 --id .id -p .text f.jsonl >f2.out 2>err2 &&
+	test_cmp f.out f2.out &&
+	test -e wf/round.01/stored &&
+	test "$(sqlite3 full.db "SELECT count(*) FROM answers WHERE custom_id LIKE \"r30__\"")" = 30
+'
+
+test_expect_success '--sample without a store is refused' '
+	test_expect_code 2 bt-run --sample 2 -w nos -m claude-haiku-4-5 --id .id -p .text r25.jsonl 2>err &&
+	echo "bt-run: --sample goes with --cache (or BT_CACHE): the sample of the response store'"'"'s answers" >expect &&
+	test_cmp expect err &&
+	test_must_fail test -e nos
+'
+
 mock_stop
 mock_start --processing-time 0.5 --error-rate 0.1 --seed 3 || exit 1
 
