@@ -8,7 +8,7 @@ MODELS="--model gpt-4.1-mini --model text-embedding-3-small"
 oapi() {
 	_m=$1 _p=$2
 	shift 2
-	curl -sS -X "$_m" -H "Authorization: Bearer $KEY" "$@" "$MOCK_URL/v1$_p"
+	tcurl -sS -X "$_m" -H "Authorization: Bearer $KEY" "$@" "$MOCK_URL/v1$_p"
 }
 
 # ocall STATUS FILE METHOD PATH [curl options]: the answer has STATUS;
