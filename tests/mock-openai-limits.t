@@ -6,6 +6,7 @@
 # tests/api/openai-openapi-subset.json (tests/schema-check.py).
 . "${0%/*}/lib.sh"
 . "$TESTS/openai-lib.sh"
+schema_serve || exit 1
 
 mock_start --processing-time 0.3 --rpm 2 --itpm 1000 $MODELS
 

@@ -5,9 +5,10 @@
 # tests/api/anthropic-openapi-subset.json (python3-jsonschema; make deps
 # installs it; without it every test here fails).
 . "${0%/*}/lib.sh"
+schema_serve || exit 1
 
 check() { # SCHEMA FILE...: each line of each FILE is valid by SCHEMA
-	"$TESTS/schema-check.py" "$@"
+	schema_check "$@"
 }
 
 # call STATUS FILE METHOD PATH [curl options]: the answer must have

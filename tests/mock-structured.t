@@ -4,6 +4,7 @@
 # each validated by tests/answer-check.py (python3-jsonschema); cut at
 # max_tokens; output_config checked as the API checks it.
 . "${0%/*}/lib.sh"
+schema_serve || exit 1
 
 # run_sync FILE-OF-REQUEST-LINES: each params to /v1/messages, its
 # Message (or error) as a results line, to "sync", the last answer in
@@ -96,14 +97,14 @@ test_expect_success 'the checker runs (python3-jsonschema) and tells good answer
 '
 
 test_expect_success 'the requests are valid by the API spec (output_config included)' '
-	"$TESTS/schema-check.py" MessageBatchIndividualRequestParams reqs.jsonl
+	schema_check MessageBatchIndividualRequestParams reqs.jsonl
 '
 
 test_expect_success 'a batch: every answer follows its schema, and is its own request'"'"'s' '
 	run_batch reqs.jsonl && cp results main.results &&
 	check_answers cases.jsonl results >out &&
 	echo "$(wc -l <cases.jsonl) answers valid" >expect && test_cmp expect out &&
-	"$TESTS/schema-check.py" MessageBatchIndividualResponse results
+	schema_check MessageBatchIndividualResponse results
 '
 
 test_expect_success '/v1/messages: the same answers, valid the same way' '
@@ -248,7 +249,7 @@ EOF
 test_expect_success 'a malformed output_config is one the API spec refuses too' '
 	while read -r line; do
 		echo "$line" >one &&
-		test_expect_code 1 "$TESTS/schema-check.py" MessageBatchIndividualRequestParams one 2>/dev/null ||
+		test_expect_code 1 schema_check MessageBatchIndividualRequestParams one 2>/dev/null ||
 		{ echo "the spec takes: $line"; exit 1; }
 	done <spec-bad.jsonl
 '
@@ -266,7 +267,7 @@ test_expect_success 'on /v1/messages: each bad one is a 400, the same message' '
 	run_sync bad.jsonl &&
 	jq -c "[.custom_id, .result.error.error.message]" sync >actual &&
 	test_cmp bad.expect actual &&
-	"$TESTS/schema-check.py" ErrorResponse answer.json
+	schema_check ErrorResponse answer.json
 '
 
 test_done

@@ -26,7 +26,7 @@ ocall() {
 }
 
 ocheck() { # SCHEMA FILE...: every line valid by OpenAI's SCHEMA
-	"$TESTS/schema-check.py" --spec "$TESTS/api/openai-openapi-subset.json" "$@"
+	schema_check --spec "$TESTS/api/openai-openapi-subset.json" "$@"
 }
 
 # upload FILE: its id on stdout (the OpenAIFile into files.jsonl)

@@ -30,6 +30,7 @@ changed.
 Written for Debian 12's python3-jsonschema (4.10); later ones work too.
 """
 import datetime
+import io
 import json
 import os
 import re
@@ -164,6 +165,9 @@ def where(path):
                    for p in path) or "."
 
 
+VALIDATORS = {}     # (spec, schema): its validator, made once (--serve)
+
+
 def main(argv):
     spec = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api",
                         "anthropic-openapi-subset.json")
@@ -171,15 +175,18 @@ def main(argv):
         spec, argv = argv[1], argv[2:]
     if not argv or argv[0].startswith("-"):
         die(2, "usage: %s [--spec FILE] SCHEMA [FILE...]" % PROG)
-    v = validator(spec, argv[0])
+    key = (os.path.abspath(spec), argv[0])
+    if key not in VALIDATORS:
+        VALIDATORS[key] = validator(spec, argv[0])
+    v = VALIDATORS[key]
     files = argv[1:] or ["-"]
     values = bad = 0
     for path in files:
         try:
-            f = sys.stdin if path == "-" else open(path)
+            f = sys.stdin if path == "-" else open(path[2:] if path.startswith("-=") else path)
         except OSError as e:
             die(2, "%s: %s" % (path, e.strerror))
-        name = "stdin" if path == "-" else path
+        name = "stdin" if path == "-" or path.startswith("-=") else path
         for n, line in enumerate(f, 1):
             values += 1
             try:
@@ -193,10 +200,39 @@ def main(argv):
                 sys.stderr.write("%s:%d: %s: %s\n" % (name, n, where(e.absolute_path),
                                                       e.message[:300]))
             bad += bool(errors)
+        if f is not sys.stdin:
+            f.close()
     if not values:
         die(1, "no JSON value to check")
     return 1 if bad else 0
 
 
+def serve():
+    """--serve: one check a line of standard input (the directory, then the
+    arguments, tab-separated; an argument -=PATH is PATH read as stdin);
+    its messages, then "::schema-check-rc:: STATUS", on standard output.
+    A test file that checks often pays for python3-jsonschema's import
+    (a tenth of a second) once."""
+    for req in sys.stdin:
+        words = req.rstrip("\n").split("\t")
+        err, old = io.StringIO(), sys.stderr
+        sys.stderr = err
+        try:
+            os.chdir(words[0])
+            rc = main(words[1:])
+        except SystemExit as e:
+            rc = e.code if isinstance(e.code, int) else 2
+        except Exception as e:      # a bug here is a failed check, said
+            err.write("%s: %r\n" % (PROG, e))
+            rc = 2
+        finally:
+            sys.stderr = old
+        out = err.getvalue()
+        sys.stdout.write(out + ("" if not out or out.endswith("\n") else "\n"))
+        sys.stdout.write("::schema-check-rc:: %d\n" % rc)
+        sys.stdout.flush()
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(serve() if sys.argv[1:] == ["--serve"] else main(sys.argv[1:]))
