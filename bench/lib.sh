@@ -20,10 +20,16 @@ best() {
 # ---- transfers against curl (submit-fetch.sh, openai-upload-fetch.sh) ----
 
 # measure OUT CMD...: run CMD with stdout to OUT; "SECONDS PEAK_RSS_KB" in
-# the file m.  A failed CMD stops the bench.
+# the file m.  A failed CMD stops the bench.  Each run starts after a
+# sync(1), untimed: bt-mock writes each upload to disk, and a run that
+# comes after a gigabyte of dirty pages is throttled by the kernel's
+# writeback (seen here: curl's upload of 194 MB took 0.11 s first and
+# 0.46 s after six others), so the order of the runs, not the programs,
+# decided the ratio.
 measure() {
 	_out=$1
 	shift
+	sync
 	perl -MTime::HiRes=time -e '
 		my ($out, @cmd) = @ARGV;
 		open STDOUT, ">", $out or die "$out: $!\n";
