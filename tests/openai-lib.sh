@@ -44,8 +44,8 @@ create() {
 	tail -n 1 batches.jsonl | jq -r .id
 }
 
-status_is() { # ID STATUS
-	[ "$(oapi GET "/batches/$1" | jq -r .status)" = "$2" ]
+status_is() { # ID STATUS (read with sed: wait_for polls it)
+	[ "$({ oapi GET "/batches/$1" && echo; } | sed -n 's/.*"status":"\([a-z_]*\)".*/\1/p')" = "$2" ]
 }
 
 line() { # custom_id text [more body members, with a leading comma]

@@ -8,7 +8,10 @@
 # machine; the tests after it wait for the batches to end, never a time
 mock_start --processing-time 3 || exit 1
 # ended DIR: every batch of DIR's first round has ended on bt-mock
-ended() { mock_ended $(jq -r .id "$1"/round.01/batches.jsonl); }
+ended() {
+	_ids=$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' "$1"/round.01/batches.jsonl) &&
+	[ -n "$_ids" ] && mock_ended $_ids
+}
 perl -e 'print qq({"id":"r$_","text":"record $_"}\n) for 1..6' >six.jsonl
 run() { bt-run --sync-below 0 -m claude-haiku-4-5 --id .id -p .text "$@"; }
 # norm: the status text with batch ids and times made fixed
