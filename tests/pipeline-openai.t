@@ -123,6 +123,39 @@ test_expect_success 'SIGKILL during the upload: nothing was made; the next run u
 	echo k2 >expect && test_cmp expect actual
 '
 
+# uploads: the files on bt-mock
+uploads() { oapi GET "/files?limit=10000" | jq ".data | length"; }
+
+test_expect_success 'a create answered 500 before anything was made: created again from the file uploaded, not uploaded twice' '
+	line c1 "create again" >c1.jsonl &&
+	before=$(made) && files=$(uploads) &&
+	mock_fault "ocreate:500" &&
+	BT_STATE_DIR=c1 bt-submit c1.jsonl >b.jsonl 2>err &&
+	test $(made) -eq $((before + 1)) && test $(uploads) -eq $((files + 1)) &&
+	jq -r .input_file_id b.jsonl >actual &&
+	jq -r .file_id c1/journal/*.json >expect && test_cmp expect actual &&
+	bt-wait <b.jsonl | bt-fetch | jq -r .custom_id >actual &&
+	echo c1 >expect && test_cmp expect actual
+'
+
+# uploaded DIR: a journal record of BT_STATE_DIR=DIR holds its uploaded file
+uploaded() { cat "$1"/journal/*.json 2>/dev/null | grep -q '"file_id":"file-'; }
+
+test_expect_success 'SIGKILL after the upload, with no batch made: the next run creates from that file, once' '
+	line k3 "killed between" >k3.jsonl &&
+	before=$(made) && files=$(uploads) &&
+	mock_fault "ocreate:503*0" &&
+	{ BT_STATE_DIR=k3 bt-submit k3.jsonl >/dev/null 2>k3.err & } && pid=$! &&
+	wait_for uploaded k3 &&
+	{ kill -9 $pid && wait $pid || true; } &&
+	tcurl -sS -X DELETE "$MOCK_URL/_mock/faults" >/dev/null &&
+	test $(made) -eq $before && test $(uploads) -eq $((files + 1)) &&
+	BT_STATE_DIR=k3 bt-submit k3.jsonl >b.jsonl 2>err &&
+	test $(made) -eq $((before + 1)) && test $(uploads) -eq $((files + 1)) &&
+	bt-wait <b.jsonl | bt-fetch | jq -r .custom_id >actual &&
+	echo k3 >expect && test_cmp expect actual
+'
+
 test_expect_success 'a download cut short is taken again; every line once' '
 	bt-wait <batches >ended.jsonl &&
 	mock_fault "ocontent:cut" &&
