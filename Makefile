@@ -183,7 +183,9 @@ SLOW_TESTS = tests/examples.t tests/run-status.t tests/run.t tests/wait-basic.t 
 	tests/submit-reconcile.t tests/run-cache.t tests/contrib.t tests/pipeline-openai.t \
 	tests/send.t tests/mock-schema.t tests/mock-lifecycle.t tests/run-identity.t \
 	tests/submit.t tests/mock-openai.t tests/batch-lines.t tests/run-sync.t \
-	tests/hostile-input.t tests/fetch.t tests/closed-port.t tests/shards.t tests/cache.t
+	tests/hostile-input.t tests/fetch.t tests/closed-port.t tests/shards.t tests/cache.t \
+	tests/run-firstday.t tests/wait-cpu.t tests/wait-errors.t tests/wait-lag.t \
+	tests/mock-openai-limits.t tests/wait-long.t
 TESTS = $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(sort $(wildcard tests/*.t)))
 
 # BT_PYTHON: python3 itself, found once, not through a shim (tests/lib.sh)
