@@ -303,6 +303,8 @@ jv bt_jsonl_next(struct bt_lines *l);
 void bt_json_write(struct bt_buf *b, jv v);
 /* Append the JSON string for s[0..n) (bad UTF-8 becomes U+FFFD). */
 void bt_json_write_str(struct bt_buf *b, const char *s, size_t n);
+/* Append the JSON string for the C string s, or null when s is NULL. */
+void bt_json_write_cstr(struct bt_buf *b, const char *s);
 /* Append a number as jq prints it. */
 void bt_json_write_num(struct bt_buf *b, double d);
 /* bt_json_write with every object's keys in byte order: canonical text. */

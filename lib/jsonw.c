@@ -105,6 +105,14 @@ void bt_json_write_str(struct bt_buf *b, const char *s, size_t n)
 	jv_free(v);
 }
 
+void bt_json_write_cstr(struct bt_buf *b, const char *s)
+{
+	if (s)
+		bt_json_write_str(b, s, strlen(s));
+	else
+		bt_buf_add(b, "null", 4);
+}
+
 void bt_json_write_num(struct bt_buf *b, double d)
 {
 	char tmp[32];

@@ -621,10 +621,7 @@ void bt_answer_write(struct bt_buf *b, int dialect, const char *id, size_t idlen
 	bt_json_write_str(b, id, idlen);
 	if (status > 0) {
 		bt_buf_printf(b, ",\"response\":{\"status_code\":%ld,\"request_id\":", status);
-		if (request_id && *request_id)
-			bt_json_write_str(b, request_id, strlen(request_id));
-		else
-			bt_buf_adds(b, "null");
+		bt_json_write_cstr(b, request_id && *request_id ? request_id : NULL);
 		bt_buf_adds(b, ",\"body\":");
 		bt_buf_add(b, json, n);
 		bt_buf_adds(b, "},\"error\":null}\n");
@@ -642,10 +639,7 @@ void bt_result_write_cached(struct bt_buf *b, int dialect, const char *id, size_
 	bt_buf_addc(b, '{');
 	if (dialect == BT_DIALECT_OPENAI) {
 		bt_buf_adds(b, "\"id\":");
-		if (line_id)
-			bt_json_write_str(b, line_id, strlen(line_id));
-		else
-			bt_buf_adds(b, "null");
+		bt_json_write_cstr(b, line_id);
 		bt_buf_addc(b, ',');
 	}
 	bt_buf_adds(b, "\"custom_id\":");
@@ -691,10 +685,7 @@ void bt_error_envelope(struct bt_buf *b, const char *type, const char *message,
 	bt_buf_adds(b, ",\"message\":");
 	bt_json_write_str(b, message, strlen(message));
 	bt_buf_adds(b, "},\"request_id\":");
-	if (request_id && *request_id)
-		bt_json_write_str(b, request_id, strlen(request_id));
-	else
-		bt_buf_adds(b, "null");
+	bt_json_write_cstr(b, request_id && *request_id ? request_id : NULL);
 	bt_buf_addc(b, '}');
 }
 

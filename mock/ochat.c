@@ -25,15 +25,9 @@ void oerror_body(struct bt_buf *o, const char *msg, const char *type,
 	bt_buf_adds(o, ",\"type\":");
 	bt_json_write_str(o, type, strlen(type));
 	bt_buf_adds(o, ",\"param\":");
-	if (param)
-		bt_json_write_str(o, param, strlen(param));
-	else
-		bt_buf_adds(o, "null");
+	bt_json_write_cstr(o, param);
 	bt_buf_adds(o, ",\"code\":");
-	if (code)
-		bt_json_write_str(o, code, strlen(code));
-	else
-		bt_buf_adds(o, "null");
+	bt_json_write_cstr(o, code);
 	bt_buf_adds(o, "}}");
 }
 
