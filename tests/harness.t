@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/lib.sh itself: the && chain lint, wait_for.
+# tests/lib.sh itself: the && chain lint, wait_for, the schema checker's
+# server.
 . "${0%/*}/lib.sh"
 
 # a .t file of its own in the scratch directory, run with the harness
@@ -49,6 +50,29 @@ test_expect_success 'wait_for: at once when it holds, a failure naming the condi
 	test_cmp expect out &&
 	{ (sleep 0.3 && touch later) & } &&
 	wait_for -t 5 test -e later
+'
+
+test_expect_success 'schema_check through schema_serve: the checker.s statuses and messages, stdin named so; a server gone is said, exit 2, even where SIGPIPE kills' '
+	mkt sc.t <<-\EOF &&
+	TESTS=$REAL_TESTS   # this file is in the scratch directory, not tests/
+	schema_serve || exit 1
+	test_expect_success "served" "
+		echo {} >bad.json &&
+		test_expect_code 1 schema_check ErrorResponse bad.json 2>err &&
+		grep \"^bad.json:1: \\.: .type. is a required property$\" err &&
+		test_expect_code 1 schema_check ErrorResponse <bad.json 2>err &&
+		grep \"^stdin:1: \\.: .type. is a required property$\" err &&
+		test_expect_code 2 schema_check NoSuchSchema bad.json 2>err &&
+		grep \"no schema NoSuchSchema\" err
+	"
+	kill $SC_PID && wait $SC_PID
+	test_expect_success "gone" "
+		test_expect_code 2 schema_check ErrorResponse bad.json 2>err &&
+		grep \"^schema_check: tests/schema-check.py --serve is gone:$\" err
+	"
+	EOF
+	REAL_TESTS=$TESTS perl -e "\$SIG{PIPE} = q(DEFAULT); exec @ARGV" sh sc.t >out 2>&1 &&
+	test_grep "^ok 1 - served$" out && test_grep "^ok 2 - gone$" out
 '
 
 test_done
