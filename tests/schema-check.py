@@ -3,6 +3,8 @@
 official OpenAPI description.
 
     schema-check.py [--spec FILE] SCHEMA [FILE...]
+    schema-check.py --serve       (many checks, one a line: see serve();
+                                   tests/lib.sh's schema_serve)
 
 Every line of every FILE (standard input when there is none) is one JSON
 value, checked against components.schemas.SCHEMA of the spec (default:
