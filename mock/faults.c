@@ -23,6 +23,7 @@ static const struct {
 } acts[] = {
 	{ "taken500", A_TAKEN500 }, { "drop", A_DROP }, { "cut", A_CUT },
 	{ "slow", A_SLOW }, { "lost", A_LOST }, { "badutf8", A_BADUTF8 },
+	{ "twice", A_TWICE },
 };
 
 static struct fault faults[MAX_FAULTS];     /* behind mu */

@@ -174,16 +174,12 @@ static void cut_free(void *cls)
 	free(c);
 }
 
-/* The badutf8 fault: the first answer text of a 2xx body (a file's read
- * into memory) starts with the byte 0xFF, which UTF-8 never holds. */
-static void bad_utf8(struct out *o)
+/* o's body in memory (a file's read in). */
+static void body_in_memory(struct out *o)
 {
-	static const char key[] = "\"text\":\"";
-	char buf[64 * 1024], *at;
+	char buf[64 * 1024];
 	ssize_t r;
 
-	if (o->status < 200 || o->status > 299)
-		return;
 	if (o->fd >= 0) {
 		while ((r = read(o->fd, buf, sizeof buf)) > 0)
 			bt_buf_add(&o->body, buf, (size_t)r);
@@ -191,9 +187,39 @@ static void bad_utf8(struct out *o)
 		o->fd = -1;
 	}
 	bt_buf_str(&o->body);
+}
+
+/* The badutf8 fault: the first answer text of a 2xx body starts with
+ * the byte 0xFF, which UTF-8 never holds. */
+static void bad_utf8(struct out *o)
+{
+	static const char key[] = "\"text\":\"";
+	char *at;
+
+	if (o->status < 200 || o->status > 299)
+		return;
+	body_in_memory(o);
 	at = o->body.p ? strstr(o->body.p, key) : NULL;
 	if (at && at[sizeof key - 1] != '"')
 		at[sizeof key - 1] = (char)0xff;
+}
+
+/* The twice fault: the first line of a 2xx body (a results file) is
+ * sent twice, as a server that repeats a result would. */
+static void first_twice(struct out *o)
+{
+	struct bt_buf b = { 0 };
+	const char *nl;
+
+	if (o->status < 200 || o->status > 299)
+		return;
+	body_in_memory(o);
+	if (!o->body.p || !(nl = memchr(o->body.p, '\n', o->body.len)))
+		return;
+	bt_buf_add(&b, o->body.p, (size_t)(nl + 1 - o->body.p));
+	bt_buf_add(&b, o->body.p, o->body.len);
+	bt_buf_free(&o->body);
+	o->body = b;
 }
 
 /* The response of o, which takes its body or file. */
@@ -205,6 +231,8 @@ static struct MHD_Response *response(struct conn *x, struct out *o)
 
 	if (x->faulted && x->fault.act == A_BADUTF8)
 		bad_utf8(o);
+	if (x->faulted && x->fault.act == A_TWICE)
+		first_twice(o);
 	size = o->fd >= 0 ? o->fdsize : o->body.len;
 	if (x->faulted && x->fault.act == A_CUT) {
 		c = bt_calloc(1, sizeof *c);

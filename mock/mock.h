@@ -40,7 +40,7 @@ enum ep {
 };
 
 /* What a fault does (bt-mock(1), FAULTS). */
-enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW, A_LOST, A_BADUTF8 };
+enum act { A_STATUS, A_TAKEN500, A_DROP, A_CUT, A_SLOW, A_LOST, A_BADUTF8, A_TWICE };
 
 struct fault {
 	int ep, act, status;

@@ -34,6 +34,17 @@ test_expect_success 'a made batch whose results are not its chunk'"'"'s (a serve
 	test_grep "result line 1: custom_id \"c[12](-bt[0-9a-f]{16})?\" is not one of its chunk.s \(is this the server it was sent to\?\): none after it is written" err
 '
 
+test_expect_success 'a made batch whose results repeat a line: each written once, exit 1, said' '
+	req e 4 >e.req &&
+	bt-submit <e.req >b &&
+	bt-wait <b >ended &&
+	mock_fault "results:twice*1" &&
+	test_expect_code 1 bt-fetch <ended >res 2>err &&
+	jq -r .custom_id res | sort >got && printf "e1\ne2\ne3\ne4\n" >want && test_cmp want got &&
+	test_grep "the results repeat 1 custom_id \(each was written once\)" err &&
+	test "$(mock_stat faults)" = 0
+'
+
 test_expect_success 'a batch nobody claims (another tool'"'"'s): its results as they are' '
 	req d 2 | perl -e '"'"'print q({"requests":[), join(",", map { chomp; $_ } <STDIN>), q(]})'"'"' >d.json &&
 	api POST /v1/messages/batches -H "content-type: application/json" --data-binary @d.json >b &&

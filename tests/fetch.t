@@ -114,6 +114,17 @@ test_expect_success 'cut twice, at different places: complete, each line once' '
 '
 
 faults_clear
+test_expect_success 'results that repeat a line (a batch no journal holds): each written once, exit 1, said' '
+	mock_fault "results:twice*1" &&
+	test_expect_code 1 bt-fetch $(cat id4) >out 2>err &&
+	test "$(mock_stat faults)" = 0 &&
+	no_dups out &&
+	test_lines 200 out &&
+	same_set r4 out &&
+	test_grep "the results repeat 1 custom_id \(each was written once\)" err
+'
+
+faults_clear
 test_expect_success 'a 500 on the results, then success: complete' '
 	mock_fault "results:500*1" &&
 	bt-fetch $(cat id4) >out 2>err &&

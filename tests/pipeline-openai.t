@@ -165,6 +165,15 @@ test_expect_success 'a download cut short is taken again; every line once' '
 	printf "r%s\n" 1 2 3 4 5 >expect && test_cmp expect actual
 '
 
+test_expect_success 'an output file that repeats a line: each written once, exit 1, said' '
+	mock_fault "ocontent:twice*1" &&
+	test_expect_code 1 bt-fetch <ended.jsonl >got.jsonl 2>err &&
+	jq -r .custom_id got.jsonl | sort >actual &&
+	printf "r%s\n" 1 2 3 4 5 >expect && test_cmp expect actual &&
+	test_grep "the results repeat 1 custom_id \(each was written once\)" err &&
+	test "$(mock_stat faults)" = 0
+'
+
 test_expect_success 'a batch that failed validation: bt-fetch says why, by line, exit 1' '
 	{ line v1 "fine"; line v2 "fine too" | sed "s/gpt-4.1-mini/text-embedding-3-small/"; } >mixed.jsonl &&
 	: >batches.jsonl &&
