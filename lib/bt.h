@@ -342,13 +342,16 @@ void bt_hex(const unsigned char *p, size_t n, char *out);
 /* A set of ids, each with the input line that brought it. */
 struct bt_idset {
 	struct bt_idset_slot *slots;
-	struct bt_idset_entry *entries;
 	size_t cap, count;
-	struct bt_idset_arena *arena;   /* the ids' text */
+	char *recs;             /* the entries: each its line, then its text */
+	size_t used, room;      /* bytes of recs */
 };
 /* Add id; returns 0 when new, or the line recorded for it before. */
 unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
                                 unsigned long long line);
+/* Make room for n more ids at once: a set that grows an id at a time
+ * builds its table again at each doubling, on new memory. */
+void bt_idset_reserve(struct bt_idset *s, size_t n);
 /* Start loading the slot where id goes, for an add a little later: an
  * add is mostly a cache miss, and the miss can overlap other work. */
 void bt_idset_prefetch(const struct bt_idset *s, const char *id);

@@ -163,29 +163,20 @@ unsigned long long bt_custom_id_old(const char *id)
 /* ---- the id set ----
  *
  * Open addressing over FNV-1a.  The table probed on every add holds only
- * 8 bytes a slot (32 bits of the hash and an entry number), so that it
- * stays in cache as long as it can; the entries (text and line) are
- * stored in order, and the text in large blocks.  The slot is the low
- * bits of the hash, so that growing walks the old table in order and
- * fills the new one nearly in order too, without hashing again. */
+ * 8 bytes a slot (32 bits of the hash and where the entry is), so that
+ * it stays in cache as long as it can.  An entry is one record, its line
+ * and then its text, 8-byte aligned, in one block that grows: a lookup
+ * that finds its id costs two cache misses (the slot, the record), not
+ * three.  The slot is the low bits of the hash, so that growing walks
+ * the old table in order and fills the new one nearly in order too,
+ * without hashing again. */
 
 struct bt_idset_slot {
 	uint32_t hash;
-	uint32_t entry;         /* entry number + 1; 0: empty */
+	uint32_t entry;         /* the record's offset / 8, + 1; 0: empty */
 };
 
-struct bt_idset_entry {
-	const char *id;
-	unsigned long long line;
-};
-
-#define ARENA_BLOCK (256 * 1024)
-
-struct bt_idset_arena {
-	struct bt_idset_arena *next;
-	size_t used;
-	char text[ARENA_BLOCK];
-};
+#define REC_ALIGN 8
 
 static uint32_t fnv(const char *s)
 {
@@ -196,24 +187,33 @@ static uint32_t fnv(const char *s)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-static char *keep(struct bt_idset *s, const char *id)
+/* The record of a full slot: its line, and its text after it. */
+static inline unsigned long long *rec(const struct bt_idset *s, uint32_t entry)
 {
-	size_t n = strlen(id) + 1;
-	struct bt_idset_arena *a = s->arena;
-	char *p;
+	return (unsigned long long *)(void *)(s->recs + (size_t)(entry - 1) * REC_ALIGN);
+}
 
-	if (n > ARENA_BLOCK)
-		bt_die(BT_EXIT_FAIL, "an id of %zu bytes", n);
-	if (!a || a->used + n > ARENA_BLOCK) {
-		a = bt_malloc(sizeof *a);
-		a->next = s->arena;
-		a->used = 0;
-		s->arena = a;
+/* A record for id at line: its slot entry. */
+static uint32_t keep(struct bt_idset *s, const char *id, unsigned long long line)
+{
+	size_t n = strlen(id) + 1, size = sizeof line + (n + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN;
+	unsigned long long *r;
+	size_t at = s->used;
+
+	if (at + size > s->room) {
+		s->room = s->room ? s->room * 2 : 64 * 1024;
+		while (at + size > s->room)
+			s->room *= 2;
+		if (s->room / REC_ALIGN > UINT32_MAX)
+			bt_die(BT_EXIT_FAIL, "ids of more than %zu bytes",
+			       (size_t)UINT32_MAX * REC_ALIGN);
+		s->recs = bt_realloc(s->recs, s->room);
 	}
-	p = a->text + a->used;
-	memcpy(p, id, n);
-	a->used += n;
-	return p;
+	r = (unsigned long long *)(void *)(s->recs + at);
+	*r = line;
+	memcpy(r + 1, id, n);
+	s->used = at + size;
+	return (uint32_t)(at / REC_ALIGN + 1);
 }
 
 static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
@@ -223,23 +223,29 @@ static struct bt_idset_slot *find(const struct bt_idset *s, const char *id,
 
 	while (s->slots[i].entry) {
 		if (s->slots[i].hash == h &&
-		    !strcmp(s->entries[s->slots[i].entry - 1].id, id))
+		    !strcmp((const char *)(rec(s, s->slots[i].entry) + 1), id))
 			return &s->slots[i];
 		i = (i + 1) & (s->cap - 1);
 	}
 	return &s->slots[i];
 }
 
-static void grow(struct bt_idset *s)
+/* Make room for want ids (cap a power of 2, at most 3/4 full): a new
+ * table, the old one's slots moved over. */
+static void grow_to(struct bt_idset *s, size_t want)
 {
 	struct bt_idset_slot *old = s->slots;
-	size_t i, j, oldcap = s->cap;
+	size_t i, j, oldcap = s->cap, cap = oldcap ? oldcap : 1024;
 
-	if (oldcap > (size_t)UINT32_MAX)
-		bt_die(BT_EXIT_FAIL, "more than %zu ids", oldcap / 4 * 3);
-	s->cap = oldcap ? oldcap * 2 : 1024;
+	while (want * 4 > cap * 3) {
+		if (cap > (size_t)UINT32_MAX)
+			bt_die(BT_EXIT_FAIL, "more than %zu ids", cap / 4 * 3);
+		cap *= 2;
+	}
+	if (cap == oldcap)
+		return;
+	s->cap = cap;
 	s->slots = bt_calloc(s->cap, sizeof *s->slots);
-	s->entries = bt_realloc(s->entries, s->cap / 4 * 3 * sizeof *s->entries);
 	for (j = 0; j < oldcap; j++) {
 		if (!old[j].entry)
 			continue;
@@ -251,6 +257,11 @@ static void grow(struct bt_idset *s)
 	free(old);
 }
 
+void bt_idset_reserve(struct bt_idset *s, size_t n)
+{
+	grow_to(s, s->count + n);
+}
+
 unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
                                 unsigned long long line)
 {
@@ -258,14 +269,13 @@ unsigned long long bt_idset_add(struct bt_idset *s, const char *id,
 	uint32_t h = fnv(id);
 
 	if (!s->cap || (s->count + 1) * 4 > s->cap * 3)
-		grow(s);
+		grow_to(s, s->count + 1);
 	slot = find(s, id, h);
 	if (slot->entry)
-		return s->entries[slot->entry - 1].line;
-	s->entries[s->count].id = keep(s, id);
-	s->entries[s->count].line = line;
-	slot->hash = (uint32_t)h;
-	slot->entry = (uint32_t)++s->count;
+		return *rec(s, slot->entry);
+	slot->entry = keep(s, id, line);
+	slot->hash = h;
+	s->count++;
 	return 0;
 }
 
@@ -282,18 +292,12 @@ unsigned long long bt_idset_get(const struct bt_idset *s, const char *id)
 	if (!s->cap)
 		return 0;
 	slot = find(s, id, fnv(id));
-	return slot->entry ? s->entries[slot->entry - 1].line : 0;
+	return slot->entry ? *rec(s, slot->entry) : 0;
 }
 
 void bt_idset_free(struct bt_idset *s)
 {
-	struct bt_idset_arena *a;
-
-	while ((a = s->arena)) {
-		s->arena = a->next;
-		free(a);
-	}
 	free(s->slots);
-	free(s->entries);
+	free(s->recs);
 	memset(s, 0, sizeof *s);
 }

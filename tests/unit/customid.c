@@ -94,5 +94,21 @@ int main(void)
 	is_int(bt_idset_get(&set, "id99999"), 100009, "idset: 100,000 ids, after growing");
 	is_int((long long)set.count, 100002, "idset: count");
 	bt_idset_free(&set);
+
+	/* reserve: made once at its size, and what it held before stays */
+	bt_idset_add(&set, "x", 3);
+	bt_idset_reserve(&set, 50000);
+	is_int((long long)set.cap, 131072, "idset: reserve 50,000 (and 1 held): 131,072 slots");
+	is_int(bt_idset_get(&set, "x"), 3, "idset: reserve keeps what was there");
+	for (int i = 0; i < 50000; i++) {
+		snprintf(want, sizeof want, "r%d", i);
+		bt_idset_add(&set, want, (unsigned long long)i + 1);
+	}
+	is_int((long long)set.cap, 131072, "idset: no growing within the reserve");
+	is_int(bt_idset_get(&set, "r49999"), 50000, "idset: get after a reserve");
+	is_int(bt_idset_add(&set, "r7", 9), 8, "idset: a duplicate after a reserve");
+	bt_idset_reserve(&set, 0);
+	is_int((long long)set.cap, 131072, "idset: a reserve of what fits changes nothing");
+	bt_idset_free(&set);
 	return done_testing();
 }
