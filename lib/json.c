@@ -858,10 +858,12 @@ static void quick_value(struct parser *P)
 	const char *start = P->p, *p = P->p, *end = P->end;
 	uint64_t stack = 0;     /* 1: inside an object, 0: an array */
 	int depth = 0;
+	const char *t;          /* a string's text: not made, P->build is 0 */
+	size_t n;
 
 	if (p < end && *p == '"') {
 		P->p++;
-		string(P);
+		string_text(P, &t, &n);
 		return;
 	}
 	if (p >= end || (*p != '{' && *p != '[')) {
@@ -877,8 +879,7 @@ static void quick_value(struct parser *P)
 		switch (*p) {
 		case '"':
 			P->p = p + 1;
-			string(P);
-			if (P->failed)
+			if (string_text(P, &t, &n) < 0)
 				return;
 			p = P->p - 1;
 			break;
@@ -925,8 +926,8 @@ static int members(const char *s, size_t n,
                    const char **stop)
 {
 	struct parser P;
-	const char *k, *v;
-	size_t klen;
+	const char *k, *v, *t;
+	size_t klen, tn;
 	int r = 0;
 
 	memset(&P, 0, sizeof P);
@@ -959,8 +960,7 @@ static int members(const char *s, size_t n,
 			return done(&P, stop, -1);
 		}
 		k = ++P.p;
-		string(&P);
-		if (P.failed)
+		if (string_text(&P, &t, &tn) < 0)
 			return done(&P, stop, -1);
 		klen = (size_t)(P.p - 1 - k);
 		ws(&P);

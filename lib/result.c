@@ -412,6 +412,7 @@ parse:
 struct oa {
 	const char *status, *body, *code, *choices, *finish;
 	size_t statuslen, bodylen, codelen, choiceslen, finishlen;
+	int deep;               /* the body is wanted too */
 };
 
 static int in_response(const char *k, size_t kn, const char *v, size_t vn, void *arg)
@@ -421,6 +422,9 @@ static int in_response(const char *k, size_t kn, const char *v, size_t vn, void 
 	if (bt_json_key_is(k, kn, "status_code")) {
 		o->status = v;
 		o->statuslen = vn;
+		/* the line's shape was checked whole before: no need to
+		 * read on for a status alone */
+		return !o->deep;
 	} else if (bt_json_key_is(k, kn, "body")) {
 		o->body = *v == '{' ? v : NULL;
 		o->bodylen = vn;
@@ -505,6 +509,7 @@ static int openai_peek(struct peek *c, struct bt_result_peek *p, int deep,
 	long len;
 
 	memset(&o, 0, sizeof o);
+	o.deep = deep;
 	p->dialect = BT_DIALECT_OPENAI;
 	if (*c->resp == '{') {
 		bt_json_members_quick(c->resp, c->resplen, in_response, &o, NULL, 0);
