@@ -46,6 +46,9 @@ struct fetch {
 	struct bt_idset chunk;
 	int checked, tag_seen;
 	char tag[BT_ID_MAX + 1], first[BT_ID_MAX + 1];
+	unsigned long long first_at;    /* the first id's line in the chunk */
+	unsigned char *written;         /* a bit a chunk line: its result written */
+	size_t written_n;               /* bytes of it */
 };
 
 static void usage(FILE *f, int status)
@@ -344,6 +347,8 @@ static int stream_checked(struct fetch *f, jv claims)
 		if (jv_get_kind(last) == JV_KIND_STRING) {
 			bt_tag_id(first, jv_string_value(last), f->tag);
 			snprintf(f->first, sizeof f->first, "%s", first);
+			/* 0 when it is not there: then no line is */
+			f->first_at = bt_idset_get(&f->chunk, first);
 			ok = f->checked = 1;
 		}
 		jv_free(last);
@@ -353,12 +358,36 @@ static int stream_checked(struct fetch *f, jv claims)
 	return ok;
 }
 
+/* Whether the result for the chunk's line AT was written before, marking
+ * it written.  A checked stream's ids are all its chunk's, found there
+ * anyway: a bit a line serves where a second set of ids would cost a
+ * hash lookup (mostly cache misses) a line. */
+static int written_before(struct fetch *f, unsigned long long at)
+{
+	size_t i = (size_t)(at / 8), n;
+	unsigned char bit = (unsigned char)(1u << (at % 8));
+
+	if (i >= f->written_n) {
+		n = f->written_n ? f->written_n : 1024;
+		while (n <= i)
+			n *= 2;
+		f->written = bt_realloc(f->written, n);
+		memset(f->written + f->written_n, 0, n - f->written_n);
+		f->written_n = n;
+	}
+	if (f->written[i] & bit)
+		return 1;
+	f->written[i] |= bit;
+	return 0;
+}
+
 /* A complete result line: check it, write it unless it was written by an
  * earlier try.  Nonzero stops the download. */
 static int line(struct fetch *f, char *s, size_t n)
 {
 	struct bt_result_peek p;
 	char err[200];
+	unsigned long long at = 0;
 	int mend;
 
 	if (n && s[n - 1] == '\r')
@@ -392,7 +421,7 @@ static int line(struct fetch *f, char *s, size_t n)
 			snprintf(f->err, sizeof f->err, "result line %llu: no custom_id", f->lines + 1);
 			return -1;
 		}
-		if (!bt_idset_add(&f->seen, f->first, f->lines + 1)) {
+		if (!written_before(f, f->first_at)) {
 			f->lines++;
 			f->tag_seen = 1;
 			bt_buf_add(&f->out, s, (size_t)(at - s));
@@ -403,13 +432,13 @@ static int line(struct fetch *f, char *s, size_t n)
 			f->dups++;
 		return 0;
 	}
-	if (f->checked && (!bt_idset_get(&f->chunk, p.id) || !strcmp(p.id, f->first))) {
+	if (f->checked && (!(at = bt_idset_get(&f->chunk, p.id)) || at == f->first_at)) {
 		snprintf(f->err, sizeof f->err, "result line %llu: custom_id \"%s\" is not one "
 		         "of its chunk's (is this the server it was sent to?): none after it is "
 		         "written", f->lines + 1, p.id);
 		return -1;
 	}
-	if (bt_idset_add(&f->seen, p.id, f->lines + 1)) {
+	if (f->checked ? written_before(f, at) : bt_idset_add(&f->seen, p.id, f->lines + 1) != 0) {
 		if (f->attempt == 1)    /* the API sent one id twice */
 			f->dups++;
 		return 0;               /* written already */
@@ -423,7 +452,7 @@ static int line(struct fetch *f, char *s, size_t n)
 	}
 	bt_buf_add(&f->out, s, n);
 	bt_buf_addc(&f->out, '\n');
-	if (f->out.len >= (1 << 20))
+	if (f->out.len >= (1 << 16))
 		out(f);
 	return 0;
 }
@@ -742,6 +771,7 @@ static void fetch(const char *id, jv batch)
 	bt_buf_free(&f.part);
 	bt_buf_free(&f.mended);
 	bt_idset_free(&f.seen);
+	free(f.written);
 }
 
 static struct bt_idset done;   /* batches fetched: each once */
