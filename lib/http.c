@@ -661,6 +661,11 @@ static void start(struct bt_xfer *x)
 	 * the buffer is per transfer, and bt-send keeps many at once */
 	if (r->sink)
 		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+#if LIBCURL_VERSION_NUM >= 0x073e00     /* 7.62 */
+	/* and a chunk's upload, up to 256 MB, is sent 512 kB a read, not 64 kB */
+	if (r->body_fd >= 0)
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+#endif
 	/* a request that must not be repeated goes on a new connection: a
 	 * reused one may be closed by the server just as we send */
 	if (!r->may_repeat)
