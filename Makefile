@@ -120,6 +120,10 @@ tests/unit/%: tests/unit/%.c tests/tap.h lib/libbt.a lib/bt.h | deps
 tests/unit/tcurl: tests/unit/tcurl.c
 	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ $<
 
+# the tests' jq for one field: libjq alone
+tests/unit/tjq: tests/unit/tjq.c | deps
+	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ $< $(call pc_libs,libjq,-ljq) $(call pc_libs,oniguruma,) $(LDLIBS)
+
 tests/fuzz/replay-%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h lib/libbt.a lib/bt.h | deps
 	$(CC) $(BT_CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/replay.c $< $(BT_LDLIBS)
 

@@ -21,7 +21,7 @@ test_expect_success 'a corpus of tricky values prints as jq -c prints it' '
 	0.30000000000000004
 	[1e-7,1.5e300,100000000000000000000,9007199254740993]
 	IN
-	jq -c . <in.jsonl >expect &&
+	command jq -c . <in.jsonl >expect &&
 	"$echo_" in.jsonl >actual &&
 	test_cmp expect actual
 '
@@ -35,7 +35,7 @@ test_expect_success 'CRLF lines and blank lines: same values as jq' '
 
 test_expect_success 'invalid UTF-8 is replaced as jq replaces it' '
 	printf "\"ab\\377\\376cd\"\n[\"\\300\\200\"]\n" >bad.jsonl &&
-	jq -c . <bad.jsonl >expect &&
+	command jq -c . <bad.jsonl >expect &&
 	"$echo_" bad.jsonl >actual &&
 	test_cmp expect actual
 '
@@ -58,7 +58,7 @@ test_expect_success 'a 10 MB record with escapes comes through whole' '
 	PL
 	perl gen.pl >big.jsonl &&
 	test $(wc -c <big.jsonl) -gt 10000000 &&
-	jq -c . <big.jsonl >expect &&
+	command jq -c . <big.jsonl >expect &&
 	"$echo_" <big.jsonl >actual &&
 	test_cmp expect actual
 '
