@@ -272,16 +272,23 @@ kill_leftovers() {
 	for _pg in $(cat .pgids); do
 		kill -TERM "-$_pg" 2>/dev/null
 	done
-	sleep 0.3
 	for _pg in $(cat .pgids); do
-		# (zombies aside: what init has not reaped yet is over)
-		if ps -e -o pgid=,stat= | awk -v g="$_pg" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'; then
+		# most groups are empty already (no process to signal); the
+		# others are given 10 s to end after the SIGTERM
+		kill -0 "-$_pg" 2>/dev/null || continue
+		if ! wait_for -t 10 group_over "$_pg"; then
 			echo "process group $_pg still has processes"
 			kill -KILL "-$_pg" 2>/dev/null
 			return 1
 		fi
 	done
 	rm -f .pgids
+}
+
+# group_over PGID: no process of the group runs (zombies aside: what init
+# has not reaped yet is over)
+group_over() {
+	! ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { f = 1 } END { exit !f }'
 }
 
 # The pages whose bt-mock has the common options share one, and one set
