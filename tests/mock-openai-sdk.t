@@ -22,6 +22,7 @@ fi
 # batches of 2 s: the one canceled right after its create is still running
 # however slow the machine
 mock_start --processing-time 2 --cancel-time 0.2 --key "$KEY" $MODELS
+schema_serve || exit 1
 
 # sdk NAME: the value of that step
 sdk() {

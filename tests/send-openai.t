@@ -8,6 +8,7 @@
 . "$TESTS/openai-lib.sh"
 
 mock_start --key "$KEY" $MODELS
+schema_serve || exit 1
 OPENAI_API_KEY=$KEY OPENAI_BASE_URL=$MOCK_URL/v1
 export OPENAI_API_KEY OPENAI_BASE_URL
 
