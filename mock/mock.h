@@ -252,6 +252,26 @@ int check_answer_schema(jv params, char *msg, size_t sz);
 /* 1 when schema s says nothing but that the value is an object: the
  * answer {"text":REPLY} follows it. */
 int schema_open(jv s);
+/* What an answer must be, read from either provider's request: plain
+ * text, a forced tool's input, or a value by a response format's schema
+ * (shape_of in model.c reads Anthropic's params, oshape_of in ochat.c
+ * OpenAI's body). */
+struct schema_cut;
+struct shape {
+	int kind;               /* SHAPE_PLAIN, SHAPE_TOOL, SHAPE_FORMAT */
+	jv name;                /* TOOL: the tool's (function's) name */
+	jv schema;              /* TOOL, FORMAT: its schema; invalid: none */
+	int open;               /* the schema leaves the object open (or there
+	                           is none): the answer is {"text":REPLY} */
+	char where[64];         /* where the schema is in the request */
+};
+enum { SHAPE_PLAIN, SHAPE_TOOL, SHAPE_FORMAT };
+void shape_free(struct shape *sh);
+/* The answer for sh into a, from the reply r: r itself, {"text":r}, or a
+ * value that follows the schema; cut (when not NULL) gets where the
+ * root's members end.  0, or -1 with msg. */
+int shape_answer(const struct shape *sh, const struct bt_buf *r, struct bt_buf *a,
+                 struct schema_cut *cut, char *msg, size_t sz);
 /* Add h to s: 1 when it is new. */
 int pset_add(struct pset *s, uint64_t h);
 void pset_free(struct pset *s);

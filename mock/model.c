@@ -163,16 +163,6 @@ static void reply_text(jv params, struct bt_buf *r)
 	jv_free(msgs);
 }
 
-/* What the answer must be. */
-struct shape {
-	int kind;               /* PLAIN, TOOL, FORMAT */
-	jv name;                /* TOOL: the tool's name */
-	jv schema;              /* TOOL, FORMAT: its schema; invalid: none */
-	int open;               /* the schema leaves the object open: {"text":...} */
-	char where[48];         /* where the schema is in the params */
-};
-enum { PLAIN, TOOL, FORMAT };
-
 /* 1 when s says nothing but that the value is an object (or nothing at
  * all): the old answer {"text":REPLY} follows it and shows the most. */
 int schema_open(jv s)
@@ -229,7 +219,7 @@ static void shape_of(jv params, struct shape *sh)
 	}
 	jv_free(t);
 	if (jv_get_kind(sh->name) == JV_KIND_STRING) {
-		sh->kind = TOOL;
+		sh->kind = SHAPE_TOOL;
 		for (i = 0; i < n && !jv_is_valid(sh->schema); i++) {
 			t = jv_array_get(jv_copy(tools), i);
 			x = bt_jv_get(t, "name");
@@ -246,7 +236,7 @@ static void shape_of(jv params, struct shape *sh)
 		f = bt_jv_get(x, "format");
 		t = bt_jv_get(f, "type");
 		if (bt_jv_is(t, "json_schema")) {
-			sh->kind = FORMAT;
+			sh->kind = SHAPE_FORMAT;
 			sh->schema = bt_jv_get(f, "schema");
 			snprintf(sh->where, sizeof sh->where, "output_config.format.schema");
 		}
@@ -254,32 +244,32 @@ static void shape_of(jv params, struct shape *sh)
 		jv_free(f);
 		jv_free(x);
 	}
-	sh->open = sh->kind != PLAIN && schema_open(sh->schema);
+	sh->open = sh->kind != SHAPE_PLAIN && schema_open(sh->schema);
 	jv_free(tc);
 	jv_free(tools);
 }
 
-static void shape_free(struct shape *sh)
+void shape_free(struct shape *sh)
 {
 	jv_free(sh->name);
 	jv_free(sh->schema);
 }
 
-/* The answer for sh into a: the reply r itself, {"text":r}, or a value
- * that follows the schema; cut gets where the root's members end. */
-static int answer(const struct shape *sh, const struct bt_buf *r, struct bt_buf *a,
-                  struct schema_cut *cut, char *msg, size_t sz)
+int shape_answer(const struct shape *sh, const struct bt_buf *r, struct bt_buf *a,
+                 struct schema_cut *cut, char *msg, size_t sz)
 {
-	if (sh->kind == PLAIN) {
+	if (sh->kind == SHAPE_PLAIN) {
 		bt_buf_add(a, r->p ? r->p : "", r->len);
 		return 0;
 	}
 	if (sh->open) {
 		bt_buf_adds(a, "{\"text\":");
 		bt_json_write_str(a, r->p ? r->p : "", r->len);
-		cut->ends = bt_malloc(sizeof *cut->ends);
-		cut->ends[0] = a->len;
-		cut->n = 1;
+		if (cut) {
+			cut->ends = bt_malloc(sizeof *cut->ends);
+			cut->ends[0] = a->len;
+			cut->n = 1;
+		}
 		bt_buf_addc(a, '}');
 		return 0;
 	}
@@ -320,12 +310,12 @@ int check_answer_schema(jv params, char *msg, size_t sz)
 	int rc = 0;
 
 	shape_of(params, &sh);
-	if (sh.kind != PLAIN && !sh.open) {
+	if (sh.kind != SHAPE_PLAIN && !sh.open) {
 		bt_buf_add(&key, sh.where, strlen(sh.where) + 1);
 		bt_json_write(&key, sh.schema);
 		if (!ok_schema(&key, 0)) {
-			rc = answer(&sh, &r, &a, &cut, msg, sz);
-			if (rc == 0 && sh.kind == TOOL && (!a.len || a.p[0] != '{')) {
+			rc = shape_answer(&sh, &r, &a, &cut, msg, sz);
+			if (rc == 0 && sh.kind == SHAPE_TOOL && (!a.len || a.p[0] != '{')) {
 				snprintf(msg, sz, "%s: a tool's input is an object: give it "
 				         "\"type\": \"object\"", sh.where);
 				rc = -1;
@@ -381,7 +371,7 @@ static void content_json(struct bt_buf *o, const struct shape *sh, uint64_t h,
 	char id[40];
 	size_t i, keep = 1;
 
-	if (sh->kind == TOOL) {
+	if (sh->kind == SHAPE_TOOL) {
 		make_id(id, sizeof id, "toolu_", h ^ 0x746f6f6cULL);
 		bt_buf_printf(o, ",\"content\":[{\"type\":\"tool_use\",\"id\":\"%s\",\"name\":", id);
 		bt_json_write(o, sh->name);
@@ -464,14 +454,14 @@ void message_json(struct bt_buf *o, jv params, uint64_t h, const char *tier,
 	jv_free(x);
 	/* text, and the open tool's {"text":...}, are cut in the reply; an
 	 * answer that follows a schema is cut in its JSON */
-	echo = sh.kind == PLAIN || (sh.kind == TOOL && sh.open);
+	echo = sh.kind == SHAPE_PLAIN || (sh.kind == SHAPE_TOOL && sh.open);
 	if (echo && (double)r.len > maxb) {
 		r.len = utf8_cut(r.p, (size_t)maxb);
 		stop = "max_tokens";
 	}
-	if (answer(&sh, &r, &a, &cut, msg, sizeof msg) < 0) {
+	if (shape_answer(&sh, &r, &a, &cut, msg, sizeof msg) < 0) {
 		a.len = 0;              /* check_params refuses it first */
-		sh.kind = PLAIN;
+		sh.kind = SHAPE_PLAIN;
 		bt_buf_add(&a, r.p ? r.p : "", r.len);
 	}
 	len = a.len;

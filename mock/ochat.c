@@ -93,18 +93,11 @@ static size_t messages_text(jv body, struct bt_buf *last)
 
 /* ---- the shape of an answer -------------------------------------------------- */
 
-struct oshape {
-	int kind;               /* PLAIN, TOOL, FORMAT */
-	jv name;                /* TOOL: the function's name */
-	jv schema;              /* TOOL, FORMAT: its schema; invalid: none */
-	char where[64];         /* where the schema is in the body */
-};
-enum { PLAIN, TOOL, FORMAT };
 
 /* The shape: a forced function (tool_choice naming one, or "required":
  * the first), else response_format json_schema (or json_object), else
- * text.  Free with oshape_free. */
-static void oshape_of(jv body, struct oshape *sh)
+ * text.  Free with shape_free. */
+static void oshape_of(jv body, struct shape *sh)
 {
 	jv tc, tools, t, f, x;
 	int i, n;
@@ -129,7 +122,7 @@ static void oshape_of(jv body, struct oshape *sh)
 	}
 	jv_free(t);
 	if (jv_get_kind(sh->name) == JV_KIND_STRING) {
-		sh->kind = TOOL;
+		sh->kind = SHAPE_TOOL;
 		for (i = 0; i < n && !jv_is_valid(sh->schema); i++) {
 			x = jv_array_get(jv_copy(tools), i);
 			f = bt_jv_get(x, "function");
@@ -147,46 +140,30 @@ static void oshape_of(jv body, struct oshape *sh)
 		f = bt_jv_get(body, "response_format");
 		t = bt_jv_get(f, "type");
 		if (bt_jv_is(t, "json_schema")) {
-			sh->kind = FORMAT;
+			sh->kind = SHAPE_FORMAT;
 			x = bt_jv_get(f, "json_schema");
 			sh->schema = bt_jv_get(x, "schema");
 			jv_free(x);
 			snprintf(sh->where, sizeof sh->where, "response_format.json_schema.schema");
 		} else if (bt_jv_is(t, "json_object"))
-			sh->kind = FORMAT;
+			sh->kind = SHAPE_FORMAT;
 		jv_free(t);
 		jv_free(f);
 	}
+	sh->open = sh->kind != SHAPE_PLAIN && schema_open(sh->schema);
 	jv_free(tc);
 	jv_free(tools);
 }
 
-static void oshape_free(struct oshape *sh)
-{
-	jv_free(sh->name);
-	jv_free(sh->schema);
-}
 
 /* The answer into a: the reply r, {"text":r} for a schema that leaves the
  * object open, or a value that follows the schema.  0, or -1 with msg. */
-static int oanswer(const struct oshape *sh, const struct bt_buf *r, struct bt_buf *a,
+static int oanswer(const struct shape *sh, const struct bt_buf *r, struct bt_buf *a,
                    char *msg, size_t sz)
 {
-	const char *t = r->p ? r->p : "";
-
-	if (sh->kind == PLAIN) {
-		bt_buf_add(a, t, r->len);
-		return 0;
-	}
-	if (!jv_is_valid(sh->schema) || schema_open(sh->schema)) {
-		bt_buf_adds(a, "{\"text\":");
-		bt_json_write_str(a, t, r->len);
-		bt_buf_addc(a, '}');
-		return 0;
-	}
-	if (schema_answer(a, sh->schema, t, r->len, NULL, sh->where, msg, sz) < 0)
+	if (shape_answer(sh, r, a, NULL, msg, sz) < 0)
 		return -1;
-	if (sh->kind == TOOL && (!a->len || a->p[0] != '{')) {
+	if (sh->kind == SHAPE_TOOL && (!a->len || a->p[0] != '{')) {
 		snprintf(msg, sz, "%s: a function's parameters are an object: give it "
 		         "\"type\": \"object\"", sh->where);
 		return -1;
@@ -245,7 +222,7 @@ static int positive(jv body, const char *key, char *msg, size_t sz, const char *
 
 int chat_check(jv body, int batch, char *msg, size_t sz, const char **param)
 {
-	struct oshape sh;
+	struct shape sh;
 	struct bt_buf r = { 0 }, a = { 0 };
 	jv v;
 	int rc = 0;
@@ -276,13 +253,13 @@ int chat_check(jv body, int batch, char *msg, size_t sz, const char **param)
 	if (rc < 0)
 		return -1;
 	oshape_of(body, &sh);
-	if (sh.kind == TOOL && !jv_is_valid(sh.schema) && !jv_is_valid(sh.name))
-		sh.kind = PLAIN;
+	if (sh.kind == SHAPE_TOOL && !jv_is_valid(sh.schema) && !jv_is_valid(sh.name))
+		sh.kind = SHAPE_PLAIN;
 	if (oanswer(&sh, &r, &a, msg, sz) < 0) {
-		*param = sh.kind == TOOL ? "tools" : "response_format";
+		*param = sh.kind == SHAPE_TOOL ? "tools" : "response_format";
 		rc = -1;
 	}
-	oshape_free(&sh);
+	shape_free(&sh);
 	bt_buf_free(&r);
 	bt_buf_free(&a);
 	return rc;
@@ -370,13 +347,13 @@ double chat_tokens(jv body)
 
 /* Append the message {role, content, refusal[, tool_calls]} of answer
  * a[0..len). */
-static void message_obj(struct bt_buf *o, const struct oshape *sh, uint64_t h,
+static void message_obj(struct bt_buf *o, const struct shape *sh, uint64_t h,
                         const struct bt_buf *a, size_t len)
 {
 	char id[40];
 
 	bt_buf_adds(o, "{\"role\":\"assistant\",\"content\":");
-	if (sh->kind == TOOL) {
+	if (sh->kind == SHAPE_TOOL) {
 		make_id(id, sizeof id, "call_", h ^ 0x63616c6cULL);
 		bt_buf_adds(o, "null,\"refusal\":null,\"tool_calls\":[{\"id\":\"");
 		bt_buf_adds(o, id);
@@ -395,7 +372,7 @@ static void message_obj(struct bt_buf *o, const struct oshape *sh, uint64_t h,
 void chat_json(struct bt_buf *o, jv body, uint64_t h)
 {
 	struct bt_buf r = { 0 }, a = { 0 };
-	struct oshape sh;
+	struct shape sh;
 	char id[48], msg[256];
 	const char *finish;
 	long long in, out;
@@ -408,11 +385,11 @@ void chat_json(struct bt_buf *o, jv body, uint64_t h)
 		in = 1;
 	oshape_of(body, &sh);
 	if (oanswer(&sh, &r, &a, msg, sizeof msg) < 0) {
-		sh.kind = PLAIN;        /* chat_check refuses it first */
+		sh.kind = SHAPE_PLAIN;  /* chat_check refuses it first */
 		a.len = 0;
 		bt_buf_add(&a, r.p ? r.p : "", r.len);
 	}
-	finish = sh.kind == TOOL ? "tool_calls" : "stop";
+	finish = sh.kind == SHAPE_TOOL ? "tool_calls" : "stop";
 	len = a.len;
 	if (maxb >= 0 && (double)len > maxb) {
 		len = utf8_cut(a.p, (size_t)maxb);
@@ -434,7 +411,7 @@ void chat_json(struct bt_buf *o, jv body, uint64_t h)
 	              "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}},"
 	              "\"service_tier\":\"default\",\"system_fingerprint\":\"fp_btmock\"}",
 	              finish, in, out, in + out);
-	oshape_free(&sh);
+	shape_free(&sh);
 	bt_buf_free(&a);
 	bt_buf_free(&r);
 }
