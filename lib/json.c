@@ -597,10 +597,11 @@ static int ckey_cmp(const struct canon *C, const struct cpair *x, const struct c
 static void csort(struct canon *C, size_t lo, size_t hi)
 {
 	size_t n = hi - lo, w, i, l, mid, m, r, k;
-	struct cpair *src = C->pv + lo;
+	struct cpair *src;
 
 	if (n < 2)
-		return;
+		return;         /* and pv may be NULL: no pointer made from it */
+	src = C->pv + lo;
 	if (C->tcap < n) {
 		C->tcap = n;
 		C->tmp = bt_realloc(C->tmp, n * sizeof *C->tmp);
