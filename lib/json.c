@@ -188,9 +188,117 @@ static const char *plain_run_avx2(const char *p, const char *end)
 	return plain_run(p, end);
 }
 #define PLAIN_RUN(p, end) (bt_json_avx2 ? plain_run_avx2(p, end) : plain_run(p, end))
+
+/* The bytes a quick scan of an object or array stops at, 32 at a time:
+ * quotes, backslashes, control characters and brackets, as a bit each. */
+__attribute__((target("avx2")))
+static inline uint32_t stops_avx2(const char *p)
+{
+	const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\');
+	const __m256i ctl = _mm256_set1_epi8(0x1f), fold = _mm256_set1_epi8((char)0xdf);
+	const __m256i open = _mm256_set1_epi8('['), close = _mm256_set1_epi8(']');
+	__m256i v = _mm256_loadu_si256((const __m256i *)p), f, hit;
+
+	/* '{' and '[' are 0x7b and 0x5b, '}' and ']' 0x7d and 0x5d: one bit apart */
+	f = _mm256_and_si256(v, fold);
+	hit = _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, bslash));
+	hit = _mm256_or_si256(hit, _mm256_cmpeq_epi8(_mm256_max_epu8(v, ctl), ctl));
+	hit = _mm256_or_si256(hit, _mm256_or_si256(_mm256_cmpeq_epi8(f, open),
+	                                           _mm256_cmpeq_epi8(f, close)));
+	return (uint32_t)_mm256_movemask_epi8(hit);
+}
+
+/* The quick scan of the object or array at p (quick_value's), where the
+ * processor has AVX2: 0 with *out just past its end, or -1 when it has
+ * found anything wrong or unusual (an error, an escape cut by the end,
+ * more than 64 levels), for the byte-at-a-time scan to decide and say.
+ * Only its success counts, so it must succeed exactly where that scan
+ * does, ending where it ends: tests/fuzz/json.c holds the two to it.
+ * Longer than 80 lines: one loop, whose cases are JSON's. */
+__attribute__((target("avx2")))
+static int quick_avx2(const char *p, const char *end, const char **out)
+{
+	uint64_t stack = 0;
+	uint32_t m;
+	unsigned u;
+	int depth = 0, in_string = 0, i, len;
+	const char *blk = p, *e;
+	char tail[32];
+
+	while (blk < end) {
+		if (end - blk >= 32)
+			m = stops_avx2(blk);
+		else {
+			/* the last bytes, padded with spaces, which stop nothing */
+			memset(tail, ' ', sizeof tail);
+			memcpy(tail, blk, (size_t)(end - blk));
+			m = stops_avx2(tail);
+		}
+		while (m) {
+			i = __builtin_ctz(m);
+			m &= m - 1;
+			switch (blk[i]) {
+			case '"':
+				in_string = !in_string;
+				break;
+			case '\\':
+				if (!in_string)
+					break;          /* outside a string: not looked at */
+				e = blk + i + 1;
+				if (e >= end)
+					return -1;
+				switch (*e) {
+				case '"': case '\\': case '/': case 'b': case 'f':
+				case 'n': case 'r': case 't':
+					len = 1;
+					break;
+				case 'u':
+					if (end - e < 5 || hex4(e + 1, &u) < 0)
+						return -1;
+					len = 5;
+					break;
+				default:
+					return -1;
+				}
+				if (i + len > 31) {     /* past this block: the next starts after it */
+					blk = e + len - 32;     /* + 32 below */
+					m = 0;
+					break;
+				}
+				m &= ~((2u << (i + len)) - 1);
+				break;
+			case '{': case '[':
+				if (in_string)
+					break;
+				if (++depth > 64)
+					return -1;
+				stack = stack << 1 | (blk[i] == '{');
+				break;
+			case '}': case ']':
+				if (in_string)
+					break;
+				if (!depth || (stack & 1) != (blk[i] == '}'))
+					return -1;
+				stack >>= 1;
+				if (--depth == 0) {
+					*out = blk + i + 1;
+					return 0;
+				}
+				break;
+			default:                /* a control character */
+				if (in_string)
+					return -1;
+			}
+		}
+		blk += 32;
+	}
+	return -1;
+}
+#define QUICK_AVX2(p, end, out) (bt_json_avx2 ? quick_avx2(p, end, out) : -1)
 #else
 int bt_json_avx2;
 #define PLAIN_RUN(p, end) plain_run(p, end)
+#define QUICK_AVX2(p, end, out) (-1)
 #endif
 
 /* The string that starts at P->p (after its quote): its text, escapes
@@ -874,6 +982,10 @@ static void quick_value(struct parser *P)
 		if (p == P->p)
 			unexpected(P, p, "a value");
 		P->p = p;
+		return;
+	}
+	if (QUICK_AVX2(p, end, &t) == 0) {
+		P->p = t;
 		return;
 	}
 	for (; p < end; p++) {

@@ -487,5 +487,46 @@ int main(void)
 		ok(!bad && tries > 100000, "UTF-8 in strings of 0 to 100 bytes, %d cases (%s)",
 		   tries, k == 2 ? "AVX2" : "SSE2");
 	}
+
+	/* The quick scan of objects and arrays 32 bytes at a time (AVX2)
+	 * against a byte at a time: each piece at every place of a value of
+	 * up to 110 bytes, inside a string and between items, and every
+	 * prefix of those; the same members, the same error and message. */
+	if (bt_json_avx2) {
+		static const char *const piece[] = {
+			"\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\u12",
+			"\\x", "\\", "\\u", "]", "}", "[", "{", "\x01", "\x1f", "\"", "\",\"",
+			"[]", "{}", "[[{}]]", "\n", "[}", "{]", "\"]\"", "\\\\\"",
+		};
+		int bad = 0, tries = 0;
+		size_t pc, i, cut;
+		char line[256], want[512];
+
+		for (pc = 0; pc < sizeof piece / sizeof piece[0]; pc++) {
+			for (i = 0; i <= 70; i++) {
+				for (int inside = 0; inside < 2; inside++) {
+					size_t n = (size_t)snprintf(line, sizeof line, inside ?
+					                            "{\"a\":1,\"k\":[\"%.*s%s%.*s\"],\"z\":2}" :
+					                            "{\"a\":1,\"k\":[\"%.*s\",%s,\"%.*s\"],\"z\":2}",
+					                            (int)i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+					                            piece[pc], (int)(70 - i),
+					                            "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+					for (cut = (i % 7 == 0 ? 0 : n); cut <= n; cut++) {
+						char c = line[cut];
+
+						line[cut] = 0;
+						bt_json_avx2 = 0;
+						snprintf(want, sizeof want, "%s", quick(line));
+						bt_json_avx2 = 1;
+						tries++;
+						if (strcmp(want, quick(line)) && bad++ < 5)
+							printf("# %s: a byte at a time %s, AVX2 %s\n", line, want, quick(line));
+						line[cut] = c;
+					}
+				}
+			}
+		}
+		ok(!bad && tries > 10000, "quick scan, AVX2 against a byte at a time: %d cases", tries);
+	}
 	return done_testing();
 }
