@@ -592,6 +592,36 @@ void bt_engine_hold(struct bt_engine *e, double until)
 		e->hold = until;
 }
 
+/* The method of x's request, its body, and the buffers its size wants. */
+static void method(CURL *c, struct bt_xfer *x)
+{
+	const struct bt_req *r = &x->req;
+
+	if (!strcmp(r->method, "GET")) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(r->method, "POST")) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_size(r));
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+	}
+	/* a streamed body is a results file, tens of megabytes: read in
+	 * 256 kB, not libcurl's 16 kB (a sixth of the reads, polls and
+	 * calls; curl(1) itself reads downloads in 100 kB).  Only these:
+	 * the buffer is per transfer, and bt-send keeps many at once */
+	if (r->sink)
+		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+#if LIBCURL_VERSION_NUM >= 0x073e00     /* 7.62 */
+	/* and a chunk's upload, up to 256 MB, is sent 512 kB a read, not 64 kB */
+	if (r->body_fd >= 0)
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+#endif
+}
+
 /* What every attempt has: the URL, the API's headers, sane timeouts. */
 static void start(struct bt_xfer *x)
 {
@@ -655,33 +685,11 @@ static void start(struct bt_xfer *x)
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	/* a streamed body is a results file, tens of megabytes: read in
-	 * 256 kB, not libcurl's 16 kB (a sixth of the reads, polls and
-	 * calls; curl(1) itself reads downloads in 100 kB).  Only these:
-	 * the buffer is per transfer, and bt-send keeps many at once */
-	if (r->sink)
-		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
-#if LIBCURL_VERSION_NUM >= 0x073e00     /* 7.62 */
-	/* and a chunk's upload, up to 256 MB, is sent 512 kB a read, not 64 kB */
-	if (r->body_fd >= 0)
-		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
-#endif
 	/* a request that must not be repeated goes on a new connection: a
 	 * reused one may be closed by the server just as we send */
 	if (!r->may_repeat)
 		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-	if (!strcmp(r->method, "GET")) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else if (!strcmp(r->method, "POST")) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-		curl_easy_setopt(c, CURLOPT_READDATA, x);
-		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
-		curl_easy_setopt(c, CURLOPT_SEEKDATA, x);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_size(r));
-	} else {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
-	}
+	method(c, x);
 	x->resp.t_start = bt_now();
 	if (curl_multi_add_handle(x->e->multi, c) != CURLM_OK)
 		bt_die(BT_EXIT_FAIL, "libcurl: cannot add a transfer");
