@@ -45,6 +45,25 @@ test_expect_success 'a made batch whose results repeat a line: each written once
 	test "$(mock_stat faults)" = 0
 '
 
+test_expect_success 'a made batch whose download is cut after its tagged first line: taken again, each line once, the first under its own custom_id' '
+	req f 40 >f.req &&
+	bt-submit <f.req >b &&
+	bt-wait <b >ended &&
+	id=$(jq -r .id b) &&
+	api GET /v1/messages/batches/$id/results >raw &&
+	at=$(grep -n "\"custom_id\":\"f1-bt" raw | cut -d: -f1) &&
+	test -n "$at" &&
+	cut=$(( $(head -n "$at" raw | wc -c) + 10 )) &&
+	total=$(wc -c <raw) &&
+	{ [ "$cut" -lt "$total" ] || cut=$((total - 10)); } &&
+	mock_fault "results:cut:$cut*1" &&
+	bt-fetch <ended >res 2>err &&
+	test "$(mock_stat faults)" = 0 &&
+	test_grep "retrying" err &&
+	jq -r .custom_id res | sort >got &&
+	perl -e "print qq(f\$_\n) for 1..40" | sort >want && test_cmp want got
+'
+
 test_expect_success 'a batch nobody claims (another tool'"'"'s): its results as they are' '
 	req d 2 | perl -e '"'"'print q({"requests":[), join(",", map { chomp; $_ } <STDIN>), q(]})'"'"' >d.json &&
 	api POST /v1/messages/batches -H "content-type: application/json" --data-binary @d.json >b &&
