@@ -135,21 +135,21 @@ int bt_claim_ids(const char *batch_id, jv claim, struct bt_idset *set)
 {
 	char *dir = claims_dir(batch_id), *path, name[17], *s;
 	struct bt_lines l;
-	size_t n, count = 0;
+	size_t n;
+	jv req;
 	int r = -1;
 
 	if (!dir)
 		return -1;
 	claim_name(claim, name);
 	path = bt_asprintf("%s/%s.ids", dir, name);
-	/* counted first, so that the set is made once at its size (a chunk
-	 * holds up to 100,000 ids; growing is most of the cost of adding) */
-	if (bt_lines_open(&l, path) == 0) {
-		while (bt_lines_next(&l, &n))
-			count++;
-		bt_lines_close(&l);
-		bt_idset_reserve(set, count);
-	}
+	/* the set made once at the chunk's size, which the claim says (up to
+	 * 100,000 ids; growing is most of the cost of adding them) */
+	req = bt_jv_get(claim, "requests");
+	if (jv_get_kind(req) == JV_KIND_NUMBER && jv_number_value(req) >= 1 &&
+	    jv_number_value(req) <= 1000000)
+		bt_idset_reserve(set, (size_t)jv_number_value(req));
+	jv_free(req);
 	if (bt_lines_open(&l, path) == 0) {
 		while ((s = bt_lines_next(&l, &n)))
 			if (n && n <= BT_ID_MAX) {
